@@ -1,0 +1,303 @@
+package io.keel.core.reactor;
+
+import io.keel.core.thread.FdHandler;
+import io.keel.core.thread.FdWatch;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.time.Clock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One OS thread on one core, running its lightweight threads in turn: their messages, pollers and ready
+ * file descriptors. In poll mode it never sleeps; in interrupt mode it parks when an iteration found no
+ * work, until a message, the next timer or a watched fd wakes it.
+ */
+public final class Reactor {
+    private static final Logger LOG = LoggerFactory.getLogger(Reactor.class);
+    private static final long SELECT_MIN_NANOS = 1_000_000; // Selector.select waits in whole milliseconds
+
+    private final int core;
+    private final ReactorRuntime runtime;
+    private final Clock clock;
+    private final boolean interruptMode;
+    private final boolean pin;
+    private final KeelThread.Carrier osThread;
+    private final Selector selector;
+    private final ConcurrentLinkedQueue<KeelThread> incoming = new ConcurrentLinkedQueue<>();
+
+    /** The threads this reactor runs; replaced (never mutated) so stats can read it from other OS threads. */
+    private volatile KeelThread[] threads = new KeelThread[0];
+    private volatile boolean running = true;
+    private volatile boolean sleeping;
+    /** Start of the iteration in progress, 0 while sleeping; read by the watchdog. */
+    private volatile long iterationStart;
+    /** The lightweight thread being polled (for the watchdog's report). */
+    private volatile KeelThread polling;
+    private volatile int tid = -1;
+    private long busyNanos;
+    private long idleNanos;
+    private long iterations;
+
+    Reactor(int core, ReactorRuntime runtime, boolean interruptMode, boolean pin) {
+        this.core = core;
+        this.runtime = runtime;
+        this.clock = runtime.clock();
+        this.interruptMode = interruptMode;
+        this.pin = pin;
+        try {
+            this.selector = Selector.open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a selector for reactor " + core, e);
+        }
+        this.osThread = new KeelThread.Carrier(this::run, "reactor_" + core);
+    }
+
+    void start() {
+        osThread.start();
+    }
+
+    void adopt(KeelThread t) {
+        incoming.add(t);
+        wake();
+    }
+
+    /** Wakes the reactor if it is sleeping. Any OS thread. */
+    void wake() {
+        if (sleeping) {
+            selector.wakeup();
+            LockSupport.unpark(osThread);
+        }
+    }
+
+    void stop() {
+        running = false;
+        selector.wakeup();
+        LockSupport.unpark(osThread);
+    }
+
+    boolean join(long timeoutMillis) throws InterruptedException {
+        osThread.join(timeoutMillis);
+        return !osThread.isAlive();
+    }
+
+    private void run() {
+        tid = Native.currentTid();
+        if (pin && !Native.pinCurrentThread(core)) {
+            LOG.warn("reactor_{}: could not pin to core {}", core, core);
+        }
+        LOG.debug("reactor_{} started ({} mode)", core, interruptMode ? "interrupt" : "poll");
+        try {
+            while (running) {
+                iterate();
+            }
+        } catch (Throwable e) {
+            LOG.error("reactor_{} died", core, e);
+            runtime.reactorDied(this, e);
+        } finally {
+            iterationStart = 0;
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // closing: nothing left to do with it
+            }
+        }
+    }
+
+    private void iterate() throws IOException {
+        adoptIncoming();
+        long start = clock.nanoTime();
+        iterationStart = start;
+        int work = 0;
+        KeelThread[] ts = threads;
+        boolean anyExited = false;
+        for (KeelThread t : ts) {
+            polling = t;
+            work += t.poll(start);
+            anyExited |= t.state() == KeelThread.State.EXITED;
+        }
+        polling = null;
+        if (anyExited) {
+            dropExited();
+        }
+        if (!selector.keys().isEmpty() && selector.selectNow() > 0) {
+            work += dispatchReadyFds();
+        }
+        long end = clock.nanoTime();
+        iterations++;
+        if (work > 0) {
+            busyNanos += end - start;
+        } else {
+            idleNanos += end - start;
+            if (interruptMode) {
+                sleep(end);
+            }
+        }
+    }
+
+    private void adoptIncoming() {
+        KeelThread t;
+        while ((t = incoming.poll()) != null) {
+            KeelThread[] ts = Arrays.copyOf(threads, threads.length + 1);
+            ts[ts.length - 1] = t;
+            threads = ts;
+        }
+    }
+
+    private void dropExited() {
+        threads = Arrays.stream(threads).filter(t -> t.state() != KeelThread.State.EXITED).toArray(KeelThread[]::new);
+    }
+
+    private void sleep(long now) throws IOException {
+        long deadline = Long.MAX_VALUE;
+        for (KeelThread t : threads) {
+            deadline = Math.min(deadline, t.nextDeadline(now));
+        }
+        if (deadline <= now) {
+            return;
+        }
+        sleeping = true;
+        try {
+            if (!running || !incoming.isEmpty() || anyMessages()) {
+                return; // arrived between the iteration and announcing sleep
+            }
+            iterationStart = 0;
+            long timeout = deadline == Long.MAX_VALUE ? 0 : deadline - now;
+            if (timeout == 0 || timeout >= SELECT_MIN_NANOS) {
+                int ready = timeout == 0 ? selector.select() : selector.select(TimeUnit.NANOSECONDS.toMillis(timeout));
+                if (ready > 0) {
+                    iterationStart = clock.nanoTime();
+                    dispatchReadyFds();
+                }
+            } else {
+                LockSupport.parkNanos(timeout);
+            }
+        } finally {
+            sleeping = false;
+        }
+        long woke = clock.nanoTime();
+        idleNanos += woke - now;
+    }
+
+    private boolean anyMessages() {
+        for (KeelThread t : threads) {
+            if (t.hasMessages()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int dispatchReadyFds() {
+        int work = 0;
+        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext()) {
+            SelectionKey key = it.next();
+            it.remove();
+            Watch w = (Watch) key.attachment();
+            if (!key.isValid()) {
+                continue;
+            }
+            if (w.owner.state() == KeelThread.State.EXITED) {
+                key.cancel();
+                continue;
+            }
+            polling = w.owner;
+            work += w.owner.runFdHandler(w.handler, key.readyOps());
+        }
+        polling = null;
+        return Math.max(work, 1);
+    }
+
+    FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler) {
+        if (Thread.currentThread() != osThread) {
+            throw new IllegalStateException("watch() must run on reactor_" + core);
+        }
+        Watch w = new Watch(owner, handler);
+        try {
+            w.key = channel.register(selector, ops, w);
+        } catch (ClosedChannelException e) {
+            throw new IllegalStateException("cannot watch a closed channel", e);
+        }
+        return w;
+    }
+
+    private static final class Watch implements FdWatch {
+        private final KeelThread owner;
+        private final FdHandler handler;
+        private SelectionKey key;
+
+        Watch(KeelThread owner, FdHandler handler) {
+            this.owner = owner;
+            this.handler = handler;
+        }
+
+        @Override
+        public void interest(int ops) {
+            if (key.isValid()) {
+                key.interestOps(ops);
+            }
+        }
+
+        @Override
+        public void cancel() {
+            key.cancel();
+        }
+    }
+
+    // ---- introspection (any OS thread; values are snapshots) ----
+
+    public int core() {
+        return core;
+    }
+
+    public int tid() {
+        return tid;
+    }
+
+    public boolean interruptMode() {
+        return interruptMode;
+    }
+
+    public long busyNanos() {
+        return busyNanos;
+    }
+
+    public long idleNanos() {
+        return idleNanos;
+    }
+
+    public long iterations() {
+        return iterations;
+    }
+
+    public KeelThread[] threads() {
+        return threads;
+    }
+
+    int threadCount() {
+        return threads.length + incoming.size();
+    }
+
+    long iterationStart() {
+        return iterationStart;
+    }
+
+    KeelThread polling() {
+        return polling;
+    }
+
+    Thread osThread() {
+        return osThread;
+    }
+}

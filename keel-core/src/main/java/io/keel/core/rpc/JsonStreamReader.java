@@ -1,0 +1,93 @@
+package io.keel.core.rpc;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import java.io.IOException;
+import java.util.function.Consumer;
+
+/**
+ * Splits a byte stream into complete top-level JSON values, however the bytes are split across reads: the
+ * values may be back to back with no delimiter, as SPDK's rpc.py writes them. Incremental: bytes are parsed
+ * as they arrive and nothing is re-scanned. A value larger than the bound is refused while it is still
+ * arriving, so a huge request cannot exhaust memory.
+ */
+final class JsonStreamReader {
+    /** The stream is not JSON, or a value is too large; the connection cannot be resynchronised. */
+    static final class StreamError extends Exception {
+        private final int code;
+
+        StreamError(int code, String message) {
+            super(message, null, false, false);
+            this.code = code;
+        }
+
+        int code() {
+            return code;
+        }
+    }
+
+    private final JsonParser parser;
+    private final ByteArrayFeeder feeder;
+    private final long maxValueBytes;
+    private TokenBuffer value;
+    private int depth;
+    private long valueBytes;
+
+    JsonStreamReader(long maxValueBytes) {
+        try {
+            this.parser = Json.MAPPER.getFactory().createNonBlockingByteArrayParser();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        this.feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
+        this.maxValueBytes = maxValueBytes;
+    }
+
+    /** Parses {@code len} more bytes, passing each value it completes to {@code onValue}. */
+    void feed(byte[] bytes, int off, int len, Consumer<JsonNode> onValue) throws StreamError {
+        valueBytes += len;
+        if (valueBytes > maxValueBytes) {
+            throw new StreamError(RpcException.INVALID_REQUEST,
+                    "Invalid request: larger than " + maxValueBytes + " bytes");
+        }
+        try {
+            feeder.feedInput(bytes, off, off + len);
+            JsonToken t;
+            while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
+                if (depth == 0) {
+                    value = new TokenBuffer(parser);
+                }
+                value.copyCurrentEvent(parser);
+                if (t.isStructStart()) {
+                    depth++;
+                } else if (t.isStructEnd()) {
+                    depth--;
+                }
+                if (depth == 0) {
+                    JsonNode node;
+                    try (JsonParser p = value.asParser(Json.MAPPER)) {
+                        node = Json.MAPPER.readTree(p);
+                    }
+                    value = null;
+                    valueBytes = 0;
+                    onValue.accept(node);
+                }
+            }
+        } catch (IOException e) {
+            throw new StreamError(RpcException.PARSE_ERROR, "Parse error: " + originalMessage(e));
+        }
+    }
+
+    private static String originalMessage(IOException e) {
+        return e instanceof com.fasterxml.jackson.core.JacksonException j ? j.getOriginalMessage() : e.getMessage();
+    }
+
+    /** True when no value is partly received. */
+    boolean idle() {
+        return depth == 0;
+    }
+
+}

@@ -1,0 +1,10 @@
+package io.keel.core.thread;
+
+/** A channel watched by a lightweight thread's reactor (SPDK's fd group entry). Owner thread only. */
+public interface FdWatch {
+    /** Changes the interest set ({@link java.nio.channels.SelectionKey} OP_* bits). */
+    void interest(int ops);
+
+    /** Stops watching; the channel itself stays open. Idempotent. */
+    void cancel();
+}

@@ -1,0 +1,525 @@
+package io.keel.core.thread;
+
+import java.nio.channels.SelectableChannel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A lightweight thread (SPDK's {@code spdk_thread}): a message inbox, pollers and io_channels, run by
+ * one reactor at a time. Everything it owns is touched only while it runs (rule R1); anyone else sends
+ * it a message.
+ */
+public final class KeelThread {
+    /** Lifecycle: RUNNING until {@link #exit}, EXITING while it drains, EXITED once its exit callback ran. */
+    public enum State { RUNNING, EXITING, EXITED }
+
+    private static final Logger LOG = LoggerFactory.getLogger(KeelThread.class);
+    private static final ThreadLocal<KeelThread> CURRENT_OFF_CARRIER = new ThreadLocal<>();
+    /** Messages run per poll before pollers get their turn, so a flood cannot starve pollers. */
+    static final int MESSAGE_BATCH = 64;
+    /** How long an exiting thread waits for its messages and channels before it exits anyway. */
+    static final long EXIT_TIMEOUT_NANOS = 5_000_000_000L;
+
+    private final ThreadRuntime runtime;
+    private final String name;
+    private final long id;
+    private final CpuMask cpumask;
+    private final Inbox inbox;
+    private final long createdNanos;
+
+    private final ArrayList<Poller> activePollers = new ArrayList<>();
+    private final ArrayList<Poller> timedPollers = new ArrayList<>();
+    private final ArrayList<Poller> pausedPollers = new ArrayList<>();
+    private long nextTimedDeadline = Long.MAX_VALUE;
+    private boolean pollerListsDirty;
+    private long nextPollerId = 1;
+
+    /** In the order they were taken, so listings and walks over them replay alike (rule R9). */
+    private final Map<IoDevice<?>, IoChannel<?>> channels = new LinkedHashMap<>();
+
+    private volatile State state = State.RUNNING;
+    /** Where the runtime placed this thread (a reactor); opaque to everything but the runtime. */
+    private volatile Object placement;
+    private Runnable exitCallback;
+    private long exitDeadline;
+
+    private long busyNanos;
+    private long idleNanos;
+    private long messagesRun;
+
+    KeelThread(ThreadRuntime runtime, String name, long id, CpuMask cpumask, Inbox inbox) {
+        this.runtime = runtime;
+        this.name = name;
+        this.id = id;
+        this.cpumask = cpumask;
+        this.inbox = inbox;
+        this.createdNanos = runtime.clock().nanoTime();
+    }
+
+    /** The lightweight thread running on the calling OS thread, or null outside the framework. */
+    public static KeelThread current() {
+        return Thread.currentThread() instanceof Carrier c ? c.current : CURRENT_OFF_CARRIER.get();
+    }
+
+    /** Makes {@code t} the current thread of the calling OS thread; returns the previous one. */
+    static KeelThread setCurrent(KeelThread t) {
+        if (Thread.currentThread() instanceof Carrier c) {
+            KeelThread previous = c.current;
+            c.current = t;
+            return previous;
+        }
+        KeelThread previous = CURRENT_OFF_CARRIER.get();
+        CURRENT_OFF_CARRIER.set(t);
+        return previous;
+    }
+
+    // ---- messages ----
+
+    /**
+     * Sends a message to this thread from any OS thread. Returns false (and logs) when the thread has
+     * exited, or is at the very end of exiting; the message is then dropped. A message for which this returns
+     * true runs (unless the thread is forced out at its exit bound, which is logged as an error).
+     */
+    public <T> boolean send(MessageFn<T> fn, T arg) {
+        if (state == State.EXITED || !inbox.offer(current(), fn, arg)) {
+            LOG.warn("message to exited thread {} dropped", name);
+            return false;
+        }
+        runtime.messageQueued(this);
+        return true;
+    }
+
+    /** Sends a message that needs no argument (allocates when {@code r} captures; fine off the hot path). */
+    public boolean send(Runnable r) {
+        return send(Runnable::run, r);
+    }
+
+    @SuppressWarnings("unchecked")
+    void execute(MessageFn<?> fn, Object arg) {
+        messagesRun++;
+        try {
+            ((MessageFn<Object>) fn).run(arg);
+        } catch (RuntimeException | AssertionError e) {
+            reportFailure("message", e);
+        }
+    }
+
+    void reportFailure(String what, Throwable e) {
+        runtime.failure(this, what, e);
+    }
+
+    // ---- pollers ----
+
+    /** Registers an active poller, called on every iteration. Owner thread only. */
+    public Poller registerPoller(String pollerName, PollerFn fn) {
+        return registerPoller(pollerName, fn, 0);
+    }
+
+    /** Registers a poller called every {@code periodMicros} (0: every iteration). Owner thread only. */
+    public Poller registerPoller(String pollerName, PollerFn fn, long periodMicros) {
+        checkOwner();
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("thread " + name + " is exiting: cannot register poller " + pollerName);
+        }
+        Poller p = new Poller(this, pollerName, nextPollerId++, fn, periodMicros * 1000);
+        if (p.timed()) {
+            p.nextRunNanos = runtime.clock().nanoTime() + p.periodNanos();
+            timedPollers.add(p);
+            nextTimedDeadline = Math.min(nextTimedDeadline, p.nextRunNanos);
+        } else {
+            activePollers.add(p);
+        }
+        runtime.pollerRegistered(this);
+        return p;
+    }
+
+    void pausePoller(Poller p) {
+        p.state = Poller.State.PAUSED;
+        pollerListsDirty = true;
+    }
+
+    void resumePoller(Poller p) {
+        p.state = Poller.State.WAITING;
+        if (p.inPausedList) {
+            pausedPollers.remove(p);
+            p.inPausedList = false;
+            (p.timed() ? timedPollers : activePollers).add(p);
+        }
+        if (p.timed()) {
+            p.nextRunNanos = runtime.clock().nanoTime() + p.periodNanos();
+            nextTimedDeadline = Math.min(nextTimedDeadline, p.nextRunNanos);
+        }
+    }
+
+    void unregisterPoller(Poller p) {
+        p.state = Poller.State.UNREGISTERED;
+        if (p.inPausedList) {
+            pausedPollers.remove(p);
+            p.inPausedList = false;
+        }
+        pollerListsDirty = true;
+    }
+
+    /** Removes unregistered pollers from the run lists and moves paused ones aside. */
+    private void compactPollers() {
+        if (!pollerListsDirty) {
+            return;
+        }
+        pollerListsDirty = false;
+        compact(activePollers);
+        compact(timedPollers);
+        nextTimedDeadline = Long.MAX_VALUE;
+        for (Poller p : timedPollers) {
+            nextTimedDeadline = Math.min(nextTimedDeadline, p.nextRunNanos);
+        }
+    }
+
+    private void compact(ArrayList<Poller> list) {
+        int kept = 0;
+        for (int i = 0; i < list.size(); i++) {
+            Poller p = list.get(i);
+            if (p.state == Poller.State.WAITING || p.state == Poller.State.RUNNING) {
+                list.set(kept++, p);
+            } else if (p.state == Poller.State.PAUSED) {
+                p.inPausedList = true;
+                pausedPollers.add(p);
+            }
+        }
+        list.subList(kept, list.size()).clear();
+    }
+
+    /** Runs one poller now (a simulation step or part of {@link #poll}); reschedules a timed one. */
+    int runPoller(Poller p, long now) {
+        int result = p.run();
+        if (p.timed()) {
+            p.nextRunNanos = now + p.periodNanos();
+        }
+        return result;
+    }
+
+    // ---- one iteration (real reactors) ----
+
+    /**
+     * One iteration: a batch of messages, every active poller, every timed poller that is due. Returns
+     * the work done (0: idle) and accounts the time as busy or idle.
+     */
+    public int poll(long now) {
+        KeelThread previous = setCurrent(this);
+        try {
+            int work = inbox.drain(this, MESSAGE_BATCH);
+            int n = activePollers.size();
+            for (int i = 0; i < n; i++) {
+                Poller p = activePollers.get(i);
+                if (p.state == Poller.State.WAITING) {
+                    work += runPoller(p, now);
+                }
+            }
+            if (now >= nextTimedDeadline) {
+                work += runDueTimedPollers(now);
+            }
+            compactPollers();
+            if (state == State.EXITING) {
+                finishExitIfDrained(now);
+            }
+            long end = runtime.clock().nanoTime();
+            account(work, end - now);
+            return work;
+        } finally {
+            setCurrent(previous);
+        }
+    }
+
+    private int runDueTimedPollers(long now) {
+        int work = 0;
+        long next = Long.MAX_VALUE;
+        int n = timedPollers.size();
+        for (int i = 0; i < n; i++) {
+            Poller p = timedPollers.get(i);
+            if (p.state == Poller.State.WAITING && p.nextRunNanos <= now) {
+                work += runPoller(p, now);
+            }
+            if (p.state == Poller.State.WAITING) {
+                next = Math.min(next, p.nextRunNanos);
+            }
+        }
+        for (int i = n; i < timedPollers.size(); i++) { // registered by a callback during this pass
+            next = Math.min(next, timedPollers.get(i).nextRunNanos);
+        }
+        nextTimedDeadline = next;
+        return work;
+    }
+
+    /** Housekeeping after the simulation ran one of this thread's pollers on its own. */
+    void afterSimulatedPoll() {
+        compactPollers();
+    }
+
+    long exitDeadline() {
+        return exitDeadline;
+    }
+
+    void account(int work, long elapsed) {
+        if (work > 0) {
+            busyNanos += elapsed;
+        } else {
+            idleNanos += elapsed;
+        }
+    }
+
+    /** When this thread next needs to run without a message: now for active pollers, else its next timer. */
+    public long nextDeadline(long now) {
+        if (state == State.EXITING) {
+            // its pollers are gone; only a message (which wakes the reactor) or the exit bound can end the wait
+            return exitDeadline;
+        }
+        if (state != State.RUNNING || hasRunnableActivePoller()) {
+            return now;
+        }
+        return nextTimedDeadline;
+    }
+
+    private boolean hasRunnableActivePoller() {
+        for (int i = 0; i < activePollers.size(); i++) {
+            if (activePollers.get(i).state == Poller.State.WAITING) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when a message is waiting. */
+    public boolean hasMessages() {
+        return !inbox.isEmpty();
+    }
+
+    // ---- exit ----
+
+    /**
+     * Asks this thread to exit: its pollers are unregistered at once, messages already sent (and any that
+     * arrive meanwhile) still run, and once its inbox is empty and it holds no io_channel it becomes
+     * EXITED and runs {@code onExited} on itself as its last act. Idempotent; may be called from any thread.
+     */
+    public void exit(Runnable onExited) {
+        if (current() != this) {
+            send(() -> exit(onExited));
+            return;
+        }
+        if (state != State.RUNNING) {
+            return;
+        }
+        state = State.EXITING;
+        exitCallback = onExited;
+        exitDeadline = runtime.clock().nanoTime() + EXIT_TIMEOUT_NANOS;
+        for (Poller p : allPollers()) {
+            unregisterPoller(p);
+        }
+        compactPollers();
+        runtime.messageQueued(this); // make sure the reactor looks at us again even if nothing else arrives
+    }
+
+    /** Finishes an exit once drained (or past its bound). Returns true if the thread is now EXITED. */
+    boolean finishExitIfDrained(long now) {
+        // close() refuses later messages atomically with the emptiness check, so none is accepted and then lost
+        boolean drained = channels.isEmpty() && inbox.close();
+        if (!drained && now < exitDeadline) {
+            return false;
+        }
+        if (!drained) {
+            LOG.error("thread {} exits after {} ms with {} messages queued and io_channels still held: {}",
+                    name, EXIT_TIMEOUT_NANOS / 1_000_000, inbox.size(), channelNames());
+        }
+        state = State.EXITED;
+        Runnable cb = exitCallback;
+        exitCallback = null;
+        if (cb != null) {
+            KeelThread previous = setCurrent(this);
+            try {
+                cb.run();
+            } catch (RuntimeException | AssertionError e) {
+                reportFailure("exit callback", e);
+            } finally {
+                setCurrent(previous);
+            }
+        }
+        runtime.threadExited(this);
+        return true;
+    }
+
+    // ---- io_channels ----
+
+    /**
+     * Returns this thread's channel for {@code device}, creating it on first use (the device's create
+     * callback runs here, synchronously). Each call takes a reference; release it with {@link IoChannel#put()}.
+     * Returns null if the device is being unregistered. Owner thread only.
+     */
+    public <C> IoChannel<C> getIoChannel(IoDevice<C> device) {
+        checkOwner();
+        @SuppressWarnings("unchecked")
+        IoChannel<C> ch = (IoChannel<C>) channels.get(device);
+        if (ch != null) {
+            ch.ref();
+            return ch;
+        }
+        if (!device.tryAddHolder(this)) {
+            LOG.error("io_device {} is unregistering: no new channel on thread {}", device.name(), name);
+            return null;
+        }
+        ch = new IoChannel<>(device, this);
+        channels.put(device, ch);
+        ch.create();
+        return ch;
+    }
+
+    <C> void channelReleased(IoChannel<C> ch) {
+        send(KeelThread::destroyIfUnused, ch); // deferred as SPDK does, so put-then-get reuses the channel
+    }
+
+    private static void destroyIfUnused(IoChannel<?> ch) {
+        if (ch.refs() == 0 && !ch.destroyed()) {
+            ch.thread().channels.remove(ch.device());
+            ch.destroy();
+        }
+    }
+
+    /** This thread's channel for a device, without taking a reference; null if none. Owner thread only. */
+    @SuppressWarnings("unchecked")
+    <C> IoChannel<C> channelFor(IoDevice<C> device) {
+        return (IoChannel<C>) channels.get(device);
+    }
+
+    /** Snapshot of this thread's channels, for {@code thread_get_io_channels}. Owner thread only. */
+    public List<IoChannel<?>> ioChannels() {
+        return new ArrayList<>(channels.values());
+    }
+
+    private String channelNames() {
+        StringBuilder sb = new StringBuilder();
+        channels.keySet().forEach(d -> sb.append(sb.isEmpty() ? "" : ", ").append(d.name()));
+        return sb.toString();
+    }
+
+    // ---- file descriptors ----
+
+    /** Watches a non-blocking channel on this thread's reactor; {@code handler} runs on this thread. */
+    public FdWatch watch(SelectableChannel channel, int ops, FdHandler handler) {
+        checkOwner();
+        return runtime.watch(this, channel, ops, handler);
+    }
+
+    /** Runs a ready fd's handler as this thread, accounting its time. For runtimes. */
+    public int runFdHandler(FdHandler handler, int readyOps) {
+        KeelThread previous = setCurrent(this);
+        long start = runtime.clock().nanoTime();
+        int work;
+        try {
+            work = handler.onReady(readyOps);
+        } catch (RuntimeException | AssertionError e) {
+            reportFailure("fd handler", e);
+            work = 1;
+        } finally {
+            setCurrent(previous);
+        }
+        account(work, runtime.clock().nanoTime() - start);
+        return work;
+    }
+
+    // ---- introspection ----
+
+    void checkOwner() {
+        if (current() != this) {
+            throw new IllegalStateException("called on " + describe(current()) + ", but only thread " + name + " may");
+        }
+    }
+
+    private static String describe(KeelThread t) {
+        return t == null ? "OS thread " + Thread.currentThread().getName() : "thread " + t.name;
+    }
+
+    /** Every poller still registered (active, timed and paused). Owner thread only. */
+    public List<Poller> allPollers() {
+        List<Poller> all = new ArrayList<>();
+        for (List<Poller> l : List.of(activePollers, timedPollers, pausedPollers)) {
+            for (Poller p : l) {
+                if (p.state != Poller.State.UNREGISTERED && !all.contains(p)) {
+                    all.add(p);
+                }
+            }
+        }
+        return all;
+    }
+
+    public Object placement() {
+        return placement;
+    }
+
+    /** Records where the runtime placed this thread. For runtimes. */
+    public void placement(Object where) {
+        placement = where;
+    }
+
+    public ThreadRuntime runtime() {
+        return runtime;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public CpuMask cpumask() {
+        return cpumask;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public long busyNanos() {
+        return busyNanos;
+    }
+
+    public long idleNanos() {
+        return idleNanos;
+    }
+
+    public long messagesRun() {
+        return messagesRun;
+    }
+
+    public long createdNanos() {
+        return createdNanos;
+    }
+
+    Inbox inbox() {
+        return inbox;
+    }
+
+    List<Poller> activePollerList() {
+        return activePollers;
+    }
+
+    List<Poller> timedPollerList() {
+        return timedPollers;
+    }
+
+    @Override
+    public String toString() {
+        return "KeelThread[" + name + "#" + id + "]";
+    }
+
+    /** An OS thread that runs lightweight threads (a reactor); keeps the current thread in a field. */
+    public static class Carrier extends Thread {
+        private KeelThread current;
+
+        public Carrier(Runnable body, String name) {
+            super(body, name);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.keel.core.thread;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The real-time inbox: a bounded, lock-free multi-producer single-consumer ring of (function, argument)
+ * slots that allocates nothing per message, after D. Vyukov's bounded queue (each slot carries a sequence
+ * number that tells producers and the consumer whose turn it is).
+ *
+ * <p>When the ring is full a message is not refused: it goes to an overflow queue (which allocates), and
+ * while anything is in the overflow every producer uses it too, so that each sender's messages stay in
+ * order. The consumer drains the ring before the overflow; a producer only returns to the ring once the
+ * overflow count has dropped to zero, that is after all earlier overflow messages have been consumed.
+ *
+ * <p>An exiting thread closes its ring with {@link #close()}: flag bits in {@code tail} make it refuse every
+ * later offer, decided atomically with the check that nothing is queued, so a sender is either refused or its
+ * message runs — never accepted and then dropped.
+ */
+public final class MessageRing implements Inbox {
+    private static final VarHandle SEQ = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle TAIL;
+
+    static {
+        try {
+            TAIL = MethodHandles.lookup().findVarHandle(MessageRing.class, "tail", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Set in {@code tail} while the consumer checks the overflow before closing: producers wait for the verdict. */
+    private static final long CLOSING = 1L << 62;
+    /** Set in {@code tail} once closed for good: producers are refused. */
+    private static final long CLOSED = 1L << 61;
+    private static final long FLAGS = CLOSING | CLOSED;
+    private static final int OFFERED = 0;
+    private static final int RING_FULL = 1;
+    private static final int REFUSED = 2;
+
+    private final int mask;
+    private final long[] sequences;
+    private final MessageFn<?>[] fns;
+    private final Object[] args;
+    private final ConcurrentLinkedQueue<Object[]> overflow = new ConcurrentLinkedQueue<>();
+    private final AtomicLong overflowCount = new AtomicLong();
+    private final AtomicLong overflowTotal = new AtomicLong();
+
+    @SuppressWarnings("unused") // written through TAIL
+    private volatile long tail;
+    private long head; // consumer only
+
+    public MessageRing(int capacity) {
+        if (Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("ring capacity must be a power of two: " + capacity);
+        }
+        mask = capacity - 1;
+        sequences = new long[capacity];
+        fns = new MessageFn<?>[capacity];
+        args = new Object[capacity];
+        for (int i = 0; i < capacity; i++) {
+            sequences[i] = i;
+        }
+    }
+
+    @Override
+    public boolean offer(KeelThread sender, MessageFn<?> fn, Object arg) {
+        if (overflowCount.get() == 0) {
+            int r = offerToRing(fn, arg);
+            if (r != RING_FULL) {
+                return r == OFFERED;
+            }
+        }
+        overflowCount.incrementAndGet(); // announced before looking at the flags: close() sees us or we see it
+        if ((openTail() & CLOSED) != 0) {
+            overflowCount.decrementAndGet();
+            return false;
+        }
+        overflowTotal.incrementAndGet();
+        overflow.add(new Object[] {fn, arg});
+        return true;
+    }
+
+    /** Reads {@code tail}, waiting out a close in progress (a few instructions of the consumer's). */
+    private long openTail() {
+        long t;
+        while (((t = tail) & CLOSING) != 0) {
+            Thread.yield();
+        }
+        return t;
+    }
+
+    private int offerToRing(MessageFn<?> fn, Object arg) {
+        while (true) {
+            long pos = openTail();
+            if ((pos & CLOSED) != 0) {
+                return REFUSED;
+            }
+            int slot = (int) pos & mask;
+            long seq = (long) SEQ.getAcquire(sequences, slot);
+            long diff = seq - pos;
+            if (diff == 0) {
+                if (TAIL.compareAndSet(this, pos, pos + 1)) {
+                    fns[slot] = fn;
+                    args[slot] = arg;
+                    SEQ.setRelease(sequences, slot, pos + 1);
+                    return OFFERED;
+                }
+            } else if (diff < 0) {
+                return RING_FULL;
+            }
+            // else another producer claimed this slot: retry with the new tail
+        }
+    }
+
+    @Override
+    public int drain(KeelThread owner, int max) {
+        int ran = 0;
+        while (ran < max) {
+            long pos = head;
+            int slot = (int) pos & mask;
+            long seq = (long) SEQ.getAcquire(sequences, slot);
+            if (seq != pos + 1) {
+                break; // empty, or the producer that claimed this slot has not published it yet
+            }
+            MessageFn<?> fn = fns[slot];
+            Object arg = args[slot];
+            fns[slot] = null;
+            args[slot] = null;
+            SEQ.setRelease(sequences, slot, pos + mask + 1);
+            head = pos + 1;
+            owner.execute(fn, arg);
+            ran++;
+        }
+        while (ran < max && overflowCount.get() > 0) {
+            if ((long) SEQ.getAcquire(sequences, (int) head & mask) == head + 1) {
+                break; // the ring refilled with messages sent before the overflow ones: keep ring order first
+            }
+            Object[] m = overflow.poll();
+            if (m == null) {
+                break; // counted but not yet linked in by its producer
+            }
+            overflowCount.decrementAndGet();
+            owner.execute((MessageFn<?>) m[0], m[1]);
+            ran++;
+        }
+        return ran;
+    }
+
+    @Override
+    public boolean close() {
+        long h = head;
+        if (!TAIL.compareAndSet(this, h, h | CLOSING)) {
+            return false; // a message is in the ring, or a producer has claimed a slot
+        }
+        if (overflowCount.get() != 0) {
+            tail = h; // a message is in the overflow, or on its way there: reopen
+            return false;
+        }
+        tail = h | CLOSED;
+        return true;
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return head == (tail & ~FLAGS) && overflowCount.get() == 0;
+    }
+
+    @Override
+    public int size() {
+        return (int) Math.max(0, (tail & ~FLAGS) - head) + (int) overflowCount.get();
+    }
+
+    /** How many messages ever had to use the overflow queue (a full ring). */
+    public long overflowTotal() {
+        return overflowTotal.get();
+    }
+}
