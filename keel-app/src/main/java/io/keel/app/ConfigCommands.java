@@ -41,7 +41,8 @@ final class ConfigCommands {
 
     /**
      * Calls every entry whose method is allowed now; when only entries for after initialisation remain,
-     * calls {@code framework_start_init} and goes on; fails if entries remain that nothing allows.
+     * calls {@code framework_start_init} and goes on; fails if entries remain that nothing allows. A target
+     * still waiting for {@code framework_start_init} at the end is started, as a config file at start would.
      */
     static void load(RpcClient client, JsonNode config) throws IOException, RpcClient.RpcError {
         if (config == null || !config.path("subsystems").isArray()) {
@@ -67,14 +68,21 @@ final class ConfigCommands {
                 break;
             }
             if (allowed.contains("framework_start_init")) {
-                client.call("framework_start_init", null);
-                client.call("framework_wait_init", null);
+                startInit(client);
                 allowed = allowed(client);
             } else if (!progress) {
                 List<String> names = left.stream().map(e -> e.path("method").asText()).toList();
                 throw new IllegalArgumentException("some config entries cannot be executed now: " + names);
             }
         }
+        if (allowed.contains("framework_start_init")) {
+            startInit(client);
+        }
+    }
+
+    private static void startInit(RpcClient client) throws IOException, RpcClient.RpcError {
+        client.call("framework_start_init", null);
+        client.call("framework_wait_init", null);
     }
 
     private static Set<String> allowed(RpcClient client) throws IOException, RpcClient.RpcError {
