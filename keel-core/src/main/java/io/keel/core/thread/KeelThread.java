@@ -44,7 +44,7 @@ public final class KeelThread {
     private volatile State state = State.RUNNING;
     /** Where the runtime placed this thread (a reactor); opaque to everything but the runtime. */
     private volatile Object placement;
-    private Runnable exitCallback;
+    private final List<Runnable> exitCallbacks = new ArrayList<>(1);
     private long exitDeadline;
 
     private long busyNanos;
@@ -301,24 +301,30 @@ public final class KeelThread {
     /**
      * Asks this thread to exit: its pollers are unregistered at once, messages already sent (and any that
      * arrive meanwhile) still run, and once its inbox is empty and it holds no io_channel it becomes
-     * EXITED and runs {@code onExited} on itself as its last act. Idempotent; may be called from any thread.
+     * EXITED and runs {@code onExited} on itself as its last act. May be called from any thread and more than
+     * once: a call during the exit waits for the same end; a call after it runs {@code onExited} at once.
      */
     public void exit(Runnable onExited) {
         if (current() != this) {
-            send(() -> exit(onExited));
+            if (!send(() -> exit(onExited))) {
+                onExited.run(); // already exited: nothing to wait for (rule R5)
+            }
             return;
         }
-        if (state != State.RUNNING) {
-            return;
+        switch (state) {
+            case EXITING -> exitCallbacks.add(onExited); // a second exit waits for the same end
+            case EXITED -> onExited.run();
+            case RUNNING -> {
+                state = State.EXITING;
+                exitCallbacks.add(onExited);
+                exitDeadline = runtime.clock().nanoTime() + EXIT_TIMEOUT_NANOS;
+                for (Poller p : allPollers()) {
+                    unregisterPoller(p);
+                }
+                compactPollers();
+                runtime.messageQueued(this); // make sure the reactor looks at us again even if nothing else arrives
+            }
         }
-        state = State.EXITING;
-        exitCallback = onExited;
-        exitDeadline = runtime.clock().nanoTime() + EXIT_TIMEOUT_NANOS;
-        for (Poller p : allPollers()) {
-            unregisterPoller(p);
-        }
-        compactPollers();
-        runtime.messageQueued(this); // make sure the reactor looks at us again even if nothing else arrives
     }
 
     /** Finishes an exit once drained (or past its bound). Returns true if the thread is now EXITED. */
@@ -333,18 +339,19 @@ public final class KeelThread {
                     name, EXIT_TIMEOUT_NANOS / 1_000_000, inbox.size(), channelNames());
         }
         state = State.EXITED;
-        Runnable cb = exitCallback;
-        exitCallback = null;
-        if (cb != null) {
-            KeelThread previous = setCurrent(this);
-            try {
-                cb.run();
-            } catch (RuntimeException | AssertionError e) {
-                reportFailure("exit callback", e);
-            } finally {
-                setCurrent(previous);
+        KeelThread previous = setCurrent(this);
+        try {
+            for (Runnable cb : exitCallbacks) {
+                try {
+                    cb.run();
+                } catch (RuntimeException | AssertionError e) {
+                    reportFailure("exit callback", e);
+                }
             }
+        } finally {
+            setCurrent(previous);
         }
+        exitCallbacks.clear();
         runtime.threadExited(this);
         return true;
     }
