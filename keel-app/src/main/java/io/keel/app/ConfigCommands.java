@@ -40,9 +40,10 @@ final class ConfigCommands {
     }
 
     /**
-     * Calls every entry whose method is allowed now; when only entries for after initialisation remain,
-     * calls {@code framework_start_init} and goes on; fails if entries remain that nothing allows. A target
-     * still waiting for {@code framework_start_init} at the end is started, as a config file at start would.
+     * Replays a config as rpc.py does: every method must be known; then, round after round, calls the entries
+     * allowed in the current state, and {@code framework_start_init} whenever it is allowed (a target started
+     * with {@code --wait-for-rpc} is brought up); stops when a round calls nothing. Entries left then are
+     * reported on stderr (their state has passed), as rpc.py reports them.
      */
     static void load(RpcClient client, JsonNode config) throws IOException, RpcClient.RpcError {
         if (config == null || !config.path("subsystems").isArray()) {
@@ -52,9 +53,16 @@ final class ConfigCommands {
         for (JsonNode s : config.get("subsystems")) {
             s.path("config").forEach(left::add);
         }
-        Set<String> allowed = allowed(client);
-        while (!left.isEmpty()) {
-            boolean progress = false;
+        Set<String> known = methods(client, false);
+        for (JsonNode e : left) {
+            if (!known.contains(e.path("method").asText())) {
+                throw new IllegalArgumentException("unknown method in the config: " + e.path("method").asText());
+            }
+        }
+        boolean progress = true;
+        while (progress) {
+            Set<String> allowed = methods(client, true);
+            progress = false;
             for (Iterator<JsonNode> it = left.iterator(); it.hasNext(); ) {
                 JsonNode e = it.next();
                 String method = e.path("method").asText();
@@ -64,19 +72,14 @@ final class ConfigCommands {
                     progress = true;
                 }
             }
-            if (left.isEmpty()) {
-                break;
-            }
             if (allowed.contains("framework_start_init")) {
                 startInit(client);
-                allowed = allowed(client);
-            } else if (!progress) {
-                List<String> names = left.stream().map(e -> e.path("method").asText()).toList();
-                throw new IllegalArgumentException("some config entries cannot be executed now: " + names);
+                progress = true;
             }
         }
-        if (allowed.contains("framework_start_init")) {
-            startInit(client);
+        if (!left.isEmpty()) {
+            System.err.println("Some config entries were skipped because the state that allows them has passed: "
+                    + left.stream().map(e -> e.path("method").asText()).toList());
         }
     }
 
@@ -85,9 +88,11 @@ final class ConfigCommands {
         client.call("framework_wait_init", null);
     }
 
-    private static Set<String> allowed(RpcClient client) throws IOException, RpcClient.RpcError {
+    private static Set<String> methods(RpcClient client, boolean current) throws IOException, RpcClient.RpcError {
         ObjectNode p = Json.object();
-        p.put("current", true);
+        if (current) {
+            p.put("current", true);
+        }
         Set<String> out = new HashSet<>();
         client.call("rpc_get_methods", p).forEach(n -> out.add(n.asText()));
         return out;

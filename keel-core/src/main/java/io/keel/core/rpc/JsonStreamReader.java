@@ -34,7 +34,10 @@ final class JsonStreamReader {
     private final long maxValueBytes;
     private TokenBuffer value;
     private int depth;
-    private long valueBytes;
+    /** Bytes fed since the stream began. */
+    private long fed;
+    /** Stream offset just past the last complete value: where the value being received began. */
+    private long valueStart;
 
     JsonStreamReader(long maxValueBytes) {
         try {
@@ -48,11 +51,7 @@ final class JsonStreamReader {
 
     /** Parses {@code len} more bytes, passing each value it completes to {@code onValue}. */
     void feed(byte[] bytes, int off, int len, Consumer<JsonNode> onValue) throws StreamError {
-        valueBytes += len;
-        if (valueBytes > maxValueBytes) {
-            throw new StreamError(RpcException.INVALID_REQUEST,
-                    "Invalid request: larger than " + maxValueBytes + " bytes");
-        }
+        fed += len;
         try {
             feeder.feedInput(bytes, off, off + len);
             JsonToken t;
@@ -67,18 +66,30 @@ final class JsonStreamReader {
                     depth--;
                 }
                 if (depth == 0) {
+                    long end = parser.currentLocation().getByteOffset();
+                    if (end - valueStart > maxValueBytes) {
+                        throw tooLarge();
+                    }
+                    valueStart = end;
                     JsonNode node;
                     try (JsonParser p = value.asParser(Json.MAPPER)) {
                         node = Json.MAPPER.readTree(p);
                     }
                     value = null;
-                    valueBytes = 0;
                     onValue.accept(node);
                 }
             }
         } catch (IOException e) {
             throw new StreamError(RpcException.PARSE_ERROR, "Parse error: " + originalMessage(e));
         }
+        // Only the value still arriving counts against the bound, not the complete ones before it in this chunk.
+        if (fed - valueStart > maxValueBytes) {
+            throw tooLarge();
+        }
+    }
+
+    private StreamError tooLarge() {
+        return new StreamError(RpcException.INVALID_REQUEST, "Invalid request: larger than " + maxValueBytes + " bytes");
     }
 
     private static String originalMessage(IOException e) {

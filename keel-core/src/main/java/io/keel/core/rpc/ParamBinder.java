@@ -1,10 +1,17 @@
 package io.keel.core.rpc;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BigIntegerNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.lang.reflect.RecordComponent;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -18,12 +25,18 @@ import java.util.stream.Collectors;
  * required; the others may be absent (null) and the record applies its defaults.
  */
 final class ParamBinder {
+    /**
+     * As SPDK's decoders: a number with a fraction is not an integer (Jackson would truncate 1.5 to 1), while
+     * an integral one written as a float (5.0, 1e3) is; see {@link #integralFloatsAsIntegers}.
+     */
+    private static final ObjectReader STRICT = Json.MAPPER.reader().without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
     private ParamBinder() {
     }
 
     static <P> P bind(String method, JsonNode params, Class<P> type) {
         if (type == Void.class) {
-            if (params != null && !params.isNull() && !params.isEmpty()) {
+            if (params != null && !params.isNull() && !(params.isContainerNode() && params.isEmpty())) {
                 throw RpcException.invalidParams(method + " takes no parameters");
             }
             return null;
@@ -39,13 +52,36 @@ final class ParamBinder {
             checkNames(p, type.getRecordComponents());
         }
         try {
-            return Json.MAPPER.treeToValue(p, type);
+            return STRICT.forType(type).readValue(integralFloatsAsIntegers(p));
         } catch (MismatchedInputException e) {
             String field = e.getPath().isEmpty() ? "?" : e.getPath().getFirst().getFieldName();
             throw RpcException.invalidParams("invalid value for '" + field + "': " + e.getOriginalMessage());
-        } catch (JsonProcessingException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException e) {
             throw RpcException.invalidParams(e.getMessage());
         }
+    }
+
+    /** A copy of {@code n} in which every float with an integral value (5.0, 1e3) is an integer. */
+    private static JsonNode integralFloatsAsIntegers(JsonNode n) {
+        if (n.isFloatingPointNumber()) {
+            try {
+                BigInteger i = n.decimalValue().toBigIntegerExact();
+                return i.bitLength() < 64 ? LongNode.valueOf(i.longValue()) : BigIntegerNode.valueOf(i);
+            } catch (ArithmeticException | NumberFormatException notIntegral) {
+                return n;
+            }
+        }
+        if (n instanceof ObjectNode o) {
+            ObjectNode copy = o.objectNode();
+            o.properties().forEach(e -> copy.set(e.getKey(), integralFloatsAsIntegers(e.getValue())));
+            return copy;
+        }
+        if (n instanceof ArrayNode a) {
+            ArrayNode copy = a.arrayNode(a.size());
+            a.forEach(e -> copy.add(integralFloatsAsIntegers(e)));
+            return copy;
+        }
+        return n;
     }
 
     private static void checkNames(JsonNode p, RecordComponent[] components) {

@@ -120,7 +120,8 @@ public final class RpcMethods {
         }
         JsonNode version = req.get("jsonrpc");
         JsonNode methodNode = req.get("method");
-        if (version == null || !"2.0".equals(version.asText()) || methodNode == null || !methodNode.isTextual()) {
+        boolean version2 = version != null && version.isTextual() && "2.0".equals(version.asText()); // the string, as SPDK checks
+        if (!version2 || methodNode == null || !methodNode.isTextual()) {
             reply.accept(error(id, RpcException.INVALID_REQUEST, "Invalid request: needs \"jsonrpc\": \"2.0\" and a method name"));
             return;
         }
@@ -148,7 +149,7 @@ public final class RpcMethods {
         } catch (RpcException e) {
             LOG.info("rpc {}: error {} {}", m.name(), e.code(), e.getMessage());
             call.fail(e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError e) { // as the reactor treats a failing message: answer, go on
             LOG.error("rpc {} failed", m.name(), e);
             call.fail(RpcException.INTERNAL_ERROR, "Internal error: " + e);
         }
