@@ -93,14 +93,19 @@ public final class ReactorBench {
                 Throughput t = messageThroughput(interrupt);
                 record("(a) messages/s, thread on reactor_0 -> thread on reactor_1, " + mode + " mode", t.perSecond());
                 record("(c) bytes allocated on reactor threads per message, " + mode + " mode", t.bytesPerMessage());
-                Loop idle = emptyLoop(interrupt, false);
+                Loop idle = emptyLoop(interrupt, IdleLoad.NOTHING);
                 record("(b) iterations/s, one idle thread without pollers, " + mode + " mode", idle.perSecond());
                 record("(b) reactor CPU %, one idle thread without pollers, " + mode + " mode", idle.cpuPercent());
                 record("(c) bytes allocated on the reactor per second, idle thread, " + mode + " mode", idle.bytesPerSecond());
-                Loop polled = emptyLoop(interrupt, true);
+                Loop polled = emptyLoop(interrupt, IdleLoad.POLLER);
                 record("(b) iterations/s, one thread with one idle active poller, " + mode + " mode", polled.perSecond());
                 record("(c) bytes allocated on the reactor per iteration, idle poller, " + mode + " mode",
                         polled.bytesPerIteration());
+                Loop watched = emptyLoop(interrupt, IdleLoad.POLLER_AND_FD);
+                record("(b) iterations/s, idle active poller + one quiet watched fd, " + mode + " mode",
+                        watched.perSecond());
+                record("(c) bytes allocated on the reactor per iteration, poller + fd, " + mode + " mode",
+                        watched.bytesPerIteration());
             }
             record("(a) baseline: messages/s, ArrayBlockingQueue between two spinning OS threads", baselineThroughput());
         }
@@ -222,11 +227,19 @@ public final class ReactorBench {
     private record Loop(double perSecond, double cpuPercent, double bytesPerSecond, double bytesPerIteration) {
     }
 
-    private Loop emptyLoop(boolean interrupt, boolean withIdlePoller) throws Exception {
-        try (ReactorRuntime rt = ReactorRuntime.start(options(CpuMask.of(0), interrupt))) {
+    /** What the idle thread has: nothing, an active poller that finds nothing, or that plus a quiet watched fd. */
+    private enum IdleLoad { NOTHING, POLLER, POLLER_AND_FD }
+
+    private Loop emptyLoop(boolean interrupt, IdleLoad load) throws Exception {
+        try (ReactorRuntime rt = ReactorRuntime.start(options(CpuMask.of(0), interrupt));
+                java.nio.channels.Pipe.SourceChannel quiet = java.nio.channels.Pipe.open().source()) {
+            quiet.configureBlocking(false);
             KeelThread t = rt.createThread("bench_idle");
-            if (withIdlePoller) {
+            if (load != IdleLoad.NOTHING) {
                 t.send(() -> KeelThread.current().registerPoller("finds_nothing", () -> PollerFn.IDLE));
+            }
+            if (load == IdleLoad.POLLER_AND_FD) { // like the RPC server's listening socket on app_thread
+                t.send(() -> KeelThread.current().watch(quiet, java.nio.channels.SelectionKey.OP_READ, ops -> 1));
             }
             settle(t);
             sleepSeconds(warmup);
