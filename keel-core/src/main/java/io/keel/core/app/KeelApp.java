@@ -34,6 +34,7 @@ public final class KeelApp {
     private final Subsystems subsystems = new Subsystems();
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
     private final List<Runnable> initWaiters = new ArrayList<>();
+    private final java.util.Map<Class<?>, Object> services = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile State state = State.CREATED;
     private volatile ReactorRuntime runtime;
     private volatile KeelThread appThread;
@@ -239,6 +240,22 @@ public final class KeelApp {
         } else {
             appThread.send(r);
         }
+    }
+
+    /** Makes a module's service reachable by other modules (e.g. the bdev layer for the NVMe-oF target). */
+    public <T> void provide(Class<T> type, T service) {
+        if (services.putIfAbsent(type, service) != null) {
+            throw new IllegalStateException(type.getSimpleName() + " provided twice");
+        }
+    }
+
+    /** A service another module provided; throws if none did (a missing module dependency). */
+    public <T> T service(Class<T> type) {
+        Object s = services.get(type);
+        if (s == null) {
+            throw new IllegalStateException("no " + type.getSimpleName() + " in this application");
+        }
+        return type.cast(s);
     }
 
     public AppOptions options() {

@@ -1,0 +1,253 @@
+package io.keel.bdev;
+
+import io.keel.core.rpc.Errno;
+import io.keel.core.thread.IoChannel;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.MessageFn;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
+import io.keel.core.time.Clock;
+import java.lang.foreign.MemorySegment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One thread's channel to one bdev (SPDK's {@code spdk_bdev_channel}): it validates and submits I/O, counts
+ * statistics, and re-drives I/O its module bounced with NOMEM — on every completion and, while any wait, on
+ * every poll (rule R6). Owner thread only.
+ */
+public final class BdevChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(BdevChannel.class);
+    private static final MessageFn<BdevIo> COMPLETE_LATER = io -> io.channel().finish(io);
+
+    private final Bdev bdev;
+    private final BdevLayer layer;
+    private final KeelThread thread;
+    private final Clock clock;
+    private final IoChannel<?> moduleChannel;
+    private final IoChannel<BdevThreadCache> cacheChannel;
+    private final BdevThreadCache cache;
+    final IoStats stats = new IoStats();
+    private BdevIo nomemHead;
+    private BdevIo nomemTail;
+    private int nomemQueued;
+    private long nomemTotal;
+    private int outstanding;
+    private boolean inSubmit;
+    private final Poller nomemRetry;
+
+    BdevChannel(Bdev bdev, KeelThread thread) {
+        this.bdev = bdev;
+        this.layer = BdevLayer.of(bdev);
+        this.thread = thread;
+        this.clock = thread.runtime().clock();
+        this.moduleChannel = thread.getIoChannel(bdev.moduleDevice());
+        this.cacheChannel = thread.getIoChannel(layer.threadCaches());
+        this.cache = cacheChannel.context();
+        this.nomemRetry = thread.registerPoller("bdev_nomem_retry_" + bdev.name(), this::retryNomem);
+        this.nomemRetry.pause();
+    }
+
+    void destroy() {
+        nomemRetry.unregister();
+        moduleChannel.put();
+        cacheChannel.put();
+        IoStats snapshot = stats.copy();
+        layer.retire(bdev, snapshot);
+    }
+
+    // ---- submission ----
+
+    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        if (KeelThread.current() != thread) {
+            throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
+        }
+        int rc = validate(desc, type, iovs, iovCount, offsetBlocks, numBlocks);
+        if (rc != 0) {
+            return rc;
+        }
+        BdevIo io = cache.get();
+        if (io == null) {
+            return -Errno.ENOMEM;
+        }
+        io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
+        for (int i = 0; i < iovCount; i++) {
+            io.addIov(iovs[i]);
+        }
+        outstanding++;
+        io.submitted(clock.nanoTime());
+        if (type == IoType.READ && iovCount == 0) {
+            layer.readBuffer(this, io); // takes an iobuf buffer (maybe after a wait), then submits
+        } else {
+            start(io);
+        }
+        return 0;
+    }
+
+    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, int iovCount, long offset, long blocks) {
+        if (desc.closed()) {
+            return -Errno.EBADF;
+        }
+        if (!bdev.supports(type)) {
+            return -Errno.ENOTSUP;
+        }
+        if (type.modifies() && !desc.writable()) {
+            return -Errno.EBADF;
+        }
+        boolean ranged = type != IoType.RESET && type != IoType.FLUSH;
+        if (ranged && blocks <= 0 || offset < 0 || blocks < 0 || offset > bdev.numBlocks() - blocks) {
+            return -Errno.EINVAL;
+        }
+        if (iovCount < 0 || iovCount > BdevIo.MAX_IOVS) {
+            return -Errno.EINVAL;
+        }
+        if (type.carriesData()) {
+            if (iovCount == 0) {
+                return type == IoType.READ && layer.canLendBuffer(blocks * bdev.blockSize()) ? 0 : -Errno.EINVAL;
+            }
+            long total = 0;
+            for (int i = 0; i < iovCount; i++) {
+                total += iovs[i].byteSize();
+            }
+            if (total != blocks * bdev.blockSize()) {
+                return -Errno.EINVAL;
+            }
+        }
+        return 0;
+    }
+
+    /** Hands the io to its module (again, after a NOMEM). */
+    void start(BdevIo io) {
+        inSubmit = true;
+        try {
+            bdev.runSubmit(io);
+        } catch (RuntimeException e) {
+            LOG.error("bdev {}: module failed to submit {}", bdev.name(), io.type(), e);
+            if (io.status() == BdevIoStatus.PENDING) {
+                io.complete(BdevIoStatus.FAILED);
+            }
+        } finally {
+            inSubmit = false;
+        }
+    }
+
+    // ---- completion ----
+
+    /** The module completed {@code io}. A completion inside the module's submit is run one message later. */
+    void completed(BdevIo io) {
+        if (io.status() == BdevIoStatus.NOMEM) {
+            io.resetStatusForRetry();
+            queueNomem(io);
+            return;
+        }
+        if (inSubmit) {
+            thread.send(COMPLETE_LATER, io); // never call the caller back inside its own submit call
+        } else {
+            finish(io);
+        }
+    }
+
+    private void finish(BdevIo io) {
+        outstanding--;
+        boolean success = io.status() == BdevIoStatus.SUCCESS;
+        stats.record(io.type(), io.lengthBytes(), clock.nanoTime() - io.submitTicks(), success);
+        try {
+            io.callback().done(io, success, io.callbackArg());
+        } catch (RuntimeException e) {
+            LOG.error("bdev {}: completion callback failed", bdev.name(), e);
+        }
+        if (nomemHead != null) {
+            retryNomem();
+        }
+    }
+
+    private void queueNomem(BdevIo io) {
+        io.next = null;
+        if (nomemTail == null) {
+            nomemHead = io;
+        } else {
+            nomemTail.next = io;
+        }
+        nomemTail = io;
+        nomemQueued++;
+        nomemTotal++;
+        if (nomemQueued == 1) {
+            nomemRetry.resume();
+        }
+    }
+
+    /** Resubmits what the module bounced; each io at most once per pass, so a still-full module cannot loop. */
+    private int retryNomem() {
+        int pass = nomemQueued;
+        int resubmitted = 0;
+        while (pass-- > 0 && nomemHead != null) {
+            BdevIo io = nomemHead;
+            nomemHead = io.next;
+            if (nomemHead == null) {
+                nomemTail = null;
+            }
+            io.next = null;
+            nomemQueued--;
+            resubmitted++;
+            start(io);
+        }
+        if (nomemHead == null) {
+            nomemRetry.pause();
+        }
+        return resubmitted > 0 ? PollerFn.BUSY : PollerFn.IDLE;
+    }
+
+    void release(BdevIo io) {
+        if (io.pooledBuffer != null) {
+            layer.returnBuffer(this, io.pooledBuffer);
+            io.pooledBuffer = null;
+        }
+        io.clearBuffers();
+        cache.free(io);
+    }
+
+    // ---- waiting for a bdev_io ----
+
+    /** Queues {@code waiter} to be called here when a bdev_io is free (after a submit returned -ENOMEM). */
+    public void queueIoWait(BdevIoWaiter waiter) {
+        cache.queue(waiter);
+    }
+
+    // ---- accessors ----
+
+    public Bdev bdev() {
+        return bdev;
+    }
+
+    public KeelThread thread() {
+        return thread;
+    }
+
+    @SuppressWarnings("unchecked")
+    <T> T moduleContext() {
+        return (T) moduleChannel.context();
+    }
+
+    /** I/O submitted on this channel and not yet completed. */
+    public int outstanding() {
+        return outstanding;
+    }
+
+    /** I/O waiting to be resubmitted after its module said NOMEM. */
+    public int nomemQueued() {
+        return nomemQueued;
+    }
+
+    public long nomemTotal() {
+        return nomemTotal;
+    }
+
+    BdevThreadCache threadCache() {
+        return cache;
+    }
+
+    IoStats stats() {
+        return stats;
+    }
+}

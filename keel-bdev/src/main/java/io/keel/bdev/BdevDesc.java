@@ -1,0 +1,139 @@
+package io.keel.bdev;
+
+import io.keel.core.rpc.Errno;
+import io.keel.core.thread.IoChannel;
+import io.keel.core.thread.KeelThread;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An open handle on a bdev (SPDK's {@code spdk_bdev_desc}), read-only or read-write, owned by the thread that
+ * opened it: its events arrive there and it is closed there. I/O goes through a thread's channel
+ * ({@link #getIoChannel()}); the submit methods return 0, or a negative errno at once: -EINVAL (out of range,
+ * misaligned, wrong buffer length), -EBADF (closed, or a write on a read-only descriptor), -ENOTSUP (type not
+ * supported), -ENOMEM (no bdev_io free: {@link BdevChannel#queueIoWait} and try again).
+ */
+public final class BdevDesc {
+    private final BdevLayer layer;
+    private final Bdev bdev;
+    private final boolean writable;
+    private final BdevEventHandler handler;
+    private final KeelThread thread;
+    private final MemorySegment[] one = new MemorySegment[1];
+    private boolean closed;
+    private BdevModule claimant;
+
+    BdevDesc(BdevLayer layer, Bdev bdev, boolean writable, BdevEventHandler handler, KeelThread thread) {
+        this.layer = layer;
+        this.bdev = bdev;
+        this.writable = writable;
+        this.handler = handler;
+        this.thread = thread;
+    }
+
+    public Bdev bdev() {
+        return bdev;
+    }
+
+    public boolean writable() {
+        return writable;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    public KeelThread thread() {
+        return thread;
+    }
+
+    /** The calling thread's channel to the bdev (one reference: {@link IoChannel#put()} it when done). */
+    public IoChannel<BdevChannel> getIoChannel() {
+        IoChannel<BdevChannel> ch = KeelThread.current().getIoChannel(bdev.channelDevice());
+        if (ch == null) {
+            throw new BdevException(Errno.ENODEV, "bdev " + bdev.name() + " is being removed");
+        }
+        return ch;
+    }
+
+    public int read(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return single(ch, IoType.READ, buf, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    /** A read into a buffer the layer lends from iobuf ({@link BdevIo#iov(int)}); valid until {@link BdevIo#free()}. */
+    public int readPooled(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.READ, null, 0, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int readv(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.READ, iovs, iovCount, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int write(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return single(ch, IoType.WRITE, buf, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int writev(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.WRITE, iovs, iovCount, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int compare(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return single(ch, IoType.COMPARE, buf, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int writeZeroes(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.WRITE_ZEROES, null, 0, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int unmap(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.UNMAP, null, 0, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int flush(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.FLUSH, null, 0, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    public int reset(BdevChannel ch, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.RESET, null, 0, 0, 0, cb, arg);
+    }
+
+    private int single(BdevChannel ch, IoType t, MemorySegment buf, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        if (buf == null) {
+            return -Errno.EINVAL;
+        }
+        one[0] = buf;
+        int rc = ch.submit(this, t, one, 1, offsetBlocks, numBlocks, cb, arg);
+        one[0] = null;
+        return rc;
+    }
+
+    /** Closes the descriptor (on the thread that opened it). Idempotent. */
+    public void close() {
+        if (KeelThread.current() != thread) {
+            throw new IllegalStateException("bdev descriptor of " + bdev.name() + " must be closed on " + thread.name());
+        }
+        if (closed) {
+            return;
+        }
+        closed = true;
+        layer.descClosed(this);
+    }
+
+    BdevModule claimant() {
+        return claimant;
+    }
+
+    void claimant(BdevModule m) {
+        claimant = m;
+    }
+
+    void notify(BdevEvent event) {
+        thread.send(() -> {
+            if (!closed) {
+                handler.onEvent(event, bdev);
+            }
+        });
+    }
+}

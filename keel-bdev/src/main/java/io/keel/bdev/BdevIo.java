@@ -1,0 +1,216 @@
+package io.keel.bdev;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One I/O in flight through the bdev layer (SPDK's {@code spdk_bdev_io}). Pooled: taken from the layer's
+ * bounded pool at submission, returned by {@link #free()}; nothing is allocated per I/O. Every method runs on
+ * the thread that submitted the I/O, which is also where its module completes it.
+ */
+public final class BdevIo {
+    /** Most buffer segments one I/O carries. */
+    public static final int MAX_IOVS = 32;
+
+    private final MemorySegment[] iovs = new MemorySegment[MAX_IOVS];
+    private int iovCount;
+    private IoType type;
+    private long offsetBlocks;
+    private long numBlocks;
+    private BdevIoStatus status = BdevIoStatus.PENDING;
+    private int nvmeSct;
+    private int nvmeSc;
+    private BdevIoCallback callback;
+    private Object callbackArg;
+    private BdevDesc desc;
+    private BdevChannel channel;
+    private long submitTicks;
+    /** A data buffer the layer took from iobuf for this I/O (a read submitted without one); freed with the io. */
+    MemorySegment pooledBuffer;
+    /** Layer-owned link: the free list, the NOMEM retry queue. */
+    BdevIo next;
+    private boolean inUse;
+
+    /** Free for the module that runs the I/O: its own context (e.g. the parent of a child I/O). */
+    public Object moduleContext;
+    /** Free for the module: a number of its own (e.g. a deadline). */
+    public long moduleValue;
+    /** Free for the module: a link for its own queues. */
+    public BdevIo moduleNext;
+
+    BdevIo() {
+    }
+
+    void init(BdevDesc d, BdevChannel ch, IoType t, long offset, long blocks, BdevIoCallback cb, Object arg) {
+        inUse = true;
+        desc = d;
+        channel = ch;
+        type = t;
+        offsetBlocks = offset;
+        numBlocks = blocks;
+        callback = cb;
+        callbackArg = arg;
+        status = BdevIoStatus.PENDING;
+        nvmeSct = 0;
+        nvmeSc = 0;
+        iovCount = 0;
+        moduleContext = null;
+        moduleValue = 0;
+        moduleNext = null;
+    }
+
+    void addIov(MemorySegment seg) {
+        iovs[iovCount++] = seg;
+    }
+
+    void submitted(long ticks) {
+        submitTicks = ticks;
+    }
+
+    long submitTicks() {
+        return submitTicks;
+    }
+
+    // ---- for modules ----
+
+    /** Ends the I/O. Called by the module on the submitting thread, at most once. */
+    public void complete(BdevIoStatus s) {
+        if (status != BdevIoStatus.PENDING) {
+            throw new IllegalStateException("bdev_io " + type + " completed twice (" + status + ", then " + s + ")");
+        }
+        status = s;
+        channel.completed(this);
+    }
+
+    /** Ends the I/O with an NVMe status (status code type, status code). */
+    public void completeNvme(int sct, int sc) {
+        nvmeSct = sct;
+        nvmeSc = sc;
+        complete(sct == 0 && sc == 0 ? BdevIoStatus.SUCCESS : BdevIoStatus.NVME_ERROR);
+    }
+
+    /** Copies the I/O's data into {@code dst} at {@code dstOffset} (for a write). */
+    public void copyFromBuffers(MemorySegment dst, long dstOffset) {
+        long at = dstOffset;
+        for (int i = 0; i < iovCount; i++) {
+            MemorySegment.copy(iovs[i], 0, dst, at, iovs[i].byteSize());
+            at += iovs[i].byteSize();
+        }
+    }
+
+    /** Copies {@code src} from {@code srcOffset} into the I/O's buffers (for a read). */
+    public void copyToBuffers(MemorySegment src, long srcOffset) {
+        long at = srcOffset;
+        for (int i = 0; i < iovCount; i++) {
+            MemorySegment.copy(src, at, iovs[i], 0, iovs[i].byteSize());
+            at += iovs[i].byteSize();
+        }
+    }
+
+    /** Whether the I/O's buffers hold the same bytes as {@code src} from {@code srcOffset} (for compare). */
+    public boolean buffersEqual(MemorySegment src, long srcOffset) {
+        long at = srcOffset;
+        for (int i = 0; i < iovCount; i++) {
+            long len = iovs[i].byteSize();
+            if (MemorySegment.mismatch(src, at, at + len, iovs[i], 0, len) != -1) {
+                return false;
+            }
+            at += len;
+        }
+        return true;
+    }
+
+    /** Fills the I/O's buffers with zeros (a read of unwritten space). */
+    public void zeroBuffers() {
+        for (int i = 0; i < iovCount; i++) {
+            iovs[i].fill((byte) 0);
+        }
+    }
+
+    // ---- for the caller ----
+
+    /** Returns the io to the pool. The caller calls it once, after its callback has used the io. */
+    public void free() {
+        if (!inUse) {
+            throw new IllegalStateException("bdev_io freed twice");
+        }
+        inUse = false;
+        channel.release(this);
+    }
+
+    public IoType type() {
+        return type;
+    }
+
+    public long offsetBlocks() {
+        return offsetBlocks;
+    }
+
+    public long numBlocks() {
+        return numBlocks;
+    }
+
+    public long lengthBytes() {
+        return numBlocks * bdev().blockSize();
+    }
+
+    public int iovCount() {
+        return iovCount;
+    }
+
+    public MemorySegment iov(int i) {
+        return iovs[i];
+    }
+
+    public BdevIoStatus status() {
+        return status;
+    }
+
+    public int nvmeSct() {
+        return nvmeSct;
+    }
+
+    public int nvmeSc() {
+        return nvmeSc;
+    }
+
+    public Bdev bdev() {
+        return channel.bdev();
+    }
+
+    public BdevDesc desc() {
+        return desc;
+    }
+
+    /** The submitting thread's channel for the bdev. */
+    public BdevChannel channel() {
+        return channel;
+    }
+
+    /** The module's per-thread context for the bdev (what its io_device created on this thread). */
+    public <T> T moduleChannel() {
+        return channel.moduleContext();
+    }
+
+    BdevIoCallback callback() {
+        return callback;
+    }
+
+    Object callbackArg() {
+        return callbackArg;
+    }
+
+    void resetStatusForRetry() {
+        status = BdevIoStatus.PENDING;
+    }
+
+    void clearBuffers() {
+        for (int i = 0; i < iovCount; i++) {
+            iovs[i] = null;
+        }
+        iovCount = 0;
+        desc = null;
+        callback = null;
+        callbackArg = null;
+        moduleContext = null;
+    }
+}

@@ -1,0 +1,20 @@
+package io.keel.bdev;
+
+import io.keel.bdev.malloc.MallocModule;
+import io.keel.bdev.nul.NullModule;
+import io.keel.core.app.KeelApp;
+import io.keel.core.app.KeelModule;
+
+/** Plugs the bdev layer and its modules into a Keel application (found by ServiceLoader). */
+public final class BdevKeelModule implements KeelModule {
+    @Override
+    public void register(KeelApp app) {
+        BdevLayer layer = new BdevLayer(app);
+        app.provide(BdevLayer.class, layer);
+        app.subsystems().add(new BdevSubsystem(app, layer));
+        BdevRpcs.register(app, layer);
+        // base bdev modules first: save_config lists modules in this order, and virtual bdevs need their bases
+        MallocModule.register(app, layer);
+        NullModule.register(app, layer);
+    }
+}

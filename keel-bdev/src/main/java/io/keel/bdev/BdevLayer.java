@@ -1,0 +1,273 @@
+package io.keel.bdev;
+
+import io.keel.core.app.KeelApp;
+import io.keel.core.rpc.Errno;
+import io.keel.core.thread.IoDevice;
+import io.keel.core.thread.KeelThread;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bdev layer of one application (SPDK's {@code g_bdev_mgr}): the registry of bdevs by name and alias,
+ * the modules, the bdev_io pool, descriptors and claims, and hot-remove. Registration and removal may be
+ * started from any lightweight thread; removal completes asynchronously (rule R4).
+ */
+public final class BdevLayer {
+    private static final Logger LOG = LoggerFactory.getLogger(BdevLayer.class);
+
+    private final KeelApp app;
+    private final Map<String, Bdev> byName = new ConcurrentHashMap<>();
+    private final List<Bdev> bdevs = new CopyOnWriteArrayList<>();
+    private final List<BdevModule> modules = new CopyOnWriteArrayList<>();
+    private final Map<Bdev, List<Runnable>> removalWaiters = new ConcurrentHashMap<>();
+    private volatile BdevOptions options = BdevOptions.DEFAULTS;
+    private volatile BdevIoPool pool;
+    private volatile IoDevice<BdevThreadCache> threadCaches;
+    private volatile BufferLender buffers = BufferLender.NONE;
+
+    public BdevLayer(KeelApp app) {
+        this.app = app;
+    }
+
+    public static BdevLayer of(KeelApp app) {
+        return app.service(BdevLayer.class);
+    }
+
+    static BdevLayer of(Bdev bdev) {
+        return bdev.layer;
+    }
+
+    public KeelApp app() {
+        return app;
+    }
+
+    // ---- lifecycle (bdev subsystem) ----
+
+    /** Allocates the pool with the current options. */
+    void start(BufferLender lender) {
+        pool = new BdevIoPool(options.bdevIoPoolSize());
+        int cacheSize = options.bdevIoCacheSize();
+        threadCaches = IoDevice.register("bdev_mgr", t -> new BdevThreadCache(pool, cacheSize, t), BdevThreadCache::destroy);
+        buffers = lender;
+    }
+
+    public BdevOptions options() {
+        return options;
+    }
+
+    void options(BdevOptions o) {
+        options = o;
+    }
+
+    IoDevice<BdevThreadCache> threadCaches() {
+        return threadCaches;
+    }
+
+    /** bdev_io objects in the global pool now (not counting thread caches). */
+    public int poolAvailable() {
+        return pool.available();
+    }
+
+    public int poolSize() {
+        return pool.size();
+    }
+
+    // ---- modules ----
+
+    public void addModule(BdevModule m) {
+        modules.add(m);
+    }
+
+    public List<BdevModule> modules() {
+        return List.copyOf(modules);
+    }
+
+    // ---- registry ----
+
+    /** Registers a bdev made by a module; fails with -EEXIST if its name or an alias is taken. */
+    public void register(Bdev b) {
+        if (pool == null) {
+            throw new BdevException(Errno.EINVAL, "the bdev layer is not initialised");
+        }
+        List<String> names = new ArrayList<>();
+        names.add(b.name());
+        names.addAll(b.aliases());
+        List<String> taken = new ArrayList<>();
+        for (String n : names) {
+            if (byName.putIfAbsent(n, b) != null) {
+                taken.add(n);
+            } else if (!taken.isEmpty()) {
+                break;
+            }
+        }
+        if (!taken.isEmpty()) {
+            names.forEach(n -> byName.remove(n, b));
+            throw new BdevException(Errno.EEXIST, "bdev name " + taken.getFirst() + " already exists");
+        }
+        b.layer = this;
+        b.state = Bdev.State.REGISTERED;
+        bdevs.add(b);
+        LOG.info("bdev {} registered: {} blocks of {} bytes ({})", b.name(), b.numBlocks(), b.blockSize(), b.module().name());
+    }
+
+    /** The bdev with this name or alias, or null. */
+    public Bdev get(String nameOrAlias) {
+        return byName.get(nameOrAlias);
+    }
+
+    /** Registered bdevs, in registration order. */
+    public List<Bdev> bdevs() {
+        return List.copyOf(bdevs);
+    }
+
+    /**
+     * Removes a bdev (hot-remove): it leaves the registry at once, every open descriptor is told REMOVE on its
+     * thread, and once the last descriptor has closed and the last channel is gone, the module destructs it
+     * and {@code done} runs on the calling thread. Calling it again while removal runs waits for the same end;
+     * after the end, {@code done} runs at once.
+     */
+    public void unregister(Bdev b, Runnable done) {
+        KeelThread caller = KeelThread.current();
+        if (caller == null) {
+            throw new IllegalStateException("unregister must be called from a lightweight thread");
+        }
+        Runnable onCaller = () -> caller.send(done);
+        boolean[] first = new boolean[1];
+        boolean[] over = new boolean[1];
+        removalWaiters.compute(b, (k, waiters) -> { // atomic per bdev: concurrent removals agree on who starts it
+            if (b.state == Bdev.State.REMOVED) {
+                over[0] = true;
+                return waiters;
+            }
+            List<Runnable> w = waiters == null ? new ArrayList<>() : waiters;
+            w.add(onCaller);
+            if (b.state != Bdev.State.REMOVING) {
+                b.state = Bdev.State.REMOVING;
+                first[0] = true;
+            }
+            return w;
+        });
+        if (over[0]) {
+            onCaller.run();
+            return;
+        }
+        if (!first[0]) {
+            return;
+        }
+        bdevs.remove(b);
+        byName.values().removeIf(x -> x == b);
+        LOG.info("bdev {}: removing ({} open descriptor(s))", b.name(), b.descs().size());
+        if (b.descs().isEmpty()) {
+            finishRemoval(b);
+        } else {
+            b.descs().forEach(d -> d.notify(BdevEvent.REMOVE));
+        }
+    }
+
+    private void finishRemoval(Bdev b) {
+        KeelThread t = KeelThread.current();
+        b.channelDevice().unregister(() -> b.runDestruct(() -> t.send(() -> {
+            List<List<Runnable>> taken = new ArrayList<>(1);
+            removalWaiters.compute(b, (k, waiters) -> {
+                b.state = Bdev.State.REMOVED;
+                taken.add(waiters);
+                return null;
+            });
+            LOG.info("bdev {} removed", b.name());
+            if (taken.getFirst() != null) {
+                taken.getFirst().forEach(Runnable::run);
+            }
+        })));
+    }
+
+    // ---- descriptors and claims ----
+
+    /**
+     * Opens a bdev on the calling thread. Fails with -ENODEV if there is none by that name, -EPERM if it is
+     * opened for writing while another module holds its write claim.
+     */
+    public BdevDesc open(String name, boolean write, BdevEventHandler handler) {
+        KeelThread t = KeelThread.current();
+        if (t == null) {
+            throw new IllegalStateException("open must be called from a lightweight thread");
+        }
+        Bdev b = byName.get(name);
+        if (b == null || b.state != Bdev.State.REGISTERED) {
+            throw new BdevException(Errno.ENODEV, "bdev " + name + " does not exist");
+        }
+        if (write && b.claimedBy() != null) {
+            throw new BdevException(Errno.EPERM, "bdev " + name + " is claimed by module " + b.claimedBy().name());
+        }
+        BdevDesc d = new BdevDesc(this, b, write, handler, t);
+        b.descs().add(d);
+        return d;
+    }
+
+    /**
+     * Takes an exclusive-write claim on the descriptor's bdev for {@code module} (a RAID, a virtual bdev, an
+     * NVMe-oF namespace): nobody else may open it for writing until the descriptor closes. -EPERM if another
+     * module holds the claim or another descriptor has it open for writing.
+     */
+    public void claim(BdevDesc desc, BdevModule module) {
+        Bdev b = desc.bdev();
+        for (BdevDesc other : b.descs()) {
+            if (other != desc && other.writable() && !other.closed()) {
+                throw new BdevException(Errno.EPERM, "bdev " + b.name() + " is open for writing elsewhere");
+            }
+        }
+        if (!b.claim(module)) {
+            throw new BdevException(Errno.EPERM, "bdev " + b.name() + " already claimed by module " + b.claimedBy().name());
+        }
+        desc.claimant(module);
+    }
+
+    void descClosed(BdevDesc d) {
+        Bdev b = d.bdev();
+        if (d.claimant() != null) {
+            b.releaseClaim(d.claimant());
+        }
+        b.descs().remove(d);
+        if (b.state == Bdev.State.REMOVING && b.descs().isEmpty()) {
+            finishRemoval(b);
+        }
+    }
+
+    /** Changes a bdev's size and tells its descriptors RESIZE; shrinking an open bdev is refused (-EBUSY). */
+    public void resize(Bdev b, long numBlocks) {
+        if (numBlocks <= 0) {
+            throw new BdevException(Errno.EINVAL, "a bdev needs at least one block");
+        }
+        if (numBlocks < b.numBlocks() && !b.descs().isEmpty()) {
+            throw new BdevException(Errno.EBUSY, "bdev " + b.name() + " is open: it cannot shrink");
+        }
+        b.numBlocks(numBlocks);
+        b.descs().forEach(d -> d.notify(BdevEvent.RESIZE));
+    }
+
+    // ---- statistics ----
+
+    /** Adds a destroyed channel's statistics to its bdev's (on the application thread). */
+    void retire(Bdev b, IoStats s) {
+        app.onAppThread(() -> b.retiredStats.add(s));
+    }
+
+    // ---- data buffers for reads submitted without one ----
+
+    boolean canLendBuffer(long bytes) {
+        return buffers.canLend(bytes);
+    }
+
+    void readBuffer(BdevChannel ch, BdevIo io) {
+        buffers.lend(ch, io);
+    }
+
+    void returnBuffer(BdevChannel ch, MemorySegment buf) {
+        buffers.giveBack(ch, buf);
+    }
+}

@@ -1,0 +1,83 @@
+package io.keel.bdev;
+
+import io.keel.core.app.ConfigEntry;
+import io.keel.core.app.KeelApp;
+import io.keel.core.app.Subsystem;
+import io.keel.core.rpc.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The "bdev" subsystem: starts the layer (pool, thread caches, data buffers) at init; at fini removes every
+ * bdev, those nobody claims first (the top of each stack), so virtual bdevs go before their bases; saves
+ * {@code bdev_set_options}, each module's bdevs, then {@code bdev_wait_for_examine}, as SPDK does.
+ */
+final class BdevSubsystem implements Subsystem {
+    private static final Logger LOG = LoggerFactory.getLogger(BdevSubsystem.class);
+
+    private final KeelApp app;
+    private final BdevLayer layer;
+
+    BdevSubsystem(KeelApp app, BdevLayer layer) {
+        this.app = app;
+        this.layer = layer;
+    }
+
+    @Override
+    public String name() {
+        return "bdev";
+    }
+
+    @Override
+    public List<String> dependsOn() {
+        return IobufLender.DEPENDENCIES;
+    }
+
+    @Override
+    public void init(Consumer<Throwable> done) {
+        try {
+            layer.start(IobufLender.create(app, layer));
+            done.accept(null);
+        } catch (RuntimeException e) {
+            done.accept(e);
+        }
+    }
+
+    @Override
+    public void fini(Runnable done) {
+        removeTopmost(done);
+    }
+
+    private void removeTopmost(Runnable done) {
+        List<Bdev> unclaimed = layer.bdevs().stream().filter(b -> b.claimedBy() == null).toList();
+        if (unclaimed.isEmpty()) {
+            if (!layer.bdevs().isEmpty()) {
+                LOG.error("bdevs still claimed at shutdown: {}", layer.bdevs());
+            }
+            done.run();
+            return;
+        }
+        int[] left = {unclaimed.size()};
+        for (Bdev b : unclaimed) {
+            layer.unregister(b, () -> {
+                if (--left[0] == 0) {
+                    removeTopmost(done);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void writeConfig(Consumer<List<ConfigEntry>> done) {
+        List<ConfigEntry> out = new ArrayList<>();
+        out.add(new ConfigEntry("bdev_set_options", Json.tree(layer.options())));
+        for (BdevModule m : layer.modules()) {
+            out.addAll(m.config());
+        }
+        out.add(new ConfigEntry("bdev_wait_for_examine", null));
+        done.accept(out);
+    }
+}

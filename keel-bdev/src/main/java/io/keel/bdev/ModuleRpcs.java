@@ -1,0 +1,29 @@
+package io.keel.bdev;
+
+import io.keel.core.rpc.Errno;
+import io.keel.core.rpc.RpcCall;
+
+/** What the modules' RPC methods share. */
+public final class ModuleRpcs {
+    private ModuleRpcs() {
+    }
+
+    /**
+     * A module's {@code bdev_*_delete}: the named bdev must exist and be the module's (else -ENODEV
+     * "No such device", as SPDK answers); it is hot-removed and the call answered true once it is gone.
+     * Deleting a claimed bdev works as in SPDK: its claimant is told REMOVE and lets go.
+     */
+    public static void delete(BdevLayer layer, BdevModule module, String name, RpcCall call) {
+        Bdev b = layer.get(name);
+        if (b == null || b.module() != module || !b.name().equals(name)) {
+            call.fail(-Errno.ENODEV, "No such device");
+            return;
+        }
+        layer.unregister(b, () -> call.respond(true));
+    }
+
+    /** Turns a layer refusal into the RPC error SPDK gives (negative errno, reason). */
+    public static io.keel.core.rpc.RpcException error(BdevException e) {
+        return io.keel.core.rpc.RpcException.errno(e.errno(), e.getMessage());
+    }
+}

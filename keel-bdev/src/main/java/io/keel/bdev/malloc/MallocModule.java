@@ -1,0 +1,104 @@
+package io.keel.bdev.malloc;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.keel.bdev.BdevException;
+import io.keel.bdev.BdevLayer;
+import io.keel.bdev.BdevModule;
+import io.keel.bdev.DeferredCompletions;
+import io.keel.bdev.ModuleRpcs;
+import io.keel.core.app.ConfigEntry;
+import io.keel.core.app.KeelApp;
+import io.keel.core.rpc.RpcException;
+import io.keel.core.thread.IoDevice;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The malloc module: {@code bdev_malloc_create}, {@code bdev_malloc_delete}. */
+public final class MallocModule implements BdevModule {
+    record CreateParams(String name, @JsonProperty(required = true) Long blockSize,
+            @JsonProperty(required = true) Long numBlocks, UUID uuid, Integer optimalIoBoundary, Integer mdSize,
+            Boolean mdInterleave, Integer difType, Boolean difIsHeadOfMd, Integer physicalBlockSize,
+            Integer difPiFormat, Integer numaId) {
+    }
+
+    record DeleteParams(@JsonProperty(required = true) String name) {
+    }
+
+    private final BdevLayer layer;
+    private final List<MallocBdev> bdevs = new CopyOnWriteArrayList<>();
+    private final IoDevice<DeferredCompletions> channels =
+            IoDevice.register("bdev_malloc", t -> new DeferredCompletions(t, "malloc_completion_poller"),
+                    DeferredCompletions::close);
+    private int nextIndex;
+
+    private MallocModule(BdevLayer layer) {
+        this.layer = layer;
+    }
+
+    public static void register(KeelApp app, BdevLayer layer) {
+        MallocModule m = new MallocModule(layer);
+        layer.addModule(m);
+        app.methods().register("bdev_malloc_create", CreateParams.class, (p, call) -> call.respond(m.create(p)));
+        app.methods().register("bdev_malloc_delete", DeleteParams.class,
+                (p, call) -> ModuleRpcs.delete(layer, m, p.name(), call));
+    }
+
+    @Override
+    public String name() {
+        return "malloc";
+    }
+
+    IoDevice<DeferredCompletions> channels() {
+        return channels;
+    }
+
+    private String create(CreateParams p) {
+        if (p.mdSize() != null && p.mdSize() != 0 || p.difType() != null && p.difType() != 0
+                || Boolean.TRUE.equals(p.mdInterleave())) {
+            throw RpcException.invalidParams("metadata and DIF are not supported by Keel's malloc bdev");
+        }
+        if (p.physicalBlockSize() != null && p.physicalBlockSize() != 0 && p.physicalBlockSize().longValue() != p.blockSize()) {
+            throw RpcException.invalidParams("physical_block_size must equal block_size");
+        }
+        long bytes = p.blockSize() * p.numBlocks();
+        if (p.numBlocks() <= 0 || p.blockSize() <= 0 || bytes / p.blockSize() != p.numBlocks()) {
+            throw RpcException.invalidParams("num_blocks and block_size must be positive");
+        }
+        String name = p.name() != null ? p.name() : nextName();
+        MallocBdev b;
+        try {
+            b = new MallocBdev(this, name, p.uuid(), (int) (long) p.blockSize(), p.numBlocks(),
+                    p.optimalIoBoundary() == null ? 0 : p.optimalIoBoundary());
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalidParams(e.getMessage());
+        } catch (OutOfMemoryError e) {
+            throw RpcException.errno(io.keel.core.rpc.Errno.ENOMEM, "cannot allocate " + bytes + " bytes for " + name);
+        }
+        try {
+            layer.register(b);
+        } catch (BdevException e) {
+            b.destructNow();
+            throw RpcException.errno(e.errno(), e.getMessage());
+        }
+        bdevs.add(b);
+        return name;
+    }
+
+    private String nextName() {
+        String n;
+        do {
+            n = "Malloc" + nextIndex++;
+        } while (layer.get(n) != null);
+        return n;
+    }
+
+    void forget(MallocBdev b) {
+        bdevs.remove(b);
+    }
+
+    @Override
+    public List<ConfigEntry> config() {
+        return bdevs.stream().map(b -> new ConfigEntry("bdev_malloc_create", b.createParams())).toList();
+    }
+}
