@@ -216,6 +216,10 @@ public final class BdevLayer {
      */
     public void claim(BdevDesc desc, BdevModule module) {
         Bdev b = desc.bdev();
+        BdevModule holder = b.claimedBy();
+        if (holder != null) {
+            throw new BdevException(Errno.EPERM, "bdev " + b.name() + " already claimed by module " + holder.name());
+        }
         for (BdevDesc other : b.descs()) {
             if (other != desc && other.writable() && !other.closed()) {
                 throw new BdevException(Errno.EPERM, "bdev " + b.name() + " is open for writing elsewhere");
