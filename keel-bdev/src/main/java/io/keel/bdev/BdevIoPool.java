@@ -12,7 +12,8 @@ final class BdevIoPool {
 
     BdevIoPool(int size) {
         this.size = size;
-        this.free = new MpmcRing<>(size);
+        this.free = new MpmcRing<>(2 * size); // slack: a ring exactly as large as its items can report full
+                                              // while a consumer is still releasing the slot a producer needs
         for (int i = 0; i < size; i++) {
             free.offer(new BdevIo());
         }

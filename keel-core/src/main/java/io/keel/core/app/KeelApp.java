@@ -53,6 +53,7 @@ public final class KeelApp {
         ThreadRpcs.register(app);
         LogRpcs.register(app.methods);
         SchedulerSubsystem.register(app);
+        io.keel.core.iobuf.IoBufSubsystem.register(app);
         for (KeelModule m : ServiceLoader.load(KeelModule.class)) {
             m.register(app);
         }

@@ -8,6 +8,11 @@ import java.lang.invoke.VarHandle;
  * carries a sequence number that says whose turn it is). For pools shared by every thread: bdev_io objects,
  * data buffers. Needs no access to JDK internals (Agrona's queues do, which would impose --add-exports on
  * every JVM that runs Keel).
+ *
+ * <p>Give it slack: a producer that wraps onto a slot whose consumer has claimed it but not yet released it
+ * sees the ring as full, so a ring meant to hold N items should have room for N plus the number of threads
+ * that may take from it at once (twice N is simple and safe). {@link #poll()} can likewise miss an item
+ * whose producer has claimed a slot and not yet published it; callers must tolerate a transient null.
  */
 public final class MpmcRing<T> {
     private static final VarHandle SEQ = MethodHandles.arrayElementVarHandle(long[].class);
