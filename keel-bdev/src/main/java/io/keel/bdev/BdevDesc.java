@@ -98,6 +98,16 @@ public final class BdevDesc {
         return ch.submit(this, IoType.RESET, null, 0, 0, 0, cb, arg);
     }
 
+    /**
+     * Submits a child I/O that does what {@code parent} asks (same type, blocks and buffers) on this
+     * descriptor's bdev: how a virtual bdev passes an I/O down to its base ({@code spdk_bdev_part_submit_request}).
+     * The parent's buffers are shared, not copied. Returns as the other submit methods do.
+     */
+    public int forward(BdevChannel ch, BdevIo parent, BdevIoCallback cb, Object arg) {
+        return ch.submit(this, parent.type(), parent.iovArray(), parent.iovCount(), parent.offsetBlocks(),
+                parent.numBlocks(), cb, arg);
+    }
+
     private int single(BdevChannel ch, IoType t, MemorySegment buf, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
         if (buf == null) {

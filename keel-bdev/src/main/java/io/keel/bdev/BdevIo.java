@@ -62,6 +62,11 @@ public final class BdevIo {
         iovs[iovCount++] = seg;
     }
 
+    /** The buffer array itself (entries past {@link #iovCount()} unused), for {@link BdevDesc#forward}. */
+    MemorySegment[] iovArray() {
+        return iovs;
+    }
+
     void submitted(long ticks) {
         submitTicks = ticks;
     }

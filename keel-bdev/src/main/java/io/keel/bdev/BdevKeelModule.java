@@ -1,7 +1,10 @@
 package io.keel.bdev;
 
+import io.keel.bdev.delay.DelayModule;
+import io.keel.bdev.error.ErrorModule;
 import io.keel.bdev.malloc.MallocModule;
 import io.keel.bdev.nul.NullModule;
+import io.keel.bdev.passthru.PassthruModule;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.KeelModule;
 
@@ -16,5 +19,9 @@ public final class BdevKeelModule implements KeelModule {
         // base bdev modules first: save_config lists modules in this order, and virtual bdevs need their bases
         MallocModule.register(app, layer);
         NullModule.register(app, layer);
+        // virtual bdev modules after them (each also builds on bases that arrive later: see BdevModule.examine)
+        ErrorModule.register(app, layer);
+        DelayModule.register(app, layer);
+        PassthruModule.register(app, layer);
     }
 }

@@ -114,6 +114,25 @@ public final class BdevLayer {
         b.state = Bdev.State.REGISTERED;
         bdevs.add(b);
         LOG.info("bdev {} registered: {} blocks of {} bytes ({})", b.name(), b.numBlocks(), b.blockSize(), b.module().name());
+        app.onAppThread(() -> examine(b));
+    }
+
+    /**
+     * Offers a new bdev to every module (SPDK's {@code examine_config}), on the application thread: inline when
+     * registered there (as SPDK does inside {@code spdk_bdev_register}), else one message later. A virtual bdev
+     * module builds what it was configured to build on top of it.
+     */
+    private void examine(Bdev b) {
+        for (BdevModule m : modules) {
+            if (b.state != Bdev.State.REGISTERED) {
+                return; // removed meanwhile (or claimed and removed by an earlier module's examine)
+            }
+            try {
+                m.examine(b);
+            } catch (RuntimeException e) {
+                LOG.error("bdev {}: module {} failed to examine it", b.name(), m.name(), e);
+            }
+        }
     }
 
     /** The bdev with this name or alias, or null. */

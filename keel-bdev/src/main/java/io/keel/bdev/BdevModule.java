@@ -8,6 +8,14 @@ public interface BdevModule {
     /** The module's name, as SPDK names it ({@code malloc}, {@code null}, ...). */
     String name();
 
+    /**
+     * Looks at a bdev just registered (SPDK's {@code examine_config}): a virtual bdev module builds here what it
+     * was configured to build on top of a base that did not exist yet. App thread, synchronously; failures are
+     * the module's to log.
+     */
+    default void examine(Bdev bdev) {
+    }
+
     /** The RPC calls that recreate this module's bdevs, in order ({@code save_config}). App thread. */
     default List<ConfigEntry> config() {
         return List.of();

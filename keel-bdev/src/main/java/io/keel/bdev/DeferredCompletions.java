@@ -10,6 +10,9 @@ import io.keel.core.thread.PollerFn;
  * on a later poll. The poller runs only while something is queued, so an idle thread stays idle.
  */
 public final class DeferredCompletions {
+    /** {@code values()} copies the array on every call: once per I/O would be an allocation per I/O. */
+    private static final BdevIoStatus[] STATUSES = BdevIoStatus.values();
+
     private final Poller poller;
     private BdevIo head;
     private BdevIo tail;
@@ -41,7 +44,7 @@ public final class DeferredCompletions {
         while (io != null) {
             BdevIo next = io.moduleNext;
             io.moduleNext = null;
-            io.complete(BdevIoStatus.values()[(int) io.moduleValue]);
+            io.complete(STATUSES[(int) io.moduleValue]);
             io = next;
             n++;
         }
