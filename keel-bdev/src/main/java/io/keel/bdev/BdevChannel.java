@@ -58,12 +58,13 @@ public final class BdevChannel {
 
     // ---- submission ----
 
-    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
-            BdevIoCallback cb, Object arg) {
+    /** Submits an I/O; {@code lens} gives the bytes used of each segment (null: all of each). */
+    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
+            long numBlocks, BdevIoCallback cb, Object arg) {
         if (KeelThread.current() != thread) {
             throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
         }
-        int rc = validate(desc, type, iovs, iovCount, offsetBlocks, numBlocks);
+        int rc = validate(desc, type, iovs, lens, iovCount, offsetBlocks, numBlocks);
         if (rc != 0) {
             return rc;
         }
@@ -73,7 +74,7 @@ public final class BdevChannel {
         }
         io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
         for (int i = 0; i < iovCount; i++) {
-            io.addIov(iovs[i]);
+            io.addIov(iovs[i], lens == null ? iovs[i].byteSize() : lens[i]);
         }
         outstanding++;
         io.submitted(clock.nanoTime());
@@ -85,7 +86,8 @@ public final class BdevChannel {
         return 0;
     }
 
-    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, int iovCount, long offset, long blocks) {
+    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offset,
+            long blocks) {
         if (desc.closed()) {
             return -Errno.EBADF;
         }
@@ -108,7 +110,11 @@ public final class BdevChannel {
             }
             long total = 0;
             for (int i = 0; i < iovCount; i++) {
-                total += iovs[i].byteSize();
+                long len = lens == null ? iovs[i].byteSize() : lens[i];
+                if (len <= 0 || len > iovs[i].byteSize()) {
+                    return -Errno.EINVAL;
+                }
+                total += len;
             }
             if (total != blocks * bdev.blockSize()) {
                 return -Errno.EINVAL;

@@ -61,12 +61,12 @@ public final class BdevDesc {
 
     /** A read into a buffer the layer lends from iobuf ({@link BdevIo#iov(int)}); valid until {@link BdevIo#free()}. */
     public int readPooled(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.READ, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.READ, null, null, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int readv(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.READ, iovs, iovCount, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.READ, iovs, null, iovCount, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int write(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
@@ -75,7 +75,7 @@ public final class BdevDesc {
 
     public int writev(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.WRITE, iovs, iovCount, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.WRITE, iovs, null, iovCount, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int compare(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
@@ -83,19 +83,19 @@ public final class BdevDesc {
     }
 
     public int writeZeroes(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.WRITE_ZEROES, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.WRITE_ZEROES, null, null, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int unmap(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.UNMAP, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.UNMAP, null, null, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int flush(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.FLUSH, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.FLUSH, null, null, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int reset(BdevChannel ch, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.RESET, null, 0, 0, 0, cb, arg);
+        return ch.submit(this, IoType.RESET, null, null, 0, 0, 0, cb, arg);
     }
 
     /**
@@ -104,7 +104,7 @@ public final class BdevDesc {
      * The parent's buffers are shared, not copied. Returns as the other submit methods do.
      */
     public int forward(BdevChannel ch, BdevIo parent, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, parent.type(), parent.iovArray(), parent.iovCount(), parent.offsetBlocks(),
+        return ch.submit(this, parent.type(), parent.iovArray(), parent.iovLengths(), parent.iovCount(), parent.offsetBlocks(),
                 parent.numBlocks(), cb, arg);
     }
 
@@ -114,7 +114,7 @@ public final class BdevDesc {
             return -Errno.EINVAL;
         }
         one[0] = buf;
-        int rc = ch.submit(this, t, one, 1, offsetBlocks, numBlocks, cb, arg);
+        int rc = ch.submit(this, t, one, null, 1, offsetBlocks, numBlocks, cb, arg);
         one[0] = null;
         return rc;
     }

@@ -1,5 +1,6 @@
 package io.keel.bdev;
 
+import io.keel.core.iobuf.IoBufWaiter;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,6 +13,10 @@ public final class BdevIo {
     public static final int MAX_IOVS = 32;
 
     private final MemorySegment[] iovs = new MemorySegment[MAX_IOVS];
+    /** Bytes of each segment this I/O uses (a lent pooled buffer is larger than the I/O). */
+    private final long[] iovLens = new long[MAX_IOVS];
+    /** Called with a lent data buffer when the I/O had to wait for one; made once, reused by every I/O. */
+    final IoBufWaiter bufferWaiter = IoBufWaiter.of(this::bufferArrived);
     private int iovCount;
     private IoType type;
     private long offsetBlocks;
@@ -58,13 +63,30 @@ public final class BdevIo {
         moduleNext = null;
     }
 
-    void addIov(MemorySegment seg) {
-        iovs[iovCount++] = seg;
+    void addIov(MemorySegment seg, long length) {
+        iovs[iovCount] = seg;
+        iovLens[iovCount++] = length;
+    }
+
+    /** Takes {@code buf}, lent from iobuf, as this read's buffer. */
+    void attachPooled(MemorySegment buf) {
+        pooledBuffer = buf;
+        addIov(buf, lengthBytes());
+    }
+
+    private void bufferArrived(MemorySegment buf) {
+        attachPooled(buf);
+        channel.start(this);
     }
 
     /** The buffer array itself (entries past {@link #iovCount()} unused), for {@link BdevDesc#forward}. */
     MemorySegment[] iovArray() {
         return iovs;
+    }
+
+    /** The lengths that go with {@link #iovArray()}. */
+    long[] iovLengths() {
+        return iovLens;
     }
 
     void submitted(long ticks) {
@@ -97,8 +119,8 @@ public final class BdevIo {
     public void copyFromBuffers(MemorySegment dst, long dstOffset) {
         long at = dstOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(iovs[i], 0, dst, at, iovs[i].byteSize());
-            at += iovs[i].byteSize();
+            MemorySegment.copy(iovs[i], 0, dst, at, iovLens[i]);
+            at += iovLens[i];
         }
     }
 
@@ -106,8 +128,8 @@ public final class BdevIo {
     public void copyToBuffers(MemorySegment src, long srcOffset) {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(src, at, iovs[i], 0, iovs[i].byteSize());
-            at += iovs[i].byteSize();
+            MemorySegment.copy(src, at, iovs[i], 0, iovLens[i]);
+            at += iovLens[i];
         }
     }
 
@@ -115,7 +137,7 @@ public final class BdevIo {
     public boolean buffersEqual(MemorySegment src, long srcOffset) {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
-            long len = iovs[i].byteSize();
+            long len = iovLens[i];
             if (MemorySegment.mismatch(src, at, at + len, iovs[i], 0, len) != -1) {
                 return false;
             }
@@ -127,7 +149,7 @@ public final class BdevIo {
     /** Fills the I/O's buffers with zeros (a read of unwritten space). */
     public void zeroBuffers() {
         for (int i = 0; i < iovCount; i++) {
-            iovs[i].fill((byte) 0);
+            iovs[i].asSlice(0, iovLens[i]).fill((byte) 0);
         }
     }
 
@@ -162,8 +184,13 @@ public final class BdevIo {
         return iovCount;
     }
 
+    /** Segment {@code i} of the I/O's data; only its first {@link #iovLength(int)} bytes belong to the I/O. */
     public MemorySegment iov(int i) {
         return iovs[i];
+    }
+
+    public long iovLength(int i) {
+        return iovLens[i];
     }
 
     public BdevIoStatus status() {

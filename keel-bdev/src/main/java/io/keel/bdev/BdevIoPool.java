@@ -1,26 +1,38 @@
 package io.keel.bdev;
 
 import io.keel.core.concurrent.MpmcRing;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The global, bounded pool of bdev_io objects ({@code bdev_io_pool_size}), allocated once; threads keep a cache
- * of their own in front of it ({@link BdevThreadCache}). Lock-free and allocation-free.
+ * The global, bounded pool of bdev_io objects ({@code bdev_io_pool_size}); threads keep a cache of their own in
+ * front of it ({@link BdevThreadCache}). Objects are made on first need, up to the bound, rather than all at
+ * start (65,535 of them would stall the application thread for a few hundred milliseconds); once made they
+ * circulate for good, so the steady state allocates nothing. Lock-free.
  */
 final class BdevIoPool {
     private final MpmcRing<BdevIo> free;
     private final int size;
+    private final AtomicInteger made = new AtomicInteger();
 
     BdevIoPool(int size) {
         this.size = size;
         this.free = new MpmcRing<>(2 * size); // slack: a ring exactly as large as its items can report full
                                               // while a consumer is still releasing the slot a producer needs
-        for (int i = 0; i < size; i++) {
-            free.offer(new BdevIo());
-        }
     }
 
     BdevIo take() {
-        return free.poll();
+        BdevIo io = free.poll();
+        if (io != null) {
+            return io;
+        }
+        int n = made.get();
+        while (n < size) {
+            if (made.compareAndSet(n, n + 1)) {
+                return new BdevIo();
+            }
+            n = made.get();
+        }
+        return null;
     }
 
     void give(BdevIo io) {
@@ -33,7 +45,8 @@ final class BdevIoPool {
         return size;
     }
 
+    /** bdev_io objects a thread could take now: in the pool, or not yet made. */
     int available() {
-        return free.size();
+        return free.size() + size - made.get();
     }
 }

@@ -1,6 +1,7 @@
 package io.keel.bdev;
 
 import io.keel.core.app.KeelApp;
+import io.keel.core.iobuf.IoBuf;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoDevice;
 import io.keel.core.thread.KeelThread;
@@ -51,9 +52,11 @@ public final class BdevLayer {
 
     /** Allocates the pool with the current options. */
     void start(BufferLender lender) {
-        pool = new BdevIoPool(options.bdevIoPoolSize());
-        int cacheSize = options.bdevIoCacheSize();
-        threadCaches = IoDevice.register("bdev_mgr", t -> new BdevThreadCache(pool, cacheSize, t), BdevThreadCache::destroy);
+        BdevOptions o = options;
+        pool = new BdevIoPool(o.bdevIoPoolSize());
+        IoBuf iobuf = lender instanceof IobufLender l ? l.iobuf() : null;
+        threadCaches = IoDevice.register("bdev_mgr", t -> new BdevThreadCache(pool, o.bdevIoCacheSize(), t, iobuf, o),
+                BdevThreadCache::destroy);
         buffers = lender;
     }
 

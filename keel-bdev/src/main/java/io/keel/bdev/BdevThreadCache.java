@@ -1,5 +1,7 @@
 package io.keel.bdev;
 
+import io.keel.core.iobuf.IoBuf;
+import io.keel.core.iobuf.IoBufChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
@@ -20,10 +22,13 @@ final class BdevThreadCache {
     private int waiting;
     private long waitsTotal;
     private final Poller retry;
+    private final IoBufChannel iobuf;
 
-    BdevThreadCache(BdevIoPool pool, int cacheSize, KeelThread thread) {
+    BdevThreadCache(BdevIoPool pool, int cacheSize, KeelThread thread, IoBuf buffers, BdevOptions options) {
         this.pool = pool;
         this.cacheSize = cacheSize;
+        this.iobuf = buffers == null ? null
+                : buffers.channel("bdev", options.iobufSmallCacheSize(), options.iobufLargeCacheSize());
         this.retry = thread.registerPoller("bdev_io_wait_retry", this::retryWaiters);
         this.retry.pause();
     }
@@ -97,8 +102,16 @@ final class BdevThreadCache {
         return served > 0 ? PollerFn.BUSY : PollerFn.IDLE;
     }
 
+    /** This thread's "bdev" iobuf channel (data buffers lent to reads). */
+    IoBufChannel iobuf() {
+        return iobuf;
+    }
+
     void destroy() {
         retry.unregister();
+        if (iobuf != null) {
+            iobuf.close();
+        }
         while (cached != null) {
             BdevIo io = cached;
             cached = io.next;

@@ -228,11 +228,11 @@ final class ErrorBdev extends Bdev {
         long at = offset;
         for (int i = 0; i < io.iovCount(); i++) {
             MemorySegment seg = io.iov(i);
-            if (at < seg.byteSize()) {
+            if (at < io.iovLength(i)) {
                 seg.set(JAVA_BYTE, at, (byte) (seg.get(JAVA_BYTE, at) ^ value));
                 return;
             }
-            at -= seg.byteSize();
+            at -= io.iovLength(i);
         }
     }
 
