@@ -5,6 +5,7 @@ import io.keel.bdev.error.ErrorModule;
 import io.keel.bdev.malloc.MallocModule;
 import io.keel.bdev.nul.NullModule;
 import io.keel.bdev.passthru.PassthruModule;
+import io.keel.bdev.uring.UringModule;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.KeelModule;
 
@@ -19,6 +20,7 @@ public final class BdevKeelModule implements KeelModule {
         // base bdev modules first: save_config lists modules in this order, and virtual bdevs need their bases
         MallocModule.register(app, layer);
         NullModule.register(app, layer);
+        UringModule.register(app, layer);
         // virtual bdev modules after them (each also builds on bases that arrive later: see BdevModule.examine)
         ErrorModule.register(app, layer);
         DelayModule.register(app, layer);

@@ -41,6 +41,7 @@ final class IoLoop extends BdevIoWaiter {
     private boolean removed;
     private boolean finished;
     private boolean waiting;
+    private boolean skipWrites;
 
     IoLoop(KeelThread thread, String bdevName, long firstBlock, long blocks, int qd, boolean verify) {
         this.thread = thread;
@@ -51,9 +52,16 @@ final class IoLoop extends BdevIoWaiter {
         this.verify = verify;
     }
 
+    /** Only the read-and-check half: the blocks were written before (by another process, say). */
+    IoLoop readOnly() {
+        skipWrites = true;
+        reading = true;
+        return this;
+    }
+
     CompletableFuture<Result> start(BdevLayer layer) {
         thread.send(() -> {
-            desc = layer.open(bdevName, true, (event, bdev) -> {
+            desc = layer.open(bdevName, !skipWrites, (event, bdev) -> {
                 if (event == BdevEvent.REMOVE) {
                     removed = true;
                     maybeFinish();
