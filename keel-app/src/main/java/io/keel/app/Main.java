@@ -1,12 +1,13 @@
 package io.keel.app;
 
+import io.keel.app.bdevperf.BdevperfCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code keel} launcher: {@code keel start}, {@code keel rpc}. */
+/** The {@code keel} launcher: {@code keel start}, {@code keel rpc}, {@code keel bdevperf}. */
 @Command(name = "keel", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Keel: a user-space, poll-mode block storage stack (NVMe-oF, vhost, bdev) on the JVM.",
-        subcommands = {StartCommand.class, RpcCommand.class})
+        subcommands = {StartCommand.class, RpcCommand.class, BdevperfCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -13,8 +13,6 @@ import java.util.function.Consumer;
  * scheduler (threads stay where they were placed); its period is kept and saved as SPDK does.
  */
 final class SchedulerSubsystem implements Subsystem {
-    private static final long DEFAULT_PERIOD_MICROS = 1_000_000;
-
     record SetParams(@JsonProperty(required = true) String name, Long period, Integer loadLimit, Integer coreLimit,
             Integer coreBusy, String mappings) {
     }
@@ -28,7 +26,8 @@ final class SchedulerSubsystem implements Subsystem {
 
     private final KeelApp app;
     private String name = "static";
-    private Long period; // null until set: SPDK reports 0 and saves no period then
+    // null until a period is given: reported as 0 and not saved, so a saved config reloads into the same config
+    private Long period;
 
     private SchedulerSubsystem(KeelApp app) {
         this.app = app;
@@ -60,8 +59,6 @@ final class SchedulerSubsystem implements Subsystem {
         name = p.name();
         if (p.period() != null) {
             period = p.period();
-        } else if (period == null) {
-            period = DEFAULT_PERIOD_MICROS; // SPDK applies its default period on the first set
         }
     }
 
