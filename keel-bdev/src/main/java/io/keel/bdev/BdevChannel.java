@@ -58,6 +58,31 @@ public final class BdevChannel {
 
     // ---- submission ----
 
+    /** Submits an I/O on one buffer (the common case: no segment array to fill). */
+    int submitOne(BdevDesc desc, IoType type, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb,
+            Object arg) {
+        if (KeelThread.current() != thread) {
+            throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
+        }
+        int rc = validateRange(desc, type, offsetBlocks, numBlocks);
+        if (rc != 0) {
+            return rc;
+        }
+        if (buf.byteSize() != numBlocks * bdev.blockSize()) {
+            return -Errno.EINVAL;
+        }
+        BdevIo io = cache.get();
+        if (io == null) {
+            return -Errno.ENOMEM;
+        }
+        io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
+        io.addIov(buf, buf.byteSize());
+        outstanding++;
+        io.submitted(clock.nanoTime());
+        start(io);
+        return 0;
+    }
+
     /** Submits an I/O; {@code lens} gives the bytes used of each segment (null: all of each). */
     int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
             long numBlocks, BdevIoCallback cb, Object arg) {
@@ -88,18 +113,9 @@ public final class BdevChannel {
 
     private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offset,
             long blocks) {
-        if (desc.closed()) {
-            return -Errno.EBADF;
-        }
-        if (!bdev.supports(type)) {
-            return -Errno.ENOTSUP;
-        }
-        if (type.modifies() && !desc.writable()) {
-            return -Errno.EBADF;
-        }
-        boolean ranged = type != IoType.RESET && type != IoType.FLUSH;
-        if (ranged && blocks <= 0 || offset < 0 || blocks < 0 || offset > bdev.numBlocks() - blocks) {
-            return -Errno.EINVAL;
+        int rc = validateRange(desc, type, offset, blocks);
+        if (rc != 0) {
+            return rc;
         }
         if (iovCount < 0 || iovCount > BdevIo.MAX_IOVS) {
             return -Errno.EINVAL;
@@ -119,6 +135,24 @@ public final class BdevChannel {
             if (total != blocks * bdev.blockSize()) {
                 return -Errno.EINVAL;
             }
+        }
+        return 0;
+    }
+
+    /** The checks every I/O passes: open descriptor, supported type, permission, range (overflow-safe). */
+    private int validateRange(BdevDesc desc, IoType type, long offset, long blocks) {
+        if (desc.closed()) {
+            return -Errno.EBADF;
+        }
+        if (!bdev.supports(type)) {
+            return -Errno.ENOTSUP;
+        }
+        if (type.modifies() && !desc.writable()) {
+            return -Errno.EBADF;
+        }
+        boolean ranged = type != IoType.RESET && type != IoType.FLUSH;
+        if (ranged && blocks <= 0 || offset < 0 || blocks < 0 || offset > bdev.numBlocks() - blocks) {
+            return -Errno.EINVAL;
         }
         return 0;
     }
@@ -157,7 +191,8 @@ public final class BdevChannel {
     private void finish(BdevIo io) {
         outstanding--;
         boolean success = io.status() == BdevIoStatus.SUCCESS;
-        stats.record(io.type(), io.lengthBytes(), clock.nanoTime() - io.submitTicks(), success);
+        io.completedAt(clock.nanoTime());
+        stats.record(io.type(), io.lengthBytes(), io.latencyTicks(), success);
         try {
             io.callback().done(io, success, io.callbackArg());
         } catch (RuntimeException e) {

@@ -18,7 +18,6 @@ public final class BdevDesc {
     private final boolean writable;
     private final BdevEventHandler handler;
     private final KeelThread thread;
-    private final MemorySegment[] one = new MemorySegment[1];
     private boolean closed;
     private BdevModule claimant;
 
@@ -113,10 +112,7 @@ public final class BdevDesc {
         if (buf == null) {
             return -Errno.EINVAL;
         }
-        one[0] = buf;
-        int rc = ch.submit(this, t, one, null, 1, offsetBlocks, numBlocks, cb, arg);
-        one[0] = null;
-        return rc;
+        return ch.submitOne(this, t, buf, offsetBlocks, numBlocks, cb, arg);
     }
 
     /** Closes the descriptor (on the thread that opened it). Idempotent. */

@@ -29,6 +29,7 @@ public final class BdevIo {
     private BdevDesc desc;
     private BdevChannel channel;
     private long submitTicks;
+    private long completeTicks;
     /** A data buffer the layer took from iobuf for this I/O (a read submitted without one); freed with the io. */
     MemorySegment pooledBuffer;
     /** Layer-owned link: the free list, the NOMEM retry queue. */
@@ -93,8 +94,21 @@ public final class BdevIo {
         submitTicks = ticks;
     }
 
-    long submitTicks() {
+    /** When the layer accepted the I/O (framework clock, ns). */
+    public long submitTicks() {
         return submitTicks;
+    }
+
+    void completedAt(long ticks) {
+        completeTicks = ticks;
+    }
+
+    /**
+     * How long the I/O took in the layer, submission to completion (framework clock, ns), measured once for the
+     * layer's statistics; callers that want per-I/O latency read it here instead of reading the clock again.
+     */
+    public long latencyTicks() {
+        return completeTicks - submitTicks;
     }
 
     // ---- for modules ----
@@ -235,14 +249,12 @@ public final class BdevIo {
         status = BdevIoStatus.PENDING;
     }
 
+    /**
+     * Forgets the segments as the io goes back to the pool. The references themselves stay until the next
+     * {@link #init}/{@link #addIov} overwrites them: nulling them costs a GC write barrier each, on every I/O,
+     * and a pooled io keeping a caller's buffer reachable a little longer is harmless.
+     */
     void clearBuffers() {
-        for (int i = 0; i < iovCount; i++) {
-            iovs[i] = null;
-        }
         iovCount = 0;
-        desc = null;
-        callback = null;
-        callbackArg = null;
-        moduleContext = null;
     }
 }
