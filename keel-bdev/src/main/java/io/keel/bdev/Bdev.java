@@ -31,7 +31,14 @@ public abstract class Bdev {
     private final IoDevice<BdevChannel> channels;
     private final List<BdevDesc> descs = new CopyOnWriteArrayList<>();
     private final AtomicReference<BdevModule> claimedBy = new AtomicReference<>();
-    final IoStats retiredStats = new IoStats(); // statistics of channels already destroyed
+    /** Statistics of channels already destroyed, folded in by the application thread. */
+    final IoStats retiredStats = new IoStats();
+    /** What destroyed channels left, queued by their threads as they go, before they leave the holders. */
+    final java.util.concurrent.ConcurrentLinkedQueue<RetiredChannel> retiring = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** The last statistics of a destroyed channel. */
+    record RetiredChannel(BdevChannel channel, IoStats stats) {
+    }
     volatile State state = State.NEW;
     /** The layer that registered this bdev; set at registration. */
     volatile BdevLayer layer;

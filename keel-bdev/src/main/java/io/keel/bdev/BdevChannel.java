@@ -52,8 +52,7 @@ public final class BdevChannel {
         nomemRetry.unregister();
         moduleChannel.put();
         cacheChannel.put();
-        IoStats snapshot = stats.copy();
-        layer.retire(bdev, snapshot);
+        bdev.retiring.add(new Bdev.RetiredChannel(this, stats.copy())); // before this thread leaves the holders
     }
 
     // ---- submission ----

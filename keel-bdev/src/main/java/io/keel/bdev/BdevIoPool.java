@@ -13,6 +13,8 @@ final class BdevIoPool {
     private final MpmcRing<BdevIo> free;
     private final int size;
     private final AtomicInteger made = new AtomicInteger();
+    /** Times a caller found the pool dry and queued to wait (the slow path only, so a shared counter is fine). */
+    private final java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
 
     BdevIoPool(int size) {
         this.size = size;
@@ -39,6 +41,14 @@ final class BdevIoPool {
         if (!free.offer(io)) {
             throw new IllegalStateException("bdev_io pool overfilled: an io was freed twice");
         }
+    }
+
+    void countWait() {
+        waits.incrementAndGet();
+    }
+
+    long waits() {
+        return waits.get();
     }
 
     int size() {

@@ -77,6 +77,11 @@ public final class BdevLayer {
         return pool.available();
     }
 
+    /** How many times any caller found the bdev_io pool dry and waited. */
+    public long poolWaits() {
+        return pool.waits();
+    }
+
     public int poolSize() {
         return pool.size();
     }
@@ -278,10 +283,6 @@ public final class BdevLayer {
 
     // ---- statistics ----
 
-    /** Adds a destroyed channel's statistics to its bdev's (on the application thread). */
-    void retire(Bdev b, IoStats s) {
-        app.onAppThread(() -> b.retiredStats.add(s));
-    }
 
     // ---- data buffers for reads submitted without one ----
 

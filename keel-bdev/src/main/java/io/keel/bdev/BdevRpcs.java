@@ -39,6 +39,7 @@ final class BdevRpcs {
             call.respond(true);
         }, RpcState.STARTUP);
         m.register("bdev_wait_for_examine", Void.class, (p, call) -> call.respond(true)); // no module examines asynchronously
+        m.register("keel_bdev_get_io_pool", Void.class, (p, call) -> ioPool(layer, call));
     }
 
     private static void getBdevs(BdevLayer layer, GetBdevsParams p, RpcCall call) {
@@ -67,6 +68,43 @@ final class BdevRpcs {
             }
             return 0;
         }, 1000);
+    }
+
+    /**
+     * Keel's own view of the bdev_io pool (rule R6: every pool and queue depth visible): the pool's size and
+     * free count, and per thread its cache, the callers waiting for an io now and how often any had to wait.
+     */
+    private static void ioPool(BdevLayer layer, RpcCall call) {
+        ObjectNode out = Json.object();
+        out.put("bdev_io_pool_size", layer.poolSize());
+        ArrayNode threads = out.putArray("threads");
+        layer.threadCaches().forEachChannel((it, ch) -> {
+            BdevThreadCache c = ch.context();
+            ObjectNode t = threads.addObject();
+            t.put("thread", ch.thread().name());
+            t.put("cached", c.cached());
+            t.put("waiting", c.waiting());
+            t.put("waits_total", c.waitsTotal());
+            it.next(0);
+        }, status -> {
+            out.put("bdev_io_pool_available", layer.poolAvailable());
+            out.put("bdev_io_waits_total", layer.poolWaits());
+            call.respond(out);
+        });
+    }
+
+    /**
+     * Moves what destroyed channels left into the bdev's retired totals (application thread); those of channels
+     * not {@code seen} in this pass are also added to {@code sum}.
+     */
+    private static void foldRetired(Bdev b, java.util.Set<BdevChannel> seen, IoStats sum) {
+        Bdev.RetiredChannel r;
+        while ((r = b.retiring.poll()) != null) {
+            b.retiredStats.add(r.stats());
+            if (sum != null && !seen.contains(r.channel())) {
+                sum.add(r.stats());
+            }
+        }
     }
 
     private static void respondOne(Bdev b, String name, RpcCall call) {
@@ -111,7 +149,9 @@ final class BdevRpcs {
             return;
         }
         Bdev b = bdevs.get(i);
+        foldRetired(b, null, null);
         IoStats sum = b.retiredStats.copy();
+        java.util.Set<BdevChannel> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         ObjectNode entry = list.addObject();
         entry.put("name", b.name());
         ArrayNode channels = perChannel ? Json.MAPPER.createArrayNode() : null;
@@ -124,9 +164,11 @@ final class BdevRpcs {
                 c.stats().writeTo(one);
             }
             sum.add(c.stats());
+            seen.add(c);
             c.stats().reset(reset);
             it.next(0);
         }, status -> {
+            foldRetired(b, seen, sum); // channels gone during the pass: counted once, whether visited or not
             b.retiredStats.reset(reset);
             if (channels != null) {
                 entry.set("channels", channels);

@@ -71,6 +71,7 @@ final class BdevThreadCache {
         waitTail = w;
         waiting++;
         waitsTotal++;
+        pool.countWait();
         if (waiting == 1) {
             retry.resume();
         }
@@ -119,6 +120,10 @@ final class BdevThreadCache {
             pool.give(io);
         }
         cachedCount = 0;
+    }
+
+    int cached() {
+        return cachedCount;
     }
 
     int waiting() {

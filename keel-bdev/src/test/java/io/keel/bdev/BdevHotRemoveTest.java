@@ -20,12 +20,12 @@ class BdevHotRemoveTest {
     @Test
     void deleteWithIoInFlightOnThreeThreads() throws Exception {
         try (BdevTestApp t = BdevTestApp.start(dir)) {
-            t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 1 << 20));
+            t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 3000));
             int poolFull = t.layer().poolAvailable();
             List<CompletableFuture<IoLoop.Result>> runs = List.of(
-                    new IoLoop(t.thread("w0", 0), "M0", 0, 300_000, 32, false).start(t.layer()),
-                    new IoLoop(t.thread("w1", 1), "M0", 300_000, 300_000, 32, false).start(t.layer()),
-                    new IoLoop(t.thread("w2", 1), "M0", 600_000, 300_000, 32, false).start(t.layer()));
+                    new IoLoop(t.thread("w0", 0), "M0", 0, 1000, 32, false).untilRemoved().start(t.layer()),
+                    new IoLoop(t.thread("w1", 1), "M0", 1000, 1000, 32, false).untilRemoved().start(t.layer()),
+                    new IoLoop(t.thread("w2", 1), "M0", 2000, 1000, 32, false).untilRemoved().start(t.layer()));
             await().atMost(Duration.ofSeconds(10)).until(() -> t.rpc("bdev_get_iostat", null).get("bdevs").get(0)
                     .get("num_write_ops").asLong() > 1000);
 

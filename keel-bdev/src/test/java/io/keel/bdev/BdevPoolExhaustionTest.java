@@ -37,6 +37,9 @@ class BdevPoolExhaustionTest {
                 waited += res.enomem();
             }
             assertThat(waited).as("the pool ran dry and callers waited").isPositive();
+            var pool = t.rpc("keel_bdev_get_io_pool", null);
+            assertThat(pool.get("bdev_io_pool_size").asInt()).isEqualTo(8);
+            assertThat(pool.get("bdev_io_waits_total").asLong()).as("the waits are visible in stats").isPositive();
             // every bdev_io is back once the threads let go of their channels
             await().atMost(Duration.ofSeconds(10)).until(() -> t.layer().poolAvailable() == 8);
         }

@@ -42,6 +42,7 @@ final class IoLoop extends BdevIoWaiter {
     private boolean finished;
     private boolean waiting;
     private boolean skipWrites;
+    private boolean untilRemoved;
 
     IoLoop(KeelThread thread, String bdevName, long firstBlock, long blocks, int qd, boolean verify) {
         this.thread = thread;
@@ -50,6 +51,12 @@ final class IoLoop extends BdevIoWaiter {
         this.blocks = blocks;
         this.qd = qd;
         this.verify = verify;
+    }
+
+    /** Keeps writing round the region until the bdev is removed (no verify). */
+    IoLoop untilRemoved() {
+        untilRemoved = true;
+        return this;
     }
 
     /** Only the read-and-check half: the blocks were written before (by another process, say). */
@@ -83,7 +90,7 @@ final class IoLoop extends BdevIoWaiter {
     private void pump() {
         while (!removed && freeCount > 0 && !phaseDone()) {
             int slot = freeSlots[freeCount - 1];
-            long block = firstBlock + nextBlock;
+            long block = firstBlock + nextBlock % blocks;
             MemorySegment buf = buffers[slot];
             int rc;
             if (!reading) {
@@ -117,7 +124,7 @@ final class IoLoop extends BdevIoWaiter {
     }
 
     private boolean phaseDone() {
-        return nextBlock >= blocks;
+        return !untilRemoved && nextBlock >= blocks;
     }
 
     @Override
