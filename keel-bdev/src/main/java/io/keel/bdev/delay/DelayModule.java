@@ -8,14 +8,12 @@ import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevLayer;
 import io.keel.bdev.BdevModule;
 import io.keel.bdev.ModuleRpcs;
+import io.keel.bdev.Uuids;
 import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.rpc.Errno;
 import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -159,7 +157,7 @@ public final class DelayModule implements BdevModule {
         BdevDesc base = layer.open(a.baseBdevName(), true, this::onBaseEvent);
         try {
             layer.claim(base, this);
-            UUID uuid = a.uuid() != null ? a.uuid() : uuid5(NAMESPACE, base.bdev().uuid());
+            UUID uuid = a.uuid() != null ? a.uuid() : Uuids.uuid5(NAMESPACE, base.bdev().uuid());
             DelayBdev b = new DelayBdev(this, a.name(), uuid, base, a.avgRead(), a.p99Read(), a.avgWrite(), a.p99Write());
             layer.register(b);
             bdevs.add(b);
@@ -199,22 +197,5 @@ public final class DelayModule implements BdevModule {
     @Override
     public List<ConfigEntry> config() {
         return bdevs.stream().map(b -> new ConfigEntry("bdev_delay_create", b.createParams())).toList();
-    }
-
-    /** RFC 4122 version 5 (SHA-1) uuid of {@code name}'s 16 bytes in {@code namespace}, as spdk_uuid_generate_sha1. */
-    static UUID uuid5(UUID namespace, UUID name) {
-        ByteBuffer in = ByteBuffer.allocate(32);
-        in.putLong(namespace.getMostSignificantBits()).putLong(namespace.getLeastSignificantBits());
-        in.putLong(name.getMostSignificantBits()).putLong(name.getLeastSignificantBits());
-        byte[] h;
-        try {
-            h = MessageDigest.getInstance("SHA-1").digest(in.array());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        h[6] = (byte) (h[6] & 0x0f | 0x50);
-        h[8] = (byte) (h[8] & 0x3f | 0x80);
-        ByteBuffer out = ByteBuffer.wrap(h, 0, 16);
-        return new UUID(out.getLong(), out.getLong());
     }
 }

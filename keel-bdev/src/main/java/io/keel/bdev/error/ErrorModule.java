@@ -10,6 +10,7 @@ import io.keel.bdev.BdevLayer;
 import io.keel.bdev.BdevModule;
 import io.keel.bdev.IoType;
 import io.keel.bdev.ModuleRpcs;
+import io.keel.bdev.Uuids;
 import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.rpc.Errno;
@@ -18,8 +19,6 @@ import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -286,19 +285,9 @@ public final class ErrorModule implements BdevModule {
 
     /** spdk_bdev_part_construct's uuid: uuid5(namespace, base uuid bytes, offset and size as little-endian u64). */
     static UUID partUuid(UUID baseUuid, long offsetBlocks, long numBlocks) {
-        ByteBuffer in = ByteBuffer.allocate(48);
-        in.putLong(PART_NAMESPACE.getMostSignificantBits()).putLong(PART_NAMESPACE.getLeastSignificantBits());
-        in.putLong(baseUuid.getMostSignificantBits()).putLong(baseUuid.getLeastSignificantBits());
-        in.order(ByteOrder.LITTLE_ENDIAN).putLong(offsetBlocks).putLong(numBlocks);
-        byte[] h;
-        try {
-            h = MessageDigest.getInstance("SHA-1").digest(in.array());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        h[6] = (byte) (h[6] & 0x0f | 0x50);
-        h[8] = (byte) (h[8] & 0x3f | 0x80);
-        ByteBuffer out = ByteBuffer.wrap(h, 0, 16);
-        return new UUID(out.getLong(), out.getLong());
+        ByteBuffer name = ByteBuffer.allocate(32);
+        name.put(Uuids.bytes(baseUuid));
+        name.order(ByteOrder.LITTLE_ENDIAN).putLong(offsetBlocks).putLong(numBlocks);
+        return Uuids.uuid5(PART_NAMESPACE, name.array());
     }
 }
