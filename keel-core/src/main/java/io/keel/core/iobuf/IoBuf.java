@@ -45,9 +45,11 @@ public final class IoBuf {
     final BufferPool smallPool;
     final BufferPool largePool;
     private final IoDevice<IoBufThread> device;
-    private final List<String> modules = new ArrayList<>();
+    private final java.util.concurrent.CopyOnWriteArrayList<String> modules = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Every open channel (copy on write; read without locking by threads looking for cached buffers). */
-    private volatile IoBufChannel[] channels = new IoBufChannel[0];
+    /** Every open channel; replaced by compare-and-set on open and close (control path, no lock on a reactor). */
+    private final java.util.concurrent.atomic.AtomicReference<IoBufChannel[]> channels =
+            new java.util.concurrent.atomic.AtomicReference<>(new IoBufChannel[0]);
     private volatile State state = State.OPEN;
     private final List<Runnable> finishCallbacks = new ArrayList<>(1);
     private Poller finishTimeout;
@@ -118,16 +120,12 @@ public final class IoBuf {
      * Registers a module name for statistics (SPDK's {@code spdk_iobuf_register_module}); returns false if it
      * was already registered. {@link #channel} registers unknown names itself. Any thread.
      */
-    public synchronized boolean registerModule(String module) {
-        if (modules.contains(module)) {
-            return false;
-        }
-        modules.add(module);
-        return true;
+    public boolean registerModule(String module) {
+        return modules.addIfAbsent(module);
     }
 
     /** The registered module names, in registration order. */
-    public synchronized List<String> modules() {
+    public List<String> modules() {
         return List.copyOf(modules);
     }
 
@@ -155,26 +153,26 @@ public final class IoBuf {
         }
         IoBufChannel ch = new IoBufChannel(this, io, module, smallCacheSize, largeCacheSize);
         io.context().channels.add(ch);
-        synchronized (this) {
-            IoBufChannel[] now = channels;
+        channels.updateAndGet(now -> {
             IoBufChannel[] next = Arrays.copyOf(now, now.length + 1);
             next[now.length] = ch;
-            channels = next;
-        }
+            return next;
+        });
         return ch;
     }
 
-    synchronized void channelClosed(IoBufChannel ch) {
-        IoBufChannel[] now = channels;
-        for (int i = 0; i < now.length; i++) {
-            if (now[i] == ch) {
-                IoBufChannel[] next = new IoBufChannel[now.length - 1];
-                System.arraycopy(now, 0, next, 0, i);
-                System.arraycopy(now, i + 1, next, i, now.length - i - 1);
-                channels = next;
-                return;
+    void channelClosed(IoBufChannel ch) {
+        channels.updateAndGet(now -> {
+            for (int i = 0; i < now.length; i++) {
+                if (now[i] == ch) {
+                    IoBufChannel[] next = new IoBufChannel[now.length - 1];
+                    System.arraycopy(now, 0, next, 0, i);
+                    System.arraycopy(now, i + 1, next, i, now.length - i - 1);
+                    return next;
+                }
             }
-        }
+            return now;
+        });
     }
 
     /**
@@ -182,7 +180,7 @@ public final class IoBuf {
      * seems to hold cached buffers of that pool to give them back (one request in flight per channel).
      */
     void requestFlushes(BufferPool pool, KeelThread from) {
-        IoBufChannel[] all = channels;
+        IoBufChannel[] all = channels.get();
         for (IoBufChannel ch : all) {
             if (ch.thread() != from && ch.cacheOf(pool).countHint() > 0 && ch.claimFlush()) {
                 if (!ch.thread().send(IoBufChannel::flush, ch)) {
@@ -308,7 +306,7 @@ public final class IoBuf {
 
     private String describeChannels() {
         StringBuilder sb = new StringBuilder();
-        for (IoBufChannel ch : channels) {
+        for (IoBufChannel ch : channels.get()) {
             sb.append(sb.isEmpty() ? "" : ", ").append(ch.module()).append(" on ").append(ch.thread().name());
         }
         return sb.toString();
