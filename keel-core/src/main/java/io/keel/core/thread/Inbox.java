@@ -19,6 +19,12 @@ public interface Inbox {
      */
     boolean close();
 
+    /**
+     * Closes whatever is queued: later offers are refused; returns how many accepted messages will never run.
+     * For an exit forced past its bound, so that senders are told (send returns false) rather than dropped silently.
+     */
+    int forceClose();
+
     /** Runs up to {@code max} queued messages on {@code owner}; returns how many ran. Owner thread only. */
     int drain(KeelThread owner, int max);
 

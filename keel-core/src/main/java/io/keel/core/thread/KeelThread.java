@@ -337,8 +337,9 @@ public final class KeelThread {
             return false;
         }
         if (!drained) {
-            LOG.error("thread {} exits after {} ms with {} messages queued and io_channels still held: {}",
-                    name, EXIT_TIMEOUT_NANOS / 1_000_000, inbox.size(), channelNames());
+            int dropped = inbox.forceClose(); // from now on senders are refused, not silently dropped
+            LOG.error("thread {} exits after {} ms with {} messages never run and io_channels still held: {}",
+                    name, EXIT_TIMEOUT_NANOS / 1_000_000, dropped, channelNames());
         }
         state = State.EXITED;
         KeelThread previous = setCurrent(this);

@@ -39,6 +39,12 @@ final class LaneInbox implements Inbox {
         return closed;
     }
 
+    @Override
+    public int forceClose() {
+        closed = true;
+        return size;
+    }
+
     /** The senders with a message waiting, in the order their lanes were first used (deterministic). */
     List<Long> nonEmptyLanes() {
         List<Long> out = new ArrayList<>();

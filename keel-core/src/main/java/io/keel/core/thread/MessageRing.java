@@ -164,6 +164,15 @@ public final class MessageRing implements Inbox {
     }
 
     @Override
+    public int forceClose() {
+        long t;
+        do {
+            t = openTail();
+        } while ((t & CLOSED) == 0 && !TAIL.compareAndSet(this, t, t | CLOSED));
+        return size();
+    }
+
+    @Override
     public boolean isEmpty() {
         return head == (tail & ~FLAGS) && overflowCount.get() == 0;
     }
