@@ -4,6 +4,8 @@ import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.Subsystem;
 import io.keel.core.rpc.Json;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -46,9 +48,36 @@ final class BdevSubsystem implements Subsystem {
         }
     }
 
+    /** How long shutdown waits for descriptor holders to let go of removed bdevs before it goes on (rule R5). */
+    static final long FINI_BOUND_MICROS = 10_000_000;
+
     @Override
     public void fini(Runnable done) {
-        removeTopmost(done);
+        // whichever comes first: every bdev removed, or the bound; the other is then ignored
+        boolean[] finished = new boolean[1];
+        Runnable once = () -> {
+            if (!finished[0]) {
+                finished[0] = true;
+                done.run();
+            }
+        };
+        KeelThread t = KeelThread.current();
+        Poller[] bound = new Poller[1];
+        bound[0] = t.registerPoller("bdev_fini_bound", () -> {
+            bound[0].unregister();
+            if (!finished[0]) {
+                LOG.error("shutdown: bdevs still open after {} s, going on without them: {}",
+                        FINI_BOUND_MICROS / 1_000_000, layer.bdevs());
+                once.run();
+            }
+            return 1;
+        }, FINI_BOUND_MICROS);
+        removeTopmost(() -> {
+            if (bound[0].state() != Poller.State.UNREGISTERED) {
+                bound[0].unregister();
+            }
+            once.run();
+        });
     }
 
     private void removeTopmost(Runnable done) {
