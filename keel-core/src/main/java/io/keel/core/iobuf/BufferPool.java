@@ -1,5 +1,7 @@
 package io.keel.core.iobuf;
 
+import io.keel.core.mem.AnonymousMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,7 +29,7 @@ final class BufferPool {
         this.name = name;
         this.bufsize = bufsize;
         this.count = count;
-        MemorySegment region = PoolMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
+        MemorySegment region = AnonymousMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
         this.base = region.address();
         this.end = base + region.byteSize();
         this.buffers = new MemorySegment[count];
