@@ -114,6 +114,25 @@ class KeelEndToEndIT {
         assertThat(keel.exitValue()).isZero();
     }
 
+    @Test
+    void aClientFramingRequestsAsRpcPyDoesIsServed() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new java.io.File("/usr/bin/python3").canExecute()
+                || new ProcessBuilder("python3", "--version").start().waitFor() == 0, "python3 is needed for this check");
+        Path sock = dir.resolve("py.sock");
+        Process keel = startKeel(sock, dir.resolve("py.log"));
+        Path script = dir.resolve("rpc_py_framing.py");
+        try (var in = KeelEndToEndIT.class.getResourceAsStream("/rpc_py_framing.py")) {
+            Files.copy(in, script);
+        }
+        Process py = new ProcessBuilder("python3", script.toString(), sock.toString()).redirectErrorStream(true).start();
+        String out = new String(py.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(py.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(py.exitValue()).as(out).isZero();
+        assertThat(out).contains("ok bdev_malloc_delete");
+        keel.destroy();
+        assertThat(keel.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
     private static List<String> threadNames(long pid) throws Exception {
         List<String> names = new ArrayList<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
