@@ -54,10 +54,6 @@ public record AppOptions(CpuMask cores, boolean interruptMode, boolean pin, Path
         return new AppOptions(cores, interruptMode, pin, rpcSocket, config, waitForRpc, ms, maxRequestBytes);
     }
 
-    public AppOptions withMaxRequestBytes(long b) {
-        return new AppOptions(cores, interruptMode, pin, rpcSocket, config, waitForRpc, watchdogMillis, b);
-    }
-
     ReactorOptions reactorOptions() {
         return new ReactorOptions(cores, interruptMode, pin, watchdogMillis, ReactorOptions.DEFAULT_RING_CAPACITY);
     }

@@ -21,13 +21,6 @@ public final class CpuMask {
         return new CpuMask(b);
     }
 
-    /** Every core from 0 to {@code count - 1}. */
-    public static CpuMask firstCores(int count) {
-        BitSet b = new BitSet();
-        b.set(0, count);
-        return new CpuMask(b);
-    }
-
     public static CpuMask parse(String text) {
         String s = text.trim();
         BitSet b = new BitSet();

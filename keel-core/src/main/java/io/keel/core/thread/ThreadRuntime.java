@@ -62,16 +62,6 @@ public abstract class ThreadRuntime {
         return new ArrayList<>(threads);
     }
 
-    /** Looks a live thread up by id; null if none. */
-    public final KeelThread thread(long id) {
-        for (KeelThread t : threads) {
-            if (t.id() == id) {
-                return t;
-            }
-        }
-        return null;
-    }
-
     /**
      * Calls {@code fn} on every thread, one after the other, each on itself; then {@code done} on the calling
      * thread (SPDK's {@code spdk_for_each_thread}). Threads that exit meanwhile are skipped.
