@@ -1,0 +1,86 @@
+package io.keel.nvmf;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keel.core.rpc.Json;
+
+/**
+ * A transport's options ({@code spdk_nvmf_transport_opts} plus TCP's own), with SPDK's TCP defaults as
+ * {@code nvmf_get_transports} shows them.
+ */
+public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairsPerCtrlr, long inCapsuleDataSize,
+        long maxIoSize, long maxAqDepth, long iobufSmallCacheSize, long iobufLargeCacheSize, boolean difInsertOrStrip,
+        boolean zcopy, boolean c2hSuccess, long sockPriority, long abortTimeoutSec, long ackTimeout,
+        long dataWrPoolSize, boolean disableCommandPassthru, int kas, long minKato, int controlMsgNum,
+        long acceptorPollRate) {
+
+    static final long UINT32_MAX = 0xFFFF_FFFFL;
+    /** SPDK_NVME_TCP_IN_CAPSULE_DATA_MAX_SIZE. */
+    static final long TCP_IN_CAPSULE_DATA_MAX = 131072;
+    /** SPDK_NVMF_TCP_DEFAULT_MAX_SOCK_PRIORITY. */
+    static final long TCP_MAX_SOCK_PRIORITY = 16;
+
+    public static final TransportOptions TCP_DEFAULTS = new TransportOptions("TCP", 128, 127, 4096, 131072, 128,
+            UINT32_MAX, UINT32_MAX, false, false, true, 0, 1, 0, 0, false, 100, 10000, 32, 10000);
+
+    /** The entry of {@code nvmf_get_transports} and the params of the saved {@code nvmf_create_transport}. */
+    ObjectNode describe() {
+        ObjectNode o = Json.object();
+        o.put("trtype", trtype);
+        o.put("max_queue_depth", maxQueueDepth);
+        o.put("max_io_qpairs_per_ctrlr", maxIoQpairsPerCtrlr);
+        o.put("in_capsule_data_size", inCapsuleDataSize);
+        o.put("max_io_size", maxIoSize);
+        o.put("max_aq_depth", maxAqDepth);
+        o.put("iobuf_small_cache_size", iobufSmallCacheSize);
+        o.put("iobuf_large_cache_size", iobufLargeCacheSize);
+        o.put("dif_insert_or_strip", difInsertOrStrip);
+        o.put("zcopy", zcopy);
+        o.put("c2h_success", c2hSuccess);
+        o.put("sock_priority", sockPriority);
+        o.put("abort_timeout_sec", abortTimeoutSec);
+        o.put("ack_timeout", ackTimeout);
+        o.put("data_wr_pool_size", dataWrPoolSize);
+        o.put("disable_command_passthru", disableCommandPassthru);
+        o.put("kas", kas);
+        o.put("min_kato", minKato);
+        return o;
+    }
+
+    /** Null if these options are acceptable for a TCP transport, else why not. */
+    String problem() {
+        if (maxQueueDepth < 2) {
+            return "max_queue_depth must be at least 2";
+        }
+        if (maxIoQpairsPerCtrlr < 1) {
+            return "max_io_qpairs_per_ctrlr must be at least 1";
+        }
+        if (maxIoSize < 8192 || Long.bitCount(maxIoSize) != 1) {
+            return "max_io_size " + maxIoSize + " must be a power of 2 and at least 8 KiB";
+        }
+        if (inCapsuleDataSize > TCP_IN_CAPSULE_DATA_MAX) {
+            return "in_capsule_data_size " + inCapsuleDataSize + " is more than " + TCP_IN_CAPSULE_DATA_MAX;
+        }
+        if (inCapsuleDataSize % 16 != 0) {
+            return "in_capsule_data_size must be a multiple of 16";
+        }
+        if (maxAqDepth < 32 || maxAqDepth > 4096) {
+            return "max_aq_depth must be between 32 and 4096";
+        }
+        if (sockPriority > TCP_MAX_SOCK_PRIORITY) {
+            return "sock_priority must be at most " + TCP_MAX_SOCK_PRIORITY;
+        }
+        if (zcopy) {
+            return "zcopy is not supported by Keel's TCP transport";
+        }
+        if (difInsertOrStrip) {
+            return "dif_insert_or_strip is not supported by Keel (no DIF)";
+        }
+        if (kas < 1) {
+            return "kas must be at least 1";
+        }
+        if (controlMsgNum < 1) {
+            return "control_msg_num must be at least 1";
+        }
+        return null;
+    }
+}
