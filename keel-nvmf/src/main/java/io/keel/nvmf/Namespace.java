@@ -56,6 +56,11 @@ public final class Namespace {
         return nguid.clone();
     }
 
+    /** The EUI-64, or null when none was set. */
+    public byte[] eui64() {
+        return eui64 == null ? null : eui64.clone();
+    }
+
     /** Closes the descriptor, releasing the claim (application thread; idempotent). */
     void close() {
         desc.close();

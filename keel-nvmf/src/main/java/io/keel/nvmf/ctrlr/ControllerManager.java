@@ -1,0 +1,236 @@
+package io.keel.nvmf.ctrlr;
+
+import io.keel.nvme.spec.ConnectData;
+import io.keel.nvme.spec.Opcode;
+import io.keel.nvme.spec.Sqe;
+import io.keel.nvme.spec.Status;
+import io.keel.nvmf.Nqn;
+import io.keel.nvmf.NvmfSubsystem;
+import io.keel.nvmf.Target;
+import io.keel.nvmf.TransportOptions;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target's controllers: Fabrics Connect (admin queue: creates a {@link Controller}; I/O queue: binds the
+ * queue to its controller), the controller IDs of each subsystem, and fan-out of namespace and discovery
+ * changes. Owned by one thread (rule R1) — the application thread, which also owns the {@link Target} it reads;
+ * a transport forwards a Connect capsule to that thread (R2) and gets back the {@link Binding} for its queue.
+ */
+public final class ControllerManager {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerManager.class);
+
+    /** Connect SQE field offsets, reported as IPO with Connect Invalid Parameters (NVMe-oF 1.1 figure 19/20). */
+    static final int IPO_QID = 42;
+    static final int IPO_SQSIZE = 44;
+    static final int IPO_CNTLID = 16;
+    static final int IPO_SUBNQN = 256;
+    static final int IPO_HOSTNQN = 512;
+    static final int MIN_CNTLID = 1;
+    static final int MAX_CNTLID = 0xFFEF;
+
+    /** A queue bound to its controller by a successful Connect. */
+    public record Binding(Controller controller, int qid, QueueActivity activity) {
+    }
+
+    private final Target target;
+    private final ListenAddress.Source listeners;
+    /** subnqn → cntlid → controller. */
+    private final Map<String, TreeMap<Integer, Controller>> controllers = new HashMap<>();
+    private final Map<String, Integer> nextCntlid = new HashMap<>();
+    private long discoveryGeneration;
+    private final ConnectData connectData = new ConnectData();
+
+    public ControllerManager(Target target, ListenAddress.Source listeners) {
+        this.target = target;
+        this.listeners = listeners;
+    }
+
+    public ControllerManager(Target target) {
+        this(target, ListenAddress.Source.NONE);
+    }
+
+    Target target() {
+        return target;
+    }
+
+    ListenAddress.Source listeners() {
+        return listeners;
+    }
+
+    /** Discovery log page generation counter (GENCTR). */
+    public long discoveryGeneration() {
+        return discoveryGeneration;
+    }
+
+    /** The live controllers of {@code subnqn}, by cntlid. */
+    public List<Controller> controllers(String subnqn) {
+        TreeMap<Integer, Controller> m = controllers.get(subnqn);
+        return m == null ? List.of() : List.copyOf(m.values());
+    }
+
+    public Controller controller(String subnqn, int cntlid) {
+        TreeMap<Integer, Controller> m = controllers.get(subnqn);
+        return m == null ? null : m.get(cntlid);
+    }
+
+    /**
+     * Executes a Fabrics Connect that arrived on queue {@code cmd.sqe().connect().qid()} of a connection of the
+     * transport with options {@code opts}. Completes {@code cmd} (cntlid in DW0 on success) and answers the
+     * binding, or null when the Connect failed.
+     */
+    public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos) {
+        Sqe sqe = cmd.sqe();
+        if (sqe.opcode() != Opcode.FABRICS || sqe.fabrics().fctype() != Opcode.Fabrics.CONNECT) {
+            fail(cmd, Status.INVALID_OPCODE, 0);
+            return null;
+        }
+        Sqe.Connect c = sqe.connect();
+        if (c.recfmt() != 0) {
+            fail(cmd, Status.INCOMPATIBLE_FORMAT, 0);
+            return null;
+        }
+        MemorySegment data = cmd.data();
+        if (data == null || cmd.length() < ConnectData.SIZE || data.byteSize() < ConnectData.SIZE) {
+            fail(cmd, Status.DATA_SGL_LENGTH_INVALID, 0);
+            return null;
+        }
+        ConnectData d = connectData.wrap(data, 0);
+        String subnqn = d.subnqn();
+        String hostnqn = d.hostnqn();
+        int qid = c.qid();
+        int sqsize = c.sqsize();
+        NvmfSubsystem s = target.subsystem(subnqn);
+        if (s == null || s.state() != NvmfSubsystem.State.ACTIVE) {
+            LOG.info("nvmf: connect to unknown subsystem '{}'", subnqn);
+            invalidParam(cmd, true, IPO_SUBNQN);
+            return null;
+        }
+        if (hostnqn.isEmpty()) {
+            invalidParam(cmd, true, IPO_HOSTNQN);
+            return null;
+        }
+        if (!s.hostAllowed(hostnqn)) {
+            LOG.info("nvmf: host {} is not allowed to connect to {}", hostnqn, subnqn);
+            cmd.complete(Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_HOSTNQN), 0);
+            return null;
+        }
+        long depthLimit = qid == 0 ? opts.maxAqDepth() : opts.maxQueueDepth();
+        if (sqsize == 0 || sqsize >= depthLimit) {
+            invalidParam(cmd, false, IPO_SQSIZE);
+            return null;
+        }
+        if (qid == 0) {
+            return connectAdmin(cmd, opts, s, d, hostnqn, sqsize, c.kato(), nowNanos);
+        }
+        if (s.type() == NvmfSubsystem.Type.DISCOVERY) {
+            invalidParam(cmd, false, IPO_QID); // the discovery subsystem has an admin queue only
+            return null;
+        }
+        Controller ctrlr = controller(subnqn, d.cntlid());
+        if (ctrlr == null || ctrlr.destroyed()) {
+            invalidParam(cmd, true, IPO_CNTLID);
+            return null;
+        }
+        if (!ctrlr.hostnqn().equals(hostnqn)) {
+            invalidParam(cmd, true, IPO_HOSTNQN);
+            return null;
+        }
+        return ctrlr.connectIoQueue(cmd, qid, sqsize, nowNanos);
+    }
+
+    private Binding connectAdmin(AdminCommand cmd, TransportOptions opts, NvmfSubsystem s, ConnectData d,
+            String hostnqn, int sqsize, long kato, long nowNanos) {
+        int cntlid = d.cntlid();
+        if (cntlid != ConnectData.CNTLID_DYNAMIC && cntlid != ConnectData.CNTLID_ANY_STATIC) {
+            invalidParam(cmd, true, IPO_CNTLID); // Keel's controllers are all dynamic
+            return null;
+        }
+        int id = allocateCntlid(s);
+        if (id == 0) {
+            cmd.complete(Status.field(Status.CONTROLLER_BUSY, false), 0, 0);
+            return null;
+        }
+        Controller ctrlr = new Controller(this, s, id, hostnqn, d.hostIdUuid(), opts, sqsize, kato, nowNanos);
+        controllers.computeIfAbsent(s.nqn(), k -> new TreeMap<>()).put(id, ctrlr);
+        LOG.info("nvmf: controller {} of {} created for host {}", id, s.nqn(), hostnqn);
+        cmd.complete(Status.field(Status.SUCCESS, false), id, 0);
+        return new Binding(ctrlr, 0, ctrlr.activity(0));
+    }
+
+    /** Next free cntlid within the subsystem's [min_cntlid, max_cntlid], round robin as SPDK does; 0 if none. */
+    private int allocateCntlid(NvmfSubsystem s) {
+        int min = s.options() != null ? s.options().minCntlid() : MIN_CNTLID;
+        int max = s.options() != null ? s.options().maxCntlid() : MAX_CNTLID;
+        TreeMap<Integer, Controller> used = controllers.get(s.nqn());
+        int next = nextCntlid.getOrDefault(s.nqn(), min);
+        for (int i = 0; i <= max - min; i++) {
+            int id = next < min || next > max ? min : next;
+            next = id + 1;
+            if (used == null || !used.containsKey(id)) {
+                nextCntlid.put(s.nqn(), next);
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    /** Tears a controller down at once (admin queue gone, keep-alive expired): held AERs are aborted. */
+    public void destroy(Controller ctrlr) {
+        ctrlr.destroy();
+        TreeMap<Integer, Controller> m = controllers.get(ctrlr.subsystem().nqn());
+        if (m != null) {
+            m.remove(ctrlr.cntlid(), ctrlr);
+        }
+    }
+
+    /**
+     * Checks every controller's keep-alive timer (the poller's job); answers the controllers that expired now,
+     * already torn down.
+     */
+    public List<Controller> checkKeepAlive(long nowNanos) {
+        List<Controller> expired = new ArrayList<>();
+        for (TreeMap<Integer, Controller> m : controllers.values()) {
+            for (Controller c : m.values()) {
+                if (c.checkKeepAlive(nowNanos)) {
+                    expired.add(c);
+                }
+            }
+        }
+        expired.forEach(this::destroy);
+        return expired;
+    }
+
+    /** A namespace of {@code subnqn} was added, removed or changed: tell its controllers (Namespace Attribute AEN). */
+    public void namespaceChanged(String subnqn, long nsid) {
+        for (Controller c : controllers(subnqn)) {
+            c.namespaceChanged(nsid);
+        }
+    }
+
+    /** The Discovery log page changed (a subsystem, host or listener came or went): bump GENCTR and notify. */
+    public void discoveryLogChanged() {
+        discoveryGeneration++;
+        for (Controller c : controllers(Nqn.DISCOVERY)) {
+            c.discoveryLogChanged();
+        }
+    }
+
+    static int iattrIpo(boolean inData, int ipo) {
+        return (inData ? 1 : 0) | (ipo & 0xFFFF) << 16;
+    }
+
+    private static void invalidParam(AdminCommand cmd, boolean inData, int ipo) {
+        cmd.complete(Status.field(Status.CONNECT_INVALID_PARAMETERS, true), iattrIpo(inData, ipo), 0);
+    }
+
+    private static void fail(AdminCommand cmd, int code, int dw0) {
+        cmd.complete(Status.field(code, true), dw0, 0);
+    }
+}
