@@ -85,6 +85,12 @@ public final class BdevChannel {
     /** Submits an I/O; {@code lens} gives the bytes used of each segment (null: all of each). */
     int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
             long numBlocks, BdevIoCallback cb, Object arg) {
+        return submit(desc, type, iovs, lens, iovCount, offsetBlocks, numBlocks, cb, arg, false);
+    }
+
+    /** As {@link #submit}; a {@code child} I/O (a virtual bdev's, to its base) is never refused for want of a bdev_io. */
+    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
+            long numBlocks, BdevIoCallback cb, Object arg, boolean child) {
         if (KeelThread.current() != thread) {
             throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
         }
@@ -92,7 +98,7 @@ public final class BdevChannel {
         if (rc != 0) {
             return rc;
         }
-        BdevIo io = cache.get();
+        BdevIo io = child ? cache.getForChild() : cache.get();
         if (io == null) {
             return -Errno.ENOMEM;
         }

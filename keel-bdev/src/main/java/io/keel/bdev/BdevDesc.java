@@ -104,7 +104,7 @@ public final class BdevDesc {
      */
     public int forward(BdevChannel ch, BdevIo parent, BdevIoCallback cb, Object arg) {
         return ch.submit(this, parent.type(), parent.iovArray(), parent.iovLengths(), parent.iovCount(), parent.offsetBlocks(),
-                parent.numBlocks(), cb, arg);
+                parent.numBlocks(), cb, arg, true);
     }
 
     private int single(BdevChannel ch, IoType t, MemorySegment buf, long offsetBlocks, long numBlocks,

@@ -35,6 +35,8 @@ public final class BdevIo {
     /** Layer-owned link: the free list, the NOMEM retry queue. */
     BdevIo next;
     private boolean inUse;
+    /** Made beyond the pool's bound for a child I/O (see BdevIoPool.makeOverflow): dropped when freed. */
+    boolean overflow;
 
     /** Free for the module that runs the I/O: its own context (e.g. the parent of a child I/O). */
     public Object moduleContext;

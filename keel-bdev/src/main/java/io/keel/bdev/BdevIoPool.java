@@ -43,6 +43,31 @@ final class BdevIoPool {
         }
     }
 
+    private final AtomicInteger overflowOut = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong overflowMade = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A bdev_io beyond the bound, for a child I/O of a virtual bdev when the pool is dry. Without it a stack
+     * deadlocks under exhaustion: every pooled io is held by a parent waiting for its child, and no child can
+     * get one. Each parent has at most one child outstanding per level, so these stay few; they are dropped,
+     * not pooled, when freed. The one allocation the layer makes after warm-up, and only on this path.
+     */
+    BdevIo makeOverflow() {
+        overflowMade.incrementAndGet();
+        overflowOut.incrementAndGet();
+        BdevIo io = new BdevIo();
+        io.overflow = true;
+        return io;
+    }
+
+    void dropOverflow() {
+        overflowOut.decrementAndGet();
+    }
+
+    long overflowMade() {
+        return overflowMade.get();
+    }
+
     void countWait() {
         waits.incrementAndGet();
     }

@@ -82,6 +82,11 @@ public final class BdevLayer {
         return pool.waits();
     }
 
+    /** bdev_ios made beyond the bound for child I/O under exhaustion (see BdevIoPool.makeOverflow). */
+    public long poolOverflows() {
+        return pool.overflowMade();
+    }
+
     public int poolSize() {
         return pool.size();
     }

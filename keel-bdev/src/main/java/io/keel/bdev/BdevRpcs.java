@@ -89,6 +89,7 @@ final class BdevRpcs {
         }, status -> {
             out.put("bdev_io_pool_available", layer.poolAvailable());
             out.put("bdev_io_waits_total", layer.poolWaits());
+            out.put("bdev_io_child_overflows_total", layer.poolOverflows());
             call.respond(out);
         });
     }

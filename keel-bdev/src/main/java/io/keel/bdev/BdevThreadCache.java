@@ -44,7 +44,17 @@ final class BdevThreadCache {
         return pool.take();
     }
 
+    /** A bdev_io for a virtual bdev's child I/O: never refused (see {@link BdevIoPool#makeOverflow}). */
+    BdevIo getForChild() {
+        BdevIo io = get();
+        return io != null ? io : pool.makeOverflow();
+    }
+
     void free(BdevIo io) {
+        if (io.overflow) {
+            pool.dropOverflow();
+            return;
+        }
         if (cachedCount < cacheSize) {
             io.next = cached;
             cached = io;
