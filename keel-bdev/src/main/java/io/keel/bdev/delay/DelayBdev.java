@@ -2,7 +2,7 @@ package io.keel.bdev.delay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.bdev.Bdev;
+import io.keel.bdev.VirtualBdev;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@link #SPIN_LINGER_POLLS} idle runs). A RESET aborts every held
  * I/O on every thread, then goes to the base.
  */
-final class DelayBdev extends Bdev {
+final class DelayBdev extends VirtualBdev {
     /** Within this of the next deadline the active poller takes over from the timed one. */
     static final long SPIN_WINDOW_NS = 200_000;
     static final long TIMED_PERIOD_US = 100;
@@ -56,7 +56,6 @@ final class DelayBdev extends Bdev {
     private static final int UNDELAYED = 4;
 
     private final DelayModule module;
-    private final BdevDesc base;
     private final IoDevice<DelayChannel> channels;
     /** Per queue: microseconds as configured (save_config), and nanoseconds (the I/O path); set on the app thread. */
     private final AtomicLongArray latencyUs = new AtomicLongArray(4);
@@ -64,11 +63,8 @@ final class DelayBdev extends Bdev {
 
     DelayBdev(DelayModule module, String name, UUID uuid, BdevDesc base, long avgReadUs, long p99ReadUs,
             long avgWriteUs, long p99WriteUs) {
-        super(name, uuid, "delay", base.bdev().blockSize(), base.bdev().numBlocks(), base.bdev().supportedIoTypes());
+        super(name, uuid, "delay", base);
         this.module = module;
-        this.base = base;
-        writeCache(base.bdev().writeCache());
-        optimalIoBoundary(base.bdev().optimalIoBoundary());
         latency(AVG_READ, avgReadUs);
         latency(P99_READ, p99ReadUs);
         latency(AVG_WRITE, avgWriteUs);
@@ -238,10 +234,6 @@ final class DelayBdev extends Bdev {
     @Override
     protected IoDevice<?> moduleDevice() {
         return channels;
-    }
-
-    BdevDesc baseDesc() {
-        return base;
     }
 
     // ---- I/O ----

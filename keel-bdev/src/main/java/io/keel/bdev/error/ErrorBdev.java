@@ -4,7 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.bdev.Bdev;
+import io.keel.bdev.VirtualBdev;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Held I/O is also aborted when this bdev is deleted or its base removed, so a user draining its I/O never waits
  * for an I/O nobody will complete.
  */
-final class ErrorBdev extends Bdev {
+final class ErrorBdev extends VirtualBdev {
     private static final BdevIoCallback CHILD_DONE = ErrorBdev::childDone;
     /** {@link BdevIo#moduleValue} of a forwarded I/O whose data is to be corrupted on its way back. */
     private static final long CORRUPT_ON_COMPLETION = 1;
@@ -69,18 +69,13 @@ final class ErrorBdev extends Bdev {
     }
 
     private final ErrorModule module;
-    private final BdevDesc base;
     private final IoDevice<ErrorChannel> channels;
     /** Indexed by {@link #slot}: read, write, unmap, flush. */
     private final Injection[] injections = {new Injection(), new Injection(), new Injection(), new Injection()};
 
     ErrorBdev(ErrorModule module, String name, UUID uuid, BdevDesc base) {
-        super(name, uuid, "Error Injection Disk", base.bdev().blockSize(), base.bdev().numBlocks(),
-                base.bdev().supportedIoTypes());
+        super(name, uuid, "Error Injection Disk", base);
         this.module = module;
-        this.base = base;
-        writeCache(base.bdev().writeCache());
-        optimalIoBoundary(base.bdev().optimalIoBoundary());
         this.channels = IoDevice.register("error_" + name, t -> new ErrorChannel(base), ErrorChannel::destroy);
     }
 
@@ -144,10 +139,6 @@ final class ErrorBdev extends Bdev {
     @Override
     protected IoDevice<?> moduleDevice() {
         return channels;
-    }
-
-    BdevDesc baseDesc() {
-        return base;
     }
 
     Injection injection(IoType t) {

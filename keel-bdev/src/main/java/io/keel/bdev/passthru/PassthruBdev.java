@@ -2,7 +2,7 @@ package io.keel.bdev.passthru;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.bdev.Bdev;
+import io.keel.bdev.VirtualBdev;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
@@ -34,20 +34,16 @@ import java.util.UUID;
  * removal finish.</li>
  * </ul>
  */
-final class PassthruBdev extends Bdev {
+final class PassthruBdev extends VirtualBdev {
     /** Non-capturing, so one instance serves every I/O. */
     private static final BdevIoCallback CHILD_DONE = PassthruBdev::childDone;
 
     private final PassthruModule module;
-    private final BdevDesc base;
     private final IoDevice<PassthruChannel> channels;
 
     PassthruBdev(PassthruModule module, String name, UUID uuid, BdevDesc base) {
-        super(name, uuid, "passthru", base.bdev().blockSize(), base.bdev().numBlocks(), base.bdev().supportedIoTypes());
+        super(name, uuid, "passthru", base);
         this.module = module;
-        this.base = base;
-        writeCache(base.bdev().writeCache());
-        optimalIoBoundary(base.bdev().optimalIoBoundary());
         this.channels = IoDevice.register("passthru_" + name, t -> new PassthruChannel(base), PassthruChannel::destroy);
     }
 
@@ -76,11 +72,6 @@ final class PassthruBdev extends Bdev {
     @Override
     protected IoDevice<?> moduleDevice() {
         return channels;
-    }
-
-    /** The base bdev's descriptor (opened by the module on the application thread). */
-    BdevDesc baseDesc() {
-        return base;
     }
 
     @Override
