@@ -16,11 +16,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A Keel application for bdev tests: two interrupt-mode reactors, RPCs called in-process. */
-final class BdevTestApp implements AutoCloseable {
+/**
+ * A Keel application for tests of the bdev layer and what builds on it (keel-nvmf uses it through keel-bdev's
+ * test jar): two interrupt-mode reactors, RPCs called in-process.
+ */
+public final class BdevTestApp implements AutoCloseable {
     /** A JSON-RPC error answer. */
-    static final class RpcError extends RuntimeException {
-        final int code;
+    public static final class RpcError extends RuntimeException {
+        public final int code;
 
         RpcError(int code, String message) {
             super(code + " " + message);
@@ -28,18 +31,18 @@ final class BdevTestApp implements AutoCloseable {
         }
     }
 
-    final KeelApp app;
+    public final KeelApp app;
 
     private BdevTestApp(KeelApp app) {
         this.app = app;
     }
 
-    static BdevTestApp start(Path dir) {
+    public static BdevTestApp start(Path dir) {
         return start(dir, Map.of());
     }
 
     /** Starts, applying {@code startupRpcs} (method → params, e.g. bdev_set_options) before initialisation. */
-    static BdevTestApp start(Path dir, Map<String, Object> startupRpcs) {
+    public static BdevTestApp start(Path dir, Map<String, Object> startupRpcs) {
         AppOptions o = AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true)
                 .withRpcSocket(dir.resolve("keel.sock")).withWaitForRpc(true);
         BdevTestApp t = new BdevTestApp(KeelApp.create(o));
@@ -51,12 +54,12 @@ final class BdevTestApp implements AutoCloseable {
         return t;
     }
 
-    BdevLayer layer() {
+    public BdevLayer layer() {
         return BdevLayer.of(app);
     }
 
     /** Calls a method in-process; returns its result or throws {@link RpcError}. */
-    JsonNode rpc(String method, Object params) {
+    public JsonNode rpc(String method, Object params) {
         ObjectNode req = Json.object();
         req.put("jsonrpc", "2.0");
         req.put("id", 1);
@@ -73,12 +76,12 @@ final class BdevTestApp implements AutoCloseable {
         return a.get("result");
     }
 
-    KeelThread thread(String name, int core) {
+    public KeelThread thread(String name, int core) {
         return app.runtime().createThread(name, CpuMask.of(core));
     }
 
     /** Runs {@code c} on {@code t} and waits for its value. */
-    static <T> T on(KeelThread t, Callable<T> c) {
+    public static <T> T on(KeelThread t, Callable<T> c) {
         CompletableFuture<T> f = new CompletableFuture<>();
         t.send(() -> {
             try {

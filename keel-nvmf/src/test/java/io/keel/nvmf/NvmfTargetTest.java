@@ -1,5 +1,6 @@
 package io.keel.nvmf;
 
+import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -66,7 +67,7 @@ class NvmfTargetTest {
         return m;
     }
 
-    static void malloc(NvmfTestApp t, String name, String uuid) {
+    static void malloc(BdevTestApp t, String name, String uuid) {
         Map<String, Object> p = params("name", name, "block_size", 512, "num_blocks", 2048);
         if (uuid != null) {
             p.put("uuid", uuid);
@@ -74,21 +75,21 @@ class NvmfTargetTest {
         t.rpc("bdev_malloc_create", p);
     }
 
-    static boolean claimed(NvmfTestApp t, String bdev) {
+    static boolean claimed(BdevTestApp t, String bdev) {
         return t.rpc("bdev_get_bdevs", Map.of("name", bdev)).get(0).get("claimed").asBoolean();
     }
 
     static int code(Runnable r) {
         try {
             r.run();
-        } catch (NvmfTestApp.RpcError e) {
+        } catch (BdevTestApp.RpcError e) {
             return e.code;
         }
         throw new AssertionError("no error");
     }
 
     /** Builds SPDK's sample state: a TCP transport, cnode1 with namespaces on Null0 and Malloc0. */
-    static void sampleState(NvmfTestApp t) {
+    static void sampleState(BdevTestApp t) {
         malloc(t, "Null0", "a8a21fae-f99f-47b5-a965-c3309b2f3e6e");
         malloc(t, "Malloc0", "79f4e140-e8e1-4bb7-8b18-5a707ce3f9c9");
         assertThat(norm(t.rpc("nvmf_create_transport", Map.of("trtype", "TCP"))).asBoolean()).isTrue();
@@ -106,7 +107,7 @@ class NvmfTargetTest {
 
     @Test
     void answersInSpdkShapes() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             // the discovery subsystem exists from init, nothing else
             assertThat(norm(t.rpc("nvmf_get_subsystems", null)))
                     .isEqualTo(Json.MAPPER.createArrayNode().add(json(SPDK_SUBSYSTEMS).get(0)));
@@ -136,7 +137,7 @@ class NvmfTargetTest {
 
     @Test
     void namespacesClaimTheirBdevsAndLetGo() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             sampleState(t);
             assertThat(claimed(t, "Null0")).isTrue();
             assertThat(claimed(t, "Malloc0")).isTrue();
@@ -164,7 +165,7 @@ class NvmfTargetTest {
 
     @Test
     void deletingTwiceAtOnceIsDefined() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             t.rpc("nvmf_create_subsystem", Map.of("nqn", CNODE1));
             CompletableFuture<JsonNode> first = new CompletableFuture<>();
             CompletableFuture<JsonNode> second = new CompletableFuture<>();
@@ -183,12 +184,12 @@ class NvmfTargetTest {
 
     @Test
     void hostAllowList() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             String host = "nqn.2014-08.org.nvmexpress:uuid:2b7ab5a4-1b4c-4f36-9c33-8d4c2e6b6b11";
             t.rpc("nvmf_create_subsystem", Map.of("nqn", CNODE1));
             Target target = Target.of(t.app);
-            NvmfSubsystem s = NvmfTestApp.on(t.app.appThread(), () -> target.subsystem(CNODE1));
-            assertThat(NvmfTestApp.on(t.app.appThread(), () -> s.hostAllowed(host))).isFalse();
+            NvmfSubsystem s = BdevTestApp.on(t.app.appThread(), () -> target.subsystem(CNODE1));
+            assertThat(BdevTestApp.on(t.app.appThread(), () -> s.hostAllowed(host))).isFalse();
             assertThat(norm(t.rpc("nvmf_subsystem_add_host", params("nqn", CNODE1, "host", host))).asBoolean()).isTrue();
             assertThat(code(() -> t.rpc("nvmf_subsystem_add_host", params("nqn", CNODE1, "host", host))))
                     .isEqualTo(-32603);
@@ -198,12 +199,12 @@ class NvmfTargetTest {
                     "dhchap_key", "key0")))).isEqualTo(-32602);
             assertThat(norm(t.rpc("nvmf_get_subsystems", Map.of("nqn", CNODE1))).get(0).get("hosts"))
                     .isEqualTo(json("[{\"nqn\":\"" + host + "\"}]"));
-            assertThat(NvmfTestApp.on(t.app.appThread(), () -> s.hostAllowed(host))).isTrue();
-            assertThat(NvmfTestApp.on(t.app.appThread(), () -> s.hostAllowed("nqn.2014-08.org.x:other"))).isFalse();
+            assertThat(BdevTestApp.on(t.app.appThread(), () -> s.hostAllowed(host))).isTrue();
+            assertThat(BdevTestApp.on(t.app.appThread(), () -> s.hostAllowed("nqn.2014-08.org.x:other"))).isFalse();
             t.rpc("nvmf_subsystem_allow_any_host", params("nqn", CNODE1, "allow_any_host", true));
             assertThat(norm(t.rpc("nvmf_get_subsystems", Map.of("nqn", CNODE1))).get(0).get("allow_any_host").asBoolean())
                     .isTrue();
-            assertThat(NvmfTestApp.on(t.app.appThread(), () -> s.hostAllowed("nqn.2014-08.org.x:other"))).isTrue();
+            assertThat(BdevTestApp.on(t.app.appThread(), () -> s.hostAllowed("nqn.2014-08.org.x:other"))).isTrue();
             assertThat(norm(t.rpc("nvmf_subsystem_remove_host", params("nqn", CNODE1, "host", host))).asBoolean()).isTrue();
             assertThat(code(() -> t.rpc("nvmf_subsystem_remove_host", params("nqn", CNODE1, "host", host))))
                     .isEqualTo(-32603);
@@ -215,7 +216,7 @@ class NvmfTargetTest {
 
     @Test
     void nsidAllocationAndMaxNamespaces() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             for (String b : List.of("M0", "M1", "M2", "M3")) {
                 malloc(t, b, null);
             }
@@ -256,7 +257,7 @@ class NvmfTargetTest {
 
     @Test
     void refusesWhatSpdkRefuses() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir)) {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
             // NQNs
             for (String bad : List.of("nqn.2016-06.io.spdk", "nqn.16-06.io.spdk:x", "iqn.2016-06.io.spdk:x",
                     "nqn.2016-06.1io.spdk:x", "nqn.2016-06.io-.spdk:x", "nqn.2016-06.io.spdk:",
@@ -308,7 +309,7 @@ class NvmfTargetTest {
 
     @Test
     void maxSubsystemsCountsTheDiscoverySubsystem() throws Exception {
-        try (NvmfTestApp t = NvmfTestApp.start(dir, Map.of("nvmf_set_max_subsystems", Map.of("max_subsystems", 2)))) {
+        try (BdevTestApp t = BdevTestApp.start(dir, Map.of("nvmf_set_max_subsystems", Map.of("max_subsystems", 2)))) {
             t.rpc("nvmf_create_subsystem", Map.of("nqn", CNODE1));
             assertThat(code(() -> t.rpc("nvmf_create_subsystem", Map.of("nqn", "nqn.2016-06.io.spdk:cnode2"))))
                     .isEqualTo(-32603);
@@ -317,11 +318,11 @@ class NvmfTargetTest {
 
     @Test
     void startupSettingsAreValidated() throws Exception {
-        assertThatThrownBy(() -> NvmfTestApp.start(mkdir("a"),
+        assertThatThrownBy(() -> BdevTestApp.start(mkdir("a"),
                 Map.of("nvmf_set_config", Map.of("discovery_filter", "nonsense")))).hasMessageContaining("-32602");
-        assertThatThrownBy(() -> NvmfTestApp.start(mkdir("b"),
+        assertThatThrownBy(() -> BdevTestApp.start(mkdir("b"),
                 Map.of("nvmf_set_config", Map.of("dhchap_digests", List.of("md5"))))).hasMessageContaining("-32602");
-        assertThatThrownBy(() -> NvmfTestApp.start(mkdir("c"),
+        assertThatThrownBy(() -> BdevTestApp.start(mkdir("c"),
                 Map.of("nvmf_set_max_subsystems", Map.of("max_subsystems", 0)))).hasMessageContaining("-32602");
     }
 
@@ -333,7 +334,7 @@ class NvmfTargetTest {
                 "dhchap_digests", List.of("sha384", "sha256")));
         JsonNode bdevConfig;
         JsonNode nvmfConfig;
-        try (NvmfTestApp t = NvmfTestApp.start(mkdir("a"), startup)) {
+        try (BdevTestApp t = BdevTestApp.start(mkdir("a"), startup)) {
             sampleState(t);
             malloc(t, "M9", null);
             t.rpc("nvmf_create_subsystem", params("nqn", "nqn.2016-06.io.spdk:cnode2", "max_namespaces", 4,
@@ -381,7 +382,7 @@ class NvmfTargetTest {
                 }
             }
         }
-        try (NvmfTestApp t = NvmfTestApp.start(mkdir("b"), replayStartup)) {
+        try (BdevTestApp t = BdevTestApp.start(mkdir("b"), replayStartup)) {
             for (JsonNode e : runtime) {
                 t.rpc(e.get("method").asText(), e.get("params"));
             }
@@ -392,7 +393,7 @@ class NvmfTargetTest {
 
     @Test
     void shutdownReleasesNamespaces() throws Exception {
-        NvmfTestApp t = NvmfTestApp.start(dir);
+        BdevTestApp t = BdevTestApp.start(dir);
         sampleState(t);
         long start = System.nanoTime();
         t.close(); // nvmf finishes before bdev: the bdevs are no longer claimed, so bdev fini does not wait

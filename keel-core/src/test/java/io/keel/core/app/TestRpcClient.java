@@ -13,17 +13,17 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 
 /** A blocking test client: one request, one answer (the whole response object). */
-final class TestRpcClient implements AutoCloseable {
+public final class TestRpcClient implements AutoCloseable {
     private final SocketChannel ch;
     private JsonParser parser;
     private int id;
 
-    TestRpcClient(Path socket) throws IOException {
+    public TestRpcClient(Path socket) throws IOException {
         ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
     }
 
-    JsonNode call(String method, Object params) throws IOException {
+    public JsonNode call(String method, Object params) throws IOException {
         ObjectNode req = Json.object();
         req.put("jsonrpc", "2.0");
         req.put("method", method);
@@ -38,7 +38,7 @@ final class TestRpcClient implements AutoCloseable {
         return parser.readValueAsTree();
     }
 
-    JsonNode result(String method, Object params) throws IOException {
+    public JsonNode result(String method, Object params) throws IOException {
         JsonNode answer = call(method, params);
         if (answer.has("error")) {
             throw new AssertionError(method + " failed: " + answer.get("error"));

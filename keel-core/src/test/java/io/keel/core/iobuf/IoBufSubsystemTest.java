@@ -1,5 +1,6 @@
 package io.keel.core.iobuf;
 
+import io.keel.core.app.TestRpcClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -1,5 +1,6 @@
 package io.keel.nvmf.ctrlr;
 
+import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.nvme.spec.Cns;
@@ -55,12 +56,12 @@ class ControllerTest {
     @TempDir
     static Path dir;
 
-    CtrlrTestApp t;
+    BdevTestApp t;
     Target target;
 
     @BeforeAll
     void start() {
-        t = CtrlrTestApp.start(dir);
+        t = BdevTestApp.start(dir);
         t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", 4096, "num_blocks", 262144 / 8,
                 "uuid", UUID0));
         t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 4096, "uuid", UUID1));
@@ -93,7 +94,7 @@ class ControllerTest {
     }
 
     <T> T onApp(Callable<T> c) {
-        return CtrlrTestApp.on(t.app.appThread(), c);
+        return BdevTestApp.on(t.app.appThread(), c);
     }
 
     /** A command as a transport would hand it over. */

@@ -1,5 +1,6 @@
 package io.keel.nvmf.io;
 
+import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.bdev.BdevChannel;
@@ -41,7 +42,7 @@ class IoCommandExecutorTest {
     @TempDir
     static Path dir;
 
-    IoTestApp t;
+    BdevTestApp t;
     KeelThread io;
     IoCommandExecutor ex;
 
@@ -54,7 +55,7 @@ class IoCommandExecutorTest {
     }
 
     /** Subsystem cnode1: nsid 1 Malloc0, nsid 2 Null0 (no unmap, no compare), nsid 3 EE_Malloc1 (errors). */
-    static KeelThread setUp(IoTestApp t) {
+    static KeelThread setUp(BdevTestApp t) {
         t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", BS, "num_blocks", BLOCKS));
         t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", BS, "num_blocks", BLOCKS));
         t.rpc("bdev_null_create", params("name", "Null0", "block_size", BS, "num_blocks", BLOCKS));
@@ -66,22 +67,22 @@ class IoCommandExecutorTest {
         return t.thread("io", 1);
     }
 
-    static IoCommandExecutor executor(IoTestApp t, KeelThread io, int depth) {
-        Namespace[] table = IoTestApp.on(t.app.appThread(),
+    static IoCommandExecutor executor(BdevTestApp t, KeelThread io, int depth) {
+        Namespace[] table = BdevTestApp.on(t.app.appThread(),
                 () -> IoCommandExecutor.namespaceTable(Target.of(t.app).subsystem(CNODE1)));
-        return IoTestApp.on(io, () -> new IoCommandExecutor(table, depth));
+        return BdevTestApp.on(io, () -> new IoCommandExecutor(table, depth));
     }
 
     @BeforeAll
     void start() {
-        t = IoTestApp.start(dir);
+        t = BdevTestApp.start(dir);
         io = setUp(t);
         ex = executor(t, io, 64);
     }
 
     @AfterAll
     void stop() throws Exception {
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             ex.close();
             return null;
         });
@@ -144,7 +145,7 @@ class IoCommandExecutorTest {
     }
 
     int run(Cmd c) {
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             ex.execute(c);
             return null;
         });
@@ -342,15 +343,15 @@ class IoCommandExecutorTest {
         t.rpc("bdev_error_inject_error", params("name", "EE_Malloc1", "io_type", "read", "error_type", "pending",
                 "num", 1));
         Cmd r = read(3, 0, 1);
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             ex.execute(r);
             return null;
         });
         assertThat(r.status).isNotDone();
         // a reset through the error bdev completes its held I/O ABORTED
-        Namespace ns3 = IoTestApp.on(t.app.appThread(), () -> Target.of(t.app).subsystem(CNODE1).namespace(3));
+        Namespace ns3 = BdevTestApp.on(t.app.appThread(), () -> Target.of(t.app).subsystem(CNODE1).namespace(3));
         CompletableFuture<Boolean> reset = new CompletableFuture<>();
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             IoChannel<BdevChannel> ch = ns3.desc().getIoChannel();
             int rc = ns3.desc().reset(ch.context(), (bio, ok, arg) -> {
                 bio.free();
@@ -369,19 +370,19 @@ class IoCommandExecutorTest {
     void commandsAfterCloseAreAborted() throws Exception {
         IoCommandExecutor other = executor(t, io, 4);
         Cmd before = read(1, 0, 1);
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             other.execute(before);
             other.close(); // one in flight: channels are put when it completes
             return null;
         });
         assertThat(before.code()).isEqualTo(Status.SUCCESS);
         Cmd after = read(1, 0, 1);
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             other.execute(after);
             return null;
         });
         assertThat(after.code()).isEqualTo(Status.ABORTED_SQ_DELETION);
-        assertThat(IoTestApp.on(io, other::closed)).isTrue();
+        assertThat(BdevTestApp.on(io, other::closed)).isTrue();
     }
 
     // ---- zero allocation ----
@@ -396,13 +397,13 @@ class IoCommandExecutorTest {
             warm.add(read(1, i, 1));
             measured.add(i % 3 == 0 ? read(1, i, 1) : i % 3 == 1 ? write(1, 500 + i, 1, i) : read(7, i, 1));
         }
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             warm.forEach(ex::execute);
             return null;
         });
         warm.forEach(Cmd::code);
         AtomicReference<Long> bytes = new AtomicReference<>();
-        IoTestApp.on(io, () -> {
+        BdevTestApp.on(io, () -> {
             long before = mx.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < n; i++) {
                 ex.execute(measured.get(i));
@@ -419,7 +420,7 @@ class IoCommandExecutorTest {
 
     @Test
     void manyCommandsInFlightOnATinyBdevIoPoolAllComplete(@TempDir Path dir2) throws Exception {
-        try (IoTestApp small = IoTestApp.start(dir2, Map.of("bdev_set_options",
+        try (BdevTestApp small = BdevTestApp.start(dir2, Map.of("bdev_set_options",
                 params("bdev_io_pool_size", 4, "bdev_io_cache_size", 1)))) {
             // malloc only: a stacked bdev (EE_Malloc1) needs a second bdev_io per I/O for its child, and with every
             // io of so small a pool held by parents the children never get one (a bdev-layer limit, not this one's)
@@ -429,7 +430,7 @@ class IoCommandExecutorTest {
             for (int i = 0; i < 96; i++) {
                 writes.add(write(1, i * 4L, 4, i + 1));
             }
-            IoTestApp.on(thread, () -> {
+            BdevTestApp.on(thread, () -> {
                 writes.forEach(e::execute); // more than the pool and more than the queue's slots
                 return null;
             });
@@ -446,7 +447,7 @@ class IoCommandExecutorTest {
                     default -> new Cmd(Opcode.COMPARE, nsid).rw(i * 4L, 4).data(4 * BS).fill(i + 1);
                 });
             }
-            IoTestApp.on(thread, () -> {
+            BdevTestApp.on(thread, () -> {
                 mixed.forEach(e::execute);
                 return null;
             });
@@ -457,9 +458,9 @@ class IoCommandExecutorTest {
                     assertThat(all(c.data, i + 1)).isTrue();
                 }
             }
-            assertThat(IoTestApp.on(thread, e::ioWaits)).isPositive();
-            assertThat(IoTestApp.on(thread, e::inFlight)).isZero();
-            IoTestApp.on(thread, () -> {
+            assertThat(BdevTestApp.on(thread, e::ioWaits)).isPositive();
+            assertThat(BdevTestApp.on(thread, e::inFlight)).isZero();
+            BdevTestApp.on(thread, () -> {
                 e.close();
                 return null;
             });
