@@ -9,7 +9,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code keel start}: run the target until SIGINT, SIGTERM or {@code spdk_kill_instance}. */
+/**
+ * {@code keel start}: run the target until SIGINT, SIGTERM or {@code spdk_kill_instance}. Without a config (and
+ * without {@code --bare} or {@code --wait-for-rpc}) it serves the embedded default ({@link DefaultExport}).
+ */
 @Command(name = "start", aliases = "tgt", mixinStandardHelpOptions = true,
         description = "Start Keel: reactors, the JSON-RPC server, and the subsystems (with a config, its state).")
 final class StartCommand implements Callable<Integer> {
@@ -21,6 +24,9 @@ final class StartCommand implements Callable<Integer> {
 
     @Option(names = {"-c", "--config", "--json"}, description = "SPDK JSON config file to load at start")
     Path config;
+
+    @Option(names = "--bare", description = "Without -c: start with no bdevs and no NVMe-oF export (as SPDK's nvmf_tgt)")
+    boolean bare;
 
     @Option(names = "--wait-for-rpc", description = "Wait for framework_start_init before initialising subsystems")
     boolean waitForRpc;
@@ -36,10 +42,12 @@ final class StartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        boolean embedded = config == null && !bare && !waitForRpc;
+        Path cfg = embedded ? DefaultExport.writeConfig() : config;
         AppOptions options = AppOptions.defaults()
                 .withCores(CpuMask.parse(cpumask))
                 .withRpcSocket(rpcSocket)
-                .withConfig(config)
+                .withConfig(cfg)
                 .withWaitForRpc(waitForRpc)
                 .withInterruptMode(interruptMode)
                 .withPin(pin)
@@ -48,6 +56,9 @@ final class StartCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> app.shutdown());
         Signal.handle(new Signal("TERM"), s -> app.shutdown());
         app.start();
+        if (embedded) {
+            DefaultExport.printHowToConnect(System.out);
+        }
         return app.awaitExit();
     }
 }

@@ -28,7 +28,7 @@ class BdevEndToEndIT {
     }
 
     private Process start(Path sock, Path log, String... extra) {
-        List<String> args = new ArrayList<>(List.of("start", "--interrupt-mode", "-m", "0x3", "-r", sock.toString()));
+        List<String> args = new ArrayList<>(List.of("start", "--bare", "--interrupt-mode", "-m", "0x3", "-r", sock.toString()));
         args.addAll(List.of(extra));
         try {
             Process p = KeelProcess.start(log, args.toArray(String[]::new));

@@ -28,7 +28,7 @@ class KeelEndToEndIT {
     }
 
     private Process startKeel(Path sock, Path log, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("start", "--interrupt-mode", "-m", "0x3", "-r", sock.toString()));
+        List<String> args = new ArrayList<>(List.of("start", "--bare", "--interrupt-mode", "-m", "0x3", "-r", sock.toString()));
         args.addAll(List.of(extra));
         Process p = KeelProcess.start(log, args.toArray(String[]::new));
         started.add(p);
@@ -74,7 +74,7 @@ class KeelEndToEndIT {
         Path config = dir.resolve("config.json");
         Files.writeString(config, Json.pretty(saved));
 
-        Process second = KeelProcess.start(dir.resolve("second.log"), "start", "--interrupt-mode", "-r", sock.toString());
+        Process second = KeelProcess.start(dir.resolve("second.log"), "start", "--bare", "--interrupt-mode", "-r", sock.toString());
         started.add(second);
         assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(second.exitValue()).as("a second Keel on a live socket is refused").isNotZero();

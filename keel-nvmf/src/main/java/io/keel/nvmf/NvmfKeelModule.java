@@ -11,5 +11,6 @@ public final class NvmfKeelModule implements KeelModule {
         app.provide(Target.class, target);
         app.subsystems().add(new NvmfLifecycle(app, target));
         NvmfRpcs.register(app, target);
+        NvmfConnectionRpcs.register(app, target);
     }
 }

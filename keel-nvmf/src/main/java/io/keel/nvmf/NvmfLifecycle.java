@@ -7,6 +7,8 @@ import io.keel.core.rpc.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The "nvmf" subsystem of the application: makes the discovery subsystem at init, deletes every subsystem at fini
@@ -15,6 +17,7 @@ import java.util.function.Consumer;
  * nvmf_subsystem_add_host, nvmf_subsystem_add_ns.
  */
 final class NvmfLifecycle implements Subsystem {
+    private static final Logger LOG = LoggerFactory.getLogger(NvmfLifecycle.class);
     /** SPDK's nvmf depends on bdev, keyring, sock, accel and iobuf; Keel has bdev and iobuf. */
     static final List<String> DEPENDENCIES = List.of("bdev", "iobuf");
 
@@ -49,8 +52,9 @@ final class NvmfLifecycle implements Subsystem {
     @Override
     public void fini(Runnable done) {
         try {
-            target.stop();
-        } finally {
+            target.stop(done);
+        } catch (RuntimeException e) {
+            LOG.warn("nvmf: stopping the target failed", e);
             done.run();
         }
     }
@@ -82,6 +86,18 @@ final class NvmfLifecycle implements Subsystem {
                     p.put("nqn", s.nqn());
                     p.set("namespace", ns.config());
                     out.add(new ConfigEntry("nvmf_subsystem_add_ns", p));
+                }
+            }
+            for (NvmfSubsystem s : target.subsystems()) { // listeners last, discovery first, as SPDK saves them
+                if (s.state() != NvmfSubsystem.State.ACTIVE) {
+                    continue;
+                }
+                for (var a : s.listeners()) {
+                    var p = Json.object();
+                    p.put("nqn", s.nqn());
+                    p.set("listen_address", NvmfSubsystem.describe(a));
+                    p.put("secure_channel", false);
+                    out.add(new ConfigEntry("nvmf_subsystem_add_listener", p));
                 }
             }
             done.accept(out);

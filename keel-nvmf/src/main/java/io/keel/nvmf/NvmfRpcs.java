@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The target's management methods, with SPDK's names, parameters, defaults, answers and error codes. Listener,
- * controller, qpair and statistics methods are absent until the TCP transport's data path exists.
+ * The target's management methods, with SPDK's names, parameters, defaults, answers and error codes (listeners,
+ * controllers, qpairs and statistics are in {@link NvmfConnectionRpcs}).
  */
 final class NvmfRpcs {
     private static final Logger LOG = LoggerFactory.getLogger(NvmfRpcs.class);
@@ -86,7 +86,7 @@ final class NvmfRpcs {
         void run();
     }
 
-    private static void onApp(KeelApp app, RpcCall call, Body body) {
+    static void onApp(KeelApp app, RpcCall call, Body body) {
         app.onAppThread(() -> {
             try {
                 body.run();
@@ -181,6 +181,7 @@ final class NvmfRpcs {
             if (!s.addHost(p.host())) {
                 throw RpcException.internal("Internal error: host " + p.host() + " is already allowed in " + s.nqn());
             }
+            t.hostsChanged(s, null);
             call.respond(true);
         }));
         m.register("nvmf_subsystem_remove_host", RemoveHostParams.class, (p, call) -> onApp(app, call, () -> {
@@ -189,17 +190,20 @@ final class NvmfRpcs {
             if (!s.removeHost(p.host())) {
                 throw RpcException.internal("Internal error: host " + p.host() + " is not allowed in " + s.nqn());
             }
-            call.respond(true); // no controllers exist yet, so none of this host's has to be disconnected
+            t.hostsChanged(s, p.host()); // its controllers are disconnected, as SPDK does
+            call.respond(true);
         }));
         m.register("nvmf_subsystem_allow_any_host", AllowAnyHostParams.class, (p, call) -> onApp(app, call, () -> {
             target(p.tgtName());
-            t.find(p.nqn()).allowAnyHost(p.allowAnyHost());
+            NvmfSubsystem s = t.find(p.nqn());
+            s.allowAnyHost(p.allowAnyHost());
+            t.hostsChanged(s, null);
             call.respond(true);
         }));
     }
 
     /** SPDK's default target is the only one: another name is -32602. */
-    private static void target(String tgtName) {
+    static void target(String tgtName) {
         if (tgtName != null && !Target.NAME.equals(tgtName)) {
             throw RpcException.invalidParams("NVMf target '" + tgtName + "' not found");
         }
@@ -245,15 +249,15 @@ final class NvmfRpcs {
                 (int) range("kas", p.kas(), d.kas(), 0, UINT16_MAX),
                 range("min_kato", p.minKato(), d.minKato(), 0, UINT32_MAX),
                 (int) range("control_msg_num", p.controlMsgNum(), d.controlMsgNum(), 0, UINT16_MAX),
-                range("acceptor_poll_rate", p.acceptorPollRate(), d.acceptorPollRate(), 0, UINT32_MAX));
+                range("acceptor_poll_rate", p.acceptorPollRate(), d.acceptorPollRate(), 0, UINT32_MAX),
+                range("num_shared_buffers", p.numSharedBuffers(), d.numSharedBuffers(), 0, UINT32_MAX));
         String problem = o.problem();
         if (problem != null) {
             throw RpcException.invalidParams(problem);
         }
         if (p.numCqe() != null || p.maxSrqDepth() != null || p.noSrq() != null || p.acceptorBacklog() != null
                 || p.noWrBatching() != null || p.disableMappableBar0() != null || p.disableAdaptiveIrq() != null
-                || p.disableShadowDoorbells() != null || p.ioUnitSize() != null || p.numSharedBuffers() != null
-                || p.bufCacheSize() != null) {
+                || p.disableShadowDoorbells() != null || p.ioUnitSize() != null || p.bufCacheSize() != null) {
             LOG.info("nvmf_create_transport: options of other transports and deprecated ones are ignored for TCP");
         }
         t.addTransport(o);

@@ -3,6 +3,7 @@ package io.keel.nvmf;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keel.core.rpc.Json;
+import io.keel.nvmf.ctrlr.ListenAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,6 +30,7 @@ public final class NvmfSubsystem {
     private boolean allowAnyHost;
     private final Set<String> hosts = new LinkedHashSet<>();
     private final TreeMap<Long, Namespace> namespaces = new TreeMap<>();
+    private final List<ListenAddress> listeners = new ArrayList<>();
     State state = State.ACTIVE;
 
     NvmfSubsystem(String nqn, Type type, Options options, boolean allowAnyHost) {
@@ -83,6 +85,22 @@ public final class NvmfSubsystem {
         return hosts.remove(host);
     }
 
+    /** The addresses hosts may connect to this subsystem through, in the order they were added. */
+    public List<ListenAddress> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    boolean addListener(ListenAddress a) {
+        if (listeners.contains(a)) {
+            return false;
+        }
+        return listeners.add(a);
+    }
+
+    boolean removeListener(ListenAddress a) {
+        return listeners.remove(a);
+    }
+
     public List<Namespace> namespaces() {
         return List.copyOf(namespaces.values());
     }
@@ -109,12 +127,13 @@ public final class NvmfSubsystem {
         return namespaces.remove(nsid);
     }
 
-    /** As {@code nvmf_get_subsystems} lists it (no listeners yet: listen_addresses is always empty). */
+    /** As {@code nvmf_get_subsystems} lists it. */
     ObjectNode describe() {
         ObjectNode o = Json.object();
         o.put("nqn", nqn);
         o.put("subtype", type == Type.NVME ? "NVMe" : "Discovery");
-        o.putArray("listen_addresses");
+        ArrayNode l = o.putArray("listen_addresses");
+        listeners.forEach(a -> l.add(describe(a)));
         o.put("allow_any_host", allowAnyHost);
         ArrayNode h = o.putArray("hosts");
         hosts.forEach(n -> h.addObject().put("nqn", n));
@@ -130,6 +149,16 @@ public final class NvmfSubsystem {
             ArrayNode ns = o.putArray("namespaces");
             namespaces.values().forEach(n -> ns.add(n.describe()));
         }
+        return o;
+    }
+
+    /** A listen address as SPDK's RPCs show it. */
+    static ObjectNode describe(ListenAddress a) {
+        ObjectNode o = Json.object();
+        o.put("trtype", a.trtype());
+        o.put("adrfam", a.adrfam());
+        o.put("traddr", a.traddr());
+        o.put("trsvcid", a.trsvcid());
         return o;
     }
 

@@ -15,6 +15,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import io.keel.core.iobuf.IoBufSubsystem;
+import io.keel.nvmf.ctrlr.Controller;
+import io.keel.nvmf.ctrlr.ControllerManager;
+import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.tcp.TcpTransport;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +48,22 @@ public final class Target {
     private NvmfConfig config = NvmfConfig.DEFAULTS;
     private long maxSubsystems = 1024;
     private boolean started;
+    private final ControllerManager controllers;
+    private TcpTransport tcp;
 
     Target(KeelApp app) {
         this.app = app;
+        this.controllers = new ControllerManager(this, NvmfSubsystem::listeners);
+    }
+
+    /** The controllers of every subsystem (application thread). */
+    public ControllerManager controllers() {
+        return controllers;
+    }
+
+    /** The TCP transport, or null until nvmf_create_transport made it. */
+    public TcpTransport tcp() {
+        return tcp;
     }
 
     public static Target of(KeelApp app) {
@@ -64,17 +83,36 @@ public final class Target {
         if (!started) {
             started = true;
             subsystems.put(Nqn.DISCOVERY, new NvmfSubsystem(Nqn.DISCOVERY, NvmfSubsystem.Type.DISCOVERY, null, true));
+            TransportOptions t = transports.get("TCP");
+            if (t != null) {
+                startTcp(t);
+            }
         }
     }
 
-    /** Deletes every subsystem (closing namespaces releases their claims) and forgets the transports. */
-    void stop() {
+    /**
+     * Closes every connection and poll group, then deletes every subsystem (closing namespaces releases their
+     * claims) and forgets the transports; {@code done} runs on the application thread.
+     */
+    void stop(Runnable done) {
         onAppThread();
-        for (NvmfSubsystem s : new ArrayList<>(subsystems.values())) {
-            destroy(s);
+        Runnable rest = () -> {
+            for (NvmfSubsystem s : new ArrayList<>(subsystems.values())) {
+                for (Controller c : controllers.controllers(s.nqn())) {
+                    controllers.destroy(c);
+                }
+                destroy(s);
+            }
+            subsystems.clear();
+            transports.clear();
+            tcp = null;
+            done.run();
+        };
+        if (tcp == null) {
+            rest.run();
+        } else {
+            tcp.stop(rest);
         }
-        subsystems.clear();
-        transports.clear();
     }
 
     // ---- settings ----
@@ -110,7 +148,64 @@ public final class Target {
             throw RpcException.invalidParams("Transport type '" + t.trtype() + "' already exists");
         }
         transports.put(t.trtype(), t);
+        if (started) {
+            startTcp(t);
+        } // else (nvmf_create_transport before framework_start_init): at start(), once iobuf is up
         LOG.info("nvmf: transport {} created", t.trtype());
+    }
+
+    private void startTcp(TransportOptions t) {
+        tcp = new TcpTransport(app.appThread(), app.runtime(), IoBufSubsystem.of(app), controllers, t);
+        tcp.start();
+    }
+
+    // ---- listeners ----
+
+    /** Adds a listener to {@code s}, listening on it if no other subsystem does (SPDK's errors otherwise). */
+    void addListener(NvmfSubsystem s, ListenAddress a) {
+        onAppThread();
+        if (tcp == null || !a.trtype().equals("TCP")) {
+            throw RpcException.invalidParams("Unable to find " + a.trtype() + " transport: create it first");
+        }
+        if (s.listeners().contains(a)) {
+            throw RpcException.invalidParams("Listener " + a.traddr() + ":" + a.trsvcid() + " already exists in "
+                    + s.nqn());
+        }
+        try {
+            tcp.listen(a);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("nvmf: cannot listen on {}:{}: {}", a.traddr(), a.trsvcid(), e.toString());
+            throw RpcException.invalidParams("Invalid parameters: cannot listen on " + a.traddr() + ":" + a.trsvcid()
+                    + ": " + e.getMessage());
+        }
+        s.addListener(a);
+        controllers.discoveryLogChanged();
+    }
+
+    void removeListener(NvmfSubsystem s, ListenAddress a) {
+        onAppThread();
+        if (!s.removeListener(a)) {
+            throw RpcException.invalidParams("Invalid parameters: no listener " + a.traddr() + ":" + a.trsvcid()
+                    + " in " + s.nqn());
+        }
+        tcp.disconnect(s, a);
+        tcp.stopListening(a);
+        controllers.discoveryLogChanged();
+    }
+
+    /** The hosts allowed to {@code s} changed; {@code removedHost} (if any) loses its controllers. */
+    void hostsChanged(NvmfSubsystem s, String removedHost) {
+        if (removedHost != null && tcp != null && !s.hostAllowed(removedHost)) {
+            tcp.disconnect(s, removedHost, "host removed from the subsystem");
+        }
+        controllers.discoveryLogChanged();
+    }
+
+    private void namespaceChanged(NvmfSubsystem s, long nsid) {
+        controllers.namespaceChanged(s.nqn(), nsid);
+        if (tcp != null) {
+            tcp.namespacesChanged(s);
+        }
     }
 
     // ---- subsystems ----
@@ -150,6 +245,7 @@ public final class Target {
         }
         NvmfSubsystem s = new NvmfSubsystem(nqn, NvmfSubsystem.Type.NVME, o, allowAnyHost);
         subsystems.put(nqn, s);
+        controllers.discoveryLogChanged();
         LOG.info("nvmf: subsystem {} created", nqn);
         return s;
     }
@@ -167,6 +263,14 @@ public final class Target {
             throw RpcException.internal("Subsystem is already being destroyed.");
         }
         s.state = NvmfSubsystem.State.DELETING;
+        if (tcp != null) {
+            tcp.disconnect(s, null, "subsystem deleted");
+            s.listeners().forEach(a -> {
+                s.removeListener(a);
+                tcp.stopListening(a);
+            });
+        }
+        controllers.discoveryLogChanged();
         app.appThread().send(() -> {
             destroy(s);
             subsystems.remove(s.nqn(), s);
@@ -231,6 +335,7 @@ public final class Target {
         byte[] eui64 = r.eui64() != null && !allZero(r.eui64()) ? r.eui64() : null;
         s.put(new Namespace(s, id, desc, nguid, eui64, uuid, anagrpid, r.noAutoVisible()));
         LOG.info("nvmf: {} namespace {} is bdev {}", s.nqn(), id, b.name());
+        namespaceChanged(s, id);
         return id;
     }
 
@@ -241,6 +346,7 @@ public final class Target {
             throw invalid("no namespace " + nsid + " in " + s.nqn());
         }
         ns.close();
+        namespaceChanged(s, nsid);
         LOG.info("nvmf: {} namespace {} removed", s.nqn(), nsid);
     }
 
@@ -253,6 +359,7 @@ public final class Target {
         if (ns != null && ns.desc().bdev() == bdev) {
             s.remove(nsid);
             ns.close();
+            namespaceChanged(s, nsid);
             LOG.info("nvmf: {} namespace {} removed with its bdev {}", s.nqn(), nsid, bdev.name());
         }
     }

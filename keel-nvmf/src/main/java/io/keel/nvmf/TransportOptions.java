@@ -11,16 +11,19 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         long maxIoSize, long maxAqDepth, long iobufSmallCacheSize, long iobufLargeCacheSize, boolean difInsertOrStrip,
         boolean zcopy, boolean c2hSuccess, long sockPriority, long abortTimeoutSec, long ackTimeout,
         long dataWrPoolSize, boolean disableCommandPassthru, int kas, long minKato, int controlMsgNum,
-        long acceptorPollRate) {
+        long acceptorPollRate, long numSharedBuffers) {
 
     static final long UINT32_MAX = 0xFFFF_FFFFL;
     /** SPDK_NVME_TCP_IN_CAPSULE_DATA_MAX_SIZE. */
     static final long TCP_IN_CAPSULE_DATA_MAX = 131072;
     /** SPDK_NVMF_TCP_DEFAULT_MAX_SOCK_PRIORITY. */
     static final long TCP_MAX_SOCK_PRIORITY = 16;
+    /** SPDK's TCP default for num_shared_buffers (deprecated there; Keel uses it as the data buffer bound). */
+    public static final long TCP_DEFAULT_NUM_SHARED_BUFFERS = 511;
 
     public static final TransportOptions TCP_DEFAULTS = new TransportOptions("TCP", 128, 127, 4096, 131072, 128,
-            UINT32_MAX, UINT32_MAX, false, false, true, 0, 1, 0, 0, false, 100, 10000, 32, 10000);
+            UINT32_MAX, UINT32_MAX, false, false, true, 0, 1, 0, 0, false, 100, 10000, 32, 10000,
+            TCP_DEFAULT_NUM_SHARED_BUFFERS);
 
     /** The entry of {@code nvmf_get_transports} and the params of the saved {@code nvmf_create_transport}. */
     ObjectNode describe() {
@@ -43,6 +46,9 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         o.put("disable_command_passthru", disableCommandPassthru);
         o.put("kas", kas);
         o.put("min_kato", minKato);
+        if (numSharedBuffers != TCP_DEFAULT_NUM_SHARED_BUFFERS) {
+            o.put("num_shared_buffers", numSharedBuffers); // Keel honours it: the transport's data buffer bound
+        }
         return o;
     }
 
@@ -77,6 +83,9 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         }
         if (kas < 1) {
             return "kas must be at least 1";
+        }
+        if (numSharedBuffers < 1) {
+            return "num_shared_buffers must be at least 1";
         }
         if (controlMsgNum < 1) {
             return "control_msg_num must be at least 1";

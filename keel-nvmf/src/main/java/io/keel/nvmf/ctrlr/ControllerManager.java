@@ -86,6 +86,15 @@ public final class ControllerManager {
      * binding, or null when the Connect failed.
      */
     public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos) {
+        return connect(cmd, opts, nowNanos, null);
+    }
+
+    /**
+     * As {@link #connect(AdminCommand, TransportOptions, long)}, for a queue that came in through listener
+     * {@code at}: an NVMe subsystem accepts it only if {@code at} is one of its listeners (the discovery subsystem
+     * answers on every listener). {@code at} null skips the check.
+     */
+    public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos, ListenAddress at) {
         Sqe sqe = cmd.sqe();
         if (sqe.opcode() != Opcode.FABRICS || sqe.fabrics().fctype() != Opcode.Fabrics.CONNECT) {
             fail(cmd, Status.INVALID_OPCODE, 0);
@@ -114,6 +123,12 @@ public final class ControllerManager {
         }
         if (hostnqn.isEmpty()) {
             invalidParam(cmd, true, IPO_HOSTNQN);
+            return null;
+        }
+        if (at != null && s.type() == NvmfSubsystem.Type.NVME && !listeners.listeners(s).contains(at)) {
+            LOG.info("nvmf: subsystem {} does not allow host {} to connect at {}:{}", subnqn, hostnqn, at.traddr(),
+                    at.trsvcid());
+            cmd.complete(Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_SUBNQN), 0);
             return null;
         }
         if (!s.hostAllowed(hostnqn)) {

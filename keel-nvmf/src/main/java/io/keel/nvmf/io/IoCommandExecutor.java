@@ -49,6 +49,8 @@ public final class IoCommandExecutor {
     private int freeCount;
     private int inFlight;
     private long ioWaits;
+    private int waitingForIo;
+    private long completed;
     private boolean closing;
     private boolean closed;
 
@@ -104,6 +106,16 @@ public final class IoCommandExecutor {
     /** Commands accepted and not yet completed. */
     public int inFlight() {
         return inFlight;
+    }
+
+    /** Commands waiting for a bdev_io now (SPDK's pending_bdev_io). */
+    public int waitingForBdevIo() {
+        return waitingForIo;
+    }
+
+    /** Commands completed since the executor was created. */
+    public long completed() {
+        return completed;
     }
 
     /** Times a submission found no bdev_io and waited (R6 statistics). */
@@ -256,7 +268,8 @@ public final class IoCommandExecutor {
         }
     }
 
-    private static void complete(AdminCommand cmd, int code, boolean dnr) {
+    private void complete(AdminCommand cmd, int code, boolean dnr) {
+        completed++;
         cmd.complete(code == Status.SUCCESS ? 0 : Status.field(code, dnr), 0, 0);
     }
 
@@ -414,6 +427,7 @@ public final class IoCommandExecutor {
             }
             if (rc == -Errno.ENOMEM) { // wait for a bdev_io (R6)
                 ioWaits++;
+                waitingForIo++;
                 ch.queueIoWait(this);
                 return;
             }
@@ -427,6 +441,7 @@ public final class IoCommandExecutor {
 
         @Override
         public void ioAvailable() {
+            waitingForIo--;
             submit();
         }
 

@@ -87,6 +87,7 @@ public final class TcpQpairConnection {
     private TcpRequest rxRequest;
     private int sqhd;
     private int sqid;
+    private int sqEntries;
     private long commands;
 
     /**
@@ -116,6 +117,7 @@ public final class TcpQpairConnection {
             freeStack[qd - 1 - i] = i;
         }
         freeTop = qd;
+        sqEntries = qd;
     }
 
     public State state() {
@@ -129,6 +131,12 @@ public final class TcpQpairConnection {
     /** SQ identifier put in CQEs (0 until the owner learns the queue from the Connect command). */
     public void sqid(int sqid) {
         this.sqid = sqid;
+    }
+
+    /** The SQ size the Connect asked for (entries, at most the queue depth): SQHD wraps there. */
+    public void sqEntries(int entries) {
+        this.sqEntries = Math.max(1, Math.min(entries, requests.length));
+        this.sqhd %= this.sqEntries;
     }
 
     /** Requests not in the pool (receiving, waiting for a buffer, with the handler). */
@@ -259,7 +267,7 @@ public final class TcpQpairConnection {
         MemorySegment.copy(reader.sqe(), 0, r.sqe().segment(), 0, CapsuleCmdPdu.SQE_LENGTH);
         r.cid = r.sqe().cid();
         commands++;
-        sqhd = sqhd + 1 == requests.length ? 0 : sqhd + 1;
+        sqhd = sqhd + 1 >= sqEntries ? 0 : sqhd + 1;
         long icdLength = reader.hasData() ? reader.dataLength() : 0;
         r.failedStatus = parseSgl(r, icdLength);
         if (r.failedStatus == 0 && r.inCapsule && icdLength > 0) {

@@ -1,6 +1,7 @@
 package io.keel.nvmf.tcp;
 
 import io.keel.nvme.spec.Sqe;
+import io.keel.nvmf.ctrlr.AdminCommand;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -8,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * R2T transfer tag). Valid from {@link CommandHandler#command} until {@link #complete}; the handler must not
  * keep it afterwards. Owner thread only.
  */
-public final class TcpRequest {
+public final class TcpRequest implements AdminCommand {
     /** Where a request is in its life. */
     public enum State {
         /** In the pool. */
@@ -80,6 +81,7 @@ public final class TcpRequest {
     }
 
     /** The command, a copy owned by this request (stays valid while the connection decodes more PDUs). */
+    @Override
     public Sqe sqe() {
         return sqe;
     }
@@ -89,6 +91,7 @@ public final class TcpRequest {
     }
 
     /** Data length from the SGL descriptor (0 for commands without data). */
+    @Override
     public long length() {
         return length;
     }
@@ -102,6 +105,7 @@ public final class TcpRequest {
      * The data buffer ({@link #length()} bytes from offset 0 are the command's data): for writes it holds the
      * data; for reads the handler fills it. Null for commands without data.
      */
+    @Override
     public MemorySegment data() {
         return data;
     }
@@ -130,6 +134,7 @@ public final class TcpRequest {
         complete(statusField, dw0, 0);
     }
 
+    @Override
     public void complete(int statusField, int dw0, int dw1) {
         if (state != State.EXECUTING) {
             throw new IllegalStateException("request " + index + " is not executing: " + state);

@@ -153,7 +153,7 @@ final class TestHost implements PduSink {
                     }
                 }
                 case DATA -> throw new AssertionError("unexpected DATA event");
-                case END, DATA_DIGEST_ERROR -> pdus.add(pdu(data, e == PduReader.Event.DATA_DIGEST_ERROR));
+                case END, DATA_DIGEST_ERROR -> pdus.add(pdu(rd, data, e == PduReader.Event.DATA_DIGEST_ERROR));
                 case ERROR -> throw new AssertionError("target sent a bad PDU: " + rd.errorReason() + " fes "
                         + rd.fes() + " fei " + rd.fei());
                 default -> throw new AssertionError(e);
@@ -161,7 +161,8 @@ final class TestHost implements PduSink {
         }
     }
 
-    private Pdu pdu(byte[] data, boolean ddgstError) {
+    /** The PDU {@code rd} just finished decoding (host role), with its {@code data}. */
+    static Pdu pdu(PduReader rd, byte[] data, boolean ddgstError) {
         int type = rd.type();
         int flags = rd.header().flags();
         return switch (type) {

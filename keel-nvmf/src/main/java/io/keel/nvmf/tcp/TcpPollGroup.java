@@ -1,0 +1,161 @@
+package io.keel.nvmf.tcp;
+
+import io.keel.core.iobuf.IoBuf;
+import io.keel.core.iobuf.IoBufChannel;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One poll group of the TCP transport (SPDK's {@code nvmf_tgt_poll_group_NNN}): a lightweight thread on one
+ * reactor that owns its qpairs (rule R1), their sockets and a bounded share of the data buffers. Requests that
+ * find no buffer wait in their connection's pending queue; the queues are re-driven whenever this group releases
+ * a buffer and by a timed poller while anything waits (rule R6, scenario S3). Everything here runs on
+ * {@link #thread()} except construction.
+ */
+final class TcpPollGroup implements BufferProvider {
+    /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
+    static final long RETRY_PERIOD_MICROS = 100;
+
+    private final String name;
+    private final KeelThread thread;
+    private final IoBuf iobuf;
+    private final int bufferLimit;
+    private final int smallCache;
+    private final int largeCache;
+    private final List<TcpQpair> qpairs = new ArrayList<>();
+    private IoBufChannel buffers;
+    private Poller retryPoller;
+    private int buffersInUse;
+    private boolean retrying;
+
+    // statistics (nvmf_get_stats), owner thread only
+    long adminQpairs;
+    long ioQpairs;
+    long completedNvmeIo;
+    long bufferWaits;
+    int peakBuffersInUse;
+
+    TcpPollGroup(String name, KeelThread thread, IoBuf iobuf, int bufferLimit, int smallCache, int largeCache) {
+        this.name = name;
+        this.thread = thread;
+        this.iobuf = iobuf;
+        this.bufferLimit = bufferLimit;
+        this.smallCache = smallCache;
+        this.largeCache = largeCache;
+    }
+
+    String name() {
+        return name;
+    }
+
+    KeelThread thread() {
+        return thread;
+    }
+
+    /** Opens this group's iobuf channel and its retry poller (on the group's thread). */
+    void start() {
+        buffers = iobuf.channel("nvmf_TCP", smallCache, largeCache);
+        retryPoller = thread.registerPoller("nvmf_tcp_retry_pending", this::retryPoll, RETRY_PERIOD_MICROS);
+        retryPoller.pause();
+    }
+
+    /** Closes every qpair and releases the group's resources (on the group's thread); the thread may exit after. */
+    void stop() {
+        for (TcpQpair q : List.copyOf(qpairs)) {
+            q.close("transport shut down");
+        }
+        if (retryPoller != null) {
+            retryPoller.unregister();
+        }
+        if (buffers != null && buffersInUse == 0) {
+            buffers.close();
+        }
+    }
+
+    void add(TcpQpair q) {
+        qpairs.add(q);
+    }
+
+    void remove(TcpQpair q) {
+        qpairs.remove(q);
+    }
+
+    List<TcpQpair> qpairs() {
+        return qpairs;
+    }
+
+    int buffersInUse() {
+        return buffersInUse;
+    }
+
+    int bufferLimit() {
+        return bufferLimit;
+    }
+
+    // ---- data buffers (BufferProvider) ----
+
+    @Override
+    public MemorySegment acquire(long length) {
+        if (buffersInUse >= bufferLimit) {
+            return waited();
+        }
+        MemorySegment b = buffers.get(length, null);
+        if (b == null) {
+            return waited();
+        }
+        buffersInUse++;
+        peakBuffersInUse = Math.max(peakBuffersInUse, buffersInUse);
+        return b;
+    }
+
+    private MemorySegment waited() {
+        bufferWaits++;
+        retryPoller.resume();
+        return null;
+    }
+
+    @Override
+    public void release(MemorySegment buffer) {
+        buffers.put(buffer);
+        buffersInUse--;
+        retryPending();
+    }
+
+    /** Gives every qpair's waiting requests a try, oldest qpair first. */
+    void retryPending() {
+        if (retrying) {
+            return; // a release inside a retry: the loop in progress goes on
+        }
+        retrying = true;
+        try {
+            for (int i = 0; i < qpairs.size(); i++) {
+                qpairs.get(i).retryPending();
+            }
+        } finally {
+            retrying = false;
+        }
+    }
+
+    /** Pending requests of all qpairs (SPDK's pending_data_buffer). */
+    int pendingBuffers() {
+        int n = 0;
+        for (TcpQpair q : qpairs) {
+            n += q.pendingBuffers();
+        }
+        return n;
+    }
+
+    private int retryPoll() {
+        int before = pendingBuffers();
+        if (before == 0) {
+            retryPoller.pause();
+            return PollerFn.IDLE;
+        }
+        retryPending();
+        return pendingBuffers() < before ? PollerFn.BUSY : PollerFn.IDLE;
+    }
+}

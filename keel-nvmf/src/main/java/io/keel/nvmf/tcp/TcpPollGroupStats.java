@@ -1,0 +1,47 @@
+package io.keel.nvmf.tcp;
+
+/**
+ * A snapshot of one poll group for {@code nvmf_get_stats}: SPDK's per-poll-group fields and, for the TCP
+ * transport's entry, Keel's own pool counters (SPDK's TCP transport reports none, so a run dry of buffers is
+ * invisible there; scenario S3).
+ *
+ * @param pendingDataBuffer requests waiting for a data buffer now
+ * @param requestsInUse     transport requests not in their qpair's pool (receiving, waiting, executing)
+ * @param dataBuffersInUse  data buffers this group holds now, out of {@code dataBufferLimit}
+ * @param dataBufferWaits   times a request found no data buffer and waited
+ */
+public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, int currentAdminQpairs,
+        int currentIoQpairs, int currentUnassociatedQpairs, long pendingBdevIo, long completedNvmeIo,
+        int pendingDataBuffer, int requestsInUse, int dataBuffersInUse, int dataBufferLimit,
+        int peakDataBuffersInUse, long dataBufferWaits) {
+
+    static TcpPollGroupStats of(TcpPollGroup g) {
+        int admin = 0;
+        int io = 0;
+        int unassociated = 0;
+        int pendingBuffers = 0;
+        int requests = 0;
+        long pendingBdevIo = 0;
+        long completed = g.completedNvmeIo;
+        for (TcpQpair q : g.qpairs()) {
+            switch (q.state()) {
+                case ENABLED -> {
+                    if (q.qid() == 0) {
+                        admin++;
+                    } else {
+                        io++;
+                    }
+                }
+                case AWAITING_CONNECT, CONNECTING -> unassociated++;
+                default -> { }
+            }
+            pendingBuffers += q.pendingBuffers();
+            requests += q.requestsInUse();
+            pendingBdevIo += q.waitingForBdevIo();
+            completed += q.completedIo();
+        }
+        return new TcpPollGroupStats(g.name(), g.adminQpairs, g.ioQpairs, admin, io, unassociated, pendingBdevIo,
+                completed, pendingBuffers, requests, g.buffersInUse(), g.bufferLimit(), g.peakBuffersInUse,
+                g.bufferWaits);
+    }
+}

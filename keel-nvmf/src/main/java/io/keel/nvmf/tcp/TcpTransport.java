@@ -1,0 +1,333 @@
+package io.keel.nvmf.tcp;
+
+import io.keel.core.iobuf.IoBuf;
+import io.keel.core.thread.CpuMask;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.MessageFn;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.ThreadRuntime;
+import io.keel.core.time.Clock;
+import io.keel.nvmf.NvmfSubsystem;
+import io.keel.nvmf.TransportOptions;
+import io.keel.nvmf.ctrlr.Controller;
+import io.keel.nvmf.ctrlr.ControllerManager;
+import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.io.IoCommandExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NVMe/TCP transport of the target, owned by the application thread (rule R1): its listening sockets, its
+ * poll groups (one lightweight thread per reactor core, {@code nvmf_tgt_poll_group_NNN}) and the registry of
+ * which qpairs belong to which controller. Accepted connections go to the poll groups round robin; a qpair's
+ * Connect and admin commands come back here as messages (R2) and run against the {@link ControllerManager};
+ * a controller torn down here (keep-alive expired — judged on the controller over all its queues, R8 —,
+ * admin queue gone, subsystem deleted) has its qpairs closed by messages to their threads.
+ */
+public final class TcpTransport {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
+    /** Keep-alive timers are checked this often (SPDK checks at a KATO-derived period; 100 ms bounds the error). */
+    static final long KEEP_ALIVE_CHECK_MICROS = 100_000;
+    /** Linux sends up to 8 KiB of in-capsule data on the admin queue whatever IOCCSZ says. */
+    static final int ADMIN_IN_CAPSULE_DATA = 8192;
+    static final int MAX_H2C_DATA = 131072;
+    private static final long UINT32_MAX = 0xFFFF_FFFFL;
+    private static final MessageFn<ForwardedCommand> ADMIN = TcpTransport::executeAdmin;
+
+    /** A qpair as the application thread knows it (for teardown and nvmf_subsystem_get_qpairs). */
+    public record QpairInfo(int cntlid, int qid, String thread, ListenAddress listenAddress, ListenAddress peerAddress,
+            TcpQpair qpair) {
+    }
+
+    private final KeelThread appThread;
+    private final ThreadRuntime runtime;
+    private final IoBuf iobuf;
+    private final ControllerManager controllers;
+    private final TransportOptions options;
+    private final TcpConnectionConfig connectionConfig;
+    private final List<TcpPollGroup> groups = new ArrayList<>();
+    private final Map<ListenAddress, TcpListener> listeners = new LinkedHashMap<>();
+    private final Map<Controller, List<QpairInfo>> qpairs = new HashMap<>();
+    private Poller keepAlivePoller;
+    private int nextGroup;
+    private boolean stopped;
+
+    public TcpTransport(KeelThread appThread, ThreadRuntime runtime, IoBuf iobuf, ControllerManager controllers,
+            TransportOptions options) {
+        this.appThread = appThread;
+        this.runtime = runtime;
+        this.iobuf = iobuf;
+        this.controllers = controllers;
+        this.options = options;
+        this.connectionConfig = connectionConfig(options);
+    }
+
+    static TcpConnectionConfig connectionConfig(TransportOptions o) {
+        int depth = (int) Math.max(o.maxQueueDepth(), o.maxAqDepth());
+        int icd = (int) Math.max(o.inCapsuleDataSize(), ADMIN_IN_CAPSULE_DATA);
+        return new TcpConnectionConfig(depth, 0, true, true, MAX_H2C_DATA, (int) o.maxIoSize(), icd,
+                (int) o.maxIoSize(), MAX_H2C_DATA, o.c2hSuccess());
+    }
+
+    public TransportOptions options() {
+        return options;
+    }
+
+    Clock clock() {
+        return runtime.clock();
+    }
+
+    /** Creates one poll group per reactor core and the keep-alive poller (application thread). */
+    public void start() {
+        int[] cores = runtime.cores().cores();
+        long perGroup = Math.max(1, options.numSharedBuffers() / cores.length);
+        int small = cacheSize(options.iobufSmallCacheSize(), 32);
+        int large = cacheSize(options.iobufLargeCacheSize(), 16);
+        for (int i = 0; i < cores.length; i++) {
+            String name = String.format("nvmf_tgt_poll_group_%03d", i);
+            KeelThread t = runtime.createThread(name, CpuMask.of(cores[i]));
+            TcpPollGroup g = new TcpPollGroup(name, t, iobuf, (int) Math.min(perGroup, Integer.MAX_VALUE), small,
+                    large);
+            groups.add(g);
+            t.send(g::start);
+        }
+        keepAlivePoller = appThread.registerPoller("nvmf_keep_alive", this::checkKeepAlive, KEEP_ALIVE_CHECK_MICROS);
+    }
+
+    private static int cacheSize(long configured, int dflt) {
+        return configured == UINT32_MAX ? dflt : (int) Math.min(configured, 4096);
+    }
+
+    /** Closes the listeners and every qpair, then lets the poll group threads exit; {@code done} on this thread. */
+    public void stop(Runnable done) {
+        if (stopped) {
+            done.run();
+            return;
+        }
+        stopped = true;
+        listeners.values().forEach(TcpListener::close);
+        listeners.clear();
+        if (keepAlivePoller != null) {
+            keepAlivePoller.unregister();
+        }
+        int[] left = {groups.size()};
+        if (left[0] == 0) {
+            done.run();
+            return;
+        }
+        for (TcpPollGroup g : groups) {
+            g.thread().send(() -> {
+                g.stop();
+                g.thread().exit(() -> appThread.send(() -> {
+                    if (--left[0] == 0) {
+                        qpairs.clear();
+                        done.run();
+                    }
+                }));
+            });
+        }
+    }
+
+    // ---- listeners ----
+
+    /** Starts listening on {@code a} (shared by the subsystems that use it). */
+    public void listen(ListenAddress a) throws IOException {
+        TcpListener l = listeners.get(a);
+        if (l == null) {
+            l = TcpListener.open(a, this::accepted);
+            listeners.put(a, l);
+            LOG.info("nvmf: NVMe/TCP target listening on {} port {}", a.traddr(), a.trsvcid());
+        }
+        l.users++;
+    }
+
+    /** One user of {@code a} is gone; the socket closes with the last one. */
+    public void stopListening(ListenAddress a) {
+        TcpListener l = listeners.get(a);
+        if (l != null && --l.users == 0) {
+            listeners.remove(a);
+            l.close();
+            LOG.info("nvmf: NVMe/TCP target no longer listening on {} port {}", a.traddr(), a.trsvcid());
+        }
+    }
+
+    private void accepted(SocketChannel c, ListenAddress at) {
+        ListenAddress peer = peerOf(c, at);
+        TcpPollGroup g = groups.get(nextGroup);
+        nextGroup = (nextGroup + 1) % groups.size();
+        LOG.debug("nvmf: connection from {}:{} placed on {}", peer.traddr(), peer.trsvcid(), g.name());
+        TcpQpair q = new TcpQpair(this, g, c, at, peer, connectionConfig);
+        if (!g.thread().send(q::start)) {
+            closeQuietly(c);
+        }
+    }
+
+    private static ListenAddress peerOf(SocketChannel c, ListenAddress at) {
+        try {
+            if (c.getRemoteAddress() instanceof InetSocketAddress isa) {
+                return new ListenAddress(at.trtype(), at.adrfam(), isa.getAddress().getHostAddress(),
+                        Integer.toString(isa.getPort()));
+            }
+        } catch (IOException e) {
+            LOG.debug("nvmf: peer address: {}", e.getMessage());
+        }
+        return new ListenAddress(at.trtype(), at.adrfam(), "?", "0");
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            LOG.debug("nvmf: {}", e.getMessage());
+        }
+    }
+
+    // ---- connect and admin commands (messages from the qpairs, run here) ----
+
+    /** A qpair got a Connect: run it on the application thread. */
+    void connect(ForwardedCommand f) {
+        appThread.send(() -> executeConnect(f));
+    }
+
+    private void executeConnect(ForwardedCommand f) {
+        TcpQpair q = f.qpair();
+        ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress());
+        if (b != null) {
+            Controller c = b.controller();
+            qpairs.computeIfAbsent(c, k -> new ArrayList<>()).add(new QpairInfo(c.cntlid(), b.qid(),
+                    q.thread().name(), q.listenAddress(), q.peerAddress(), q));
+            f.binding = b;
+            if (b.qid() > 0) {
+                f.namespaces = IoCommandExecutor.namespaceTable(c.subsystem());
+            }
+        }
+        f.send();
+    }
+
+    /** An admin command of a bound admin queue. */
+    void adminCommand(ForwardedCommand f) {
+        appThread.send(ADMIN, f);
+    }
+
+    private static void executeAdmin(ForwardedCommand f) {
+        TcpQpair q = f.qpair();
+        q.adminController().execute(f, q.transport().runtime.clock().nanoTime());
+    }
+
+    /** A bound qpair closed (its thread tells us): an admin queue takes its controller with it. */
+    void queueGone(TcpQpair q, ControllerManager.Binding b) {
+        appThread.send(() -> {
+            Controller c = b.controller();
+            List<QpairInfo> list = qpairs.get(c);
+            if (list != null) {
+                list.removeIf(i -> i.qpair() == q);
+            }
+            if (b.qid() == 0) {
+                destroy(c, "admin queue disconnected");
+            } else {
+                c.queueDisconnected(b.qid());
+            }
+        });
+    }
+
+    /** Tears a controller down and closes all its qpairs (application thread). */
+    private void destroy(Controller c, String reason) {
+        controllers.destroy(c);
+        List<QpairInfo> list = qpairs.remove(c);
+        if (list != null) {
+            for (QpairInfo i : list) {
+                TcpQpair q = i.qpair();
+                q.thread().send(() -> q.close(reason));
+            }
+        }
+    }
+
+    private int checkKeepAlive() {
+        List<Controller> expired = controllers.checkKeepAlive(runtime.clock().nanoTime());
+        for (Controller c : expired) {
+            destroy(c, "keep-alive timer expired");
+        }
+        return expired.isEmpty() ? 0 : 1;
+    }
+
+    // ---- subsystem events (application thread) ----
+
+    /** The namespaces of {@code s} changed: every I/O qpair of its controllers gets the new table. */
+    public void namespacesChanged(NvmfSubsystem s) {
+        var table = IoCommandExecutor.namespaceTable(s);
+        for (Map.Entry<Controller, List<QpairInfo>> e : qpairs.entrySet()) {
+            if (e.getKey().subsystem() != s) {
+                continue;
+            }
+            for (QpairInfo i : e.getValue()) {
+                TcpQpair q = i.qpair();
+                if (i.qid() > 0) {
+                    q.thread().send(() -> q.namespacesChanged(table));
+                }
+            }
+        }
+    }
+
+    /** Closes the controllers of {@code s} (deleted) or those of a host no longer allowed ({@code host} != null). */
+    public void disconnect(NvmfSubsystem s, String host, String reason) {
+        for (Controller c : List.copyOf(qpairs.keySet())) {
+            if (c.subsystem() == s && (host == null || c.hostnqn().equals(host))) {
+                destroy(c, reason);
+            }
+        }
+    }
+
+    /** Closes the qpairs of {@code s} that came in through {@code a} (the listener was removed from it). */
+    public void disconnect(NvmfSubsystem s, ListenAddress a) {
+        for (Controller c : List.copyOf(qpairs.keySet())) {
+            if (c.subsystem() == s && qpairs.get(c).stream().anyMatch(i -> i.qid() == 0 && i.listenAddress().equals(a))) {
+                destroy(c, "listener removed");
+            }
+        }
+    }
+
+    // ---- introspection (application thread) ----
+
+    /** The qpairs of {@code c}, admin first. */
+    public List<QpairInfo> qpairsOf(Controller c) {
+        List<QpairInfo> l = qpairs.get(c);
+        if (l == null) {
+            return List.of();
+        }
+        List<QpairInfo> sorted = new ArrayList<>(l);
+        sorted.sort((a, b) -> Integer.compare(a.qid(), b.qid()));
+        return sorted;
+    }
+
+    /** Collects every poll group's statistics (a message to each, rule R1); {@code done} runs on this thread. */
+    public void stats(Consumer<List<TcpPollGroupStats>> done) {
+        TcpPollGroupStats[] out = new TcpPollGroupStats[groups.size()];
+        int[] left = {groups.size()};
+        if (left[0] == 0) {
+            done.accept(List.of());
+            return;
+        }
+        for (int i = 0; i < groups.size(); i++) {
+            TcpPollGroup g = groups.get(i);
+            int index = i;
+            g.thread().send(() -> {
+                TcpPollGroupStats s = TcpPollGroupStats.of(g);
+                appThread.send(() -> {
+                    out[index] = s;
+                    if (--left[0] == 0) {
+                        done.accept(List.of(out));
+                    }
+                });
+            });
+        }
+    }
+}

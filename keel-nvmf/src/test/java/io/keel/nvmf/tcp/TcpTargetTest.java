@@ -1,0 +1,316 @@
+package io.keel.nvmf.tcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keel.bdev.BdevTestApp;
+import io.keel.nvme.spec.ConnectData;
+import io.keel.nvme.spec.Opcode;
+import io.keel.nvme.spec.Properties;
+import io.keel.nvme.spec.Status;
+import io.keel.nvme.tcp.PduType;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TCP transport end to end inside one JVM: a target app on two interrupt-mode reactors (two poll groups)
+ * and {@link SocketHost}s connecting over real loopback sockets.
+ */
+class TcpTargetTest {
+    static final String CNODE1 = "nqn.2016-06.io.spdk:cnode1";
+    static final int CC_ENABLE = 1 | 6 << 16 | 4 << 20; // EN, IOSQES 64 B, IOCQES 16 B
+    static final int BLOCKS = 2048;
+
+    @TempDir
+    Path dir;
+    BdevTestApp t;
+    int port;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (t != null) {
+            t.close();
+        }
+    }
+
+    static Map<String, Object> params(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A target with Malloc0 (1 MiB) as namespace 1 of cnode1 on a free port; {@code transport} adds options. */
+    void target(Object... transport) throws IOException {
+        t = BdevTestApp.start(dir);
+        port = freePort();
+        t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", 512, "num_blocks", BLOCKS));
+        Map<String, Object> tp = params(transport);
+        tp.put("trtype", "TCP");
+        t.rpc("nvmf_create_transport", tp);
+        t.rpc("nvmf_create_subsystem", params("nqn", CNODE1, "allow_any_host", true));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Malloc0")));
+        t.rpc("nvmf_subsystem_add_listener", params("nqn", CNODE1, "listen_address", address(port)));
+    }
+
+    static Map<String, Object> address(int port) {
+        return params("trtype", "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1", "trsvcid", Integer.toString(port));
+    }
+
+    /** Admin queue connected and enabled; answers the cntlid. */
+    static int enable(SocketHost admin, int kato) throws IOException {
+        admin.ic(false, false);
+        TestHost.Pdu c = admin.connect(0, 31, kato, CNODE1, SocketHost.HOSTNQN, ConnectData.CNTLID_DYNAMIC);
+        assertThat(c.statusCode()).isEqualTo(Status.SUCCESS);
+        assertThat(admin.propertySet(Properties.CC, 4, CC_ENABLE).statusCode()).isEqualTo(Status.SUCCESS);
+        TestHost.Pdu csts = admin.propertyGet(Properties.CSTS, 4);
+        assertThat(csts.dw0() & 1).isEqualTo(1);
+        return c.dw0() & 0xFFFF;
+    }
+
+    static SocketHost ioQueue(int port, int cntlid, int qid, boolean digests) throws IOException {
+        SocketHost io = new SocketHost(port);
+        io.ic(digests, digests);
+        TestHost.Pdu c = io.connect(qid, 127, 0, CNODE1, SocketHost.HOSTNQN, cntlid);
+        assertThat(c.statusCode()).isEqualTo(Status.SUCCESS);
+        return io;
+    }
+
+    static byte[] pattern(int length, int seed) {
+        return TestHost.pattern(length, seed);
+    }
+
+    @Test
+    void hostConnectsIdentifiesWritesAndReadsBackThenErrorsGetTheirStatus() throws Exception {
+        target();
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            byte[] id = new byte[4096];
+            admin.sqe(Opcode.IDENTIFY, 9, 0).identify().cns(1);
+            admin.submit(null, id.length);
+            assertThat(admin.response(id).statusCode()).isEqualTo(Status.SUCCESS);
+            assertThat(ByteBuffer.wrap(id).order(java.nio.ByteOrder.LITTLE_ENDIAN).getShort(0)).isEqualTo((short) 0x8086);
+            assertThat(new String(id, 768, CNODE1.length(), StandardCharsets.US_ASCII)).isEqualTo(CNODE1);
+
+            for (boolean digests : new boolean[] {false, true}) {
+                try (SocketHost io = ioQueue(port, cntlid, digests ? 2 : 1, digests)) {
+                    byte[] big = pattern(4096, digests ? 1 : 2);
+                    byte[] small = pattern(1024, digests ? 3 : 4);
+                    assertThat(io.write(1, 1, 8, 8, big, false).statusCode()).isEqualTo(Status.SUCCESS);
+                    assertThat(io.write(2, 1, 100, 2, small, true).statusCode()).isEqualTo(Status.SUCCESS);
+                    byte[] back = new byte[4096];
+                    assertThat(io.read(3, 1, 8, 8, back).statusCode()).isEqualTo(Status.SUCCESS);
+                    assertThat(back).isEqualTo(big);
+                    byte[] back2 = new byte[1024];
+                    io.read(4, 1, 100, 2, back2);
+                    assertThat(back2).isEqualTo(small);
+
+                    assertThat(io.read(5, 1, BLOCKS - 1, 2, new byte[1024]).statusCode())
+                            .isEqualTo(Status.LBA_OUT_OF_RANGE);
+                    assertThat(io.read(6, 9, 0, 1, new byte[512]).statusCode())
+                            .isEqualTo(Status.INVALID_NAMESPACE_OR_FORMAT);
+                    io.sqe(0x55, 7, 1);
+                    io.submit(null, 0);
+                    assertThat(io.response(null).statusCode()).isEqualTo(Status.INVALID_OPCODE);
+                }
+            }
+
+            await().atMost(Duration.ofSeconds(5)) // the I/O queues closed; the admin queue stays
+                    .until(() -> t.rpc("nvmf_subsystem_get_qpairs", params("nqn", CNODE1)).size() == 1);
+            JsonNode qpairs = t.rpc("nvmf_subsystem_get_qpairs", params("nqn", CNODE1));
+            assertThat(qpairs.get(0).get("qid").asInt()).isZero();
+            assertThat(qpairs.get(0).get("listen_address").get("trsvcid").asText()).isEqualTo(Integer.toString(port));
+            JsonNode ctrlrs = t.rpc("nvmf_subsystem_get_controllers", params("nqn", CNODE1));
+            assertThat(ctrlrs.get(0).get("cntlid").asInt()).isEqualTo(cntlid);
+            assertThat(ctrlrs.get(0).get("hostnqn").asText()).isEqualTo(SocketHost.HOSTNQN);
+        }
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> t.rpc("nvmf_subsystem_get_controllers", params("nqn", CNODE1)).isEmpty());
+        JsonNode stats = t.rpc("nvmf_get_stats", null);
+        assertThat(stats.get("poll_groups")).hasSize(2);
+        long completed = 0;
+        for (JsonNode g : stats.get("poll_groups")) {
+            completed += g.get("completed_nvme_io").asLong();
+            assertThat(g.get("current_io_qpairs").asInt()).isZero();
+            assertThat(g.get("transports").get(0).get("trtype").asText()).isEqualTo("TCP");
+        }
+        assertThat(completed).isEqualTo(14);
+    }
+
+    @Test
+    void aHostNotOnTheAllowListIsRefusedAndAnUnknownListenerToo() throws Exception {
+        target();
+        t.rpc("nvmf_create_subsystem", params("nqn", "nqn.2016-06.io.spdk:cnode2"));
+        t.rpc("nvmf_subsystem_add_host", params("nqn", "nqn.2016-06.io.spdk:cnode2", "host", "nqn.2014-08.org.x:ok"));
+        t.rpc("nvmf_subsystem_add_listener", params("nqn", "nqn.2016-06.io.spdk:cnode2", "listen_address",
+                address(port)));
+        try (SocketHost h = new SocketHost(port)) {
+            h.ic(false, false);
+            TestHost.Pdu r = h.connect(0, 31, 0, "nqn.2016-06.io.spdk:cnode2", SocketHost.HOSTNQN, 0xFFFF);
+            assertThat(r.statusCode()).isEqualTo(Status.CONNECT_INVALID_HOST);
+            TestHost.Pdu ok = h.connect(0, 31, 0, "nqn.2016-06.io.spdk:cnode2", "nqn.2014-08.org.x:ok", 0xFFFF);
+            assertThat(ok.statusCode()).isEqualTo(Status.SUCCESS);
+        }
+        int other = freePort();
+        t.rpc("nvmf_subsystem_add_listener", params("nqn", "nqn.2014-08.org.nvmexpress.discovery", "listen_address",
+                address(other)));
+        try (SocketHost h = new SocketHost(other)) { // cnode1 does not listen there
+            h.ic(false, false);
+            TestHost.Pdu r = h.connect(0, 31, 0, CNODE1, SocketHost.HOSTNQN, 0xFFFF);
+            assertThat(r.statusCode()).isEqualTo(Status.CONNECT_INVALID_HOST);
+        }
+    }
+
+    /** S3: a data buffer pool of one per poll group under 32 pipelined reads and writes: all complete. */
+    @Test
+    void tinyBufferPoolsKeepIoFlowingAndPendingCountsReturnToZero() throws Exception {
+        target("num_shared_buffers", 2, "in_capsule_data_size", 0);
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                int n = 32;
+                for (int i = 0; i < n; i++) { // writes through R2T, all submitted at once
+                    io.sqe(Opcode.WRITE, i, 1).rw().slba(i * 8L).blockCount(8);
+                    io.submit(null, 4096);
+                }
+                int done = 0;
+                while (done < n) {
+                    TestHost.Pdu p = io.next();
+                    if (p.type() == PduType.R2T) {
+                        io.h2c(p, pattern(4096, p.cccid()));
+                    } else {
+                        assertThat(p.statusCode()).isEqualTo(Status.SUCCESS);
+                        done++;
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    io.sqe(Opcode.READ, i, 1).rw().slba(i * 8L).blockCount(8);
+                    io.submit(null, 4096);
+                }
+                Map<Integer, byte[]> got = new LinkedHashMap<>();
+                while (got.size() < n) {
+                    TestHost.Pdu p = io.next();
+                    assertThat(p.type()).isEqualTo(PduType.C2H_DATA);
+                    got.put(p.cccid(), p.data());
+                }
+                got.forEach((cid, data) -> assertThat(data).isEqualTo(pattern(4096, cid)));
+            }
+        }
+        JsonNode groups = t.rpc("nvmf_get_stats", null).get("poll_groups");
+        long waits = 0;
+        for (JsonNode g : groups) {
+            JsonNode tcp = g.get("transports").get(0);
+            assertThat(tcp.get("pending_data_buffer").asInt()).isZero();
+            assertThat(tcp.get("data_buffers_in_use").asInt()).isZero();
+            assertThat(tcp.get("data_buffer_pool_size").asInt()).isEqualTo(1);
+            waits += tcp.get("data_buffer_waits").asLong();
+        }
+        assertThat(waits).isPositive();
+    }
+
+    /**
+     * R8/S3: the admin queue on one poll group is silent while the I/O queue on the other keeps the controller
+     * alive; once all queues are silent the controller expires and the target closes both connections.
+     */
+    @Test
+    void keepAliveIsJudgedOnTheControllerAcrossPollGroups() throws Exception {
+        target("min_kato", 1000, "kas", 10);
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 1000);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                JsonNode qpairs = t.rpc("nvmf_subsystem_get_qpairs", params("nqn", CNODE1));
+                assertThat(qpairs.get(0).get("thread").asText()).isNotEqualTo(qpairs.get(1).get("thread").asText());
+                long end = System.nanoTime() + Duration.ofMillis(2500).toNanos();
+                int cid = 0;
+                while (System.nanoTime() < end) {
+                    assertThat(io.read(cid++ & 0xFF, 1, 0, 1, new byte[512]).statusCode()).isEqualTo(Status.SUCCESS);
+                    Thread.sleep(50);
+                }
+                assertThat(t.rpc("nvmf_subsystem_get_controllers", params("nqn", CNODE1))).hasSize(1);
+                long silentFrom = System.nanoTime();
+                assertThat(admin.next()).isNull(); // the target closed the admin connection
+                assertThat(io.next()).isNull();
+                long waitedMs = (System.nanoTime() - silentFrom) / 1_000_000;
+                assertThat(waitedMs).isBetween(500L, 5000L);
+            }
+        }
+        assertThat(t.rpc("nvmf_subsystem_get_controllers", params("nqn", CNODE1))).isEmpty();
+    }
+
+    /** Bad input: garbage and mutated PDUs on other connections never disturb a connected host's I/O. */
+    @Test
+    void randomAndMutatedPdusCloseOnlyTheirOwnConnection() throws Exception {
+        target();
+        java.util.Random rnd = new java.util.Random(42);
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, true)) {
+                byte[] good = pattern(4096, 9);
+                for (int round = 0; round < 60; round++) {
+                    try (SocketHost bad = new SocketHost(port)) {
+                        byte[] junk;
+                        if (round % 2 == 0) {
+                            junk = new byte[8 + rnd.nextInt(300)];
+                            rnd.nextBytes(junk);
+                        } else { // a valid ICReq, then a mutated capsule
+                            bad.ic(rnd.nextBoolean(), rnd.nextBoolean());
+                            junk = capsuleBytes(rnd);
+                        }
+                        bad.sendRaw(junk);
+                        bad.socket.shutdownOutput();
+                        TestHost.Pdu p;
+                        do {
+                            p = nextOrClosed(bad);
+                        } while (p != null && p.type() != PduType.C2H_TERM_REQ);
+                    }
+                    assertThat(io.write(round & 0xFF, 1, 16, 8, good, false).statusCode()).isEqualTo(Status.SUCCESS);
+                }
+                byte[] back = new byte[4096];
+                io.read(1, 1, 16, 8, back);
+                assertThat(back).isEqualTo(good);
+            }
+        }
+    }
+
+    private static TestHost.Pdu nextOrClosed(SocketHost h) throws IOException {
+        try {
+            return h.next();
+        } catch (IOException | AssertionError e) {
+            return null; // reset by the target, or bytes our strict reader refuses: the connection is over either way
+        }
+    }
+
+    /** A CapsuleCmd header (type 4, hlen 72) with random bytes mutated in it. */
+    private static byte[] capsuleBytes(java.util.Random rnd) {
+        byte[] b = new byte[72 + rnd.nextInt(64)];
+        rnd.nextBytes(b);
+        b[0] = 4;
+        b[1] = (byte) (rnd.nextInt(4) == 0 ? rnd.nextInt(256) : 0);
+        b[2] = 72;
+        b[3] = 0;
+        int plen = rnd.nextInt(3) == 0 ? rnd.nextInt() : b.length;
+        b[4] = (byte) plen;
+        b[5] = (byte) (plen >>> 8);
+        b[6] = (byte) (plen >>> 16);
+        b[7] = (byte) (plen >>> 24);
+        return Arrays.copyOf(b, b.length);
+    }
+}
