@@ -253,6 +253,20 @@ public final class TcpQpair implements AutoCloseable {
         return true;
     }
 
+    /** NVM Read of {@code blocks} blocks at {@code slba} into {@code len} bytes at {@code buf[off]}; see {@link #submit}. */
+    public boolean read(int cid, int nsid, long slba, int blocks, MemorySegment buf, long off, int len)
+            throws IOException {
+        command().opcode(Opcode.READ).nsid(nsid).rw().slba(slba).blockCount(blocks);
+        return submit(cid, false, buf, off, len);
+    }
+
+    /** NVM Write of {@code blocks} blocks at {@code slba} from {@code len} bytes at {@code buf[off]}; see {@link #submit}. */
+    public boolean write(int cid, int nsid, long slba, int blocks, MemorySegment buf, long off, int len)
+            throws IOException {
+        command().opcode(Opcode.WRITE).nsid(nsid).rw().slba(slba).blockCount(blocks);
+        return submit(cid, true, buf, off, len);
+    }
+
     /**
      * One duty cycle: reads what arrived (one read), handles it (completions call the handler), queues H2CData
      * for R2Ts, and sends what is pending (one write). Returns the number of commands completed.
