@@ -13,7 +13,8 @@ final class PerfReport {
         int w = r.lines().stream().mapToInt(l -> l.name().length()).max().orElse(10);
         String row = "%-" + w + "s: %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f%n";
         out.println(RULE);
-        out.printf("%" + (w + 2 + 22 + 33) + "s%n", "Latency(us)");
+        // over the six latency columns, which start after the name, IOPS and MiB/s
+        out.printf("%" + (w + 2 + 22 + 36) + "s%n", "Latency(us)");
         out.printf("%-" + w + "s: %10s %10s %10s %10s %10s %10s %10s %10s%n", "Device Information", "IOPS", "MiB/s",
                 "Average", "p50", "p99", "p99.9", "min", "max");
         for (PerfResult.Line l : r.lines()) {
