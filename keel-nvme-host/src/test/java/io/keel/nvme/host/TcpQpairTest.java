@@ -171,6 +171,40 @@ class TcpQpairTest {
     }
 
     @Test
+    void steadyStateIoAllocatesNothingOnThePollingThread() throws IOException {
+        fake = new FakeController(4096, BS);
+        fake.ioccsz = 4; // writes through R2T too
+        int depth = 8;
+        try (TcpQpair q = connect(true).connectIoQueue(1, depth, 1 << 16)) {
+            MemorySegment bufs = arena.allocate((long) depth * 4096);
+            long[] done = {0};
+            q.handler((cid, status, result) -> done[0]++);
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            runIo(q, bufs, depth, 20_000, done); // warm-up: JIT, Crc32c views, socket internals
+            long before = mx.getCurrentThreadAllocatedBytes();
+            runIo(q, bufs, depth, 20_000, done);
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertThat(bytes).as("bytes allocated over 20000 I/Os").isLessThan(20_000);
+        }
+    }
+
+    private static void runIo(TcpQpair q, MemorySegment bufs, int depth, long count, long[] done) throws IOException {
+        long target = done[0] + count;
+        long n = 0;
+        while (done[0] < target) {
+            for (int cid = 0; cid < depth; cid++) {
+                if (!q.busy(cid)) {
+                    long slba = (n * 8) % 4096;
+                    boolean sent = (n & 1) == 0 ? q.write(cid, 1, slba, 8, bufs, cid * 4096L, 4096)
+                            : q.read(cid, 1, slba, 8, bufs, cid * 4096L, 4096);
+                    n += sent ? 1 : 0;
+                }
+            }
+            q.poll();
+        }
+    }
+
+    @Test
     void connectTimesOutWhenTheControllerNeverAnswersTheICReq() throws IOException {
         fake = new FakeController(64, BS);
         fake.answerIcReq = false;
