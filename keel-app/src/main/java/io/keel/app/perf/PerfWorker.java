@@ -5,6 +5,7 @@ import io.keel.nvme.host.TcpQpair;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 
@@ -51,7 +52,7 @@ final class PerfWorker implements Runnable, TcpQpair.CompletionHandler {
         int depth = o.queueDepth();
         this.buffers = arena.allocate((long) depth * o.ioSize(), 4096);
         for (long i = 0; i < buffers.byteSize(); i += 8) {
-            buffers.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L + core);
+            buffers.set(ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L + core);
         }
         this.submittedAt = new long[depth];
         this.isRead = new boolean[depth];

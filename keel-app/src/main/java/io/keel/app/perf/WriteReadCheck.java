@@ -3,11 +3,13 @@ package io.keel.app.perf;
 import io.keel.nvme.host.Namespace;
 import io.keel.nvme.host.TcpController;
 import io.keel.nvme.host.TcpQpair;
+import io.keel.nvme.spec.Opcode;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.SplittableRandom;
 
 /**
  * {@code --check}: before the timed run, writes a seeded pattern of one I/O size at the last I/O-sized slot of
@@ -25,17 +27,17 @@ final class WriteReadCheck {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(o.ioSize(), 4096);
             MemorySegment back = a.allocate(o.ioSize(), 4096);
-            java.util.SplittableRandom r = new java.util.SplittableRandom(o.seed());
+            SplittableRandom r = new SplittableRandom(o.seed());
             for (long i = 0; i + 8 <= out.byteSize(); i += 8) {
                 out.set(ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
             }
             long deadline = System.nanoTime() + timeout.toNanos();
-            q.command().opcode(io.keel.nvme.spec.Opcode.WRITE).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
+            q.command().opcode(Opcode.WRITE).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
             int st = q.execute(0, true, out, 0, o.ioSize(), deadline);
             if (st != 0) {
                 throw new IOException("check: write at LBA " + slba + " failed: " + TcpController.describe(st));
             }
-            q.command().opcode(io.keel.nvme.spec.Opcode.READ).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
+            q.command().opcode(Opcode.READ).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
             st = q.execute(0, false, back, 0, o.ioSize(), deadline);
             if (st != 0) {
                 throw new IOException("check: read at LBA " + slba + " failed: " + TcpController.describe(st));
