@@ -1,13 +1,14 @@
 package io.keel.app;
 
 import io.keel.app.bdevperf.BdevperfCommand;
+import io.keel.app.perf.PerfCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code keel} launcher: {@code keel start}, {@code keel rpc}, {@code keel bdevperf}. */
+/** The {@code keel} launcher: {@code keel start}, {@code keel rpc}, {@code keel bdevperf}, {@code keel perf}. */
 @Command(name = "keel", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Keel: a user-space, poll-mode block storage stack (NVMe-oF, vhost, bdev) on the JVM.",
-        subcommands = {StartCommand.class, RpcCommand.class, BdevperfCommand.class})
+        subcommands = {StartCommand.class, RpcCommand.class, BdevperfCommand.class, PerfCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

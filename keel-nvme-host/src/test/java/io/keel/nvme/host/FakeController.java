@@ -1,0 +1,307 @@
+package io.keel.nvme.host;
+
+import io.keel.nvme.spec.ConnectData;
+import io.keel.nvme.spec.Cqe;
+import io.keel.nvme.spec.IdentifyController;
+import io.keel.nvme.spec.IdentifyNamespace;
+import io.keel.nvme.spec.Opcode;
+import io.keel.nvme.spec.Properties;
+import io.keel.nvme.spec.Sqe;
+import io.keel.nvme.spec.Status;
+import io.keel.nvme.tcp.PduEncoder;
+import io.keel.nvme.tcp.PduReader;
+import io.keel.nvme.tcp.PduType;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A small NVMe/TCP controller for tests, written on the keel-nvme codec only: blocking sockets, one thread per
+ * connection, one namespace backed by memory. Knobs choose how it answers: IOCCSZ (so writes go in the capsule
+ * or through R2T), MAXH2CDATA, C2HData with SUCCESS or a CapsuleResp, the C2HData chunk size, and whether it
+ * ever answers the ICReq. Counters tell tests which path was taken.
+ */
+final class FakeController implements AutoCloseable {
+    static final String NQN = "nqn.2024-11.io.keel:fake";
+    static final int CNTLID = 7;
+
+    int ioccsz = 4 + 4096 / 16;
+    long maxH2CData = 4096;
+    boolean c2hSuccess = true;
+    int c2hChunk = 1 << 20;
+    boolean answerIcReq = true;
+    final long blocks;
+    final int blockSize;
+    final MemorySegment store;
+
+    final AtomicInteger r2ts = new AtomicInteger();
+    final AtomicInteger inCapsuleWrites = new AtomicInteger();
+    final AtomicInteger successFlagReads = new AtomicInteger();
+    final AtomicInteger keepAlives = new AtomicInteger();
+    final AtomicInteger connects = new AtomicInteger();
+    volatile String lastHostNqn;
+    volatile boolean digestsSeen;
+
+    private final Arena arena = Arena.ofShared();
+    private final ServerSocketChannel server;
+    private final List<SocketChannel> conns = new ArrayList<>();
+    private volatile int cc;
+
+    FakeController(long blocks, int blockSize) throws IOException {
+        this.blocks = blocks;
+        this.blockSize = blockSize;
+        this.store = arena.allocate(blocks * blockSize, 4096);
+        server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        Thread t = new Thread(this::acceptLoop, "fake-ctrl-accept");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    TransportId trid() throws IOException {
+        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        return TransportId.parse("trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:" + port + " subnqn:" + NQN);
+    }
+
+    private void acceptLoop() {
+        try {
+            while (true) {
+                SocketChannel ch = server.accept();
+                synchronized (conns) {
+                    conns.add(ch);
+                }
+                Thread t = new Thread(() -> serve(ch), "fake-ctrl-conn");
+                t.setDaemon(true);
+                t.start();
+            }
+        } catch (IOException closed) {
+            // server closed
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        try (Arena a = Arena.ofConfined()) {
+            new Connection(ch, a).run();
+        } catch (IOException | RuntimeException e) {
+            // the host went away or the test is over
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        synchronized (conns) {
+            for (SocketChannel c : conns) {
+                c.close();
+            }
+        }
+    }
+
+    /** One queue pair's connection. */
+    private final class Connection {
+        private final SocketChannel ch;
+        private final PduReader rd = new PduReader(PduReader.Role.CONTROLLER, 1 << 22);
+        private final PduEncoder enc = new PduEncoder();
+        private final MemorySegment in;
+        private final ByteBuffer inBuf;
+        private final MemorySegment out;
+        private final MemorySegment capsuleData;
+        private final MemorySegment cqeBuf;
+        private final Cqe cqe = new Cqe();
+        private final Sqe sqe = new Sqe();
+        private final MemorySegment[] writeData = new MemorySegment[1 << 16];
+        private final long[] writeAt = new long[1 << 16];
+        private final int[] writeLen = new int[1 << 16];
+        private int qid;
+
+        Connection(SocketChannel ch, Arena a) {
+            this.ch = ch;
+            in = a.allocate(64 << 10);
+            inBuf = in.asByteBuffer();
+            out = a.allocate(4 << 20);
+            capsuleData = a.allocate(1 << 20);
+            cqeBuf = a.allocate(Cqe.SIZE);
+            cqe.wrap(cqeBuf);
+        }
+
+        void run() throws IOException {
+            while (true) {
+                inBuf.clear();
+                int n = ch.read(inBuf);
+                if (n < 0) {
+                    return;
+                }
+                long pos = 0;
+                while (true) {
+                    PduReader.Event e = rd.decode(in, pos, n - pos);
+                    pos += rd.consumed();
+                    if (e == PduReader.Event.NEED_MORE) {
+                        break;
+                    }
+                    switch (e) {
+                        case HEADER -> onHeader();
+                        case END -> onPdu();
+                        default -> throw new IOException("fake controller: " + e + " " + rd.errorReason());
+                    }
+                }
+            }
+        }
+
+        private void onHeader() {
+            if (rd.type() == PduType.CAPSULE_CMD && rd.hasData()) {
+                rd.readDataInto(capsuleData, 0);
+            } else if (rd.type() == PduType.H2C_DATA) {
+                int cid = rd.h2cData().cccid();
+                rd.readDataInto(writeData[cid], rd.h2cData().datao());
+            }
+        }
+
+        private void onPdu() throws IOException {
+            switch (rd.type()) {
+                case PduType.IC_REQ -> {
+                    if (!answerIcReq) {
+                        return;
+                    }
+                    boolean h = rd.icReq().headerDigestEnable();
+                    boolean d = rd.icReq().dataDigestEnable();
+                    digestsSeen |= h || d;
+                    int len = enc.icResp(out, 0, 0, 0, h, d, maxH2CData);
+                    send(len);
+                    rd.negotiated(h, d, 0).maxH2CData(maxH2CData);
+                    enc.negotiated(h, d, rd.icReq().hpda());
+                }
+                case PduType.CAPSULE_CMD -> command();
+                case PduType.H2C_DATA -> {
+                    if (rd.h2cData().lastPdu()) {
+                        int cid = rd.h2cData().cccid();
+                        MemorySegment.copy(writeData[cid], 0, store, writeAt[cid], writeLen[cid]);
+                        respond(cid, Status.SUCCESS, 0);
+                    }
+                }
+                default -> throw new IOException("fake controller: unexpected PDU " + rd.type());
+            }
+        }
+
+        private void command() throws IOException {
+            sqe.wrap(rd.sqe());
+            int cid = sqe.cid();
+            if (sqe.fabrics().isFabrics()) {
+                fabrics(cid);
+                return;
+            }
+            if (qid == 0) {
+                admin(cid);
+                return;
+            }
+            long at = sqe.rw().slba() * blockSize;
+            int len = sqe.rw().blockCount() * blockSize;
+            if (sqe.rw().slba() + sqe.rw().blockCount() > blocks || len != sqe.sgl().length()) {
+                respond(cid, Status.LBA_OUT_OF_RANGE, 0);
+                return;
+            }
+            switch (sqe.opcode()) {
+                case Opcode.READ -> read(cid, at, len);
+                case Opcode.WRITE -> {
+                    if (rd.dataLength() > 0) {
+                        inCapsuleWrites.incrementAndGet();
+                        MemorySegment.copy(capsuleData, 0, store, at, len);
+                        respond(cid, Status.SUCCESS, 0);
+                    } else {
+                        r2ts.incrementAndGet();
+                        if (writeData[cid] == null || writeData[cid].byteSize() < len) {
+                            writeData[cid] = Arena.ofAuto().allocate(len);
+                        }
+                        writeAt[cid] = at;
+                        writeLen[cid] = len;
+                        send(enc.r2t(out, 0, cid, cid, 0, len));
+                    }
+                }
+                default -> respond(cid, Status.INVALID_OPCODE, 0);
+            }
+        }
+
+        private void read(int cid, long at, int len) throws IOException {
+            for (int done = 0; done < len; ) {
+                int chunk = Math.min(c2hChunk, len - done);
+                boolean last = done + chunk == len;
+                send(enc.c2hData(out, 0, cid, 0, done, store, at + done, chunk, last, last && c2hSuccess));
+                done += chunk;
+            }
+            if (c2hSuccess) {
+                successFlagReads.incrementAndGet();
+            } else {
+                respond(cid, Status.SUCCESS, 0);
+            }
+        }
+
+        private void fabrics(int cid) throws IOException {
+            switch (sqe.fabrics().fctype()) {
+                case Opcode.Fabrics.CONNECT -> {
+                    connects.incrementAndGet();
+                    ConnectData cd = new ConnectData().wrap(capsuleData);
+                    qid = sqe.connect().qid();
+                    lastHostNqn = cd.hostnqn();
+                    boolean ok = cd.subnqn().equals(NQN) && (qid == 0 || cd.cntlid() == CNTLID);
+                    respond(cid, ok ? Status.SUCCESS : Status.CONNECT_INVALID_PARAMETERS, ok ? CNTLID : 0);
+                }
+                case Opcode.Fabrics.PROPERTY_GET -> {
+                    long v = switch (sqe.property().ofst()) {
+                        case Properties.CAP -> Properties.Cap.of(127, true, 0, 1, 0, false, 1, 0, 0);
+                        case Properties.CC -> cc;
+                        case Properties.CSTS -> Properties.Cc.en(cc) ? Properties.Csts.RDY : 0;
+                        default -> 0;
+                    };
+                    respond(cid, Status.SUCCESS, v);
+                }
+                case Opcode.Fabrics.PROPERTY_SET -> {
+                    if (sqe.property().ofst() == Properties.CC) {
+                        cc = (int) sqe.property().value();
+                    }
+                    respond(cid, Status.SUCCESS, 0);
+                }
+                default -> respond(cid, Status.INVALID_OPCODE, 0);
+            }
+        }
+
+        private void admin(int cid) throws IOException {
+            switch (sqe.opcode()) {
+                case Opcode.IDENTIFY -> {
+                    MemorySegment page = capsuleData.asSlice(0, 4096).fill((byte) 0);
+                    if (sqe.identify().cns() == 1) {
+                        new IdentifyController().wrap(page).cntlid(CNTLID).ioccsz(ioccsz).iorcsz(1).icdoff(0)
+                                .sqes(6, 6).cqes(4, 4);
+                    } else {
+                        new IdentifyNamespace().wrap(page).nsze(blocks).ncap(blocks).nuse(blocks).nlbaf(0)
+                                .lbaf(0, 0, Integer.numberOfTrailingZeros(blockSize), 0);
+                    }
+                    send(enc.c2hData(out, 0, cid, 0, 0, page, 0, 4096, true, true));
+                }
+                case Opcode.SET_FEATURES -> respond(cid, Status.SUCCESS, sqe.cdw11());
+                case Opcode.KEEP_ALIVE -> {
+                    keepAlives.incrementAndGet();
+                    respond(cid, Status.SUCCESS, 0);
+                }
+                default -> respond(cid, Status.INVALID_OPCODE, 0);
+            }
+        }
+
+        private void respond(int cid, int status, long dw01) throws IOException {
+            cqeBuf.fill((byte) 0);
+            cqe.cid(cid).sqid(qid).dw01(dw01).status(status, false);
+            send(enc.capsuleResp(out, 0, cqeBuf, 0));
+        }
+
+        private void send(int len) throws IOException {
+            ByteBuffer b = out.asSlice(0, len).asByteBuffer();
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
+    }
+}
