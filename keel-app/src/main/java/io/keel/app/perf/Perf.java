@@ -71,9 +71,9 @@ final class Perf {
             throw new IOException("I/O size " + o.ioSize() + " exceeds the controller's MDTS ("
                     + ctrl.maxTransferBytes() + " bytes)");
         }
-        if (o.queueDepth() + 1 > ctrl.maxQueueEntries()) {
-            throw new IOException("queue depth " + o.queueDepth() + " exceeds the controller's MQES ("
-                    + (ctrl.maxQueueEntries() - 1) + ")");
+        if (o.queueDepth() > ctrl.maxQueueEntries()) {
+            throw new IOException("queue depth " + o.queueDepth() + " exceeds the controller's queue size (MQES "
+                    + (ctrl.maxQueueEntries() - 1) + ", 0's based)");
         }
     }
 

@@ -29,9 +29,12 @@ public final class Reactor {
     /**
      * While its fds are quiet, a running reactor asks the kernel about them at most this often: an
      * epoll_wait on every iteration costs more than the iteration itself (measured in ReactorBench: a quiet
-     * watched fd cut the loop rate 4x). Once an fd is ready it is asked on every iteration until quiet again.
+     * watched fd cut the loop rate 4x). Once an fd is ready it is asked on every iteration until its fds have
+     * been quiet for {@link #FD_HOT_NANOS}: a connection with one request in flight (replies every ~10 µs) must
+     * not wait up to the quiet period for each one.
      */
     private static final long QUIET_FD_CHECK_NANOS = 20_000;
+    private static final long FD_HOT_NANOS = 1_000_000;
 
     private final int core;
     private final ReactorRuntime runtime;
@@ -55,6 +58,7 @@ public final class Reactor {
     private long idleNanos;
     private long iterations;
     private long nextFdCheck;
+    private long lastFdReady = Long.MIN_VALUE / 2;
 
     Reactor(int core, ReactorRuntime runtime, boolean interruptMode, boolean pin) {
         this.core = core;
@@ -140,7 +144,8 @@ public final class Reactor {
         if (start >= nextFdCheck && !selector.keys().isEmpty()) {
             if (selector.selectNow() > 0) {
                 work += dispatchReadyFds();
-            } else {
+                lastFdReady = start;
+            } else if (start - lastFdReady > FD_HOT_NANOS) {
                 nextFdCheck = start + QUIET_FD_CHECK_NANOS;
             }
         }

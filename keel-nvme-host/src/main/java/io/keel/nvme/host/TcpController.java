@@ -121,17 +121,18 @@ public final class TcpController implements AutoCloseable {
     }
 
     /**
-     * Opens and connects I/O queue {@code qid} with {@code depth} command IDs (SQSIZE = depth, so the queue
-     * never fills), owned from now on by the thread that polls it.
+     * Opens and connects I/O queue {@code qid} with {@code depth} command IDs and as many SQ entries (SQSIZE is
+     * 0's based, as Linux sizes its queues: up to MQES + 1 commands in flight), owned from now on by the thread
+     * that polls it.
      */
     public TcpQpair connectIoQueue(int qid, int depth, int txCapacity) throws IOException {
-        if (depth < 1 || depth + 1 > maxQueueEntries()) {
-            throw new IllegalArgumentException("queue depth " + depth + " out of 1.." + (maxQueueEntries() - 1));
+        if (depth < 1 || depth > maxQueueEntries()) {
+            throw new IllegalArgumentException("queue depth " + depth + " out of 1.." + maxQueueEntries());
         }
         TcpQpair q = TcpQpair.open(trid.address(), depth, txCapacity, options.headerDigest(), options.dataDigest(),
                 deadline());
         try {
-            fabricsConnect(q, qid, depth, cntlid, 0);
+            fabricsConnect(q, qid, Math.max(1, depth - 1), cntlid, 0); // SQSIZE 0 (one entry) is invalid
             q.inCapsuleMax(ioInCapsuleBytes());
             return q;
         } catch (IOException | RuntimeException e) {
