@@ -22,7 +22,7 @@ final class ThreadRpcs {
     }
 
     record ReactorInfo(int lcore, int numaId, int tid, long busy, long idle, boolean inInterrupt, long irq, long sys,
-            long usr, List<LwThread> lwThreads) {
+            long usr, List<LwThread> lwThreads, long keelAllocatedBytes) {
     }
 
     record Reactors(long tickRate, long pid, List<ReactorInfo> reactors) {
@@ -105,7 +105,7 @@ final class ThreadRpcs {
             }
             long[] cpu = coreTimes(r.core());
             out.add(new ReactorInfo(r.core(), 0, r.tid(), r.busyNanos(), r.idleNanos(), r.interruptMode(),
-                    cpu[2], cpu[1], cpu[0], lw));
+                    cpu[2], cpu[1], cpu[0], lw, r.allocatedBytes()));
         }
         return new Reactors(app.runtime().clock().tickRate(), ProcessHandle.current().pid(), out);
     }

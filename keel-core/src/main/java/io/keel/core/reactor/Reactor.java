@@ -6,6 +6,7 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.time.Clock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -275,6 +276,14 @@ public final class Reactor {
 
     public int core() {
         return core;
+    }
+
+    /** Bytes the reactor's OS thread has allocated on the heap so far (the hot path should add none). */
+    public long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean m) {
+            return m.getThreadAllocatedBytes(osThread.threadId());
+        }
+        return -1;
     }
 
     public int tid() {
