@@ -23,7 +23,7 @@ FIO_SIZE=${FIO_SIZE:-16M}
 T0=$(date +%s)
 
 step() { echo; echo "=== [$(( $(date +%s) - T0 ))s] $*"; }
-fail() { echo; echo "NVME-TCP-GUEST-FAIL: $*"; dmesg | grep -iE 'nvme|tcp' | tail -n 20 | sed 's/^/[dmesg] /'; exit 1; }
+fail() { echo; echo "NVME-TCP-GUEST-FAIL: $*"; dmesg | grep -i nvme | tail -n 30 | sed 's/^/[dmesg] /'; exit 1; }
 run() { echo "+ $*"; "$@" || fail "'$*' exited with status $?"; }
 bytes() { numfmt --from=iec "$1"; }
 
