@@ -167,11 +167,15 @@ class NvmeTcpGuestIT {
         }
     }
 
-    /** From /proc/net/tcp, so that the check does not open a connection to the target. */
+    /** From /proc/net/tcp and tcp6 (a Java socket may be dual-stack), so that the check does not connect. */
     private static boolean listening(int port) throws IOException {
-        String local = "0100007F:%04X".formatted(port);
-        return Files.readAllLines(Path.of("/proc/net/tcp")).stream().map(String::trim)
-                .map(l -> l.split("\\s+")).anyMatch(f -> f.length > 3 && f[1].equals(local) && f[3].equals("0A"));
+        String suffix = ":%04X".formatted(port);
+        List<String> lines = new ArrayList<>(Files.readAllLines(Path.of("/proc/net/tcp")));
+        if (Files.exists(Path.of("/proc/net/tcp6"))) {
+            lines.addAll(Files.readAllLines(Path.of("/proc/net/tcp6")));
+        }
+        return lines.stream().map(String::trim).map(l -> l.split("\\s+"))
+                .anyMatch(f -> f.length > 3 && f[1].endsWith(suffix) && f[3].equals("0A"));
     }
 
     private static String tail(String s, int lines) {
