@@ -98,8 +98,8 @@ class NvmeTcpGuestIT {
         int polls = 0;
         int sawController = 0;
         while (!guest.waitFor(3, TimeUnit.SECONDS)) {
-            if (!keel.isAlive()) {
-                break;
+            if (!keel.isAlive() || stopping(keelLog)) {
+                break; // the assertions below tell, with the logs
             }
             JsonNode ctrls = ok(sock, "nvmf_subsystem_get_controllers", "--nqn", NQN);
             ok(sock, "nvmf_subsystem_get_qpairs", "--nqn", NQN);
@@ -117,6 +117,9 @@ class NvmeTcpGuestIT {
         String why = "guest output (%s):\n%s\n---- keel log (%s):\n%s".formatted(guestLog, tail(guestOut, 200),
                 keelLog, tail(KeelProcess.log(keelLog), 200));
         assertThat(done).as("the guest finished; " + why).isTrue();
+        assertThat(stopping(keelLog)).as("Keel began shutting down while the guest ran, though this test did not stop "
+                + "it: a SIGTERM/SIGINT from outside (another process killing Keel by name?) or it stopped itself; "
+                + why).isFalse();
         assertThat(keel.isAlive()).as("Keel is still running after the guest; " + why).isTrue();
         assertThat(guest.exitValue()).as("guest exit status; " + why).isZero();
         assertThat(guestOut).as(why).contains(MARKER);
@@ -176,6 +179,10 @@ class NvmeTcpGuestIT {
         }
         return lines.stream().map(String::trim).map(l -> l.split("\\s+"))
                 .anyMatch(f -> f.length > 3 && f[1].endsWith(suffix) && f[3].equals("0A"));
+    }
+
+    private static boolean stopping(Path keelLog) {
+        return KeelProcess.log(keelLog).contains("KeelApp: shutting down");
     }
 
     private static String tail(String s, int lines) {
