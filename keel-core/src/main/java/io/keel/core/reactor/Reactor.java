@@ -12,10 +12,10 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +59,8 @@ public final class Reactor {
     private long idleNanos;
     private long iterations;
     private long nextFdCheck;
+    private final Consumer<SelectionKey> onReadyFd = this::dispatchReadyFd;
+    private int fdWork;
     private long lastFdReady = Long.MIN_VALUE / 2;
 
     Reactor(int core, ReactorRuntime runtime, boolean interruptMode, boolean pin) {
@@ -143,8 +145,9 @@ public final class Reactor {
             dropExited();
         }
         if (start >= nextFdCheck && !selector.keys().isEmpty()) {
-            if (selector.selectNow() > 0) {
-                work += dispatchReadyFds();
+            fdWork = 0;
+            if (selector.selectNow(onReadyFd) > 0) {
+                work += Math.max(fdWork, 1);
                 lastFdReady = start;
             } else if (start - lastFdReady > FD_HOT_NANOS) {
                 nextFdCheck = start + QUIET_FD_CHECK_NANOS;
@@ -191,10 +194,12 @@ public final class Reactor {
             iterationStart = 0;
             long timeout = deadline == Long.MAX_VALUE ? 0 : deadline - now;
             if (timeout == 0 || timeout >= SELECT_MIN_NANOS) {
-                int ready = timeout == 0 ? selector.select() : selector.select(TimeUnit.NANOSECONDS.toMillis(timeout));
-                if (ready > 0) {
-                    iterationStart = clock.nanoTime();
-                    dispatchReadyFds();
+                fdWork = 0;
+                // the handler marks the iteration's start itself (dispatchReadyFd) for the watchdog
+                if (timeout == 0) {
+                    selector.select(onReadyFd);
+                } else {
+                    selector.select(onReadyFd, TimeUnit.NANOSECONDS.toMillis(timeout));
                 }
             } else {
                 LockSupport.parkNanos(timeout);
@@ -215,25 +220,25 @@ public final class Reactor {
         return false;
     }
 
-    private int dispatchReadyFds() {
-        int work = 0;
-        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-        while (it.hasNext()) {
-            SelectionKey key = it.next();
-            it.remove();
-            Watch w = (Watch) key.attachment();
-            if (!key.isValid()) {
-                continue;
-            }
-            if (w.owner.state() == KeelThread.State.EXITED) {
-                key.cancel();
-                continue;
-            }
-            polling = w.owner;
-            work += w.owner.runFdHandler(w.handler, key.readyOps());
+    /**
+     * Runs one ready fd's handler. Selection goes through this action rather than the selected-key set, whose
+     * per-key entry and iterator would allocate on every ready event.
+     */
+    private void dispatchReadyFd(SelectionKey key) {
+        if (iterationStart == 0) {
+            iterationStart = clock.nanoTime(); // woken from select: the watchdog times the work from here
         }
+        Watch w = (Watch) key.attachment();
+        if (!key.isValid()) {
+            return;
+        }
+        if (w.owner.state() == KeelThread.State.EXITED) {
+            key.cancel();
+            return;
+        }
+        polling = w.owner;
+        fdWork += w.owner.runFdHandler(w.handler, key.readyOps());
         polling = null;
-        return Math.max(work, 1);
     }
 
     FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler) {

@@ -173,8 +173,8 @@ public final class KeelThread {
         compact(activePollers);
         compact(timedPollers);
         nextTimedDeadline = Long.MAX_VALUE;
-        for (Poller p : timedPollers) {
-            nextTimedDeadline = Math.min(nextTimedDeadline, p.nextRunNanos);
+        for (int i = 0; i < timedPollers.size(); i++) { // indexed: no iterator on the hot path
+            nextTimedDeadline = Math.min(nextTimedDeadline, timedPollers.get(i).nextRunNanos);
         }
     }
 

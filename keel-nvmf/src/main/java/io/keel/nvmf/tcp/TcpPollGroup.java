@@ -7,6 +7,7 @@ import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 
 /**
@@ -27,6 +28,7 @@ final class TcpPollGroup implements BufferProvider {
     private final int smallCache;
     private final int largeCache;
     private final List<TcpQpair> qpairs = new ArrayList<>();
+    private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
     private IoBufChannel buffers;
     private Poller retryPoller;
     private int buffersInUse;
@@ -109,7 +111,23 @@ final class TcpPollGroup implements BufferProvider {
         }
         buffersInUse++;
         peakBuffersInUse = Math.max(peakBuffersInUse, buffersInUse);
-        return b;
+        return exact(b, length);
+    }
+
+    /**
+     * {@code b} cut to {@code length} bytes: the bdev layer takes a buffer's size as the transfer's. The view is
+     * kept per pool buffer, so a steady workload makes no new views (iobuf takes a view back as its buffer).
+     */
+    private MemorySegment exact(MemorySegment b, long length) {
+        if (b.byteSize() == length) {
+            return b;
+        }
+        MemorySegment v = views.get(b);
+        if (v == null || v.byteSize() != length) {
+            v = b.asSlice(0, length);
+            views.put(b, v);
+        }
+        return v;
     }
 
     private MemorySegment waited() {

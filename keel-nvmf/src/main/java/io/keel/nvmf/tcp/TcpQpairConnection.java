@@ -328,7 +328,7 @@ public final class TcpQpairConnection {
             respond(r, r.failedStatus, 0, 0);
             free(r);
         } else if (r.inCapsule) {
-            r.data = r.inCapsuleBuffer();
+            r.data = r.inCapsuleData();
             execute(r);
         } else if (r.direction == DataDirection.NONE) {
             execute(r);

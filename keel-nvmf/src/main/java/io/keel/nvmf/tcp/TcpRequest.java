@@ -28,6 +28,7 @@ public final class TcpRequest implements AdminCommand {
     private final int index;
     private final Sqe sqe = new Sqe();
     private final MemorySegment inCapsuleBuffer;
+    private MemorySegment inCapsuleView;
 
     State state = State.FREE;
     int cid;
@@ -64,6 +65,14 @@ public final class TcpRequest implements AdminCommand {
 
     MemorySegment inCapsuleBuffer() {
         return inCapsuleBuffer;
+    }
+
+    /** The in-capsule buffer cut to this command's length (the view is kept while the length repeats). */
+    MemorySegment inCapsuleData() {
+        if (inCapsuleView == null || inCapsuleView.byteSize() != length) {
+            inCapsuleView = inCapsuleBuffer.asSlice(0, length);
+        }
+        return inCapsuleView;
     }
 
     /** Pool index, used as the R2T TTAG. */

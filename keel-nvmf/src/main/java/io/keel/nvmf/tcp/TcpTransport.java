@@ -226,6 +226,9 @@ public final class TcpTransport {
     /** A bound qpair closed (its thread tells us): an admin queue takes its controller with it. */
     void queueGone(TcpQpair q, ControllerManager.Binding b) {
         appThread.send(() -> {
+            if (stopped) {
+                return; // shutting down: the poll groups closed every qpair, the target destroys the controllers
+            }
             Controller c = b.controller();
             List<QpairInfo> list = qpairs.get(c);
             if (list != null) {
