@@ -74,6 +74,11 @@ final class SocketHost implements AutoCloseable {
         return sqe;
     }
 
+    /** Sets CDW11 of the SQE being built. */
+    void sqeCdw11(int v) {
+        sqe.cdw11(v);
+    }
+
     Sqe fabrics(int fctype, int cid) {
         sqe.clear();
         sqe.fabrics().init(fctype, cid);

@@ -255,6 +255,88 @@ class TcpTargetTest {
         assertThat(t.rpc("nvmf_subsystem_get_controllers", params("nqn", CNODE1))).isEmpty();
     }
 
+    /**
+     * Namespace hot add and remove under a connected host: an Asynchronous Event Request held by the target
+     * completes with a Namespace Attribute Changed notice, the new namespace takes I/O at once on the existing
+     * I/O queue, and once removed its NSID is refused with Invalid Namespace.
+     */
+    @Test
+    void namespacesComeAndGoUnderAConnectedHost() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 4096, "num_blocks", 64));
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            admin.sqe(Opcode.SET_FEATURES, 20, 0).features().fid(0x0B);
+            admin.sqeCdw11(1 << 8); // namespace attribute notices
+            admin.submit(null, 0);
+            assertThat(admin.response(null).statusCode()).isEqualTo(Status.SUCCESS);
+            admin.sqe(Opcode.ASYNC_EVENT_REQUEST, 21, 0);
+            admin.submit(null, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                assertThat(io.read(1, 2, 0, 1, new byte[4096]).statusCode())
+                        .isEqualTo(Status.INVALID_NAMESPACE_OR_FORMAT);
+                t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Malloc1",
+                        "nsid", 2)));
+                TestHost.Pdu aen = admin.response(null);
+                assertThat(aen.cid()).isEqualTo(21);
+                assertThat(aen.dw0() & 0x7).isEqualTo(2); // notice
+                assertThat(aen.dw0() >>> 16 & 0xFF).isEqualTo(0x04); // changed namespace list log page
+                byte[] data = pattern(4096, 7);
+                untilStatus(() -> io.write(2, 2, 3, 1, data, false), Status.SUCCESS); // the table is a message away
+                byte[] back = new byte[4096];
+                assertThat(io.read(3, 2, 3, 1, back).statusCode()).isEqualTo(Status.SUCCESS);
+                assertThat(back).isEqualTo(data);
+                t.rpc("nvmf_subsystem_remove_ns", params("nqn", CNODE1, "nsid", 2));
+                untilStatus(() -> io.read(4, 2, 0, 1, new byte[4096]), Status.INVALID_NAMESPACE_OR_FORMAT);
+                assertThat(io.read(5, 1, 0, 1, new byte[512]).statusCode()).isEqualTo(Status.SUCCESS);
+            }
+        }
+    }
+
+    interface Command {
+        TestHost.Pdu run() throws IOException;
+    }
+
+    /** Repeats {@code c} (on this thread: the host is confined to it) until it answers {@code status}, 5 s at most. */
+    static void untilStatus(Command c, int status) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        int last;
+        do {
+            last = c.run().statusCode();
+            if (last == status) {
+                return;
+            }
+            Thread.sleep(10);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("status " + Integer.toHexString(last) + ", expected " + Integer.toHexString(status));
+    }
+
+    /** R4: deleting a subsystem with a host connected closes the host's connections and completes. */
+    @Test
+    void deletingASubsystemDisconnectsItsHosts() throws Exception {
+        target();
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                assertThat(io.read(1, 1, 0, 1, new byte[512]).statusCode()).isEqualTo(Status.SUCCESS);
+                t.rpc("nvmf_delete_subsystem", params("nqn", CNODE1));
+                assertThat(io.next()).isNull();
+                assertThat(admin.next()).isNull();
+            }
+        }
+        assertThat(t.rpc("nvmf_get_subsystems", null)).hasSize(1); // discovery only
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            for (JsonNode g : t.rpc("nvmf_get_stats", null).get("poll_groups")) {
+                if (g.get("current_io_qpairs").asInt() + g.get("current_admin_qpairs").asInt() > 0) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        JsonNode bdev = t.rpc("bdev_get_bdevs", params("name", "Malloc0")).get(0);
+        assertThat(bdev.get("claimed").asBoolean()).isFalse();
+    }
+
     /** Bad input: garbage and mutated PDUs on other connections never disturb a connected host's I/O. */
     @Test
     void randomAndMutatedPdusCloseOnlyTheirOwnConnection() throws Exception {
