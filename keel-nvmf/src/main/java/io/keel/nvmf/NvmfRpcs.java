@@ -162,8 +162,7 @@ final class NvmfRpcs {
             if (p.nsid() < 1 || p.nsid() > UINT32_MAX) {
                 throw RpcException.invalidParams("nsid must be between 1 and " + (UINT32_MAX - 1));
             }
-            t.removeNamespace(s, p.nsid());
-            call.respond(true);
+            t.removeNamespace(s, p.nsid(), () -> call.respond(true));
         }));
         m.register("nvmf_subsystem_add_host", AddHostParams.class, (p, call) -> onApp(app, call, () -> {
             target(p.tgtName());
@@ -338,9 +337,8 @@ final class NvmfRpcs {
         Long anagrpid = n.anagrpid() == null ? null : range("anagrpid", n.anagrpid(), 0, 0, UINT32_MAX);
         UUID uuid = n.uuid() != null && (n.uuid().getMostSignificantBits() != 0 || n.uuid().getLeastSignificantBits() != 0)
                 ? n.uuid() : null;
-        long id = t.addNamespace(s, new Target.NsRequest(nsid, n.bdevName(), nguid, eui64, uuid, anagrpid,
-                flag(n.noAutoVisible(), false)));
-        call.respond(id);
+        t.addNamespace(s, new Target.NsRequest(nsid, n.bdevName(), nguid, eui64, uuid, anagrpid,
+                flag(n.noAutoVisible(), false)), call::respond);
     }
 
     private static byte[] hex(String name, String value, int bytes) {

@@ -201,10 +201,21 @@ public final class Target {
         controllers.discoveryLogChanged();
     }
 
-    private void namespaceChanged(NvmfSubsystem s, long nsid) {
-        controllers.namespaceChanged(s.nqn(), nsid);
-        if (tcp != null) {
-            tcp.namespacesChanged(s);
+    /**
+     * The I/O queues of {@code s} take its new namespace table and drain the namespaces it dropped; then
+     * {@code applied} runs (closing a removed namespace's descriptor) and the controllers raise their Namespace
+     * Attribute Changed events; {@code done} last.
+     */
+    private void namespaceChanged(NvmfSubsystem s, long nsid, Runnable applied, Runnable done) {
+        Runnable after = () -> {
+            applied.run();
+            controllers.namespaceChanged(s.nqn(), nsid);
+            done.run();
+        };
+        if (tcp == null) {
+            after.run();
+        } else {
+            tcp.namespacesChanged(s, after);
         }
     }
 
@@ -293,8 +304,11 @@ public final class Target {
             boolean noAutoVisible) {
     }
 
-    /** Adds a namespace: opens and claims the bdev (application thread). Answers the NSID, or -32602. */
-    long addNamespace(NvmfSubsystem s, NsRequest r) {
+    /**
+     * Adds a namespace: opens and claims the bdev (application thread); {@code done} gets the NSID once every
+     * I/O queue of the subsystem has it. -32602 (thrown) when it cannot be added.
+     */
+    void addNamespace(NvmfSubsystem s, NsRequest r, java.util.function.LongConsumer done) {
         onAppThread();
         if (s.type() != NvmfSubsystem.Type.NVME) {
             throw invalid("the discovery subsystem has no namespaces");
@@ -335,19 +349,18 @@ public final class Target {
         byte[] eui64 = r.eui64() != null && !allZero(r.eui64()) ? r.eui64() : null;
         s.put(new Namespace(s, id, desc, nguid, eui64, uuid, anagrpid, r.noAutoVisible()));
         LOG.info("nvmf: {} namespace {} is bdev {}", s.nqn(), id, b.name());
-        namespaceChanged(s, id);
-        return id;
+        namespaceChanged(s, id, () -> { }, () -> done.accept(id));
     }
 
-    void removeNamespace(NvmfSubsystem s, long nsid) {
+    /** Removes a namespace; its bdev is released and {@code done} runs once the I/O queues drained it. */
+    void removeNamespace(NvmfSubsystem s, long nsid, Runnable done) {
         onAppThread();
         Namespace ns = s.type() == NvmfSubsystem.Type.NVME ? s.remove(nsid) : null;
         if (ns == null) {
             throw invalid("no namespace " + nsid + " in " + s.nqn());
         }
-        ns.close();
-        namespaceChanged(s, nsid);
         LOG.info("nvmf: {} namespace {} removed", s.nqn(), nsid);
+        namespaceChanged(s, nsid, ns::close, done);
     }
 
     /** A bdev removed under a namespace takes the namespace with it (as SPDK's hot-remove does). */
@@ -358,8 +371,7 @@ public final class Target {
         Namespace ns = s.namespace(nsid);
         if (ns != null && ns.desc().bdev() == bdev) {
             s.remove(nsid);
-            ns.close();
-            namespaceChanged(s, nsid);
+            namespaceChanged(s, nsid, ns::close, () -> { });
             LOG.info("nvmf: {} namespace {} removed with its bdev {}", s.nqn(), nsid, bdev.name());
         }
     }

@@ -20,6 +20,9 @@ import io.keel.nvmf.Namespace;
 import io.keel.nvmf.NvmfSubsystem;
 import io.keel.nvmf.ctrlr.AdminCommand;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Executes the NVM command set I/O commands of one I/O queue on its owner thread (a poll group's thread): Read,
@@ -50,6 +53,9 @@ public final class IoCommandExecutor {
     private int inFlight;
     private long ioWaits;
     private int waitingForIo;
+    /** Commands in flight per NSID (indexed like {@link #channels}). */
+    private int[] inFlightByNsid = new int[0];
+    private final List<Runnable> drainWaiters = new ArrayList<>();
     private long completed;
     private boolean closing;
     private boolean closed;
@@ -96,11 +102,42 @@ public final class IoCommandExecutor {
      * else when {@link #close()} runs).
      */
     public void updateNamespaces(Namespace[] namespaceTable) {
+        updateNamespaces(namespaceTable, null);
+    }
+
+    /**
+     * As {@link #updateNamespaces(Namespace[])}; {@code drained} (if not null) runs on this thread once no command
+     * is in flight on a namespace the new table dropped or replaced — at once if none is — or when the executor
+     * closes. This is the quiesce step of a namespace change (SPDK pauses the subsystem for it).
+     */
+    public void updateNamespaces(Namespace[] namespaceTable, Runnable drained) {
         checkThread();
         this.namespaces = namespaceTable.clone();
         if (inFlight == 0) {
             releaseStaleChannels();
         }
+        if (drained != null) {
+            drainWaiters.add(drained);
+            checkDrained();
+        }
+    }
+
+    private void checkDrained() {
+        if (drainWaiters.isEmpty()) {
+            return;
+        }
+        if (!closing) {
+            Namespace[] table = namespaces;
+            for (int i = 0; i < channelOwners.length; i++) {
+                boolean stale = channelOwners[i] != null && (i >= table.length || table[i] != channelOwners[i]);
+                if (stale && inFlightByNsid[i] > 0) {
+                    return;
+                }
+            }
+        }
+        List<Runnable> ready = List.copyOf(drainWaiters);
+        drainWaiters.clear();
+        ready.forEach(Runnable::run);
     }
 
     /** Commands accepted and not yet completed. */
@@ -133,6 +170,7 @@ public final class IoCommandExecutor {
         if (inFlight == 0) {
             releaseAll();
         }
+        checkDrained(); // a closing queue takes no more commands: namespace changes need not wait for it
     }
 
     public boolean closed() {
@@ -193,10 +231,10 @@ public final class IoCommandExecutor {
                         complete(cmd, Status.DATA_SGL_LENGTH_INVALID, true);
                         return;
                     }
-                    s = take();
+                    s = take((int) nsid);
                     buf = s.exact(data, bytes);
                 } else {
-                    s = take();
+                    s = take((int) nsid);
                 }
                 s.start(cmd, desc, ch, opcode, slba, nlb, buf);
             }
@@ -205,7 +243,7 @@ public final class IoCommandExecutor {
                     complete(cmd, Status.SUCCESS, false); // nothing volatile to flush
                     return;
                 }
-                s = take();
+                s = take((int) nsid);
                 s.start(cmd, desc, ch, opcode, 0, numBlocks, null);
             }
             default -> { // Dataset Management
@@ -231,7 +269,7 @@ public final class IoCommandExecutor {
                         return;
                     }
                 }
-                s = take();
+                s = take((int) nsid);
                 s.startDsm(cmd, desc, ch, data, nr);
             }
         }
@@ -239,7 +277,7 @@ public final class IoCommandExecutor {
 
     private final DsmRange dsmCheck = new DsmRange();
 
-    private Slot take() {
+    private Slot take(int nsid) {
         Slot s;
         if (freeCount > 0) {
             s = free[--freeCount];
@@ -248,11 +286,14 @@ public final class IoCommandExecutor {
             s = new Slot(); // more commands than queue entries: a transport bug, but never fail a command for it
         }
         inFlight++;
+        inFlightByNsid[nsid]++;
+        s.nsid = nsid;
         return s;
     }
 
     private void release(Slot s) {
         inFlight--;
+        inFlightByNsid[s.nsid]--;
         if (freeCount == free.length) {
             Slot[] bigger = new Slot[free.length * 2];
             System.arraycopy(free, 0, bigger, 0, freeCount);
@@ -265,6 +306,9 @@ public final class IoCommandExecutor {
             } else {
                 releaseStaleChannels();
             }
+        }
+        if (!drainWaiters.isEmpty()) {
+            checkDrained();
         }
     }
 
@@ -291,6 +335,7 @@ public final class IoCommandExecutor {
             System.arraycopy(channelOwners, 0, owners, 0, channelOwners.length);
             channels = bigger;
             channelOwners = owners;
+            inFlightByNsid = Arrays.copyOf(inFlightByNsid, n);
         }
         if (channels[nsid] != null) {
             // taken for a namespace since replaced at this NSID: keep the old one until nothing is in flight
@@ -347,6 +392,7 @@ public final class IoCommandExecutor {
 
     /** A request slot: the state of one command, its bdev completion callback and its io-wait entry. */
     private final class Slot extends BdevIoWaiter implements BdevIoCallback {
+        private int nsid;
         private AdminCommand cmd;
         private BdevDesc desc;
         private BdevChannel ch;

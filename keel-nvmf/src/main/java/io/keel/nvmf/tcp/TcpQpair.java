@@ -296,10 +296,15 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         state = State.ENABLED;
     }
 
-    /** The namespaces of this I/O queue's subsystem changed (sent by the application thread). */
-    void namespacesChanged(io.keel.nvmf.Namespace[] table) {
+    /**
+     * The namespaces of this I/O queue's subsystem changed (sent by the application thread): {@code drained}
+     * runs here once no command is in flight on a namespace that left the table.
+     */
+    void namespacesChanged(io.keel.nvmf.Namespace[] table, Runnable drained) {
         if (executor != null && state == State.ENABLED) {
-            executor.updateNamespaces(table);
+            executor.updateNamespaces(table, drained);
+        } else {
+            drained.run();
         }
     }
 

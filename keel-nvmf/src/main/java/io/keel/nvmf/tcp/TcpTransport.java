@@ -37,6 +37,8 @@ public final class TcpTransport {
     private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
     /** Keep-alive timers are checked this often (SPDK checks at a KATO-derived period; 100 ms bounds the error). */
     static final long KEEP_ALIVE_CHECK_MICROS = 100_000;
+    /** How long a namespace change waits for the I/O queues to drain the namespaces it removed. */
+    static final long NAMESPACE_DRAIN_BOUND_MICROS = 5_000_000;
     /** Linux sends up to 8 KiB of in-capsule data on the admin queue whatever IOCCSZ says. */
     static final int ADMIN_IN_CAPSULE_DATA = 8192;
     static final int MAX_H2C_DATA = 131072;
@@ -264,19 +266,45 @@ public final class TcpTransport {
 
     // ---- subsystem events (application thread) ----
 
-    /** The namespaces of {@code s} changed: every I/O qpair of its controllers gets the new table. */
-    public void namespacesChanged(NvmfSubsystem s) {
+    /**
+     * The namespaces of {@code s} changed: every I/O qpair of its controllers switches to the new table and
+     * drains what it had in flight on namespaces that left it (the subsystem's pause); {@code done} runs here
+     * when all have, or after {@link #NAMESPACE_DRAIN_BOUND_MICROS} (logged) so a stuck bdev cannot hold the
+     * change forever (rule R5).
+     */
+    public void namespacesChanged(NvmfSubsystem s, Runnable done) {
         var table = IoCommandExecutor.namespaceTable(s);
+        List<TcpQpair> targets = new ArrayList<>();
         for (Map.Entry<Controller, List<QpairInfo>> e : qpairs.entrySet()) {
-            if (e.getKey().subsystem() != s) {
-                continue;
+            if (e.getKey().subsystem() == s) {
+                e.getValue().stream().filter(i -> i.qid() > 0).forEach(i -> targets.add(i.qpair()));
             }
-            for (QpairInfo i : e.getValue()) {
-                TcpQpair q = i.qpair();
-                if (i.qid() > 0) {
-                    q.thread().send(() -> q.namespacesChanged(table));
+        }
+        if (targets.isEmpty()) {
+            done.run();
+            return;
+        }
+        int[] left = {targets.size()};
+        Poller[] bound = new Poller[1];
+        Runnable finish = () -> {
+            if (left[0] >= 0) {
+                left[0] = -1;
+                bound[0].unregister();
+                done.run();
+            }
+        };
+        bound[0] = appThread.registerPoller("nvmf_ns_change_bound", () -> {
+            LOG.warn("nvmf: {}: {} I/O queue(s) still busy on a removed namespace after {} ms; going on", s.nqn(),
+                    left[0], NAMESPACE_DRAIN_BOUND_MICROS / 1000);
+            finish.run();
+            return 1;
+        }, NAMESPACE_DRAIN_BOUND_MICROS);
+        for (TcpQpair q : targets) {
+            q.thread().send(() -> q.namespacesChanged(table, () -> appThread.send(() -> {
+                if (left[0] > 0 && --left[0] == 0) {
+                    finish.run();
                 }
-            }
+            })));
         }
     }
 

@@ -293,6 +293,39 @@ class TcpTargetTest {
         }
     }
 
+    /**
+     * The pause of a namespace removal: a read in flight on the namespace (a 300 ms delay bdev) completes
+     * successfully, and nvmf_subsystem_remove_ns answers only after it drained; the bdev is released then.
+     */
+    @Test
+    void removingANamespaceWaitsForItsInFlightIo() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 300_000,
+                "p99_read_latency", 300_000, "avg_write_latency", 0, "p99_write_latency", 0));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                io.sqe(Opcode.READ, 1, 2).rw().slba(0).blockCount(1);
+                io.submit(null, 512);
+                Thread.sleep(50); // the read is on the delay bdev now
+                long start = System.nanoTime();
+                java.util.concurrent.CompletableFuture<Long> removed = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> {
+                            t.rpc("nvmf_subsystem_remove_ns", params("nqn", CNODE1, "nsid", 2));
+                            return (System.nanoTime() - start) / 1_000_000;
+                        });
+                assertThat(io.response(new byte[512]).statusCode()).isEqualTo(Status.SUCCESS);
+                assertThat(removed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(150L);
+                assertThat(t.rpc("bdev_get_bdevs", params("name", "Delay1")).get(0).get("claimed").asBoolean())
+                        .isFalse();
+                assertThat(io.read(2, 2, 0, 1, new byte[512]).statusCode())
+                        .isEqualTo(Status.INVALID_NAMESPACE_OR_FORMAT);
+            }
+        }
+    }
+
     interface Command {
         TestHost.Pdu run() throws IOException;
     }
