@@ -3,7 +3,8 @@
 # core 0) serving a null and a malloc namespace over loopback, loaded by `keel perf` on core 1: 4 KiB randread at
 # QD 1, 32 and 128, 4 KiB randwrite at QD 128, 128 KiB sequential read at QD 16. Cases are interleaved round by
 # round (the VM is shared and noisy); medians of IOPS and latency are printed. While each run is in steady state
-# the script samples the target reactor's allocated bytes and the target's completed I/O count (less what the
+# the script samples the poll group's busy time per I/O (its work, not its idle polling), the target reactor's
+# allocated bytes and the target's completed I/O count (less what the
 # sampling RPCs themselves allocate there), and prints the target's bytes allocated per I/O.
 # Usage: keel-bench/run-nvmf-bench.sh [rounds=3] [seconds=5] [port=4420]
 set -euo pipefail
@@ -62,6 +63,10 @@ def sample():
     done = sum(g["completed_nvme_io"] for g in rpc("nvmf_get_stats")["poll_groups"])
     return alloc, done
 
+def busy():
+    """Busy nanoseconds of the poll group threads (their work, not their idle polling)."""
+    return sum(t["busy"] for t in rpc("thread_get_stats")["threads"] if t["name"].startswith("nvmf_tgt_poll_group"))
+
 results = {c: [] for c in cases}
 for r in range(rounds):
     for c in cases:
@@ -72,7 +77,9 @@ for r in range(rounds):
         time.sleep(2.0)
         a0, d0 = sample()
         b, db = sample()  # what one sample itself allocates on the reactor (the RPCs run there) ...
+        busy0 = busy()
         time.sleep(max(0.5, secs - 3.0))
+        busy1 = busy()
         a1, d1 = sample()
         a1 -= b - a0      # ... is taken off the steady-state figure
         d0 = db
@@ -83,13 +90,14 @@ for r in range(rounds):
             continue
         iops, mibs, avg, p50, p99 = map(float, m.groups())
         per_io = (a1 - a0) / max(1, d1 - d0)
-        results[c].append((iops, mibs, avg, p50, p99, per_io))
+        cpu_us = (busy1 - busy0) / 1000 / max(1, d1 - d0)
+        results[c].append((iops, mibs, avg, p50, p99, per_io, cpu_us))
         print(f"round {r + 1} ns{ns} {w} q{q} {o // 1024}K: {iops:,.0f} IOPS {mibs:,.1f} MiB/s avg {avg:.1f} "
-              f"p50 {p50:.1f} p99 {p99:.1f} us, target {per_io:.3f} B/IO", flush=True)
+              f"p50 {p50:.1f} p99 {p99:.1f} us, target {per_io:.3f} B/IO, {cpu_us:.2f} us busy/IO", flush=True)
 
 print()
-print("| namespace | workload | QD | IOPS (median) | MiB/s | avg us | p50 us | p99 us | target B/IO (max) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| namespace | workload | QD | IOPS (median) | MiB/s | avg us | p50 us | p99 us | target busy us/IO | target B/IO (max) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for c, rs in results.items():
     if not rs:
         continue
@@ -98,5 +106,5 @@ for c, rs in results.items():
     name = "Null0" if ns == 1 else "Malloc0"
     print(f"| {name} | {w} {o // 1024}K | {q} | {med(0):,.0f} (min {min(x[0] for x in rs):,.0f}, max "
           f"{max(x[0] for x in rs):,.0f}) | {med(1):,.1f} | {med(2):.1f} | {med(3):.1f} | {med(4):.1f} | "
-          f"{max(x[5] for x in rs):.3f} |")
+          f"{med(6):.2f} | {max(x[5] for x in rs):.3f} |")
 PY
