@@ -20,6 +20,9 @@ import java.util.List;
 final class TcpPollGroup implements BufferProvider {
     /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
     static final long RETRY_PERIOD_MICROS = 100;
+    /** A connection must have sent its ICReq and had its Connect answered this soon after it was accepted. */
+    static final long CONNECT_TIMEOUT_NANOS = 30_000_000_000L;
+    static final long CONNECT_CHECK_MICROS = 500_000;
 
     private final String name;
     private final KeelThread thread;
@@ -31,6 +34,8 @@ final class TcpPollGroup implements BufferProvider {
     private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
     private IoBufChannel buffers;
     private Poller retryPoller;
+    private Poller connectTimeoutPoller;
+    private final long connectTimeoutNanos;
     private int buffersInUse;
     private boolean retrying;
 
@@ -41,7 +46,9 @@ final class TcpPollGroup implements BufferProvider {
     long bufferWaits;
     int peakBuffersInUse;
 
-    TcpPollGroup(String name, KeelThread thread, IoBuf iobuf, int bufferLimit, int smallCache, int largeCache) {
+    TcpPollGroup(String name, KeelThread thread, IoBuf iobuf, int bufferLimit, int smallCache, int largeCache,
+            long connectTimeoutNanos) {
+        this.connectTimeoutNanos = connectTimeoutNanos;
         this.name = name;
         this.thread = thread;
         this.iobuf = iobuf;
@@ -58,11 +65,30 @@ final class TcpPollGroup implements BufferProvider {
         return thread;
     }
 
-    /** Opens this group's iobuf channel and its retry poller (on the group's thread). */
+    /** Opens this group's iobuf channel, its retry poller and its connect-timeout poller (on the group's thread). */
     void start() {
         buffers = iobuf.channel("nvmf_TCP", smallCache, largeCache);
         retryPoller = thread.registerPoller("nvmf_tcp_retry_pending", this::retryPoll, RETRY_PERIOD_MICROS);
         retryPoller.pause();
+        connectTimeoutPoller = thread.registerPoller("nvmf_tcp_connect_timeout", this::closeStalledConnects,
+                CONNECT_CHECK_MICROS);
+    }
+
+    /**
+     * Closes connections that did not finish ICReq and Connect within {@link #connectTimeoutNanos} (rule R5: a
+     * peer that opens a socket and says nothing must not hold a qpair forever).
+     */
+    private int closeStalledConnects() {
+        long now = thread.runtime().clock().nanoTime();
+        int closed = 0;
+        for (TcpQpair q : List.copyOf(qpairs)) {
+            if (q.state() != TcpQpair.State.ENABLED && q.state() != TcpQpair.State.CLOSED
+                    && now - q.acceptedNanos() > connectTimeoutNanos) {
+                q.close("no Connect within " + connectTimeoutNanos / 1_000_000 + " ms");
+                closed++;
+            }
+        }
+        return closed > 0 ? PollerFn.BUSY : PollerFn.IDLE;
     }
 
     /** Closes every qpair and releases the group's resources (on the group's thread); the thread may exit after. */
@@ -72,6 +98,7 @@ final class TcpPollGroup implements BufferProvider {
         }
         if (retryPoller != null) {
             retryPoller.unregister();
+            connectTimeoutPoller.unregister();
         }
         if (buffers != null && buffersInUse == 0) {
             buffers.close();

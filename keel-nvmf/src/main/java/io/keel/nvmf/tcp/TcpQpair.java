@@ -58,6 +58,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     private boolean flushScheduled;
 
     private State state = State.AWAITING_CONNECT;
+    private long acceptedNanos;
     private int qid = -1;
     private ControllerManager.Binding binding;
     private QueueActivity activity;
@@ -81,6 +82,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
 
     /** Starts watching the socket (on the group's thread). */
     void start() {
+        acceptedNanos = transport.clock().nanoTime();
         group.add(this);
         interest = SelectionKey.OP_READ;
         watch = group.thread().watch(socket, interest, this);
@@ -88,6 +90,11 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
 
     KeelThread thread() {
         return group.thread();
+    }
+
+    /** When the poll group took the connection (its connect timeout runs from here). */
+    long acceptedNanos() {
+        return acceptedNanos;
     }
 
     TcpPollGroup group() {

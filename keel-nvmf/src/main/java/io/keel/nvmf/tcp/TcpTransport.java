@@ -60,6 +60,12 @@ public final class TcpTransport {
     private final Map<ListenAddress, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<Controller, List<QpairInfo>> qpairs = new HashMap<>();
     private Poller keepAlivePoller;
+    /**
+     * How long an accepted connection may take to send its ICReq and get its Connect answered; 30 s, or the
+     * system property {@code keel.nvmf.tcp.connect_timeout_ms} read when the transport is created.
+     */
+    private final long connectTimeoutNanos = Long.getLong("keel.nvmf.tcp.connect_timeout_ms",
+            TcpPollGroup.CONNECT_TIMEOUT_NANOS / 1_000_000) * 1_000_000;
     private int nextGroup;
     private boolean stopped;
 
@@ -98,7 +104,7 @@ public final class TcpTransport {
             String name = String.format("nvmf_tgt_poll_group_%03d", i);
             KeelThread t = runtime.createThread(name, CpuMask.of(cores[i]));
             TcpPollGroup g = new TcpPollGroup(name, t, iobuf, (int) Math.min(perGroup, Integer.MAX_VALUE), small,
-                    large);
+                    large, connectTimeoutNanos);
             groups.add(g);
             t.send(g::start);
         }

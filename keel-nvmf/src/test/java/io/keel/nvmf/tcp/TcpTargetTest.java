@@ -370,6 +370,27 @@ class TcpTargetTest {
         assertThat(bdev.get("claimed").asBoolean()).isFalse();
     }
 
+    /** R5: a peer that opens a connection and says nothing (or only ICReq) is closed after the connect timeout. */
+    @Test
+    void aSilentConnectionIsClosedAfterTheConnectTimeout() throws Exception {
+        System.setProperty("keel.nvmf.tcp.connect_timeout_ms", "700");
+        try {
+            target();
+        } finally {
+            System.clearProperty("keel.nvmf.tcp.connect_timeout_ms");
+        }
+        try (SocketHost silent = new SocketHost(port); SocketHost icOnly = new SocketHost(port);
+                SocketHost admin = new SocketHost(port)) {
+            icOnly.ic(false, false);
+            enable(admin, 0); // connected in time: stays
+            long start = System.nanoTime();
+            assertThat(silent.next()).isNull();
+            assertThat(icOnly.next()).isNull();
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5000);
+            assertThat(admin.propertyGet(Properties.CSTS, 4).statusCode()).isEqualTo(Status.SUCCESS);
+        }
+    }
+
     /** Bad input: garbage and mutated PDUs on other connections never disturb a connected host's I/O. */
     @Test
     void randomAndMutatedPdusCloseOnlyTheirOwnConnection() throws Exception {
