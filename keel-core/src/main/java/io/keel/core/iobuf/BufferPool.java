@@ -1,6 +1,7 @@
 package io.keel.core.iobuf;
 
 import io.keel.core.mem.AnonymousMemory;
+import java.nio.ByteBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +23,8 @@ final class BufferPool {
     final AtomicInteger starvingThreads = new AtomicInteger();
     private final long base;
     private final long end;
+    /** The region as one direct ByteBuffer (views of it carry no memory session: see {@link #nioView}), or null. */
+    private final ByteBuffer nio;
     private final IndexStack free;
     private final AtomicIntegerArray handedOut;
 
@@ -29,7 +32,9 @@ final class BufferPool {
         this.name = name;
         this.bufsize = bufsize;
         this.count = count;
-        MemorySegment region = AnonymousMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
+        this.nio = directRegion((long) count * bufsize);
+        MemorySegment region = nio != null ? MemorySegment.ofBuffer(nio)
+                : AnonymousMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
         this.base = region.address();
         this.end = base + region.byteSize();
         this.buffers = new MemorySegment[count];
@@ -41,6 +46,34 @@ final class BufferPool {
         for (int i = count - 1; i >= 0; i--) {
             free.push(i); // the lowest addresses on top
         }
+    }
+
+    /**
+     * The region as a direct ByteBuffer, aligned, when it fits one (2 GiB) and the JVM's direct memory allows;
+     * else null and the region is mmap'd memory.
+     */
+    private static ByteBuffer directRegion(long bytes) {
+        if (bytes + IoBuf.ALIGNMENT > Integer.MAX_VALUE) {
+            return null;
+        }
+        try {
+            ByteBuffer raw = ByteBuffer.allocateDirect((int) bytes + IoBuf.ALIGNMENT);
+            return raw.alignedSlice(IoBuf.ALIGNMENT).slice(0, (int) bytes);
+        } catch (OutOfMemoryError e) {
+            return null; // -XX:MaxDirectMemorySize is smaller than the pool
+        }
+    }
+
+    /**
+     * A new ByteBuffer over {@code seg} (a buffer of this pool or a slice of one) that NIO writes without
+     * acquiring a memory session (which allocates per call in gathering writes), or null when the region is
+     * not a direct ByteBuffer.
+     */
+    ByteBuffer nioView(MemorySegment seg) {
+        if (nio == null || indexOf(seg) < 0) {
+            return null;
+        }
+        return nio.slice((int) (seg.address() - base), (int) seg.byteSize());
     }
 
     /** A free buffer's index from the global pool, or -1. Any thread. */

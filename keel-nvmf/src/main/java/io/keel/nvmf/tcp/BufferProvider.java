@@ -1,6 +1,7 @@
 package io.keel.nvmf.tcp;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * Data buffers for commands whose data does not come in the capsule (R2T writes, reads); the real target
@@ -14,4 +15,12 @@ public interface BufferProvider {
 
     /** Gives back a buffer returned by {@link #acquire}. */
     void release(MemorySegment buffer);
+
+    /**
+     * A new ByteBuffer over {@code buffer} (one returned by {@link #acquire}) that a socket can write with no
+     * per-call allocation, or null (then the data is copied). The caller caches it per buffer.
+     */
+    default ByteBuffer nioView(MemorySegment buffer) {
+        return null;
+    }
 }

@@ -17,4 +17,17 @@ public interface PduSink {
 
     /** The PDU at {@code offset} ({@code length} bytes, at most what was claimed) is complete and may be sent. */
     void commit(long offset, int length);
+
+    /**
+     * Appends all of {@code data} after what was committed, by reference: the sink sends it from there and gives
+     * it back with {@code owner.release(data)} once sent (or dropped). This default copies it and gives it back
+     * at once.
+     */
+    default void appendReference(MemorySegment data, BufferProvider owner) {
+        int n = (int) data.byteSize();
+        long off = claim(n);
+        MemorySegment.copy(data, 0, buffer(), off, n);
+        commit(off, n);
+        owner.release(data);
+    }
 }

@@ -3,30 +3,54 @@ package io.keel.nvmf.tcp;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
+import java.nio.channels.GatheringByteChannel;
+import java.util.IdentityHashMap;
 
 /**
- * The PDUs a connection has encoded and the socket has not taken yet: one off-heap buffer written from the
- * front ({@link #claim}/{@link #commit}) and drained to the socket by {@link #flush} (one write call per flush,
- * so everything produced during a poll leaves in one syscall). Drained bytes are reclaimed by moving the unsent
- * tail to the front; the buffer doubles only when one poll's output does not fit (rare: the owner stops
- * reading from a socket whose output backs up, see {@link #backlogged()}). Owner thread only.
+ * The bytes a connection has produced and the socket has not taken yet, in order: PDU headers and small PDUs
+ * encoded in place into one off-heap buffer ({@link #claim}/{@link #commit}), and data buffers appended by
+ * reference ({@link #appendReference}: a read's data goes to the socket from where the bdev put it, no copy).
+ * {@link #flush} writes everything with one gathering write; a referenced buffer goes back to its owner once the
+ * socket took all of it. Drained inline bytes are reclaimed by moving the unsent tail to the front; the buffer
+ * doubles only when one poll's output does not fit (the owner stops reading from a socket whose output backs
+ * up, see {@link #backlogged()}). Nothing is allocated per PDU once warm: the gather array, the inline windows
+ * and the reference slots are reused, and each data buffer's ByteBuffer view is made once. Owner thread only.
  */
 final class SendBuffer implements PduSink {
+    private static final int INITIAL_REFERENCES = 64;
+
+    /** A data buffer queued by reference, to be written when the inline bytes before {@link #at} are. */
+    private static final class Reference {
+        long at;
+        MemorySegment data;
+        ByteBuffer view;
+        BufferProvider owner;
+        /** Bytes of this reference not yet accounted as written. */
+        long left;
+    }
+
     private ByteBuffer buf;
     private MemorySegment seg;
-    /** Bytes [sent, end) are committed and not yet written. */
+    /** Inline bytes [sent, end) are committed and not yet written. */
     private int sent;
     private int end;
+    private Reference[] refs = newReferences(INITIAL_REFERENCES);
+    private int refHead;
+    private int refCount;
+    private long referencedBytes;
+    private ByteBuffer[] windows;
+    private ByteBuffer[] gather;
+    private final IdentityHashMap<MemorySegment, ByteBuffer> views = new IdentityHashMap<>();
     private final int backlogLimit;
     private final Runnable committed;
 
-    /** @param committed runs after every {@link #commit} (the owner schedules a flush) */
+    /** @param committed runs after every {@link #commit} and {@link #appendReference} (the owner schedules a flush) */
     SendBuffer(int initialCapacity, int backlogLimit, Runnable committed) {
         this.buf = ByteBuffer.allocateDirect(initialCapacity);
         this.seg = MemorySegment.ofBuffer(buf);
         this.backlogLimit = backlogLimit;
         this.committed = committed;
+        sizeWindows();
     }
 
     @Override
@@ -51,9 +75,29 @@ final class SendBuffer implements PduSink {
         committed.run();
     }
 
+    @Override
+    public void appendReference(MemorySegment data, BufferProvider owner) {
+        ByteBuffer v = view(data, owner);
+        if (v == null) {
+            PduSink.super.appendReference(data, owner); // no plain NIO view of this memory: copy it
+            return;
+        }
+        if (refCount == refs.length) {
+            growReferences();
+        }
+        Reference r = refs[(refHead + refCount++) % refs.length];
+        r.at = end;
+        r.data = data;
+        r.view = v;
+        r.owner = owner;
+        r.left = data.byteSize();
+        referencedBytes += r.left;
+        committed.run();
+    }
+
     /** Bytes waiting for the socket. */
-    int pending() {
-        return end - sent;
+    long pending() {
+        return end - sent + referencedBytes;
     }
 
     /** Whether so much waits that the owner should stop reading new commands from this connection. */
@@ -61,18 +105,97 @@ final class SendBuffer implements PduSink {
         return pending() > backlogLimit;
     }
 
-    /** Writes what the socket takes now; answers the bytes still waiting. */
-    int flush(WritableByteChannel socket) throws IOException {
-        if (end == sent) {
+    /** Writes what the socket takes now (one gathering write); answers the bytes still waiting. */
+    long flush(GatheringByteChannel socket) throws IOException {
+        if (pending() == 0) {
             return 0;
         }
-        buf.limit(end).position(sent);
-        sent += socket.write(buf);
-        if (sent == end) {
+        int k = 0;
+        long pos = sent;
+        for (int i = 0; i < refCount; i++) {
+            Reference r = refs[(refHead + i) % refs.length];
+            if (r.at > pos) {
+                gather[k++] = window(i, pos, r.at);
+                pos = r.at;
+            }
+            gather[k++] = r.view;
+        }
+        if (end > pos) {
+            gather[k++] = window(refCount, pos, end);
+        }
+        long n = socket.write(gather, 0, k);
+        for (int i = 0; i < k; i++) {
+            gather[i] = null;
+        }
+        consume(n);
+        return pending();
+    }
+
+    /** Advances past {@code n} written bytes, giving referenced buffers back once fully written. */
+    private void consume(long n) {
+        while (n > 0) {
+            Reference r = refCount > 0 ? refs[refHead] : null;
+            long inlineBefore = (r != null ? r.at : end) - sent;
+            if (inlineBefore > 0) {
+                long step = Math.min(n, inlineBefore);
+                sent += (int) step;
+                n -= step;
+                continue;
+            }
+            long step = Math.min(n, r.left); // (the write already moved the view's position)
+            n -= step;
+            r.left -= step;
+            referencedBytes -= step;
+            if (r.left == 0) {
+                release(r);
+            }
+        }
+        if (refCount == 0 && sent == end) {
             sent = 0;
             end = 0;
         }
-        return end - sent;
+    }
+
+    private void release(Reference r) {
+        MemorySegment data = r.data;
+        BufferProvider owner = r.owner;
+        r.data = null;
+        r.owner = null;
+        r.view = null;
+        refHead = (refHead + 1) % refs.length;
+        refCount--;
+        owner.release(data);
+    }
+
+    /** Gives every referenced buffer back unsent (the connection is closing). */
+    void discard() {
+        while (refCount > 0) {
+            Reference r = refs[refHead];
+            referencedBytes -= r.left;
+            release(r);
+        }
+        sent = 0;
+        end = 0;
+    }
+
+    /** The cached NIO view of {@code data} (made once per buffer by its owner), rewound; null if it has none. */
+    private ByteBuffer view(MemorySegment data, BufferProvider owner) {
+        ByteBuffer v = views.get(data);
+        if (v == null) {
+            v = owner.nioView(data);
+            if (v == null) {
+                return null;
+            }
+            views.put(data, v);
+        }
+        return v.clear();
+    }
+
+    private ByteBuffer window(int index, long from, long to) {
+        ByteBuffer w = windows[index];
+        w.clear();
+        w.limit((int) to).position((int) from);
+        return w;
     }
 
     private void compact() {
@@ -80,6 +203,9 @@ final class SendBuffer implements PduSink {
             return;
         }
         MemorySegment.copy(seg, sent, seg, 0, end - sent);
+        for (int i = 0; i < refCount; i++) {
+            refs[(refHead + i) % refs.length].at -= sent;
+        }
         end -= sent;
         sent = 0;
     }
@@ -94,5 +220,39 @@ final class SendBuffer implements PduSink {
         MemorySegment.copy(seg, 0, s, 0, end);
         buf = bigger;
         seg = s;
+        sizeWindows();
+    }
+
+    private void growReferences() {
+        Reference[] bigger = newReferences(refs.length * 2);
+        for (int i = 0; i < refCount; i++) {
+            Reference old = refs[(refHead + i) % refs.length];
+            Reference r = bigger[i];
+            r.at = old.at;
+            r.data = old.data;
+            r.view = old.view;
+            r.owner = old.owner;
+            r.left = old.left;
+        }
+        refs = bigger;
+        refHead = 0;
+        sizeWindows();
+    }
+
+    /** One inline window per gap between references, and a gather array for all of them. */
+    private void sizeWindows() {
+        windows = new ByteBuffer[refs.length + 1];
+        for (int i = 0; i < windows.length; i++) {
+            windows[i] = buf.duplicate();
+        }
+        gather = new ByteBuffer[2 * refs.length + 1];
+    }
+
+    private static Reference[] newReferences(int n) {
+        Reference[] r = new Reference[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = new Reference();
+        }
+        return r;
     }
 }

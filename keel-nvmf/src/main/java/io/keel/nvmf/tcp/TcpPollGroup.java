@@ -6,6 +6,7 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -168,6 +169,11 @@ final class TcpPollGroup implements BufferProvider {
         buffers.put(buffer);
         buffersInUse--;
         retryPending();
+    }
+
+    @Override
+    public ByteBuffer nioView(MemorySegment buffer) {
+        return iobuf.nioView(buffer);
     }
 
     /** Gives every qpair's waiting requests a try, oldest qpair first. */

@@ -211,7 +211,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         if (state == State.CLOSED) {
             return;
         }
-        int left;
+        long left;
         try {
             left = out.flush(socket);
         } catch (IOException e) {
@@ -336,6 +336,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         state = State.CLOSED;
         LOG.debug("nvmf: qpair {} from {}:{} closed: {}", qid, peerAddress.traddr(), peerAddress.trsvcid(), reason);
         connection.close();
+        out.discard(); // referenced data buffers go back to the pool unsent
         if (watch != null) {
             watch.cancel();
         }

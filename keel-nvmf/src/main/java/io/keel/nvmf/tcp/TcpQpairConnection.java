@@ -63,6 +63,9 @@ public final class TcpQpairConnection {
     private static final String R_BAD_TTAG = "H2CData TTAG names no outstanding R2T";
     private static final String R_BAD_CCCID = "H2CData CCCID differs from the R2T's command";
     private static final String R_OUT_OF_RANGE = "H2CData outside the outstanding R2T";
+    /** A digest as the wire has it (little-endian, as the encoder writes it). */
+    private static final java.lang.foreign.ValueLayout.OfInt DIGEST = java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED
+            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final int TRANSPORT_ERROR_STATUS = Status.field(Status.TRANSIENT_TRANSPORT_ERROR, false);
 
     private final TcpConnectionConfig config;
@@ -438,6 +441,10 @@ public final class TcpQpairConnection {
     private void sendC2H(TcpRequest r, boolean success) {
         long total = r.length;
         long max = config.maxC2HData();
+        if (r.ownsBuffer && total <= max && r.data.byteSize() == total) {
+            sendC2HByReference(r, success);
+            return;
+        }
         long o = 0;
         while (o < total) {
             int n = (int) Math.min(max, total - o);
@@ -447,6 +454,29 @@ public final class TcpQpairConnection {
             encoder.c2hData(sink.buffer(), off, r.cid, 0, o, r.data, o, n, last, last && success);
             sink.commit(off, plen);
             o += n;
+        }
+    }
+
+    /**
+     * One C2HData PDU whose data leaves from the request's own buffer: the header (and the data digest after the
+     * data) is encoded into the sink, the buffer is handed to the sink by reference and released by it once
+     * sent, so the read's data is never copied here.
+     */
+    private void sendC2HByReference(TcpRequest r, boolean success) {
+        int n = (int) r.length;
+        int pdo = encoder.dataOffset(PduType.DATA_HLEN);
+        long off = sink.claim(pdo);
+        encoder.c2hData(sink.buffer(), off, r.cid, 0, 0, null, 0, n, true, success); // header and padding only
+        sink.commit(off, pdo);
+        MemorySegment data = r.data;
+        r.ownsBuffer = false;
+        r.data = null;
+        int digest = encoder.dataDigest() ? encoder.dataDigestOf(data, 0, n) : 0;
+        sink.appendReference(data, buffers);
+        if (encoder.dataDigest()) {
+            long d = sink.claim(4);
+            sink.buffer().set(DIGEST, d, digest);
+            sink.commit(d, 4);
         }
     }
 
