@@ -145,6 +145,8 @@ final class NvmfConnectionRpcs {
             tcp.put("data_buffer_pool_size", g.dataBufferLimit());
             tcp.put("peak_data_buffers_in_use", g.peakDataBuffersInUse());
             tcp.put("data_buffer_waits", g.dataBufferWaits());
+            tcp.put("socket_reads", g.socketReads());
+            tcp.put("socket_writes", g.socketWrites());
         }
         return o;
     }

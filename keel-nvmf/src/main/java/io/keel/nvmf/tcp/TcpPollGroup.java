@@ -45,6 +45,8 @@ final class TcpPollGroup implements BufferProvider {
     long ioQpairs;
     long completedNvmeIo;
     long bufferWaits;
+    long socketReads;
+    long socketWrites;
     int peakBuffersInUse;
 
     TcpPollGroup(String name, KeelThread thread, IoBuf iobuf, int bufferLimit, int smallCache, int largeCache,

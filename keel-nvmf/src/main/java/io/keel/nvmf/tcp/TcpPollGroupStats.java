@@ -9,11 +9,13 @@ package io.keel.nvmf.tcp;
  * @param requestsInUse     transport requests not in their qpair's pool (receiving, waiting, executing)
  * @param dataBuffersInUse  data buffers this group holds now, out of {@code dataBufferLimit}
  * @param dataBufferWaits   times a request found no data buffer and waited
+ * @param socketReads       read calls on this group's sockets (how well receiving batches)
+ * @param socketWrites      (gathering) write calls on this group's sockets (how well sending batches)
  */
 public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, int currentAdminQpairs,
         int currentIoQpairs, int currentUnassociatedQpairs, long pendingBdevIo, long completedNvmeIo,
         int pendingDataBuffer, int requestsInUse, int dataBuffersInUse, int dataBufferLimit,
-        int peakDataBuffersInUse, long dataBufferWaits) {
+        int peakDataBuffersInUse, long dataBufferWaits, long socketReads, long socketWrites) {
 
     static TcpPollGroupStats of(TcpPollGroup g) {
         int admin = 0;
@@ -42,6 +44,6 @@ public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, in
         }
         return new TcpPollGroupStats(g.name(), g.adminQpairs, g.ioQpairs, admin, io, unassociated, pendingBdevIo,
                 completed, pendingBuffers, requests, g.buffersInUse(), g.bufferLimit(), g.peakBuffersInUse,
-                g.bufferWaits);
+                g.bufferWaits, g.socketReads, g.socketWrites);
     }
 }

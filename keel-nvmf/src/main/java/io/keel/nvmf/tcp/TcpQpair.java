@@ -171,6 +171,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             int n;
             try {
                 n = socket.read(in);
+                group.socketReads++;
             } catch (IOException e) {
                 close("receive failed: " + e.getMessage());
                 return;
@@ -213,6 +214,9 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         }
         long left;
         try {
+            if (out.pending() > 0) {
+                group.socketWrites++;
+            }
             left = out.flush(socket);
         } catch (IOException e) {
             close("send failed: " + e.getMessage());
