@@ -4,6 +4,7 @@ import io.keel.core.app.AppOptions;
 import io.keel.core.app.KeelApp;
 import io.keel.core.thread.CpuMask;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,8 +57,10 @@ final class StartCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> app.shutdown());
         Signal.handle(new Signal("TERM"), s -> app.shutdown());
         app.start();
-        if (embedded) {
-            DefaultExport.printHowToConnect(System.out);
+        if (embedded) { // once the export is up (printed off the reactors)
+            CompletableFuture<Void> up = new CompletableFuture<>();
+            app.onAppThread(() -> app.whenInitialized(() -> up.complete(null)));
+            up.thenRunAsync(() -> DefaultExport.printHowToConnect(System.out));
         }
         return app.awaitExit();
     }

@@ -175,8 +175,8 @@ public final class Target {
             tcp.listen(a);
         } catch (IOException | RuntimeException e) {
             LOG.warn("nvmf: cannot listen on {}:{}: {}", a.traddr(), a.trsvcid(), e.toString());
-            throw RpcException.invalidParams("Invalid parameters: cannot listen on " + a.traddr() + ":" + a.trsvcid()
-                    + ": " + e.getMessage());
+            throw RpcException.invalidParams("cannot listen on " + a.traddr() + ":" + a.trsvcid() + ": "
+                    + e.getMessage());
         }
         s.addListener(a);
         controllers.discoveryLogChanged();
@@ -185,8 +185,7 @@ public final class Target {
     void removeListener(NvmfSubsystem s, ListenAddress a) {
         onAppThread();
         if (!s.removeListener(a)) {
-            throw RpcException.invalidParams("Invalid parameters: no listener " + a.traddr() + ":" + a.trsvcid()
-                    + " in " + s.nqn());
+            throw RpcException.invalidParams("no listener " + a.traddr() + ":" + a.trsvcid() + " in " + s.nqn());
         }
         tcp.disconnect(s, a);
         tcp.stopListening(a);

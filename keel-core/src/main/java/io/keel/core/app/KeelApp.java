@@ -160,7 +160,7 @@ public final class KeelApp {
     }
 
     /** Runs {@code r} once the framework is initialised (at once if it is). App thread only. */
-    void whenInitialized(Runnable r) {
+    public void whenInitialized(Runnable r) {
         if (state == State.RUNNING) {
             r.run();
         } else {
