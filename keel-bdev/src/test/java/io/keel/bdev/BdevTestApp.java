@@ -54,6 +54,15 @@ public final class BdevTestApp implements AutoCloseable {
         return t;
     }
 
+    /** RPC parameters from alternating names and values, in order: {@code params("name", "Malloc0", ...)}. */
+    public static Map<String, Object> params(Object... kv) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
     public BdevLayer layer() {
         return BdevLayer.of(app);
     }

@@ -1,5 +1,6 @@
 package io.keel.nvmf;
 
+import static io.keel.bdev.BdevTestApp.params;
 import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -57,14 +58,6 @@ class NvmfTargetTest {
     /** The same JSON with number nodes as a parser makes them (int vs long does not matter on the wire). */
     static JsonNode norm(JsonNode n) {
         return json(n.toString());
-    }
-
-    static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
     }
 
     static void malloc(BdevTestApp t, String name, String uuid) {

@@ -1,5 +1,6 @@
 package io.keel.nvmf.ctrlr;
 
+import static io.keel.bdev.BdevTestApp.params;
 import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +29,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -83,14 +83,6 @@ class ControllerTest {
     @AfterAll
     void stop() throws Exception {
         t.close();
-    }
-
-    static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
     }
 
     <T> T onApp(Callable<T> c) {

@@ -1,5 +1,6 @@
 package io.keel.nvmf.io;
 
+import static io.keel.bdev.BdevTestApp.params;
 import io.keel.bdev.BdevTestApp;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,7 +21,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -45,14 +45,6 @@ class IoCommandExecutorTest {
     BdevTestApp t;
     KeelThread io;
     IoCommandExecutor ex;
-
-    static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
 
     /** Subsystem cnode1: nsid 1 Malloc0, nsid 2 Null0 (no unmap, no compare), nsid 3 EE_Malloc1 (errors). */
     static KeelThread setUp(BdevTestApp t) {

@@ -1,5 +1,6 @@
 package io.keel.nvmf.tcp;
 
+import static io.keel.bdev.BdevTestApp.params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -42,14 +43,6 @@ class TcpTargetTest {
         if (t != null) {
             t.close();
         }
-    }
-
-    static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
     }
 
     static int freePort() throws IOException {
