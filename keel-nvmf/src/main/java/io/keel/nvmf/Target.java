@@ -96,11 +96,15 @@ public final class Target {
      */
     void stop(Runnable done) {
         onAppThread();
+        // controllers first: their held AERs are answered by messages the poll groups still take (they get
+        // their stop message after those, from the same sender)
+        for (NvmfSubsystem s : new ArrayList<>(subsystems.values())) {
+            for (Controller c : controllers.controllers(s.nqn())) {
+                controllers.destroy(c);
+            }
+        }
         Runnable rest = () -> {
             for (NvmfSubsystem s : new ArrayList<>(subsystems.values())) {
-                for (Controller c : controllers.controllers(s.nqn())) {
-                    controllers.destroy(c);
-                }
                 destroy(s);
             }
             subsystems.clear();
