@@ -21,6 +21,7 @@ import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.tcp.TcpTransport;
 import java.io.IOException;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -311,7 +312,7 @@ public final class Target {
      * Adds a namespace: opens and claims the bdev (application thread); {@code done} gets the NSID once every
      * I/O queue of the subsystem has it. -32602 (thrown) when it cannot be added.
      */
-    void addNamespace(NvmfSubsystem s, NsRequest r, java.util.function.LongConsumer done) {
+    void addNamespace(NvmfSubsystem s, NsRequest r, LongConsumer done) {
         onAppThread();
         if (s.type() != NvmfSubsystem.Type.NVME) {
             throw invalid("the discovery subsystem has no namespaces");

@@ -7,6 +7,8 @@ import io.keel.core.thread.MessageFn;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
+import io.keel.nvmf.Namespace;
+import io.keel.nvmf.ctrlr.Controller;
 import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.ctrlr.QueueActivity;
@@ -139,7 +141,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     }
 
     /** The controller of this admin queue (read by the application thread once the queue is bound). */
-    io.keel.nvmf.ctrlr.Controller adminController() {
+    Controller adminController() {
         return binding.controller();
     }
 
@@ -311,7 +313,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
      * The namespaces of this I/O queue's subsystem changed (sent by the application thread): {@code drained}
      * runs here once no command is in flight on a namespace that left the table.
      */
-    void namespacesChanged(io.keel.nvmf.Namespace[] table, Runnable drained) {
+    void namespacesChanged(Namespace[] table, Runnable drained) {
         if (executor != null && state == State.ENABLED) {
             executor.updateNamespaces(table, drained);
         } else {

@@ -15,6 +15,8 @@ import io.keel.nvme.tcp.PduReader;
 import io.keel.nvme.tcp.PduType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -64,8 +66,7 @@ public final class TcpQpairConnection {
     private static final String R_BAD_CCCID = "H2CData CCCID differs from the R2T's command";
     private static final String R_OUT_OF_RANGE = "H2CData outside the outstanding R2T";
     /** A digest as the wire has it (little-endian, as the encoder writes it). */
-    private static final java.lang.foreign.ValueLayout.OfInt DIGEST = java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED
-            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt DIGEST = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int TRANSPORT_ERROR_STATUS = Status.field(Status.TRANSIENT_TRANSPORT_ERROR, false);
 
     private final TcpConnectionConfig config;
