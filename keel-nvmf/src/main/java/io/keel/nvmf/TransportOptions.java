@@ -75,6 +75,10 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         if (sockPriority > TCP_MAX_SOCK_PRIORITY) {
             return "sock_priority must be at most " + TCP_MAX_SOCK_PRIORITY;
         }
+        if (sockPriority != 0) {
+            // SO_PRIORITY is not among the JDK's socket options: refuse rather than pretend to apply it
+            return "sock_priority " + sockPriority + " is not supported by Keel yet (only 0)";
+        }
         if (zcopy) {
             return "zcopy is not supported by Keel's TCP transport";
         }

@@ -305,6 +305,8 @@ class NvmfTargetTest {
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "in_capsule_data_size",
                     262144)))).isEqualTo(-32602);
             assertThat(code(() -> t.rpc("nvmf_get_transports", Map.of("trtype", "TCP")))).isEqualTo(-19);
+            assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "sock_priority", 3))))
+                    .isEqualTo(-32602); // Keel cannot set SO_PRIORITY: refused, not ignored
             t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "max_queue_depth", 64, "c2h_success", false));
             assertThat(norm(t.rpc("nvmf_get_transports", null)).get(0).get("max_queue_depth").asInt()).isEqualTo(64);
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP")))).isEqualTo(-32602);
