@@ -97,7 +97,7 @@ final class NvmfConnectionRpcs {
                     for (Controller c : t.controllers().controllers(s.nqn())) {
                         for (TcpTransport.QpairInfo q : qpairs(t, c)) {
                             ObjectNode o = out.addObject();
-                            o.put("cntlid", q.cntlid());
+                            o.put("cntlid", c.cntlid());
                             o.put("qid", q.qid());
                             o.put("state", "enabled");
                             o.put("thread", q.thread());

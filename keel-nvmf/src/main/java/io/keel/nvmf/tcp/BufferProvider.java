@@ -17,8 +17,9 @@ public interface BufferProvider {
     void release(MemorySegment buffer);
 
     /**
-     * A new ByteBuffer over {@code buffer} (one returned by {@link #acquire}) that a socket can write with no
-     * per-call allocation, or null (then the data is copied). The caller caches it per buffer.
+     * A ByteBuffer over all of {@code buffer} (one returned by {@link #acquire}, not yet released), rewound, that a
+     * socket can write with no per-call allocation; or null (then the data is copied). The provider may hand out
+     * the same object again for the same buffer.
      */
     default ByteBuffer nioView(MemorySegment buffer) {
         return null;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
-import java.util.IdentityHashMap;
 
 /**
  * The bytes a connection has produced and the socket has not taken yet, in order: PDU headers and small PDUs
@@ -14,7 +13,7 @@ import java.util.IdentityHashMap;
  * socket took all of it. Drained inline bytes are reclaimed by moving the unsent tail to the front; the buffer
  * doubles only when one poll's output does not fit (the owner stops reading from a socket whose output backs
  * up, see {@link #backlogged()}). Nothing is allocated per PDU once warm: the gather array, the inline windows
- * and the reference slots are reused, and each data buffer's ByteBuffer view is made once. Owner thread only.
+ * and the reference slots are reused, and the data buffers' NIO views come from their owner. Owner thread only.
  */
 final class SendBuffer implements PduSink {
     private static final int INITIAL_REFERENCES = 64;
@@ -40,7 +39,6 @@ final class SendBuffer implements PduSink {
     private long referencedBytes;
     private ByteBuffer[] windows;
     private ByteBuffer[] gather;
-    private final IdentityHashMap<MemorySegment, ByteBuffer> views = new IdentityHashMap<>();
     private final int backlogLimit;
     private final Runnable committed;
 
@@ -77,7 +75,7 @@ final class SendBuffer implements PduSink {
 
     @Override
     public void appendReference(MemorySegment data, BufferProvider owner) {
-        ByteBuffer v = view(data, owner);
+        ByteBuffer v = owner.nioView(data);
         if (v == null) {
             PduSink.super.appendReference(data, owner); // no plain NIO view of this memory: copy it
             return;
@@ -176,19 +174,6 @@ final class SendBuffer implements PduSink {
         }
         sent = 0;
         end = 0;
-    }
-
-    /** The cached NIO view of {@code data} (made once per buffer by its owner), rewound; null if it has none. */
-    private ByteBuffer view(MemorySegment data, BufferProvider owner) {
-        ByteBuffer v = views.get(data);
-        if (v == null) {
-            v = owner.nioView(data);
-            if (v == null) {
-                return null;
-            }
-            views.put(data, v);
-        }
-        return v.clear();
     }
 
     private ByteBuffer window(int index, long from, long to) {

@@ -32,7 +32,9 @@ final class TcpPollGroup implements BufferProvider {
     private final int smallCache;
     private final int largeCache;
     private final List<TcpQpair> qpairs = new ArrayList<>();
+    /** Per pool buffer, its exact-length view last handed out; per segment handed out, its NIO view. */
     private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
+    private final IdentityHashMap<MemorySegment, ByteBuffer> nioViews = new IdentityHashMap<>();
     private IoBufChannel buffers;
     private Poller retryPoller;
     private Poller connectTimeoutPoller;
@@ -84,7 +86,8 @@ final class TcpPollGroup implements BufferProvider {
     private int closeStalledConnects() {
         long now = thread.runtime().clock().nanoTime();
         int closed = 0;
-        for (TcpQpair q : List.copyOf(qpairs)) {
+        for (int i = qpairs.size() - 1; i >= 0; i--) { // backwards: close removes the qpair from the list
+            TcpQpair q = qpairs.get(i);
             if (q.state() != TcpQpair.State.ENABLED && q.state() != TcpQpair.State.CLOSED
                     && now - q.acceptedNanos() > connectTimeoutNanos) {
                 q.close("no Connect within " + connectTimeoutNanos / 1_000_000 + " ms");
@@ -154,6 +157,9 @@ final class TcpPollGroup implements BufferProvider {
         }
         MemorySegment v = views.get(b);
         if (v == null || v.byteSize() != length) {
+            if (v != null) {
+                nioViews.remove(v); // that view is never handed out again: both caches stay one per buffer
+            }
             v = b.asSlice(0, length);
             views.put(b, v);
         }
@@ -173,9 +179,18 @@ final class TcpPollGroup implements BufferProvider {
         retryPending();
     }
 
+    /** The NIO view of a buffer this group handed out, made once per buffer and rewound here (one thread). */
     @Override
     public ByteBuffer nioView(MemorySegment buffer) {
-        return iobuf.nioView(buffer);
+        ByteBuffer v = nioViews.get(buffer);
+        if (v == null) {
+            v = iobuf.nioView(buffer);
+            if (v == null) {
+                return null;
+            }
+            nioViews.put(buffer, v);
+        }
+        return v.clear();
     }
 
     /** Gives every qpair's waiting requests a try, oldest qpair first. */

@@ -45,9 +45,22 @@ public final class TcpTransport {
     private static final long UINT32_MAX = 0xFFFF_FFFFL;
     private static final MessageFn<ForwardedCommand> ADMIN = TcpTransport::executeAdmin;
 
-    /** A qpair as the application thread knows it (for teardown and nvmf_subsystem_get_qpairs). */
-    public record QpairInfo(int cntlid, int qid, String thread, ListenAddress listenAddress, ListenAddress peerAddress,
-            TcpQpair qpair) {
+    /**
+     * A bound qpair as the application thread knows it (for teardown and nvmf_subsystem_get_qpairs): its qid, and
+     * the qpair's fixed facts (its thread and addresses never change, so this thread may read them).
+     */
+    public record QpairInfo(int qid, TcpQpair qpair) {
+        public String thread() {
+            return qpair.thread().name();
+        }
+
+        public ListenAddress listenAddress() {
+            return qpair.listenAddress();
+        }
+
+        public ListenAddress peerAddress() {
+            return qpair.peerAddress();
+        }
     }
 
     private final KeelThread appThread;
@@ -211,8 +224,7 @@ public final class TcpTransport {
         ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress());
         if (b != null) {
             Controller c = b.controller();
-            qpairs.computeIfAbsent(c, k -> new ArrayList<>()).add(new QpairInfo(c.cntlid(), b.qid(),
-                    q.thread().name(), q.listenAddress(), q.peerAddress(), q));
+            qpairs.computeIfAbsent(c, k -> new ArrayList<>()).add(new QpairInfo(b.qid(), q));
             f.binding = b;
             if (b.qid() > 0) {
                 f.namespaces = IoCommandExecutor.namespaceTable(c.subsystem());
