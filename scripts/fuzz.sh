@@ -13,6 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 targets=(
     "pdu-controller keel-nvme:io.keel.nvme.tcp.PduReaderFuzzTest#controller"
     "pdu-host keel-nvme:io.keel.nvme.tcp.PduReaderFuzzTest#host"
+    "json-stream keel-core:io.keel.core.rpc.JsonStreamReaderFuzzTest#stream"
+    "param-binder keel-core:io.keel.core.rpc.ParamBinderFuzzTest#bind"
+    "config-file keel-core:io.keel.core.app.ConfigFileFuzzTest#load"
 )
 
 usage() { echo "usage: scripts/fuzz.sh TARGET MINUTES | --list" >&2; exit 2; }
