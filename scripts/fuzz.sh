@@ -16,6 +16,8 @@ targets=(
     "json-stream keel-core:io.keel.core.rpc.JsonStreamReaderFuzzTest#stream"
     "param-binder keel-core:io.keel.core.rpc.ParamBinderFuzzTest#bind"
     "config-file keel-core:io.keel.core.app.ConfigFileFuzzTest#load"
+    "conn-stream keel-nvmf:io.keel.nvmf.tcp.TcpQpairConnectionFuzzTest#stream"
+    "conn-capsule keel-nvmf:io.keel.nvmf.tcp.TcpQpairConnectionFuzzTest#capsule"
 )
 
 usage() { echo "usage: scripts/fuzz.sh TARGET MINUTES | --list" >&2; exit 2; }
