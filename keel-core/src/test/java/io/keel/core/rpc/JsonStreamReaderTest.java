@@ -34,8 +34,20 @@ class JsonStreamReaderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{\"a\":\",}\"}", "{\"a\":1, \"b\":{}}", "{\"a\":[1,2]}"})
-    void aCommaBeforeAnotherMemberOrInsideAStringIsFine(String text) {
+    @ValueSource(strings = {"3.0d\":\"a\"} ", "3.0d ", "-1e5x ", "3{} ", "12\"a\" "})
+    void aTopLevelNumberNotFollowedBySpaceIsAParseErrorWhereverTheReadEnds(String text) {
+        for (int cut = 0; cut <= text.length(); cut++) {
+            List<JsonNode> values = new ArrayList<>();
+            JsonStreamReader.StreamError e = feed(text, cut, values);
+            assertThat(e).as("cut at %d", cut).isNotNull();
+            assertThat(e.code()).isEqualTo(RpcException.PARSE_ERROR);
+            assertThat(values).as("cut at %d", cut).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":\",}\"}", "{\"a\":1, \"b\":{}}", "{\"a\":[1,2]}", "3.5 "})
+    void wellFormedValuesPassWhereverTheReadEnds(String text) {
         for (int cut = 0; cut <= text.getBytes(StandardCharsets.UTF_8).length; cut++) {
             List<JsonNode> values = new ArrayList<>();
             assertThat(feed(text, cut, values)).as("cut at %d", cut).isNull();
