@@ -189,8 +189,9 @@ class TcpQpairConnectionFuzzTest {
 
         /** Completes the held commands, closes, checks that everything came back, and writes the transcript. */
         void end() {
-            held.forEach(Run::finish);
-            held.clear();
+            while (!held.isEmpty()) {
+                finish(held.removeFirst()); // may hand a waiting command to the handler, which may hold it
+            }
             conn.close();
             List<Pdu> last = decodeSent();
             check(last.isEmpty() || conn.state() == TcpQpairConnection.State.CLOSED
