@@ -221,7 +221,8 @@ public final class TcpTransport {
 
     private void executeConnect(ForwardedCommand f) {
         TcpQpair q = f.qpair();
-        ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress());
+        ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress(),
+                q.peerAddress().traddr() + ":" + q.peerAddress().trsvcid());
         if (b != null) {
             Controller c = b.controller();
             qpairs.computeIfAbsent(c, k -> new ArrayList<>()).add(new QpairInfo(b.qid(), q));
