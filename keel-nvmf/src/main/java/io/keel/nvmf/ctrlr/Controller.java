@@ -20,7 +20,6 @@ import io.keel.nvme.spec.Status;
 import io.keel.nvmf.Namespace;
 import io.keel.nvmf.NvmfSubsystem;
 import io.keel.nvmf.TransportOptions;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -109,7 +108,8 @@ public final class Controller {
     private boolean changedOverflow;
     private long keepAlives;
 
-    private final MemorySegment scratch = Arena.ofAuto().allocate(4096, 8);
+    /** Identify data is built here, then copied into the command's buffer (heap: it lives as the controller does). */
+    private final MemorySegment scratch = MemorySegment.ofArray(new long[512]);
     private final IdentifyController idCtrlr = new IdentifyController();
     private final IdentifyNamespace idNs = new IdentifyNamespace();
     private final NamespaceIdList nsList = new NamespaceIdList();

@@ -29,6 +29,7 @@ class TcpQpairConnectionTest {
 
     private final Arena arena = Arena.ofConfined();
     private final TestHost host = new TestHost(arena);
+    private final QueueMemory memory = new QueueMemory(1 << 30);
     /** Commands the handler received, in order, and a copy of their data at that moment. */
     private final List<TcpRequest> commands = new ArrayList<>();
     /** What each command looked like when the handler got it (requests are reused after completion). */
@@ -70,8 +71,12 @@ class TcpQpairConnectionTest {
 
     private TcpQpairConnection start(TcpConnectionConfig config) {
         host.conn = new TcpQpairConnection(config, host, this::handle, pool,
-                (c, state, fes, reason) -> ended.add(state + " " + fes + " " + reason), arena);
+                (c, state, fes, reason) -> ended.add(state + " " + fes + " " + reason), table(config));
         return host.conn;
+    }
+
+    private RequestTable table(TcpConnectionConfig config) {
+        return RequestTable.take(memory, config.queueDepth(), config.inCapsuleDataSize());
     }
 
     private void handle(TcpRequest r) {
@@ -92,6 +97,7 @@ class TcpQpairConnectionTest {
 
     @AfterEach
     void close() {
+        memory.close();
         arena.close();
     }
 
@@ -506,7 +512,8 @@ class TcpQpairConnectionTest {
     void requestsWaitForBuffersAndAreReDrivenWhenOneIsFreed() {
         completeAtOnce = false;
         Pool small = new Pool(1, 8192);
-        host.conn = new TcpQpairConnection(config(), host, this::handle, small, (c, s, f, r) -> ended.add("x"), arena);
+        host.conn = new TcpQpairConnection(config(), host, this::handle, small, (c, s, f, r) -> ended.add("x"),
+                table(config()));
         host.connect(false, false, 0);
         long p = host.read(0, 1, 4096);
         p += host.read(p, 2, 4096);
