@@ -152,6 +152,7 @@ final class NvmfConnectionRpcs {
             tcp.put("queue_memory_limit", g.queueMemoryLimit());
             tcp.put("peak_queue_memory_in_use", g.queueMemoryPeak());
             tcp.put("queue_memory_refusals", g.queueMemoryRefusals());
+            tcp.put("queue_memory_allocations", g.queueMemoryAllocations());
         }
         return o;
     }
