@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ch.qos.logback.classic.Level;
 import io.keel.bdev.BdevTestApp;
+import io.keel.core.testing.LogCapture;
 import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Properties;
@@ -170,6 +172,30 @@ class TcpTargetTest {
             TestHost.Pdu r = h.connect(0, 31, 0, CNODE1, SocketHost.HOSTNQN, 0xFFFF);
             assertThat(r.statusCode()).isEqualTo(Status.CONNECT_INVALID_HOST);
         }
+    }
+
+    /** R10: a poll group whose connection memory is spent refuses the Connect that asks for more, and says why. */
+    @Test
+    void aConnectThatFindsQueueMemorySpentIsRefusedWithControllerBusyAndALogLine() throws Exception {
+        target("keel_queue_memory_mb", 1); // 512 KiB per poll group: an admin queue fits, a 128-deep I/O queue not
+        try (LogCapture log = LogCapture.of(TcpQpair.class); SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = new SocketHost(port)) {
+                io.ic(false, false);
+                TestHost.Pdu c = io.connect(1, 127, 0, CNODE1, SocketHost.HOSTNQN, cntlid);
+                assertThat(c.statusCode()).isEqualTo(Status.CONTROLLER_BUSY);
+                TestHost.Pdu small = io.connect(1, 15, 0, CNODE1, SocketHost.HOSTNQN, cntlid); // 16 deep fits
+                assertThat(small.statusCode()).isEqualTo(Status.SUCCESS);
+                byte[] back = new byte[512];
+                assertThat(io.read(1, 1, 0, 1, back).statusCode()).isEqualTo(Status.SUCCESS);
+            }
+            assertThat(log.messages(Level.INFO)).anySatisfy(m -> assertThat(m).contains("Connect of queue 1")
+                    .contains("queue memory spent").contains("keel_queue_memory_mb"));
+            JsonNode tcp = t.rpc("nvmf_get_stats", null).get("poll_groups").get(0).get("transports").get(0);
+            assertThat(tcp.get("queue_memory_limit").asLong()).isEqualTo(512 * 1024);
+        }
+        assertThat(t.rpc("nvmf_get_stats", null).findValues("queue_memory_refusals").stream()
+                .mapToLong(JsonNode::asLong).sum()).isEqualTo(1);
     }
 
     /** S3: a data buffer pool of one per poll group under 32 pipelined reads and writes: all complete. */
