@@ -345,6 +345,36 @@ class TcpTargetTest {
         }
     }
 
+    /**
+     * Never released under a write in flight: a queue that closes with a write on a 1 s delay bdev no longer holds
+     * up the namespace's removal, but the bdev's write claim is released only once that write has completed.
+     */
+    @Test
+    void aNamespaceRemovedUnderAWriteInFlightReleasesItsBdevOnlyAfterTheWrite() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 0,
+                "p99_read_latency", 0, "avg_write_latency", 1_000_000, "p99_write_latency", 1_000_000));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            SocketHost io = ioQueue(port, cntlid, 1, false);
+            io.sqe(Opcode.WRITE, 1, 2).rw().slba(0).blockCount(1);
+            io.submit(pattern(512, 9), 0);
+            Thread.sleep(100); // the write is on the delay bdev now
+            long start = System.nanoTime();
+            io.close(); // the queue closes with its write in flight
+            await().atMost(Duration.ofSeconds(2))
+                    .until(() -> t.rpc("nvmf_subsystem_get_qpairs", params("nqn", CNODE1)).size() == 1);
+            t.rpc("nvmf_subsystem_remove_ns", params("nqn", CNODE1, "nsid", 2));
+            assertThat(t.rpc("bdev_get_bdevs", params("name", "Delay1")).get(0).get("claimed").asBoolean())
+                    .as("claimed while the write runs").isTrue();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !t.rpc("bdev_get_bdevs", params("name", "Delay1"))
+                    .get(0).get("claimed").asBoolean());
+            assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(700L);
+        }
+    }
+
     interface Command {
         TestHost.Pdu run() throws IOException;
     }
