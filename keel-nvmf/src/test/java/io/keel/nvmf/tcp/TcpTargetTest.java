@@ -375,6 +375,34 @@ class TcpTargetTest {
         }
     }
 
+    /**
+     * A poll group stopped with a read in flight waits for it before it frees its buffers and closes its iobuf
+     * channel (it used to leave the channel open with the buffer out), and the shutdown still ends in time.
+     */
+    @Test
+    void shutdownWithAReadInFlightWaitsForItThenFreesEverything() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 500_000,
+                "p99_read_latency", 500_000, "avg_write_latency", 0, "p99_write_latency", 0));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        try (LogCapture log = LogCapture.of("io.keel"); SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                io.sqe(Opcode.READ, 1, 2).rw().slba(0).blockCount(1);
+                io.submit(null, 512);
+                Thread.sleep(100); // the read holds a data buffer on the delay bdev now
+                long start = System.nanoTime();
+                t.close();
+                t = null;
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertThat(ms).isLessThan(5_000);
+            }
+            assertThat(log.messages(Level.WARN)).noneSatisfy(m -> assertThat(m).containsAnyOf("still held",
+                    "dropped", "left"));
+        }
+    }
+
     interface Command {
         TestHost.Pdu run() throws IOException;
     }
