@@ -197,7 +197,7 @@ class BdevChannelReleaseTest {
                 t.layer().unregister(t.layer().bdevs().getFirst(), rc::complete);
                 return rc;
             }).get(10, TimeUnit.SECONDS)).isEqualTo(-Errno.ETIMEDOUT);
-            assertThat(log.errors()).anySatisfy(l -> assertThat(l).contains("M0").contains("deaf"));
+            assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("M0").contains("deaf"));
             BdevTestApp.RpcError e = org.junit.jupiter.api.Assertions.assertThrows(BdevTestApp.RpcError.class,
                     () -> t.rpc("bdev_malloc_delete", BdevTestApp.params("name", "M0")));
             assertThat(e.code).isEqualTo(-Errno.ENODEV); // already left the registry: a second delete finds nothing

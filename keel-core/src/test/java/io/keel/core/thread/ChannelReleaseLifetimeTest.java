@@ -99,7 +99,7 @@ class ChannelReleaseLifetimeTest {
             assertThat(status[0]).isEqualTo(-Errno.ETIMEDOUT);
             assertThat(doneAt[0] - start).isBetween(IoDevice.UNREGISTER_TIMEOUT_NANOS,
                     IoDevice.UNREGISTER_TIMEOUT_NANOS + 1_000_000);
-            assertThat(log.errors()).anySatisfy(l -> assertThat(l).contains("dev_held").contains("thread holder"));
+            assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("dev_held").contains("thread holder"));
         }
     }
 
@@ -124,7 +124,7 @@ class ChannelReleaseLifetimeTest {
             long failedAt = Long.parseLong(events.get(1).substring(events.get(1).lastIndexOf(' ') + 1));
             assertThat(failedAt - forcedAt).as("fails once the only holder is gone for good, not at its own bound")
                     .isLessThan(1_000_000);
-            assertThat(log.errors()).anySatisfy(l -> assertThat(l).contains("dev_leaked").contains("leaky (exited)"));
+            assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("dev_leaked").contains("leaky (exited)"));
         }
     }
 
@@ -136,10 +136,10 @@ class ChannelReleaseLifetimeTest {
         KeelThread t = sim.createThread("io");
         try (LogCapture log = LogCapture.errorsOf(KeelThread.class)) {
             t.send(() -> t.getIoChannel(device).put());
-            sim.runUntil(() -> !log.errors().isEmpty(), 1_000_000);
+            sim.runUntil(() -> !log.lines().isEmpty(), 1_000_000);
 
             assertThat(sim.clock().nanoTime()).isGreaterThanOrEqualTo(KeelThread.RELEASE_REPORT_NANOS);
-            assertThat(log.errors()).singleElement().asString().contains("stuck_ring").contains("thread io")
+            assertThat(log.lines()).singleElement().asString().contains("stuck_ring").contains("thread io")
                     .contains("in flight");
             assertThat(device.channelCount()).as("still a holder: never freed under its I/O").isEqualTo(1);
         }
