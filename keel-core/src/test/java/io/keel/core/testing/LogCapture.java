@@ -7,30 +7,45 @@ import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects what one logger (and its children) logs while open, for tests that check a log line says why. */
+/** Collects what one logger (a class or a package) logs while a test runs, so the test can check it says why. */
 public final class LogCapture implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private final Level level;
 
-    private LogCapture(String name) {
+    private LogCapture(String name, Level level) {
+        this.level = level;
         logger = (Logger) LoggerFactory.getLogger(name);
         appender.start();
         logger.addAppender(appender);
     }
 
-    /** Starts capturing the logger named {@code name} (a class or package name). */
+    /** Everything the logger named {@code name} (and its children) logs. */
     public static LogCapture of(String name) {
-        return new LogCapture(name);
+        return new LogCapture(name, Level.TRACE);
     }
 
-    public static LogCapture of(Class<?> c) {
-        return of(c.getName());
+    public static LogCapture of(Class<?> source) {
+        return of(source.getName());
     }
 
-    /** The formatted messages logged at {@code level} or above so far. */
-    public List<String> messages(Level level) {
-        synchronized (appender.list) {
-            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
+    public static LogCapture errorsOf(Class<?> source) {
+        return new LogCapture(source.getName(), Level.ERROR);
+    }
+
+    public static LogCapture warningsOf(Class<?> source) {
+        return new LogCapture(source.getName(), Level.WARN);
+    }
+
+    /** The formatted lines at the capture's level or above logged so far. */
+    public List<String> lines() {
+        return messages(level);
+    }
+
+    /** The formatted lines at {@code atLeast} or above logged so far. */
+    public List<String> messages(Level atLeast) {
+        synchronized (appender) { // AppenderBase appends under the appender's monitor
+            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(atLeast))
                     .map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
