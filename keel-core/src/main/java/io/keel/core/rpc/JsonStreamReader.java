@@ -29,6 +29,10 @@ final class JsonStreamReader {
         }
     }
 
+    /** What Jackson says about a trailing comma found within one read. */
+    private static final String TRAILING_COMMA =
+            "Parse error: Unexpected character ('}' (code 125)): was expecting double-quote to start field name";
+
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
     private final long maxValueBytes;
@@ -38,6 +42,8 @@ final class JsonStreamReader {
     private long fed;
     /** Stream offset just past the last complete value: where the value being received began. */
     private long valueStart;
+    /** The last byte other than white space in the reads before the current one. */
+    private byte lastSignificant;
 
     JsonStreamReader(long maxValueBytes) {
         try {
@@ -56,6 +62,9 @@ final class JsonStreamReader {
             feeder.feedInput(bytes, off, off + len);
             JsonToken t;
             while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
+                if (t == JsonToken.END_OBJECT && afterComma(bytes, off, len)) {
+                    throw new StreamError(RpcException.PARSE_ERROR, TRAILING_COMMA);
+                }
                 if (depth == 0) {
                     value = new TokenBuffer(parser);
                 }
@@ -86,6 +95,33 @@ final class JsonStreamReader {
         if (fed - valueStart > maxValueBytes) {
             throw tooLarge();
         }
+        for (int i = off + len - 1; i >= off; i--) {
+            if (!whitespace(bytes[i])) {
+                lastSignificant = bytes[i];
+                break;
+            }
+        }
+    }
+
+    /**
+     * Whether the '}' just parsed follows a ',' (a trailing comma). Jackson's non-blocking parser (2.20 to 2.22
+     * at least) accepts one when a read ends between the comma and the brace, while it refuses it within one read;
+     * this makes the answer the same however the bytes were split. O(white space before the brace).
+     */
+    private boolean afterComma(byte[] bytes, int off, int len) {
+        long brace = parser.currentLocation().getByteOffset() - 1;
+        long readStart = fed - len;
+        for (long at = brace - 1; at >= readStart; at--) {
+            byte b = bytes[off + (int) (at - readStart)];
+            if (!whitespace(b)) {
+                return b == ',';
+            }
+        }
+        return lastSignificant == ',';
+    }
+
+    private static boolean whitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     private StreamError tooLarge() {

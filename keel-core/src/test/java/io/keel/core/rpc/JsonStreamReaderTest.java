@@ -1,0 +1,45 @@
+package io.keel.core.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Inputs the fuzzer found where the reader's answer depended on how the bytes were split. */
+class JsonStreamReaderTest {
+    /** Feeds {@code text} in two reads cut at {@code cut}; returns the error, or null with the values in {@code out}. */
+    private static JsonStreamReader.StreamError feed(String text, int cut, List<JsonNode> out) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        JsonStreamReader reader = new JsonStreamReader(1 << 20);
+        return catchThrowableOfType(JsonStreamReader.StreamError.class, () -> {
+            reader.feed(b, 0, cut, out::add);
+            reader.feed(b, cut, b.length - cut, out::add);
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":1,}", "{\"a\":1 , \n}", "{\"a\":{},}", "[{\"a\":\"x\",}]", "{\"s\":\"é\"} {\"a\":1,}"})
+    void aTrailingCommaInAnObjectIsAParseErrorWhereverTheReadEnds(String text) {
+        for (int cut = 0; cut <= text.getBytes(StandardCharsets.UTF_8).length; cut++) {
+            JsonStreamReader.StreamError e = feed(text, cut, new ArrayList<>());
+            assertThat(e).as("cut at %d", cut).isNotNull();
+            assertThat(e.code()).isEqualTo(RpcException.PARSE_ERROR);
+            assertThat(e.getMessage()).contains("was expecting double-quote to start field name");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":\",}\"}", "{\"a\":1, \"b\":{}}", "{\"a\":[1,2]}"})
+    void aCommaBeforeAnotherMemberOrInsideAStringIsFine(String text) {
+        for (int cut = 0; cut <= text.getBytes(StandardCharsets.UTF_8).length; cut++) {
+            List<JsonNode> values = new ArrayList<>();
+            assertThat(feed(text, cut, values)).as("cut at %d", cut).isNull();
+            assertThat(values).hasSize(1);
+        }
+    }
+}
