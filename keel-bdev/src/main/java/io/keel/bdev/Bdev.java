@@ -62,7 +62,7 @@ public abstract class Bdev {
         this.numBlocks = numBlocks;
         this.ioTypes = EnumSet.copyOf(ioTypes);
         this.aliases.add(this.uuid.toString());
-        this.channels = IoDevice.register("bdev_" + name, t -> new BdevChannel(this, t), BdevChannel::destroy);
+        this.channels = IoDevice.registerDraining("bdev_" + name, t -> new BdevChannel(this, t), BdevChannel::release);
     }
 
     /** The module that made this bdev. */

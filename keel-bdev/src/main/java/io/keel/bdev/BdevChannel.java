@@ -15,6 +15,14 @@ import org.slf4j.LoggerFactory;
  * One thread's channel to one bdev (SPDK's {@code spdk_bdev_channel}): it validates and submits I/O, counts
  * statistics, and re-drives I/O its module bounced with NOMEM — on every completion and, while any wait, on
  * every poll (rule R6). Owner thread only.
+ *
+ * <p><b>Release.</b> When the last reference is put with I/O still outstanding, the channel is never freed
+ * under it: what waits parked after a NOMEM is completed ABORTED at once (as SPDK's
+ * {@code bdev_channel_destroy} aborts its {@code nomem_io}), and the channel keeps its module channel (a uring
+ * ring, its iovecs and bounce buffers) and its bdev_io cache until the module has completed the rest. New
+ * submissions are refused with -EBADF meanwhile. A release still waiting after
+ * {@link io.keel.core.thread.KeelThread#RELEASE_REPORT_NANOS} is logged as an error naming the bdev, the thread
+ * and the count; the bdev's removal and the thread's exit then fail at their own bounds, naming this channel.
  */
 public final class BdevChannel {
     private static final Logger LOG = LoggerFactory.getLogger(BdevChannel.class);
@@ -34,6 +42,8 @@ public final class BdevChannel {
     private long nomemTotal;
     private int outstanding;
     private boolean inSubmit;
+    /** Set once the last reference is put; runs when the last outstanding I/O completes. */
+    private Runnable onReleased;
     private final Poller nomemRetry;
 
     BdevChannel(Bdev bdev, KeelThread thread) {
@@ -48,11 +58,40 @@ public final class BdevChannel {
         this.nomemRetry.pause();
     }
 
-    void destroy() {
+    /** The bdev's io_device release: aborts what is parked, then lets go once nothing is outstanding. */
+    void release(Runnable released) {
+        onReleased = released;
+        abortParked();
+        if (outstanding == 0) {
+            finishRelease();
+        }
+    }
+
+    private void abortParked() {
+        BdevIo io = nomemHead; // detached first, so no completion below re-drives the rest
+        nomemHead = null;
+        nomemTail = null;
+        nomemQueued = 0;
+        nomemRetry.pause();
+        while (io != null) {
+            BdevIo next = io.next;
+            io.next = null;
+            io.complete(BdevIoStatus.ABORTED); // finish(): the caller hears of it now
+            io = next;
+        }
+    }
+
+    private void finishRelease() {
+        Runnable released = onReleased;
+        if (released == null) {
+            return; // the last aborted completion already finished it
+        }
+        onReleased = null;
         nomemRetry.unregister();
         moduleChannel.put();
         cacheChannel.put();
         bdev.retiring.add(new Bdev.RetiredChannel(this, stats.copy())); // before this thread leaves the holders
+        released.run();
     }
 
     // ---- submission ----
@@ -146,7 +185,7 @@ public final class BdevChannel {
 
     /** The checks every I/O passes: open descriptor, supported type, permission, range (overflow-safe). */
     private int validateRange(BdevDesc desc, IoType type, long offset, long blocks) {
-        if (desc.closed()) {
+        if (desc.closed() || onReleased != null) {
             return -Errno.EBADF;
         }
         if (!bdev.supports(type)) {
@@ -205,6 +244,9 @@ public final class BdevChannel {
         }
         if (nomemHead != null) {
             retryNomem();
+        }
+        if (onReleased != null && outstanding == 0) {
+            finishRelease();
         }
     }
 
@@ -295,5 +337,11 @@ public final class BdevChannel {
 
     IoStats stats() {
         return stats;
+    }
+
+    /** For logs about a channel that is slow to release: the bdev, and what it still waits for. */
+    @Override
+    public String toString() {
+        return "bdev " + bdev.name() + ": " + outstanding + " I/O outstanding, " + nomemQueued + " parked after NOMEM";
     }
 }

@@ -18,7 +18,8 @@ public final class BdevDesc {
     private final boolean writable;
     private final BdevEventHandler handler;
     private final KeelThread thread;
-    private boolean closed;
+    /** Written by the owner thread, read by every thread's submissions. */
+    private volatile boolean closed;
     private BdevModule claimant;
 
     BdevDesc(BdevLayer layer, Bdev bdev, boolean writable, BdevEventHandler handler, KeelThread thread) {

@@ -5,12 +5,15 @@ import io.keel.core.iobuf.IoBuf;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoDevice;
 import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,16 +24,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class BdevLayer {
     private static final Logger LOG = LoggerFactory.getLogger(BdevLayer.class);
+    /** How long an {@link #unregister} caller waits for the removal (descriptors, channels, destruct) to end. */
+    public static final long REMOVAL_TIMEOUT_NANOS = 15_000_000_000L;
 
     private final KeelApp app;
     private final Map<String, Bdev> byName = new ConcurrentHashMap<>();
     private final List<Bdev> bdevs = new CopyOnWriteArrayList<>();
     private final List<BdevModule> modules = new CopyOnWriteArrayList<>();
-    private final Map<Bdev, List<Runnable>> removalWaiters = new ConcurrentHashMap<>();
+    private final Map<Bdev, List<RemovalWaiter>> removalWaiters = new ConcurrentHashMap<>();
     private volatile BdevOptions options = BdevOptions.DEFAULTS;
     private volatile BdevIoPool pool;
     private volatile IoDevice<BdevThreadCache> threadCaches;
     private volatile BufferLender buffers = BufferLender.NONE;
+    private volatile long removalTimeoutNanos = REMOVAL_TIMEOUT_NANOS;
 
     public BdevLayer(KeelApp app) {
         this.app = app;
@@ -66,6 +72,11 @@ public final class BdevLayer {
 
     void options(BdevOptions o) {
         options = o;
+    }
+
+    /** Shortens the removal bound (tests). */
+    void removalTimeoutNanos(long nanos) {
+        removalTimeoutNanos = nanos;
     }
 
     IoDevice<BdevThreadCache> threadCaches() {
@@ -162,14 +173,27 @@ public final class BdevLayer {
      * Removes a bdev (hot-remove): it leaves the registry at once, every open descriptor is told REMOVE on its
      * thread, and once the last descriptor has closed and the last channel is gone, the module destructs it
      * and {@code done} runs on the calling thread. Calling it again while removal runs waits for the same end;
-     * after the end, {@code done} runs at once.
+     * after the end, {@code done} runs at once. {@code done} also runs if the removal has not ended within
+     * {@link #REMOVAL_TIMEOUT_NANOS} (see {@link #unregister(Bdev, IntConsumer)}).
      */
     public void unregister(Bdev b, Runnable done) {
+        unregister(b, rc -> done.run());
+    }
+
+    /**
+     * As {@link #unregister(Bdev, Runnable)}, with an outcome: {@code done} runs on the calling thread exactly
+     * once, with 0 when the bdev is gone, or with a negative errno after an error log that says what the removal
+     * still waits for (descriptors open on which threads, channels held by which threads, or the module's
+     * destruct): -ETIMEDOUT at {@link #REMOVAL_TIMEOUT_NANOS}, or the io_device's error when its channels can
+     * never be released. A removal that fails leaves the bdev REMOVING and its resources allocated (never freed
+     * under a holder); it still ends if the holders let go later.
+     */
+    public void unregister(Bdev b, IntConsumer done) {
         KeelThread caller = KeelThread.current();
         if (caller == null) {
             throw new IllegalStateException("unregister must be called from a lightweight thread");
         }
-        Runnable onCaller = () -> caller.send(done);
+        RemovalWaiter waiter = new RemovalWaiter(this, b, caller, done);
         boolean[] first = new boolean[1];
         boolean[] over = new boolean[1];
         removalWaiters.compute(b, (k, waiters) -> { // atomic per bdev: concurrent removals agree on who starts it
@@ -177,8 +201,8 @@ public final class BdevLayer {
                 over[0] = true;
                 return waiters;
             }
-            List<Runnable> w = waiters == null ? new ArrayList<>() : waiters;
-            w.add(onCaller);
+            List<RemovalWaiter> w = waiters == null ? new ArrayList<>() : waiters;
+            w.add(waiter);
             if (b.state != Bdev.State.REMOVING) {
                 b.state = Bdev.State.REMOVING;
                 first[0] = true;
@@ -186,9 +210,10 @@ public final class BdevLayer {
             return w;
         });
         if (over[0]) {
-            onCaller.run();
+            waiter.finish(0);
             return;
         }
+        waiter.startBound();
         if (!first[0]) {
             return;
         }
@@ -204,18 +229,105 @@ public final class BdevLayer {
 
     private void finishRemoval(Bdev b) {
         KeelThread t = KeelThread.current();
-        b.channelDevice().unregister(() -> b.runDestruct(() -> t.send(() -> {
-            List<List<Runnable>> taken = new ArrayList<>(1);
-            removalWaiters.compute(b, (k, waiters) -> {
-                b.state = Bdev.State.REMOVED;
-                taken.add(waiters);
-                return null;
-            });
-            LOG.info("bdev {} removed", b.name());
-            if (taken.getFirst() != null) {
-                taken.getFirst().forEach(Runnable::run);
+        b.channelDevice().unregister(rc -> {
+            if (rc != 0) {
+                LOG.error("bdev {}: not destructed, its channels are still held (see above)", b.name());
+                failWaiters(b, rc);
+                return;
             }
-        })));
+            b.runDestruct(() -> t.send(() -> {
+                List<List<RemovalWaiter>> taken = new ArrayList<>(1);
+                removalWaiters.compute(b, (k, waiters) -> {
+                    b.state = Bdev.State.REMOVED;
+                    taken.add(waiters);
+                    return null;
+                });
+                LOG.info("bdev {} removed", b.name());
+                if (taken.getFirst() != null) {
+                    taken.getFirst().forEach(w -> w.finish(0));
+                }
+            }));
+        });
+    }
+
+    private void failWaiters(Bdev b, int rc) {
+        List<List<RemovalWaiter>> taken = new ArrayList<>(1);
+        removalWaiters.compute(b, (k, waiters) -> {
+            taken.add(waiters);
+            return null; // a removal that ends later finds nobody waiting, or the callers that came after
+        });
+        if (taken.getFirst() != null) {
+            taken.getFirst().forEach(w -> w.finish(rc));
+        }
+    }
+
+    /** Called by a waiter's bound: drops it from the waiters (unless the removal just ended) and fails it. */
+    private void removalTimedOut(RemovalWaiter w) {
+        Bdev b = w.bdev;
+        boolean[] mine = new boolean[1];
+        removalWaiters.computeIfPresent(b, (k, waiters) -> {
+            mine[0] = waiters.remove(w);
+            return waiters.isEmpty() ? null : waiters;
+        });
+        if (mine[0]) {
+            LOG.error("bdev {}: removal not finished after {} ms: {}", b.name(), removalTimeoutNanos / 1_000_000,
+                    removalStage(b));
+            w.finish(-Errno.ETIMEDOUT);
+        }
+    }
+
+    /** What a removal still waits for, for the error that ends a caller's wait. */
+    private static String removalStage(Bdev b) {
+        if (!b.descs().isEmpty()) {
+            StringBuilder sb = new StringBuilder();
+            for (BdevDesc d : b.descs()) {
+                sb.append(sb.isEmpty() ? "" : ", ").append(d.thread().name());
+            }
+            return b.descs().size() + " descriptor(s) still open, on thread(s) " + sb;
+        }
+        if (b.channelDevice().channelCount() > 0) {
+            return "channels still held: " + b.channelDevice().describeHolders();
+        }
+        return "module " + b.module().name() + " has not finished destructing it";
+    }
+
+    /** One caller of {@link #unregister}: its completion, on its thread, and its bound (a timer there). */
+    private static final class RemovalWaiter {
+        private final BdevLayer layer;
+        private final Bdev bdev;
+        private final KeelThread caller;
+        private final IntConsumer done;
+        private Poller bound;
+
+        RemovalWaiter(BdevLayer layer, Bdev bdev, KeelThread caller, IntConsumer done) {
+            this.layer = layer;
+            this.bdev = bdev;
+            this.caller = caller;
+            this.done = done;
+        }
+
+        /** On the caller. An exiting caller registers no timer: its own exit bound ends the wait. */
+        void startBound() {
+            if (caller.state() == KeelThread.State.RUNNING) {
+                bound = caller.registerPoller("bdev_removal_" + bdev.name(), () -> {
+                    layer.removalTimedOut(this);
+                    return PollerFn.BUSY;
+                }, layer.removalTimeoutNanos / 1000);
+            }
+        }
+
+        /** From any thread, exactly once per waiter (the waiter list hands each out once). */
+        void finish(int rc) {
+            caller.send(RemovalWaiter::complete, new Object[] {this, rc});
+        }
+
+        private static void complete(Object[] m) {
+            RemovalWaiter w = (RemovalWaiter) m[0];
+            if (w.bound != null) {
+                w.bound.unregister();
+            }
+            w.done.accept((Integer) m[1]);
+        }
     }
 
     // ---- descriptors and claims ----

@@ -19,7 +19,16 @@ public final class ModuleRpcs {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
-        layer.unregister(b, () -> call.respond(true));
+        layer.unregister(b, rc -> respond(call, b, rc));
+    }
+
+    /** Answers a delete: true once the bdev is gone, else the removal's error (it says what still holds it). */
+    public static void respond(RpcCall call, Bdev b, int rc) {
+        if (rc == 0) {
+            call.respond(true);
+        } else {
+            call.fail(rc, "bdev " + b.name() + " was not removed in time: something still holds it (see the log)");
+        }
     }
 
     /** Turns a layer refusal into the RPC error SPDK gives (negative errno, reason). */

@@ -147,6 +147,12 @@ final class NvmfConnectionRpcs {
             tcp.put("data_buffer_waits", g.dataBufferWaits());
             tcp.put("socket_reads", g.socketReads());
             tcp.put("socket_writes", g.socketWrites());
+            tcp.put("queue_memory_in_use", g.queueMemoryInUse());
+            tcp.put("queue_memory_kept", g.queueMemoryKept());
+            tcp.put("queue_memory_limit", g.queueMemoryLimit());
+            tcp.put("peak_queue_memory_in_use", g.queueMemoryPeak());
+            tcp.put("queue_memory_refusals", g.queueMemoryRefusals());
+            tcp.put("queue_memory_allocations", g.queueMemoryAllocations());
         }
         return o;
     }

@@ -32,7 +32,7 @@ final class NvmfRpcs {
             Long sockPriority, Long acceptorBacklog, Long abortTimeoutSec, Boolean noWrBatching, Long controlMsgNum,
             Boolean disableMappableBar0, Boolean disableAdaptiveIrq, Boolean disableShadowDoorbells,
             Long acceptorPollRate, Long ackTimeout, Long dataWrPoolSize, Boolean disableCommandPassthru, Long kas,
-            Long minKato, List<String> maskedOncs, List<String> maskedFuses) {
+            Long minKato, List<String> maskedOncs, List<String> maskedFuses, Long keelQueueMemoryMb) {
     }
 
     record GetTransportsParams(String tgtName, String trtype) {
@@ -249,7 +249,8 @@ final class NvmfRpcs {
                 range("min_kato", p.minKato(), d.minKato(), 0, UINT32_MAX),
                 (int) range("control_msg_num", p.controlMsgNum(), d.controlMsgNum(), 0, UINT16_MAX),
                 range("acceptor_poll_rate", p.acceptorPollRate(), d.acceptorPollRate(), 0, UINT32_MAX),
-                range("num_shared_buffers", p.numSharedBuffers(), d.numSharedBuffers(), 0, UINT32_MAX));
+                range("num_shared_buffers", p.numSharedBuffers(), d.numSharedBuffers(), 0, UINT32_MAX),
+                range("keel_queue_memory_mb", p.keelQueueMemoryMb(), d.keelQueueMemoryMb(), 0, UINT32_MAX));
         String problem = o.problem();
         if (problem != null) {
             throw RpcException.invalidParams(problem);

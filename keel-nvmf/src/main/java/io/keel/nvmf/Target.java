@@ -351,7 +351,7 @@ public final class Target {
         UUID uuid = r.uuid() != null ? r.uuid() : b.uuid();
         byte[] nguid = r.nguid() != null && !allZero(r.nguid()) ? r.nguid() : Uuids.bytes(b.uuid());
         byte[] eui64 = r.eui64() != null && !allZero(r.eui64()) ? r.eui64() : null;
-        s.put(new Namespace(s, id, desc, nguid, eui64, uuid, anagrpid, r.noAutoVisible()));
+        s.put(new Namespace(app.appThread(), s, id, desc, nguid, eui64, uuid, anagrpid, r.noAutoVisible()));
         LOG.info("nvmf: {} namespace {} is bdev {}", s.nqn(), id, b.name());
         namespaceChanged(s, id, () -> { }, () -> done.accept(id));
     }

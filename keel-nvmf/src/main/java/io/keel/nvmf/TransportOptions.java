@@ -5,13 +5,14 @@ import io.keel.core.rpc.Json;
 
 /**
  * A transport's options ({@code spdk_nvmf_transport_opts} plus TCP's own), with SPDK's TCP defaults as
- * {@code nvmf_get_transports} shows them.
+ * {@code nvmf_get_transports} shows them, and Keel's own: {@code keelQueueMemoryMb}, the native memory all
+ * connections together may hold in request tables and send buffers (split over the poll groups).
  */
 public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairsPerCtrlr, long inCapsuleDataSize,
         long maxIoSize, long maxAqDepth, long iobufSmallCacheSize, long iobufLargeCacheSize, boolean difInsertOrStrip,
         boolean zcopy, boolean c2hSuccess, long sockPriority, long abortTimeoutSec, long ackTimeout,
         long dataWrPoolSize, boolean disableCommandPassthru, int kas, long minKato, int controlMsgNum,
-        long acceptorPollRate, long numSharedBuffers) {
+        long acceptorPollRate, long numSharedBuffers, long keelQueueMemoryMb) {
 
     static final long UINT32_MAX = 0xFFFF_FFFFL;
     /** SPDK_NVME_TCP_IN_CAPSULE_DATA_MAX_SIZE. */
@@ -20,10 +21,12 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
     static final long TCP_MAX_SOCK_PRIORITY = 16;
     /** SPDK's TCP default for num_shared_buffers (deprecated there; Keel uses it as the data buffer bound). */
     public static final long TCP_DEFAULT_NUM_SHARED_BUFFERS = 511;
+    /** Keel's default bound on connection memory: about 1,900 queues of SPDK's default shape (128 deep, 4 KiB ICD). */
+    public static final long DEFAULT_QUEUE_MEMORY_MB = 1024;
 
     public static final TransportOptions TCP_DEFAULTS = new TransportOptions("TCP", 128, 127, 4096, 131072, 128,
             UINT32_MAX, UINT32_MAX, false, false, true, 0, 1, 0, 0, false, 100, 10000, 32, 10000,
-            TCP_DEFAULT_NUM_SHARED_BUFFERS);
+            TCP_DEFAULT_NUM_SHARED_BUFFERS, DEFAULT_QUEUE_MEMORY_MB);
 
     /** The entry of {@code nvmf_get_transports} and the params of the saved {@code nvmf_create_transport}. */
     ObjectNode describe() {
@@ -48,6 +51,9 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         o.put("min_kato", minKato);
         if (numSharedBuffers != TCP_DEFAULT_NUM_SHARED_BUFFERS) {
             o.put("num_shared_buffers", numSharedBuffers); // Keel honours it: the transport's data buffer bound
+        }
+        if (keelQueueMemoryMb != DEFAULT_QUEUE_MEMORY_MB) {
+            o.put("keel_queue_memory_mb", keelQueueMemoryMb);
         }
         return o;
     }
@@ -90,6 +96,9 @@ public record TransportOptions(String trtype, int maxQueueDepth, int maxIoQpairs
         }
         if (numSharedBuffers < 1) {
             return "num_shared_buffers must be at least 1";
+        }
+        if (keelQueueMemoryMb < 1) {
+            return "keel_queue_memory_mb must be at least 1";
         }
         if (controlMsgNum < 1) {
             return "control_msg_num must be at least 1";

@@ -128,7 +128,7 @@ public final class DelayModule implements BdevModule {
             return;
         }
         associations.removeIf(a -> a.name().equals(p.name()));
-        layer.unregister(b, () -> call.respond(true));
+        layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
     }
 
     private static void nonNegative(String param, long value) {

@@ -122,7 +122,7 @@ public final class ErrorModule implements BdevModule {
             return;
         }
         b.abortAllPending();
-        layer.unregister(b, () -> call.respond(true));
+        layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
     }
 
     private void inject(InjectParams p) {

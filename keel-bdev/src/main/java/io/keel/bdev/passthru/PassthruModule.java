@@ -98,7 +98,7 @@ public final class PassthruModule implements BdevModule {
             return;
         }
         associations.removeIf(a -> a.name().equals(p.name())); // not to be rebuilt when the base comes back
-        layer.unregister(b, () -> call.respond(true));
+        layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
     }
 
     // ---- building on a base ----

@@ -17,6 +17,11 @@ import org.slf4j.LoggerFactory;
  * completions are reaped from the mapped ring without a system call. The poller runs only while I/O is
  * queued or in flight. Owner thread only; nothing is allocated per I/O (except a bounce buffer the first
  * time a slot needs one).
+ *
+ * <p>The ring, the iovec arrays and the bounce buffers are the kernel's to write into until each I/O is reaped,
+ * so they are released only once the ring is empty: {@link #release} waits (the poller keeps reaping, through
+ * the thread's exit too) rather than unmap memory the kernel may still complete into. The bdev layer drains its
+ * channels before it puts this one, so normally the ring is already empty.
  */
 final class UringChannel implements CompletionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(UringChannel.class);
@@ -31,6 +36,8 @@ final class UringChannel implements CompletionHandler {
     private final int[] freeSlots;
     private int freeCount;
     private final Poller poller;
+    /** Set by {@link #release} while the ring still has I/O; run once it is empty. */
+    private Runnable onReleased;
 
     UringChannel(KeelThread thread) {
         try {
@@ -133,6 +140,9 @@ final class UringChannel implements CompletionHandler {
         work += ring.reap(this, RING_ENTRIES);
         if (ring.queued() == 0 && ring.inFlight() == 0) {
             poller.pause();
+            if (onReleased != null) {
+                closeNow();
+            }
         }
         return work > 0 ? PollerFn.BUSY : PollerFn.IDLE;
     }
@@ -154,9 +164,29 @@ final class UringChannel implements CompletionHandler {
         io.complete(ok ? BdevIoStatus.SUCCESS : BdevIoStatus.FAILED);
     }
 
-    void close() {
+    /** The io_device release: closes the ring at once if it is empty, else once the kernel has completed all. */
+    void release(Runnable released) {
+        onReleased = released;
+        if (ring.queued() == 0 && ring.inFlight() == 0) {
+            closeNow();
+        } else {
+            LOG.warn("uring channel released with {} I/O in the ring: closing once they complete",
+                    ring.queued() + ring.inFlight());
+            poller.resume();
+        }
+    }
+
+    private void closeNow() {
         poller.unregister();
         ring.close();
         arena.close();
+        Runnable released = onReleased;
+        onReleased = null;
+        released.run();
+    }
+
+    @Override
+    public String toString() {
+        return "io_uring with " + ring.queued() + " queued and " + ring.inFlight() + " in flight";
     }
 }

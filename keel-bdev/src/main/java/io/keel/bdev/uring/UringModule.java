@@ -26,7 +26,8 @@ public final class UringModule implements BdevModule {
 
     private final BdevLayer layer;
     private final List<UringBdev> bdevs = new CopyOnWriteArrayList<>();
-    private final IoDevice<UringChannel> channels = IoDevice.register("bdev_uring", UringChannel::new, UringChannel::close);
+    private final IoDevice<UringChannel> channels = IoDevice.registerDraining("bdev_uring", UringChannel::new,
+            UringChannel::release);
 
     private UringModule(BdevLayer layer) {
         this.layer = layer;

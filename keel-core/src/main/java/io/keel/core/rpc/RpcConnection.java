@@ -17,18 +17,32 @@ import org.slf4j.LoggerFactory;
  * One client of the RPC server: reads requests as they stream in, dispatches each, and writes answers in the
  * order they complete, each ending with a newline as SPDK's do. Owned by the server's thread; answers
  * completed elsewhere arrive here as messages.
+ *
+ * <p><b>Bounded.</b> A client is read only while fewer than {@link #MAX_PENDING} of its requests are being
+ * worked on and less than {@link #MAX_UNSENT_BYTES} of answers wait to be sent, so one that sends without
+ * reading its answers makes the server hold about that much (plus one read chunk's answers), not more; one that
+ * has not taken a byte of its answers for {@link RpcServer#WRITE_STALL_NANOS} is closed with a log line. A
+ * request still arriving holds at most the request bound. Everything is on the heap (answers are written in
+ * chunks, so NIO's per-thread direct buffer stays one chunk); closing drops it all.
  */
 final class RpcConnection {
     private static final Logger LOG = LoggerFactory.getLogger(RpcConnection.class);
-    private static final int READ_CHUNK = 64 * 1024;
     /** Bytes read per readiness before yielding to the other work of the thread. */
     private static final int READ_BUDGET = 1 << 20;
+    /** Answers not yet taken by the client above which its requests are no longer read. */
+    static final long MAX_UNSENT_BYTES = 1 << 20;
+    /** Requests being worked on above which the client's further requests are no longer read. */
+    static final int MAX_PENDING = 256;
+    /** Bytes handed to one write call: NIO copies a heap buffer through a cached direct one of that size. */
+    private static final int WRITE_CHUNK = 64 * 1024;
 
     private final RpcServer server;
     private final SocketChannel channel;
     private final JsonStreamReader reader;
-    private final ByteBuffer in = ByteBuffer.allocate(READ_CHUNK);
     private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+    private long unsent;
+    /** When the client last stopped taking answers (0: it takes them); the server closes it after a bound. */
+    private long blockedSinceNanos;
     private KeelThread thread;
     private FdWatch watch;
     private int pending;
@@ -51,15 +65,27 @@ final class RpcConnection {
         if ((ops & SelectionKey.OP_WRITE) != 0) {
             flush();
         }
-        if ((ops & SelectionKey.OP_READ) != 0 && !closed && !closeAfterFlush) {
+        if ((ops & SelectionKey.OP_READ) != 0 && !closed && wantsInput()) {
             readAvailable();
         }
         return 1;
     }
 
+    /** Whether to read more requests now: not past the end, and not while its answers pile up (the bounds). */
+    private boolean wantsInput() {
+        return !inputEnded && !closeAfterFlush && unsent < MAX_UNSENT_BYTES && pending < MAX_PENDING;
+    }
+
+    private void updateInterest() {
+        if (!closed) {
+            watch.interest((wantsInput() ? SelectionKey.OP_READ : 0) | (out.isEmpty() ? 0 : SelectionKey.OP_WRITE));
+        }
+    }
+
     private void readAvailable() {
+        ByteBuffer in = server.readBuffer(); // one per server: connections are read one at a time on its thread
         int total = 0;
-        while (total < READ_BUDGET && !closed && !closeAfterFlush) {
+        while (total < READ_BUDGET && !closed && wantsInput()) {
             in.clear();
             int n;
             try {
@@ -71,7 +97,7 @@ final class RpcConnection {
             }
             if (n < 0) {
                 inputEnded = true;
-                watch.interest(out.isEmpty() ? 0 : SelectionKey.OP_WRITE);
+                updateInterest();
                 closeIfDone();
                 return;
             }
@@ -89,10 +115,11 @@ final class RpcConnection {
                 return;
             }
         }
+        updateInterest(); // a bound may have been reached
     }
 
     private void dispatch(JsonNode request) {
-        pending++;
+        pending++; // counted against MAX_PENDING: the read loop stops once it is reached
         server.methods().dispatch(request, this::answerFromAnyThread);
     }
 
@@ -122,40 +149,64 @@ final class RpcConnection {
         if (closed) {
             return; // the client went away; nobody to tell
         }
-        out.add(b);
+        queue(b);
         flush();
         closeIfDone();
     }
 
     private void enqueue(JsonNode answer) {
         try {
-            out.add(ByteBuffer.wrap((Json.MAPPER.writeValueAsString(answer) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            queue(ByteBuffer.wrap((Json.MAPPER.writeValueAsString(answer) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
         flush();
     }
 
+    private void queue(ByteBuffer b) {
+        out.add(b);
+        unsent += b.remaining();
+    }
+
     private void flush() {
+        long before = unsent;
         try {
             while (!out.isEmpty()) {
                 ByteBuffer b = out.peek();
-                channel.write(b);
-                if (b.hasRemaining()) {
-                    watch.interest(SelectionKey.OP_WRITE);
-                    return;
+                int limit = b.limit();
+                b.limit(Math.min(limit, b.position() + WRITE_CHUNK));
+                int n = channel.write(b);
+                b.limit(limit);
+                unsent -= n;
+                if (b.hasRemaining() && n == 0) {
+                    break; // the client's socket buffer is full
                 }
-                out.poll();
+                if (!b.hasRemaining()) {
+                    out.poll();
+                }
             }
         } catch (IOException e) {
             LOG.debug("rpc: write failed: {}", e.getMessage());
             close();
             return;
         }
-        if (!closed) {
-            watch.interest(inputEnded || closeAfterFlush ? 0 : SelectionKey.OP_READ);
+        if (out.isEmpty()) {
+            blockedSinceNanos = 0;
+        } else if (blockedSinceNanos == 0 || unsent < before) {
+            blockedSinceNanos = thread.runtime().clock().nanoTime(); // blocked now, or took some: the bound restarts
+            server.writerBlocked();
         }
+        updateInterest();
         closeIfDone();
+    }
+
+    /** When the client stopped taking its answers, or 0. Server thread only. */
+    long blockedSinceNanos() {
+        return blockedSinceNanos;
+    }
+
+    long unsentBytes() {
+        return unsent;
     }
 
     /** A client that stopped sending is closed once every answer it is owed has been written. */

@@ -2,9 +2,12 @@ package io.keel.core.rpc;
 
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -22,18 +25,32 @@ import org.slf4j.LoggerFactory;
  * The JSON-RPC 2.0 server on a Unix socket, as SPDK serves it: run by one lightweight thread, which owns the
  * listening socket and every connection (rule R1), never blocking it. The socket file is created with mode
  * 0600; a stale file is replaced, a live one (another process answers on it) is refused.
+ *
+ * <p>What clients can make it hold is bounded: at most {@link #MAX_CONNECTIONS} connections (more are closed
+ * at accept, with a log line), each bounded as {@link RpcConnection} says, and a client that takes none of its
+ * answers for {@link #WRITE_STALL_NANOS} is closed.
  */
 public final class RpcServer {
     private static final Logger LOG = LoggerFactory.getLogger(RpcServer.class);
     public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
+    /** Open connections beyond which a new client is refused (closed at once, logged). */
+    public static final int MAX_CONNECTIONS = 64;
+    /** A client that has taken none of its pending answers for this long is closed. */
+    public static final long WRITE_STALL_NANOS = 30_000_000_000L;
+    private static final int READ_CHUNK = 64 * 1024;
 
     private final RpcMethods methods;
     private final Path path;
     private final long maxRequestBytes;
     private final KeelThread thread;
     private final Set<RpcConnection> connections = new HashSet<>();
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_CHUNK);
     private ServerSocketChannel listener;
     private FdWatch listenerWatch;
+    /** Closes clients that stopped taking answers; runs only while some client is blocked. */
+    private Poller stallCheck;
+    private long refused;
+    private long writeStallNanos = WRITE_STALL_NANOS;
     private boolean closed;
 
     private RpcServer(RpcMethods methods, Path path, long maxRequestBytes, KeelThread thread) {
@@ -60,6 +77,8 @@ public final class RpcServer {
             throw new UncheckedIOException("cannot listen on " + path + ": " + e.getMessage(), e);
         }
         s.listenerWatch = t.watch(s.listener, SelectionKey.OP_ACCEPT, ops -> s.acceptAll());
+        s.stallCheck = t.registerPoller("rpc_write_stall", s::closeStalledClients, 1_000_000);
+        s.stallCheck.pause();
         LOG.info("JSON-RPC server listening on {}", path);
         return s;
     }
@@ -109,6 +128,13 @@ public final class RpcServer {
             if (c == null) {
                 break;
             }
+            if (connections.size() >= MAX_CONNECTIONS) {
+                refused++;
+                LOG.warn("rpc: refusing a client: {} connections are open, the most allowed ({} refused so far)",
+                        connections.size(), refused);
+                closeQuietly(c);
+                continue;
+            }
             try {
                 c.configureBlocking(false);
                 RpcConnection conn = new RpcConnection(this, c, maxRequestBytes);
@@ -135,6 +161,36 @@ public final class RpcServer {
         connections.remove(c);
     }
 
+    ByteBuffer readBuffer() {
+        return readBuffer;
+    }
+
+    /** A client stopped taking its answers: watch it. */
+    void writerBlocked() {
+        if (!closed) {
+            stallCheck.resume();
+        }
+    }
+
+    private int closeStalledClients() {
+        long now = thread.runtime().clock().nanoTime();
+        boolean anyBlocked = false;
+        for (RpcConnection c : Set.copyOf(connections)) {
+            long since = c.blockedSinceNanos();
+            if (since != 0 && now - since >= writeStallNanos) {
+                LOG.warn("rpc: closing a client that took none of its answers for {} s ({} bytes unsent)",
+                        (now - since) / 1_000_000_000L, c.unsentBytes());
+                c.close();
+            } else {
+                anyBlocked |= since != 0;
+            }
+        }
+        if (!anyBlocked) {
+            stallCheck.pause();
+        }
+        return PollerFn.IDLE;
+    }
+
     public Path path() {
         return path;
     }
@@ -144,6 +200,25 @@ public final class RpcServer {
         return connections.size();
     }
 
+    /** Answers written by handlers and not yet taken by their clients, over all connections. Server thread only. */
+    public long unsentBytes() {
+        long n = 0;
+        for (RpcConnection c : connections) {
+            n += c.unsentBytes();
+        }
+        return n;
+    }
+
+    /** Clients refused because {@link #MAX_CONNECTIONS} were open. Server thread only. */
+    public long refusedConnections() {
+        return refused;
+    }
+
+    /** Shortens the time after which a client that takes no answers is closed (tests). Server thread only. */
+    void writeStallNanos(long nanos) {
+        writeStallNanos = nanos;
+    }
+
     /** Stops listening, closes every connection and removes the socket file. Server thread only. Idempotent. */
     public void close() {
         if (closed) {
@@ -151,6 +226,7 @@ public final class RpcServer {
         }
         closed = true;
         listenerWatch.cancel();
+        stallCheck.unregister();
         for (RpcConnection c : Set.copyOf(connections)) {
             c.close();
         }

@@ -1,5 +1,6 @@
 package io.keel.core.thread;
 
+import io.keel.core.rpc.Errno;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -9,33 +10,53 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Something that keeps per-thread state (SPDK's io_device): each lightweight thread that uses it gets an
  * {@link IoChannel} whose context is made by {@code create} on that thread and released by {@code destroy}
- * on that thread. Channels are obtained with {@link KeelThread#getIoChannel}.
+ * on that thread. Channels are obtained with {@link KeelThread#getIoChannel}. A device whose contexts need time
+ * to let go (I/O in flight) registers with {@link #registerDraining} instead.
  *
  * @param <C> the per-thread context
  */
 public final class IoDevice<C> {
+    private static final Logger LOG = LoggerFactory.getLogger(IoDevice.class);
+    /** How long {@link #unregister} waits for the channels before it fails, naming the holders left. */
+    public static final long UNREGISTER_TIMEOUT_NANOS = 10_000_000_000L;
+
     private final String name;
     private final Function<KeelThread, C> create;
-    private final Consumer<C> destroy;
-    /** Threads that hold a channel; visited by {@link #forEachChannel}. */
-    private final Set<KeelThread> holders = ConcurrentHashMap.newKeySet();
+    private final ChannelRelease<C> release;
+    /** Channels not yet released (live or releasing), one or more per thread; visited by {@link #forEachChannel}. */
+    private final Set<IoChannel<C>> holders = ConcurrentHashMap.newKeySet();
     private volatile boolean unregistering;
-    /** Who asked to unregister and what to run there; taken exactly once when the last channel is gone. */
-    private final AtomicReference<Runnable> pendingUnregister = new AtomicReference<>();
+    /** The unregister in progress; taken exactly once, by the last release, the bound, or abandonment. */
+    private final AtomicReference<PendingUnregister> pendingUnregister = new AtomicReference<>();
 
-    private IoDevice(String name, Function<KeelThread, C> create, Consumer<C> destroy) {
+    private IoDevice(String name, Function<KeelThread, C> create, ChannelRelease<C> release) {
         this.name = name;
         this.create = create;
-        this.destroy = destroy;
+        this.release = release;
     }
 
     /** Registers an io_device; {@code create} and {@code destroy} run on the thread that owns each channel. */
     public static <C> IoDevice<C> register(String name, Function<KeelThread, C> create, Consumer<C> destroy) {
-        return new IoDevice<>(name, create, destroy);
+        return new IoDevice<>(name, create, (ctx, released) -> {
+            destroy.accept(ctx);
+            released.run();
+        });
+    }
+
+    /**
+     * Registers an io_device whose contexts may need time to be released (they wait for I/O in flight):
+     * {@code release} runs on the owner thread after the last put and calls back when it is done.
+     */
+    public static <C> IoDevice<C> registerDraining(String name, Function<KeelThread, C> create,
+            ChannelRelease<C> release) {
+        return new IoDevice<>(name, create, release);
     }
 
     public String name() {
@@ -46,38 +67,72 @@ public final class IoDevice<C> {
         return create.apply(t);
     }
 
-    void destroyContext(C ctx) {
-        destroy.accept(ctx);
+    void releaseContext(C ctx, Runnable released) {
+        release.release(ctx, released);
     }
 
-    /** Records {@code t} as a holder unless the device is unregistering (then returns false). */
-    boolean tryAddHolder(KeelThread t) {
-        holders.add(t);
+    /** Records {@code ch} as a holder unless the device is unregistering (then returns false). */
+    boolean tryAddHolder(IoChannel<C> ch) {
+        holders.add(ch);
         if (unregistering) { // raced with unregister: back out, and let it finish if we were the last
-            holders.remove(t);
+            holders.remove(ch);
             maybeFinishUnregister();
             return false;
         }
         return true;
     }
 
-    /** Called on the owner thread when its channel has been destroyed. */
-    void channelDestroyed(KeelThread t) {
-        holders.remove(t);
+    /** Called on the owner thread when its channel's context has been released (or never got made). */
+    void channelReleased(IoChannel<C> ch) {
+        holders.remove(ch);
         maybeFinishUnregister();
     }
 
-    /** How many threads hold a channel now. */
+    /** Called when the owner thread was forced out holding {@code ch}: it will never be released. */
+    void channelAbandoned(IoChannel<C> ch) {
+        LOG.error("io_device {}: thread {} exited without releasing its channel; what it holds stays allocated",
+                name, ch.thread().name());
+        maybeFinishUnregister();
+    }
+
+    /** How many channels exist now (live or still releasing). */
     public int channelCount() {
         return holders.size();
     }
 
+    /** The holders left, for error messages: each channel's thread, phase and context. */
+    public String describeHolders() {
+        List<IoChannel<C>> left = new ArrayList<>(holders);
+        left.sort(Comparator.comparingLong(ch -> ch.thread().id()));
+        StringBuilder sb = new StringBuilder();
+        for (IoChannel<C> ch : left) {
+            sb.append(sb.isEmpty() ? "" : "; ").append(ch.describe());
+        }
+        return sb.isEmpty() ? "none" : sb.toString();
+    }
+
     /**
      * Unregisters the device: no new channels are created, and {@code done} runs on the calling thread once
-     * every existing channel has been released and destroyed (at once if there are none). Calling thread must
-     * be a lightweight thread.
+     * every existing channel has been released (at once if there are none). If that does not happen within
+     * {@link #UNREGISTER_TIMEOUT_NANOS}, an error names the holders left and the unregister waits on without a
+     * caller: {@code done} then never runs (what the holders use is never freed under them). Calling thread
+     * must be a lightweight thread.
      */
     public void unregister(Runnable done) {
+        unregister(rc -> {
+            if (rc == 0) {
+                done.run();
+            }
+        });
+    }
+
+    /**
+     * As {@link #unregister(Runnable)}, with an outcome: {@code done} runs on the calling thread exactly once,
+     * with 0 once every channel has been released, or with -ETIMEDOUT after an error log naming the holders
+     * left — at {@link #UNREGISTER_TIMEOUT_NANOS}, or at once when every holder left is a thread that exited
+     * without releasing its channel (it never will). A holder released later still releases normally.
+     */
+    public void unregister(IntConsumer done) {
         KeelThread caller = KeelThread.current();
         if (caller == null) {
             throw new IllegalStateException("io_device " + name + " must be unregistered from a lightweight thread");
@@ -85,17 +140,75 @@ public final class IoDevice<C> {
         if (unregistering) {
             throw new IllegalStateException("io_device " + name + " is already unregistering");
         }
+        PendingUnregister p = new PendingUnregister(this, caller, done);
+        pendingUnregister.set(p);
         unregistering = true;
-        pendingUnregister.set(() -> caller.send(done));
+        p.startBound();
         maybeFinishUnregister();
     }
 
     private void maybeFinishUnregister() {
-        if (unregistering && holders.isEmpty()) {
-            Runnable notify = pendingUnregister.getAndSet(null);
-            if (notify != null) {
-                notify.run();
+        if (!unregistering) {
+            return;
+        }
+        boolean allAbandoned = !holders.isEmpty();
+        for (IoChannel<C> ch : holders) {
+            allAbandoned &= ch.abandoned();
+        }
+        if (holders.isEmpty() || allAbandoned) {
+            PendingUnregister p = pendingUnregister.getAndSet(null);
+            if (p != null) {
+                p.finish(holders.isEmpty() ? 0 : -Errno.ETIMEDOUT, "held only by exited threads");
             }
+        }
+    }
+
+    private void unregisterTimedOut() {
+        PendingUnregister p = pendingUnregister.getAndSet(null);
+        if (p != null) {
+            p.finish(-Errno.ETIMEDOUT, "still held after " + UNREGISTER_TIMEOUT_NANOS / 1_000_000 + " ms");
+        }
+    }
+
+    /** An unregister waiting for its channels, with its bound (a timer on the caller while it runs). */
+    private static final class PendingUnregister {
+        private final IoDevice<?> device;
+        private final KeelThread caller;
+        private final IntConsumer done;
+        private Poller bound;
+
+        PendingUnregister(IoDevice<?> device, KeelThread caller, IntConsumer done) {
+            this.device = device;
+            this.caller = caller;
+            this.done = done;
+        }
+
+        /** An exiting caller registers no timer: its own exit bound ends the wait. */
+        void startBound() {
+            if (caller.state() == KeelThread.State.RUNNING) {
+                bound = caller.registerPoller("io_device_unregister_" + device.name, () -> {
+                    device.unregisterTimedOut();
+                    return PollerFn.BUSY;
+                }, UNREGISTER_TIMEOUT_NANOS / 1000);
+            }
+        }
+
+        /** From any thread: logs a failure where it is seen (naming the holders), then completes on the caller. */
+        void finish(int rc, String why) {
+            if (rc != 0) {
+                LOG.error("io_device {}: unregister fails, {}: {}", device.name, why, device.describeHolders());
+            }
+            if (!caller.send(PendingUnregister::complete, new Object[] {this, rc})) {
+                LOG.error("io_device {}: unregister caller {} has exited", device.name, caller.name());
+            }
+        }
+
+        private static void complete(Object[] m) {
+            PendingUnregister p = (PendingUnregister) m[0];
+            if (p.bound != null) {
+                p.bound.unregister();
+            }
+            p.done.accept((Integer) m[1]);
         }
     }
 
@@ -110,7 +223,12 @@ public final class IoDevice<C> {
         if (caller == null) {
             throw new IllegalStateException("forEachChannel must be called from a lightweight thread");
         }
-        List<KeelThread> threads = new ArrayList<>(holders);
+        List<KeelThread> threads = new ArrayList<>();
+        for (IoChannel<C> ch : holders) {
+            if (!threads.contains(ch.thread())) {
+                threads.add(ch.thread());
+            }
+        }
         threads.sort(Comparator.comparingLong(KeelThread::id)); // a set's order is not deterministic (rule R9)
         new ChannelIteration<>(this, threads, fn, caller, done).visitNext(0);
     }

@@ -23,6 +23,8 @@ public final class KeelThread {
     static final int MESSAGE_BATCH = 64;
     /** How long an exiting thread waits for its messages and channels before it exits anyway. */
     static final long EXIT_TIMEOUT_NANOS = 5_000_000_000L;
+    /** A channel still releasing after this long is reported (once) with what its context still holds. */
+    public static final long RELEASE_REPORT_NANOS = 5_000_000_000L;
 
     private final ThreadRuntime runtime;
     private final String name;
@@ -40,6 +42,12 @@ public final class KeelThread {
 
     /** In the order they were taken, so listings and walks over them replay alike (rule R9). */
     private final Map<IoDevice<?>, IoChannel<?>> channels = new LinkedHashMap<>();
+    /** Channels whose last reference is gone and whose device is still releasing the context. */
+    private final ArrayList<IoChannel<?>> releasing = new ArrayList<>();
+    /** Reports releases that take longer than {@link #RELEASE_REPORT_NANOS}; registered only while any runs. */
+    private Poller releaseWatch;
+    /** The channel whose context is being created now: pollers registered meanwhile belong to it. */
+    private IoChannel<?> creating;
 
     private volatile State state = State.RUNNING;
     /** Where the runtime placed this thread (a reactor); opaque to everything but the runtime. */
@@ -125,7 +133,7 @@ public final class KeelThread {
         if (state != State.RUNNING) {
             throw new IllegalStateException("thread " + name + " is exiting: cannot register poller " + pollerName);
         }
-        Poller p = new Poller(this, pollerName, nextPollerId++, fn, periodMicros * 1000);
+        Poller p = new Poller(this, pollerName, nextPollerId++, fn, periodMicros * 1000, creating);
         if (p.timed()) {
             p.nextRunNanos = runtime.clock().nanoTime() + p.periodNanos();
             timedPollers.add(p);
@@ -274,14 +282,11 @@ public final class KeelThread {
 
     /** When this thread next needs to run without a message: now for active pollers, else its next timer. */
     public long nextDeadline(long now) {
-        if (state == State.EXITING) {
-            // its pollers are gone; only a message (which wakes the reactor) or the exit bound can end the wait
-            return exitDeadline;
-        }
-        if (state != State.RUNNING || hasRunnableActivePoller()) {
+        if (state == State.EXITED || hasRunnableActivePoller()) {
             return now;
         }
-        return nextTimedDeadline;
+        // an exiting thread keeps only the pollers of channels it still holds; its exit bound ends the wait
+        return state == State.EXITING ? Math.min(nextTimedDeadline, exitDeadline) : nextTimedDeadline;
     }
 
     private boolean hasRunnableActivePoller() {
@@ -301,9 +306,12 @@ public final class KeelThread {
     // ---- exit ----
 
     /**
-     * Asks this thread to exit: its pollers are unregistered at once, messages already sent (and any that
-     * arrive meanwhile) still run, and once its inbox is empty and it holds no io_channel it becomes
-     * EXITED and runs {@code onExited} on itself as its last act. May be called from any thread and more than
+     * Asks this thread to exit: its pollers are unregistered at once (except those of io_channels it still
+     * holds, which their channel's release unregisters: a channel draining I/O needs its poller), messages
+     * already sent (and any that arrive meanwhile) still run, and once its inbox is empty and it holds no
+     * io_channel (none live, none releasing) it becomes EXITED and runs {@code onExited} on itself as its last
+     * act. Past {@link #EXIT_TIMEOUT_NANOS} it is forced out: an error names what it still held, and those
+     * channels are abandoned (never released, so never freed under I/O; their devices' unregisters fail). May be called from any thread and more than
      * once: a call during the exit waits for the same end; a call after it runs {@code onExited} at once.
      */
     public void exit(Runnable onExited) {
@@ -321,7 +329,9 @@ public final class KeelThread {
                 exitCallbacks.add(onExited);
                 exitDeadline = runtime.clock().nanoTime() + EXIT_TIMEOUT_NANOS;
                 for (Poller p : allPollers()) {
-                    unregisterPoller(p);
+                    if (p.channel() == null || p.channel().destroyed()) {
+                        unregisterPoller(p);
+                    }
                 }
                 compactPollers();
                 runtime.messageQueued(this); // make sure the reactor looks at us again even if nothing else arrives
@@ -332,7 +342,7 @@ public final class KeelThread {
     /** Finishes an exit once drained (or past its bound). Returns true if the thread is now EXITED. */
     boolean finishExitIfDrained(long now) {
         // close() refuses later messages atomically with the emptiness check, so none is accepted and then lost
-        boolean drained = channels.isEmpty() && inbox.close();
+        boolean drained = channels.isEmpty() && releasing.isEmpty() && inbox.close();
         if (!drained && now < exitDeadline) {
             return false;
         }
@@ -340,6 +350,7 @@ public final class KeelThread {
             int dropped = inbox.forceClose(); // from now on senders are refused, not silently dropped
             LOG.error("thread {} exits after {} ms with {} messages never run and io_channels still held: {}",
                     name, EXIT_TIMEOUT_NANOS / 1_000_000, dropped, channelNames());
+            abandonChannels();
         }
         state = State.EXITED;
         KeelThread previous = setCurrent(this);
@@ -374,24 +385,82 @@ public final class KeelThread {
             ch.ref();
             return ch;
         }
-        if (!device.tryAddHolder(this)) {
+        ch = new IoChannel<>(device, this);
+        if (!device.tryAddHolder(ch)) {
             LOG.error("io_device {} is unregistering: no new channel on thread {}", device.name(), name);
             return null;
         }
-        ch = new IoChannel<>(device, this);
         channels.put(device, ch);
-        ch.create();
+        IoChannel<?> outer = creating;
+        creating = ch;
+        try {
+            ch.create();
+        } catch (RuntimeException | Error e) {
+            channels.remove(device); // never made: not a holder, nothing to release
+            for (Poller p : allPollers()) {
+                if (p.channel() == ch) {
+                    p.unregister();
+                }
+            }
+            device.channelReleased(ch);
+            throw e;
+        } finally {
+            creating = outer;
+        }
         return ch;
     }
 
-    <C> void channelReleased(IoChannel<C> ch) {
-        send(KeelThread::destroyIfUnused, ch); // deferred as SPDK does, so put-then-get reuses the channel
+    <C> void lastReferencePut(IoChannel<C> ch) {
+        send(KeelThread::releaseIfUnused, ch); // deferred as SPDK does, so put-then-get reuses the channel
     }
 
-    private static void destroyIfUnused(IoChannel<?> ch) {
+    private static void releaseIfUnused(IoChannel<?> ch) {
+        KeelThread t = ch.thread();
         if (ch.refs() == 0 && !ch.destroyed()) {
-            ch.thread().channels.remove(ch.device());
-            ch.destroy();
+            t.channels.remove(ch.device()); // a get from now on makes a new channel, even while this one drains
+            t.releasing.add(ch);
+            ch.release(t.runtime.clock().nanoTime(), () -> t.releaseFinished(ch));
+            if (ch.phase() == IoChannel.Phase.RELEASING) {
+                t.watchRelease();
+            }
+        }
+    }
+
+    private void releaseFinished(IoChannel<?> ch) {
+        releasing.remove(ch);
+        if (releasing.isEmpty() && releaseWatch != null) {
+            releaseWatch.unregister();
+            releaseWatch = null;
+        }
+    }
+
+    /** A release that did not finish at once is watched, so one that never ends is reported, not silent. */
+    private void watchRelease() {
+        if (releaseWatch == null && state == State.RUNNING) { // an exiting thread's exit bound reports it instead
+            releaseWatch = registerPoller("io_channel_release_watch", this::reportLateReleases,
+                    RELEASE_REPORT_NANOS / 2000);
+        }
+    }
+
+    private int reportLateReleases() {
+        long now = runtime.clock().nanoTime();
+        for (IoChannel<?> ch : releasing) {
+            if (now - ch.releaseStartedNanos() >= RELEASE_REPORT_NANOS && ch.markReportedLate()) {
+                LOG.error("io_device {}: channel on thread {} still releasing after {} ms: {}", ch.device().name(),
+                        name, (now - ch.releaseStartedNanos()) / 1_000_000, ch.describe());
+            }
+        }
+        return PollerFn.IDLE;
+    }
+
+    /** Forced out: what is still held can never be released now; its devices must not wait for it. */
+    private void abandonChannels() {
+        List<IoChannel<?>> left = new ArrayList<>(channels.values());
+        left.addAll(releasing);
+        channels.clear();
+        releasing.clear();
+        for (IoChannel<?> ch : left) {
+            ch.abandon();
         }
     }
 
@@ -408,7 +477,9 @@ public final class KeelThread {
 
     private String channelNames() {
         StringBuilder sb = new StringBuilder();
-        channels.keySet().forEach(d -> sb.append(sb.isEmpty() ? "" : ", ").append(d.name()));
+        channels.values().forEach(ch -> sb.append(sb.isEmpty() ? "" : ", ").append(ch.device().name()));
+        releasing.forEach(ch -> sb.append(sb.isEmpty() ? "" : ", ").append(ch.device().name())
+                .append(" (releasing: ").append(ch.context()).append(')'));
         return sb.toString();
     }
 

@@ -26,6 +26,8 @@ public final class Poller {
     private final long id;
     private final PollerFn fn;
     private final long periodNanos;
+    /** The io_channel whose creation registered this poller (it outlives its thread's exit start), or null. */
+    private final IoChannel<?> channel;
     State state = State.WAITING;
     long nextRunNanos;
     boolean inPausedList;
@@ -35,12 +37,17 @@ public final class Poller {
     private long runCount;
     private long busyCount;
 
-    Poller(KeelThread owner, String name, long id, PollerFn fn, long periodNanos) {
+    Poller(KeelThread owner, String name, long id, PollerFn fn, long periodNanos, IoChannel<?> channel) {
         this.owner = owner;
         this.name = name;
         this.id = id;
         this.fn = fn;
         this.periodNanos = periodNanos;
+        this.channel = channel;
+    }
+
+    IoChannel<?> channel() {
+        return channel;
     }
 
     /** Runs the callback once and updates the accounting; returns the callback's result. */

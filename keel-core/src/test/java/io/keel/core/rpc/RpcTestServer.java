@@ -50,6 +50,11 @@ final class RpcTestServer implements AutoCloseable {
         return UnixRpcClient.connect(socket);
     }
 
+    /** Runs {@code fn} with the server, on its thread. */
+    <T> T onServer(java.util.function.Function<RpcServer, T> fn) {
+        return on(thread, () -> fn.apply(server));
+    }
+
     /** Open client connections, as the server thread counts them. */
     int connectionCount() {
         return on(thread, server::connectionCount);

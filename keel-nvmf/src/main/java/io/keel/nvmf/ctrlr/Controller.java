@@ -20,7 +20,6 @@ import io.keel.nvme.spec.Status;
 import io.keel.nvmf.Namespace;
 import io.keel.nvmf.NvmfSubsystem;
 import io.keel.nvmf.TransportOptions;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -109,7 +108,8 @@ public final class Controller {
     private boolean changedOverflow;
     private long keepAlives;
 
-    private final MemorySegment scratch = Arena.ofAuto().allocate(4096, 8);
+    /** Identify data is built here, then copied into the command's buffer (heap: it lives as the controller does). */
+    private final MemorySegment scratch = MemorySegment.ofArray(new long[512]);
     private final IdentifyController idCtrlr = new IdentifyController();
     private final IdentifyNamespace idNs = new IdentifyNamespace();
     private final NamespaceIdList nsList = new NamespaceIdList();
@@ -204,19 +204,24 @@ public final class Controller {
 
     // ---- queues ----
 
-    ControllerManager.Binding connectIoQueue(AdminCommand cmd, int qid, int sqsize, long nowNanos) {
+    /** Binds I/O queue {@code qid} if this controller can take it now; a refusal is answered and logged. */
+    ControllerManager.Binding connectIoQueue(AdminCommand cmd, int qid, int sqsize, long nowNanos, String peer) {
         if (state != State.ENABLED) {
-            cmd.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, 0);
-            return null;
+            return ControllerManager.refuse(cmd, peer, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0,
+                    "controller " + cntlid + " is " + state + ", not enabled, for I/O queue " + qid);
         }
         if (Properties.Cc.iosqes(cc) != 6 || Properties.Cc.iocqes(cc) != 4) {
-            cmd.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, 0);
-            return null;
+            return ControllerManager.refuse(cmd, peer, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0,
+                    "controller " + cntlid + " has CC.IOSQES " + Properties.Cc.iosqes(cc) + " / CC.IOCQES "
+                    + Properties.Cc.iocqes(cc) + ", not 6 / 4");
         }
-        if (qid > grantedIoQueues || queues.containsKey(qid)) {
-            cmd.complete(Status.field(Status.CONNECT_INVALID_PARAMETERS, true),
-                    ControllerManager.iattrIpo(false, ControllerManager.IPO_QID), 0);
-            return null;
+        if (qid > grantedIoQueues) {
+            return ControllerManager.invalidParam(cmd, peer, false, ControllerManager.IPO_QID, "QID " + qid
+                    + " is beyond the " + grantedIoQueues + " I/O queues granted to controller " + cntlid);
+        }
+        if (queues.containsKey(qid)) {
+            return ControllerManager.invalidParam(cmd, peer, false, ControllerManager.IPO_QID, "QID " + qid
+                    + " is already connected on controller " + cntlid);
         }
         QueueActivity a = new QueueActivity(qid, nowNanos);
         queues.put(qid, a);

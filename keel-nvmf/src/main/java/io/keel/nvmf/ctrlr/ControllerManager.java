@@ -86,29 +86,30 @@ public final class ControllerManager {
      * binding, or null when the Connect failed.
      */
     public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos) {
-        return connect(cmd, opts, nowNanos, null);
+        return connect(cmd, opts, nowNanos, null, "?");
     }
 
     /**
-     * As {@link #connect(AdminCommand, TransportOptions, long)}, for a queue that came in through listener
-     * {@code at}: an NVMe subsystem accepts it only if {@code at} is one of its listeners (the discovery subsystem
-     * answers on every listener). {@code at} null skips the check.
+     * Runs a Fabrics Connect that arrived through listener {@code at} from {@code peer} (for log lines): as
+     * {@link #connect(AdminCommand, TransportOptions, long)}, and a subsystem of type NVMe refuses a host that
+     * came in through a listener it does not have (the discovery subsystem answers on every listener). {@code at}
+     * null skips the check. Every refusal is logged at INFO with the field and value that caused it.
      */
-    public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos, ListenAddress at) {
+    public Binding connect(AdminCommand cmd, TransportOptions opts, long nowNanos, ListenAddress at, String peer) {
         Sqe sqe = cmd.sqe();
         if (sqe.opcode() != Opcode.FABRICS || sqe.fabrics().fctype() != Opcode.Fabrics.CONNECT) {
-            fail(cmd, Status.INVALID_OPCODE, 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.INVALID_OPCODE, true), 0,
+                    "not a Fabrics Connect (opcode 0x" + Integer.toHexString(sqe.opcode()) + ")");
         }
         Sqe.Connect c = sqe.connect();
         if (c.recfmt() != 0) {
-            fail(cmd, Status.INCOMPATIBLE_FORMAT, 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.INCOMPATIBLE_FORMAT, true), 0,
+                    "RECFMT " + c.recfmt() + " is not 0");
         }
         MemorySegment data = cmd.data();
         if (data == null || cmd.length() < ConnectData.SIZE || data.byteSize() < ConnectData.SIZE) {
-            fail(cmd, Status.DATA_SGL_LENGTH_INVALID, 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.DATA_SGL_LENGTH_INVALID, true), 0,
+                    "Connect data of " + cmd.length() + " bytes, not " + ConnectData.SIZE);
         }
         ConnectData d = connectData.wrap(data, 0);
         String subnqn = d.subnqn();
@@ -117,60 +118,55 @@ public final class ControllerManager {
         int sqsize = c.sqsize();
         NvmfSubsystem s = target.subsystem(subnqn);
         if (s == null || s.state() != NvmfSubsystem.State.ACTIVE) {
-            LOG.info("nvmf: connect to unknown subsystem '{}'", subnqn);
-            invalidParam(cmd, true, IPO_SUBNQN);
-            return null;
+            return invalidParam(cmd, peer, true, IPO_SUBNQN, "SUBNQN '" + subnqn + "': "
+                    + (s == null ? "no such subsystem" : "subsystem is " + s.state()));
         }
-        if (hostnqn.isEmpty()) {
-            invalidParam(cmd, true, IPO_HOSTNQN);
-            return null;
-        }
+        // An empty HOSTNQN is what SPDK's perf sends without hostnqn: in its transport ID; SPDK and Linux accept it
+        // where any host may connect, and an allow list refuses it like any host it does not name.
         if (at != null && s.type() == NvmfSubsystem.Type.NVME && !listeners.listeners(s).contains(at)) {
-            LOG.info("nvmf: subsystem {} does not allow host {} to connect at {}:{}", subnqn, hostnqn, at.traddr(),
-                    at.trsvcid());
-            cmd.complete(Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_SUBNQN), 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_SUBNQN),
+                    "subsystem " + subnqn + " does not listen on " + at.traddr() + ":" + at.trsvcid()
+                    + " (host '" + hostnqn + "')");
         }
         if (!s.hostAllowed(hostnqn)) {
-            LOG.info("nvmf: host {} is not allowed to connect to {}", hostnqn, subnqn);
-            cmd.complete(Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_HOSTNQN), 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.CONNECT_INVALID_HOST, true), iattrIpo(true, IPO_HOSTNQN),
+                    "HOSTNQN '" + hostnqn + "' is not allowed to connect to " + subnqn);
         }
         long depthLimit = qid == 0 ? opts.maxAqDepth() : opts.maxQueueDepth();
         if (sqsize == 0 || sqsize >= depthLimit) {
-            invalidParam(cmd, false, IPO_SQSIZE);
-            return null;
+            return invalidParam(cmd, peer, false, IPO_SQSIZE, "SQSIZE " + sqsize + " of queue " + qid
+                    + " is outside 1.." + (depthLimit - 1) + " (" + (qid == 0 ? "max_aq_depth" : "max_queue_depth")
+                    + " " + depthLimit + ")");
         }
         if (qid == 0) {
-            return connectAdmin(cmd, opts, s, d, hostnqn, sqsize, c.kato(), nowNanos);
+            return connectAdmin(cmd, opts, s, d, hostnqn, sqsize, c.kato(), nowNanos, peer);
         }
-        if (s.type() == NvmfSubsystem.Type.DISCOVERY) {
-            invalidParam(cmd, false, IPO_QID); // the discovery subsystem has an admin queue only
-            return null;
+        if (s.type() == NvmfSubsystem.Type.DISCOVERY) { // the discovery subsystem has an admin queue only
+            return invalidParam(cmd, peer, false, IPO_QID, "QID " + qid + " on the discovery subsystem");
         }
         Controller ctrlr = controller(subnqn, d.cntlid());
         if (ctrlr == null || ctrlr.destroyed()) {
-            invalidParam(cmd, true, IPO_CNTLID);
-            return null;
+            return invalidParam(cmd, peer, true, IPO_CNTLID, "CNTLID " + d.cntlid() + ": no such controller of "
+                    + subnqn);
         }
         if (!ctrlr.hostnqn().equals(hostnqn)) {
-            invalidParam(cmd, true, IPO_HOSTNQN);
-            return null;
+            return invalidParam(cmd, peer, true, IPO_HOSTNQN, "HOSTNQN '" + hostnqn + "' is not controller "
+                    + d.cntlid() + "'s host '" + ctrlr.hostnqn() + "'");
         }
-        return ctrlr.connectIoQueue(cmd, qid, sqsize, nowNanos);
+        return ctrlr.connectIoQueue(cmd, qid, sqsize, nowNanos, peer);
     }
 
     private Binding connectAdmin(AdminCommand cmd, TransportOptions opts, NvmfSubsystem s, ConnectData d,
-            String hostnqn, int sqsize, long kato, long nowNanos) {
+            String hostnqn, int sqsize, long kato, long nowNanos, String peer) {
         int cntlid = d.cntlid();
         if (cntlid != ConnectData.CNTLID_DYNAMIC && cntlid != ConnectData.CNTLID_ANY_STATIC) {
-            invalidParam(cmd, true, IPO_CNTLID); // Keel's controllers are all dynamic
-            return null;
+            return invalidParam(cmd, peer, true, IPO_CNTLID, "CNTLID 0x" + Integer.toHexString(cntlid)
+                    + " (Keel's controllers are all dynamic: 0xFFFF or 0xFFFE)");
         }
         int id = allocateCntlid(s);
         if (id == 0) {
-            cmd.complete(Status.field(Status.CONTROLLER_BUSY, false), 0, 0);
-            return null;
+            return refuse(cmd, peer, Status.field(Status.CONTROLLER_BUSY, false), 0,
+                    "no free controller ID in " + s.nqn());
         }
         Controller ctrlr = new Controller(this, s, id, hostnqn, d.hostIdUuid(), opts, sqsize, kato, nowNanos);
         controllers.computeIfAbsent(s.nqn(), k -> new TreeMap<>()).put(id, ctrlr);
@@ -241,11 +237,14 @@ public final class ControllerManager {
         return (inData ? 1 : 0) | (ipo & 0xFFFF) << 16;
     }
 
-    private static void invalidParam(AdminCommand cmd, boolean inData, int ipo) {
-        cmd.complete(Status.field(Status.CONNECT_INVALID_PARAMETERS, true), iattrIpo(inData, ipo), 0);
+    static Binding invalidParam(AdminCommand cmd, String peer, boolean inData, int ipo, String why) {
+        return refuse(cmd, peer, Status.field(Status.CONNECT_INVALID_PARAMETERS, true), iattrIpo(inData, ipo), why);
     }
 
-    private static void fail(AdminCommand cmd, int code, int dw0) {
-        cmd.complete(Status.field(code, true), dw0, 0);
+    /** Answers a Connect with {@code statusField} and logs why (rule: every refused connection says why). */
+    static Binding refuse(AdminCommand cmd, String peer, int statusField, int dw0, String why) {
+        LOG.info("nvmf: Connect from {} refused: {}", peer, why);
+        cmd.complete(statusField, dw0, 0);
+        return null;
     }
 }

@@ -342,9 +342,7 @@ public final class IoCommandExecutor {
             if (inFlight > 0) {
                 return null;
             }
-            channels[nsid].put();
-            channels[nsid] = null;
-            channelOwners[nsid] = null;
+            putChannel(nsid);
         }
         IoChannel<BdevChannel> c;
         try {
@@ -352,6 +350,7 @@ public final class IoCommandExecutor {
         } catch (BdevException | IllegalStateException e) {
             return null; // the bdev is being removed
         }
+        ns.channelTaken();
         channels[nsid] = c;
         channelOwners[nsid] = ns;
         return c.context();
@@ -361,9 +360,7 @@ public final class IoCommandExecutor {
         Namespace[] table = namespaces;
         for (int i = 0; i < channels.length; i++) {
             if (channels[i] != null && (i >= table.length || table[i] != channelOwners[i])) {
-                channels[i].put();
-                channels[i] = null;
-                channelOwners[i] = null;
+                putChannel(i);
             }
         }
     }
@@ -375,11 +372,17 @@ public final class IoCommandExecutor {
         closed = true;
         for (int i = 0; i < channels.length; i++) {
             if (channels[i] != null) {
-                channels[i].put();
-                channels[i] = null;
-                channelOwners[i] = null;
+                putChannel(i);
             }
         }
+    }
+
+    /** Puts the channel taken at {@code nsid} (nothing in flight on it) and tells its namespace. */
+    private void putChannel(int nsid) {
+        channels[nsid].put();
+        channels[nsid] = null;
+        channelOwners[nsid].channelPut();
+        channelOwners[nsid] = null;
     }
 
     private void checkThread() {

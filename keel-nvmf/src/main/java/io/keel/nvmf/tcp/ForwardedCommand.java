@@ -11,12 +11,12 @@ import java.lang.foreign.MemorySegment;
  * A command of a qpair executed by the controller logic on the application thread (Connect, and every admin
  * command): the application thread reads the request's SQE and data and answers through {@link #complete},
  * which sends the status back to the qpair's own thread (rules R1, R2), where the request completes. One per
- * request slot, reused, so forwarding allocates nothing.
+ * request, kept with it (and with its pooled {@link RequestTable}), so forwarding allocates nothing.
  */
 final class ForwardedCommand implements AdminCommand {
     private static final MessageFn<ForwardedCommand> DELIVER = ForwardedCommand::deliver;
 
-    private final TcpQpair qpair;
+    private TcpQpair qpair;
     private TcpRequest request;
     private int status;
     private int dw0;
@@ -27,12 +27,9 @@ final class ForwardedCommand implements AdminCommand {
     ControllerManager.Binding binding;
     Namespace[] namespaces;
 
-    ForwardedCommand(TcpQpair qpair) {
-        this.qpair = qpair;
-    }
-
-    /** Takes {@code r} (on the qpair's thread) before it is handed to the application thread. */
-    ForwardedCommand bind(TcpRequest r, boolean hold) {
+    /** Takes {@code r} of {@code q} (on the qpair's thread) before it is handed to the application thread. */
+    ForwardedCommand bind(TcpQpair q, TcpRequest r, boolean hold) {
+        qpair = q;
         request = r;
         holding = hold;
         binding = null;

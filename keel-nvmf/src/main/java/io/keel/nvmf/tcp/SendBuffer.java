@@ -13,7 +13,9 @@ import java.nio.channels.GatheringByteChannel;
  * socket took all of it. Drained inline bytes are reclaimed by moving the unsent tail to the front; the buffer
  * doubles only when one poll's output does not fit (the owner stops reading from a socket whose output backs
  * up, see {@link #backlogged()}). Nothing is allocated per PDU once warm: the gather array, the inline windows
- * and the reference slots are reused, and the data buffers' NIO views come from their owner. Owner thread only.
+ * and the reference slots are reused, and the data buffers' NIO views come from their owner. The inline bytes
+ * live in a block of the poll group's {@link QueueMemory}, given back (and the next bigger one taken) when it
+ * grows and when the connection {@linkplain #close closes}. Owner thread only.
  */
 final class SendBuffer implements PduSink {
     private static final int INITIAL_REFERENCES = 64;
@@ -28,6 +30,8 @@ final class SendBuffer implements PduSink {
         long left;
     }
 
+    private final QueueMemory memory;
+    private QueueMemory.Block block;
     private ByteBuffer buf;
     private MemorySegment seg;
     /** Inline bytes [sent, end) are committed and not yet written. */
@@ -42,10 +46,15 @@ final class SendBuffer implements PduSink {
     private final int backlogLimit;
     private final Runnable committed;
 
-    /** @param committed runs after every {@link #commit} and {@link #appendReference} (the owner schedules a flush) */
-    SendBuffer(int initialCapacity, int backlogLimit, Runnable committed) {
-        this.buf = ByteBuffer.allocateDirect(initialCapacity);
-        this.seg = MemorySegment.ofBuffer(buf);
+    /**
+     * @param block     the inline buffer to start with (a socket block of {@code memory}); this buffer owns it now
+     * @param committed runs after every {@link #commit} and {@link #appendReference} (the owner schedules a flush)
+     */
+    SendBuffer(QueueMemory memory, QueueMemory.Block block, int backlogLimit, Runnable committed) {
+        this.memory = memory;
+        this.block = block;
+        this.buf = block.socketBuffer;
+        this.seg = block.segment;
         this.backlogLimit = backlogLimit;
         this.committed = committed;
         sizeWindows();
@@ -200,12 +209,22 @@ final class SendBuffer implements PduSink {
         while (capacity < needed) {
             capacity *= 2;
         }
-        ByteBuffer bigger = ByteBuffer.allocateDirect(capacity);
-        MemorySegment s = MemorySegment.ofBuffer(bigger);
-        MemorySegment.copy(seg, 0, s, 0, end);
-        buf = bigger;
-        seg = s;
+        // past the limit too: a PDU half encoded cannot be refused; back-pressure bounds how far this goes
+        QueueMemory.Block bigger = memory.takeForSocket(capacity, true);
+        MemorySegment.copy(seg, 0, bigger.segment, 0, end);
+        memory.give(block);
+        block = bigger;
+        buf = bigger.socketBuffer;
+        seg = bigger.segment;
         sizeWindows();
+    }
+
+    /** Gives the inline buffer back to the pool (after {@link #discard}); the buffer is unusable after. */
+    void close() {
+        if (block != null) {
+            memory.give(block);
+            block = null;
+        }
     }
 
     private void growReferences() {

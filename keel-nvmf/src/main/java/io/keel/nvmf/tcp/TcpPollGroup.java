@@ -5,11 +5,14 @@ import io.keel.core.iobuf.IoBufChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One poll group of the TCP transport (SPDK's {@code nvmf_tgt_poll_group_NNN}): a lightweight thread on one
@@ -17,6 +20,11 @@ import java.util.List;
  * find no buffer wait in their connection's pending queue; the queues are re-driven whenever this group releases
  * a buffer and by a timed poller while anything waits (rule R6, scenario S3). Everything here runs on
  * {@link #thread()} except construction.
+ *
+ * <p>What the group holds and releases itself (rule R10): one receive buffer that its qpairs read into in turn
+ * (every byte read is consumed before the next read), the {@link QueueMemory} its connections take their request
+ * tables and send buffers from, and its iobuf channel. {@link #stop} closes the qpairs, waits (bounded) until
+ * the commands they left in the bdev layer or on the application thread have come back, then frees all three.
  */
 final class TcpPollGroup implements BufferProvider {
     /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
@@ -24,6 +32,12 @@ final class TcpPollGroup implements BufferProvider {
     /** A connection must have sent its ICReq and had its Connect answered this soon after it was accepted. */
     static final long CONNECT_TIMEOUT_NANOS = 30_000_000_000L;
     static final long CONNECT_CHECK_MICROS = 500_000;
+    /** Receive buffer: a few of the largest PDUs per read call. */
+    static final int RECEIVE_BUFFER = 512 * 1024;
+    /** How long {@link #stop} waits for commands still executing to come back before it frees anyway. */
+    static final long STOP_BOUND_NANOS = 5_000_000_000L;
+    static final long STOP_CHECK_MICROS = 1_000;
+    private static final Logger LOG = LoggerFactory.getLogger(TcpPollGroup.class);
 
     private final String name;
     private final KeelThread thread;
@@ -35,6 +49,10 @@ final class TcpPollGroup implements BufferProvider {
     /** Per pool buffer, its exact-length view last handed out; per segment handed out, its NIO view. */
     private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
     private final IdentityHashMap<MemorySegment, ByteBuffer> nioViews = new IdentityHashMap<>();
+    private final QueueMemory memory;
+    private Arena receiveArena;
+    private ByteBuffer receiveBuffer;
+    private MemorySegment receiveSegment;
     private IoBufChannel buffers;
     private Poller retryPoller;
     private Poller connectTimeoutPoller;
@@ -52,8 +70,9 @@ final class TcpPollGroup implements BufferProvider {
     int peakBuffersInUse;
 
     TcpPollGroup(String name, KeelThread thread, IoBuf iobuf, int bufferLimit, int smallCache, int largeCache,
-            long connectTimeoutNanos) {
+            long connectTimeoutNanos, QueueMemory memory) {
         this.connectTimeoutNanos = connectTimeoutNanos;
+        this.memory = memory;
         this.name = name;
         this.thread = thread;
         this.iobuf = iobuf;
@@ -70,8 +89,14 @@ final class TcpPollGroup implements BufferProvider {
         return thread;
     }
 
-    /** Opens this group's iobuf channel, its retry poller and its connect-timeout poller (on the group's thread). */
+    /**
+     * Opens this group's receive buffer, iobuf channel, retry poller and connect-timeout poller (on the group's
+     * thread).
+     */
     void start() {
+        receiveArena = Arena.ofConfined();
+        receiveSegment = receiveArena.allocate(RECEIVE_BUFFER, 64);
+        receiveBuffer = receiveSegment.asByteBuffer(); // one buffer per read call: NIO allocates nothing for it
         buffers = iobuf.channel("nvmf_TCP", smallCache, largeCache);
         retryPoller = thread.registerPoller("nvmf_tcp_retry_pending", this::retryPoll, RETRY_PERIOD_MICROS);
         retryPoller.pause();
@@ -97,18 +122,59 @@ final class TcpPollGroup implements BufferProvider {
         return closed > 0 ? PollerFn.BUSY : PollerFn.IDLE;
     }
 
-    /** Closes every qpair and releases the group's resources (on the group's thread); the thread may exit after. */
-    void stop() {
+    /**
+     * Closes every qpair, waits until the commands they left executing have come back (their data buffers and
+     * request tables with them) — at most {@link #STOP_BOUND_NANOS}, then it says what was left and goes on —
+     * and frees the group's memory; {@code done} runs on the group's thread, which may exit after.
+     */
+    void stop(Runnable done) {
         for (TcpQpair q : List.copyOf(qpairs)) {
             q.close("transport shut down");
         }
-        if (retryPoller != null) {
-            retryPoller.unregister();
-            connectTimeoutPoller.unregister();
+        if (retryPoller == null) { // never started
+            done.run();
+            return;
         }
-        if (buffers != null && buffersInUse == 0) {
-            buffers.close();
+        retryPoller.unregister();
+        connectTimeoutPoller.unregister();
+        long deadline = thread.runtime().clock().nanoTime() + STOP_BOUND_NANOS;
+        Poller[] wait = new Poller[1];
+        PollerFn check = () -> {
+            boolean drained = buffersInUse == 0 && memory.blocksInUse() == 0;
+            if (!drained && thread.runtime().clock().nanoTime() < deadline) {
+                return PollerFn.IDLE;
+            }
+            if (!drained) {
+                LOG.error("nvmf: {} stopped with {} data buffer(s) and {} bytes of request tables still held by "
+                        + "commands that did not come back in {} ms; freeing the rest", name, buffersInUse,
+                        memory.inUse(), STOP_BOUND_NANOS / 1_000_000);
+            }
+            wait[0].unregister();
+            release(drained);
+            done.run();
+            return PollerFn.BUSY;
+        };
+        wait[0] = thread.registerPoller("nvmf_tcp_stop", check, STOP_CHECK_MICROS);
+    }
+
+    private void release(boolean drained) {
+        if (drained) {
+            buffers.close(); // with buffers out it cannot: they would come back to a closed channel
         }
+        memory.close();
+        receiveArena.close();
+    }
+
+    QueueMemory memory() {
+        return memory;
+    }
+
+    ByteBuffer receiveBuffer() {
+        return receiveBuffer;
+    }
+
+    MemorySegment receiveSegment() {
+        return receiveSegment;
     }
 
     void add(TcpQpair q) {

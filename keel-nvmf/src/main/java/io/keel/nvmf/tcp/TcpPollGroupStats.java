@@ -11,11 +11,19 @@ package io.keel.nvmf.tcp;
  * @param dataBufferWaits   times a request found no data buffer and waited
  * @param socketReads       read calls on this group's sockets (how well receiving batches)
  * @param socketWrites      (gathering) write calls on this group's sockets (how well sending batches)
+ * @param queueMemoryInUse  bytes of request tables and send buffers this group's connections hold now
+ * @param queueMemoryKept   bytes of them kept for the next connections (free to reuse)
+ * @param queueMemoryLimit  the bound on both together ({@code keel_queue_memory_mb} split over the groups)
+ * @param queueMemoryPeak   the most {@code queueMemoryInUse} has been
+ * @param queueMemoryRefusals connections or Connects refused because the bound left no room
+ * @param queueMemoryAllocations blocks allocated rather than reused (flat once connection churn is warm)
  */
 public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, int currentAdminQpairs,
         int currentIoQpairs, int currentUnassociatedQpairs, long pendingBdevIo, long completedNvmeIo,
         int pendingDataBuffer, int requestsInUse, int dataBuffersInUse, int dataBufferLimit,
-        int peakDataBuffersInUse, long dataBufferWaits, long socketReads, long socketWrites) {
+        int peakDataBuffersInUse, long dataBufferWaits, long socketReads, long socketWrites, long queueMemoryInUse,
+        long queueMemoryKept, long queueMemoryLimit, long queueMemoryPeak, long queueMemoryRefusals,
+        long queueMemoryAllocations) {
 
     static TcpPollGroupStats of(TcpPollGroup g) {
         int admin = 0;
@@ -44,6 +52,8 @@ public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, in
         }
         return new TcpPollGroupStats(g.name(), g.adminQpairs, g.ioQpairs, admin, io, unassociated, pendingBdevIo,
                 completed, pendingBuffers, requests, g.buffersInUse(), g.bufferLimit(), g.peakBuffersInUse,
-                g.bufferWaits, g.socketReads, g.socketWrites);
+                g.bufferWaits, g.socketReads, g.socketWrites, g.memory().inUse(), g.memory().kept(),
+                g.memory().limit(), g.memory().peakInUse(), g.memory().refusals(),
+                g.memory().allocations());
     }
 }

@@ -4,6 +4,7 @@ import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.MessageFn;
+import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
@@ -14,8 +15,6 @@ import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.ctrlr.QueueActivity;
 import io.keel.nvmf.io.IoCommandExecutor;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -32,12 +31,18 @@ import org.slf4j.LoggerFactory;
  * <p>States (rule R5): {@code AWAITING_CONNECT} (ICReq/ICResp, then only a Fabrics Connect is accepted) →
  * {@code CONNECTING} (Connect on the application thread) → {@code ENABLED} (bound to its controller) →
  * {@code CLOSED} (socket closed, controller told; final). {@link #close} is idempotent from any state.
+ *
+ * <p>Memory (rule R10): until its Connect succeeds a connection holds a small send buffer and a one-entry
+ * request table from its poll group's {@link QueueMemory} (and the group's receive buffer while it reads). A
+ * Connect first reserves the request table its SQSIZE asks for — refused with Controller Busy and a log line
+ * when the group's queue memory is spent — and the queue runs on it once bound. All of it goes back to the
+ * pool when the qpair closes (the table once the last command the bdev layer or the controller holds is done).
  */
 final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     private static final Logger LOG = LoggerFactory.getLogger(TcpQpair.class);
     private static final MessageFn<TcpQpair> FLUSH = TcpQpair::flushFromMessage;
-    /** Receive buffer: a few of the largest PDUs per read call. */
-    private static final int RECEIVE_BUFFER = 512 * 1024;
+    /** The send buffer a connection starts with (ICResp, a Connect's answer, a C2HTermReq fit many times). */
+    static final int INITIAL_SEND_BUFFER = 4096;
     /** Stop reading new commands while this much output waits for the socket (back-pressure). */
     private static final int SEND_BACKLOG_LIMIT = 4 * 1024 * 1024;
     private static final int READS_PER_EVENT = 4;
@@ -49,11 +54,11 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     private final SocketChannel socket;
     private final ListenAddress listenAddress;
     private final ListenAddress peerAddress;
-    private final TcpQpairConnection connection;
-    private final SendBuffer out;
-    private final ByteBuffer in = ByteBuffer.allocateDirect(RECEIVE_BUFFER);
-    private final MemorySegment inSegment = MemorySegment.ofBuffer(in);
-    private final ForwardedCommand[] forwarded;
+    private final TcpConnectionConfig config;
+    private TcpQpairConnection connection;
+    private SendBuffer out;
+    /** The table a Connect in progress reserved, installed once it succeeds. */
+    private RequestTable reserved;
     private FdWatch watch;
     private int interest;
     private boolean inHandler;
@@ -73,17 +78,29 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         this.socket = socket;
         this.listenAddress = listenAddress;
         this.peerAddress = peerAddress;
-        this.out = new SendBuffer(256 * 1024, SEND_BACKLOG_LIMIT, this::outputReady);
-        // the connection's SQE copies and in-capsule buffers live as long as this object (freed by the GC)
-        this.connection = new TcpQpairConnection(config, out, this, group, this, Arena.ofAuto());
-        this.forwarded = new ForwardedCommand[config.queueDepth()];
-        for (int i = 0; i < forwarded.length; i++) {
-            forwarded[i] = new ForwardedCommand(this);
-        }
+        this.config = config;
     }
 
-    /** Starts watching the socket (on the group's thread). */
+    /**
+     * Takes the connection's first memory and starts watching the socket (on the group's thread); a group whose
+     * queue memory is spent closes the connection at once, with a log line.
+     */
     void start() {
+        QueueMemory memory = group.memory();
+        QueueMemory.Block sendBlock = memory.takeForSocket(INITIAL_SEND_BUFFER, false);
+        RequestTable first = sendBlock == null ? null : RequestTable.take(memory, 1, ConnectData.SIZE);
+        if (first == null) {
+            if (sendBlock != null) {
+                memory.give(sendBlock);
+            }
+            LOG.info("nvmf: connection from {}:{} refused: {} queue memory spent ({} of {} bytes in use)",
+                    peerAddress.traddr(), peerAddress.trsvcid(), group.name(), memory.inUse(), memory.limit());
+            state = State.CLOSED;
+            closeSocket();
+            return;
+        }
+        out = new SendBuffer(memory, sendBlock, SEND_BACKLOG_LIMIT, this::outputReady);
+        connection = new TcpQpairConnection(config, out, this, group, this, first);
         acceptedNanos = transport.clock().nanoTime();
         group.add(this);
         interest = SelectionKey.OP_READ;
@@ -169,8 +186,10 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
 
     private void receive() {
         boolean got = false;
+        ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
         for (int i = 0; i < READS_PER_EVENT && state != State.CLOSED && !out.backlogged(); i++) {
             int n;
+            in.clear();
             try {
                 n = socket.read(in);
                 group.socketReads++;
@@ -186,9 +205,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
                 break;
             }
             got = true;
-            connection.onBytes(inSegment, 0, n);
-            in.clear();
-            if (n < RECEIVE_BUFFER) {
+            connection.onBytes(group.receiveSegment(), 0, n);
+            if (n < in.capacity()) {
                 break;
             }
         }
@@ -243,8 +261,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         switch (state) {
             case AWAITING_CONNECT -> {
                 if (fabrics && sqe.fabrics().fctype() == Opcode.Fabrics.CONNECT) {
-                    state = State.CONNECTING;
-                    transport.connect(forwarded[r.index()].bind(r, true));
+                    connect(r);
                 } else {
                     r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
                 }
@@ -252,7 +269,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             case CONNECTING -> r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
             case ENABLED -> {
                 if (qid == 0) {
-                    transport.adminCommand(forwarded[r.index()].bind(r, false));
+                    transport.adminCommand(r.forwarded.bind(this, r, false));
                 } else if (fabrics) {
                     ioQueueFabrics(r);
                 } else {
@@ -262,6 +279,30 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             case CLOSED -> r.complete(Status.field(Status.ABORTED_SQ_DELETION, false), 0);
             default -> throw new IllegalStateException(state.name());
         }
+    }
+
+    /**
+     * Reserves the request table the Connect's SQSIZE asks for, then hands the Connect to the controller logic.
+     * An SQSIZE beyond the transport's bound reserves nothing: the controller logic refuses it.
+     */
+    private void connect(TcpRequest r) {
+        Sqe.Connect c = r.sqe().connect();
+        int qid = c.qid();
+        int entries = c.sqsize() + 1;
+        if (entries <= transport.maxEntries(qid)) {
+            reserved = RequestTable.take(group.memory(), entries, transport.inCapsuleDataSize(qid));
+            if (reserved == null) {
+                QueueMemory m = group.memory();
+                LOG.info("nvmf: Connect of queue {} from {}:{} refused: {} queue memory spent ({} of {} bytes in "
+                        + "use, {} needed; transport option keel_queue_memory_mb)", qid, peerAddress.traddr(),
+                        peerAddress.trsvcid(), group.name(), m.inUse(), m.limit(),
+                        RequestTable.bytes(entries, transport.inCapsuleDataSize(qid)));
+                r.complete(Status.field(Status.CONTROLLER_BUSY, false), 0);
+                return;
+            }
+        }
+        state = State.CONNECTING;
+        transport.connect(r.forwarded.bind(this, r, true));
     }
 
     /** Fabrics commands on an I/O queue: a second Connect is a sequence error, properties live on the admin queue. */
@@ -280,13 +321,21 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     /** A forwarded command's answer arrived back on this thread. */
     void forwardedDone(ForwardedCommand f, TcpRequest r, int status, int dw0, int dw1) {
         if (f.binding != null) {
-            connection.sqEntries(r.sqe().connect().sqsize() + 1);
             bound(f);
         } else if (state == State.CONNECTING) {
             state = State.AWAITING_CONNECT; // the Connect failed: the host may try another one
         }
         if (r.state() == TcpRequest.State.EXECUTING) {
             r.complete(status, dw0, dw1);
+        }
+        if (reserved != null) { // the Connect's answer is out and its request free: the queue's own table now
+            RequestTable t = reserved;
+            reserved = null;
+            if (state == State.ENABLED && connection.state() == TcpQpairConnection.State.ESTABLISHED) {
+                connection.install(t);
+            } else {
+                t.release();
+            }
         }
     }
 
@@ -304,7 +353,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
-            executor = new IoCommandExecutor(f.namespaces, connection.config().queueDepth());
+            executor = new IoCommandExecutor(f.namespaces, reserved != null ? reserved.entries() : 1);
         }
         state = State.ENABLED;
     }
@@ -341,16 +390,17 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         State was = state;
         state = State.CLOSED;
         LOG.debug("nvmf: qpair {} from {}:{} closed: {}", qid, peerAddress.traddr(), peerAddress.trsvcid(), reason);
-        connection.close();
+        connection.close(); // its table goes back to the pool once the commands still executing are done
         out.discard(); // referenced data buffers go back to the pool unsent
+        out.close();
+        if (reserved != null) {
+            reserved.release();
+            reserved = null;
+        }
         if (watch != null) {
             watch.cancel();
         }
-        try {
-            socket.close();
-        } catch (IOException e) {
-            LOG.debug("nvmf: closing a qpair socket: {}", e.getMessage());
-        }
+        closeSocket();
         if (executor != null) {
             executor.close();
             group.completedNvmeIo += executor.completed();
@@ -358,6 +408,14 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         group.remove(this);
         if (was == State.ENABLED) {
             transport.queueGone(this, binding);
+        }
+    }
+
+    private void closeSocket() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.debug("nvmf: closing a qpair socket: {}", e.getMessage());
         }
     }
 

@@ -23,13 +23,17 @@ import java.util.Objects;
  * The target (controller) side of one NVMe/TCP connection, without a socket: the owner feeds it the bytes it
  * receives ({@link #onBytes}) in any split and sends what it writes into its {@link PduSink}. One owner
  * thread, no locks (DESIGN R1); nothing is allocated per command once constructed (requests, SQE copies and
- * in-capsule buffers are pre-allocated; PDUs are encoded in place into the sink).
+ * in-capsule buffers come with its {@link RequestTable}; PDUs are encoded in place into the sink).
+ *
+ * <p>Memory (rule R10): the connection runs on the table it is given, and the owner may {@link #install} a
+ * bigger one while no request is in use (after the Connect, sized from its SQSIZE). Once the connection has
+ * ended and the last request the handler held has completed, the table goes back to its pool.
  *
  * <p>States ({@link State}): {@code AWAITING_IC_REQ} → ICReq → ICResp → {@code ESTABLISHED}; a fatal
  * protocol error found by us → C2HTermReq → {@code TERMINATED}; an H2CTermReq from the host or
  * {@link #close()} → {@code CLOSED}. Both end states are final and reported once to the {@link ConnectionListener}.
  *
- * <p>Commands: a CapsuleCmd takes a {@link TcpRequest} from the pool (queue depth) and its SGL decides the
+ * <p>Commands: a CapsuleCmd takes a {@link TcpRequest} from the table and its SGL decides the
  * data path: in-capsule data (data block, offset subtype) lands in the request's in-capsule buffer; transport
  * data (transport data block) takes a buffer from the {@link BufferProvider} (waiting in a FIFO if none is
  * free) and, for writes, is fetched with R2Ts (one outstanding per command, R2TL at most
@@ -78,10 +82,13 @@ public final class TcpQpairConnection {
     private final PduEncoder encoder = new PduEncoder();
     private final Cqe cqe = new Cqe();
 
-    private final TcpRequest[] requests;
-    private final int[] freeStack;
+    private static final TcpRequest[] NO_REQUESTS = new TcpRequest[0];
+
+    private RequestTable table;
+    private TcpRequest[] requests;
+    private int[] freeStack;
     private int freeTop;
-    private final int[] pending;
+    private int[] pending;
     private int pendingHead;
     private int pendingCount;
     private boolean draining;
@@ -94,34 +101,48 @@ public final class TcpQpairConnection {
     private int sqEntries;
     private long commands;
 
-    /**
-     * @param arena where the per-request SQE copies and in-capsule buffers are allocated (once, here); the
-     *        owner closes it after the connection ended and every request completed
-     */
+    /** @param table the requests to start with (a Connect needs one); the connection gives it back when done */
     public TcpQpairConnection(TcpConnectionConfig config, PduSink sink, CommandHandler handler, BufferProvider buffers,
-            ConnectionListener listener, Arena arena) {
+            ConnectionListener listener, RequestTable table) {
         this.config = Objects.requireNonNull(config, "config");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.buffers = Objects.requireNonNull(buffers, "buffers");
         this.listener = Objects.requireNonNull(listener, "listener");
-        int qd = config.queueDepth();
         long maxData = Math.max(config.inCapsuleDataSize(), config.maxH2CData());
         // header + header digest + the largest padding (PDA 31: 128-byte alignment) + data + data digest
         this.reader = new PduReader(PduReader.Role.CONTROLLER, PduType.CAPSULE_CMD_HLEN + 4 + 128 + maxData + 4);
-        this.requests = new TcpRequest[qd];
-        this.freeStack = new int[qd];
-        this.pending = new int[qd];
-        MemorySegment sqes = arena.allocate((long) qd * Sqe.SIZE, 8);
-        int icd = config.inCapsuleDataSize();
-        MemorySegment icds = icd == 0 ? MemorySegment.NULL : arena.allocate((long) qd * icd, 64);
-        for (int i = 0; i < qd; i++) {
-            MemorySegment icdBuffer = icd == 0 ? null : icds.asSlice((long) i * icd, icd);
-            requests[i] = new TcpRequest(this, i, sqes.asSlice((long) i * Sqe.SIZE, Sqe.SIZE), icdBuffer);
-            freeStack[qd - 1 - i] = i;
+        use(Objects.requireNonNull(table, "table"));
+    }
+
+    private void use(RequestTable t) {
+        table = t;
+        requests = t.requests;
+        freeStack = t.freeStack;
+        pending = t.pending;
+        t.attach(this);
+        freeTop = requests.length;
+        pendingHead = 0;
+        pendingCount = 0;
+        sqEntries = requests.length;
+        sqhd %= sqEntries;
+    }
+
+    /**
+     * Runs on {@code t} from now on (its size is the SQ size SQHD wraps at); the table used so far goes back to
+     * its pool. Only while the connection is open and no request is in use.
+     */
+    public void install(RequestTable t) {
+        if (!isOpen() || requestsInUse() > 0) {
+            throw new IllegalStateException("install on " + this);
         }
-        freeTop = qd;
-        sqEntries = qd;
+        table.release();
+        use(t);
+    }
+
+    /** Whether the connection still holds its request table (until it ended and every request completed). */
+    public boolean holdsTable() {
+        return table != null;
     }
 
     public State state() {
@@ -135,12 +156,6 @@ public final class TcpQpairConnection {
     /** SQ identifier put in CQEs (0 until the owner learns the queue from the Connect command). */
     public void sqid(int sqid) {
         this.sqid = sqid;
-    }
-
-    /** The SQ size the Connect asked for (entries, at most the queue depth): SQHD wraps there. */
-    public void sqEntries(int entries) {
-        this.sqEntries = Math.max(1, Math.min(entries, requests.length));
-        this.sqhd %= this.sqEntries;
     }
 
     /** Requests not in the pool (receiving, waiting for a buffer, with the handler). */
@@ -307,7 +322,7 @@ public final class TcpQpairConnection {
                 if (sgl.address() != 0) {
                     return Status.field(Status.SGL_OFFSET_INVALID, true);
                 }
-                if (length > config.inCapsuleDataSize() || length != icdLength) {
+                if (length > table.inCapsuleDataSize || length != icdLength) {
                     return Status.field(Status.DATA_SGL_LENGTH_INVALID, true);
                 }
                 r.inCapsule = true;
@@ -507,6 +522,18 @@ public final class TcpQpairConnection {
         releaseBuffer(r);
         r.reset();
         freeStack[freeTop++] = r.index();
+        if (freeTop == requests.length && (state == State.TERMINATED || state == State.CLOSED)) {
+            releaseTable();
+        }
+    }
+
+    /** The connection ended and its last request is free: the table goes back to its pool. */
+    private void releaseTable() {
+        RequestTable t = table;
+        table = null;
+        requests = NO_REQUESTS;
+        freeTop = 0;
+        t.release();
     }
 
     // ---- errors and the end
@@ -528,10 +555,14 @@ public final class TcpQpairConnection {
         rxRequest = null;
         pendingCount = 0;
         // Requests the handler holds come back through complete(); the others go back to the pool now.
-        for (TcpRequest r : requests) {
+        TcpRequest[] all = requests;
+        for (TcpRequest r : all) {
             if (r.state != TcpRequest.State.FREE && r.state != TcpRequest.State.EXECUTING) {
                 free(r);
             }
+        }
+        if (table != null && freeTop == requests.length) {
+            releaseTable();
         }
         listener.ended(this, to, fes, reason);
     }

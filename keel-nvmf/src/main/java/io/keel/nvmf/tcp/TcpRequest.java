@@ -5,9 +5,9 @@ import io.keel.nvmf.ctrlr.AdminCommand;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One command of a {@link TcpQpairConnection}, from a pool pre-allocated per connection (its index is the
- * R2T transfer tag). Valid from {@link CommandHandler#command} until {@link #complete}; the handler must not
- * keep it afterwards. Owner thread only.
+ * One command of a {@link TcpQpairConnection}, from its {@link RequestTable} (its index is the R2T transfer
+ * tag). Valid from {@link CommandHandler#command} until {@link #complete}; the handler must not keep it
+ * afterwards. Owner thread only.
  */
 public final class TcpRequest implements AdminCommand {
     /** Where a request is in its life. */
@@ -24,7 +24,7 @@ public final class TcpRequest implements AdminCommand {
         EXECUTING
     }
 
-    private final TcpQpairConnection connection;
+    private TcpQpairConnection connection;
     private final int index;
     private final Sqe sqe = new Sqe();
     private final MemorySegment inCapsuleBuffer;
@@ -43,11 +43,19 @@ public final class TcpRequest implements AdminCommand {
     /** A transport failure (status code) seen while receiving data; the handler is not called. */
     int failedStatus;
 
-    TcpRequest(TcpQpairConnection connection, int index, MemorySegment sqeSlot, MemorySegment inCapsuleBuffer) {
-        this.connection = connection;
+    /** How this request travels to the application thread (Connect and admin commands of a {@link TcpQpair}). */
+    final ForwardedCommand forwarded = new ForwardedCommand();
+
+    TcpRequest(int index, MemorySegment sqeSlot, MemorySegment inCapsuleBuffer) {
         this.index = index;
         this.sqe.wrap(sqeSlot, 0);
         this.inCapsuleBuffer = inCapsuleBuffer;
+    }
+
+    /** Belongs to {@code c} from now (null: back in the pool), free. */
+    void attach(TcpQpairConnection c) {
+        connection = c;
+        reset();
     }
 
     void reset() {

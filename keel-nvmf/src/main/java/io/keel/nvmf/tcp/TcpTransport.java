@@ -92,6 +92,7 @@ public final class TcpTransport {
         this.connectionConfig = connectionConfig(options);
     }
 
+    /** The bounds of every connection: the deepest queue and the largest in-capsule data any queue may have. */
     static TcpConnectionConfig connectionConfig(TransportOptions o) {
         int depth = (int) Math.max(o.maxQueueDepth(), o.maxAqDepth());
         int icd = (int) Math.max(o.inCapsuleDataSize(), ADMIN_IN_CAPSULE_DATA);
@@ -101,6 +102,17 @@ public final class TcpTransport {
 
     public TransportOptions options() {
         return options;
+    }
+
+    /** The most requests queue {@code qid} may have (max_aq_depth for the admin queue, else max_queue_depth). */
+    int maxEntries(int qid) {
+        return (int) (qid == 0 ? options.maxAqDepth() : options.maxQueueDepth());
+    }
+
+    /** In-capsule data per request of queue {@code qid}: IOCCSZ's for I/O queues, 8 KiB for the admin queue. */
+    int inCapsuleDataSize(int qid) {
+        return (int) (qid == 0 ? Math.max(options.inCapsuleDataSize(), ADMIN_IN_CAPSULE_DATA)
+                : options.inCapsuleDataSize());
     }
 
     Clock clock() {
@@ -113,11 +125,12 @@ public final class TcpTransport {
         long perGroup = Math.max(1, options.numSharedBuffers() / cores.length);
         int small = cacheSize(options.iobufSmallCacheSize(), 32);
         int large = cacheSize(options.iobufLargeCacheSize(), 16);
+        long queueMemory = (options.keelQueueMemoryMb() << 20) / cores.length;
         for (int i = 0; i < cores.length; i++) {
             String name = String.format("nvmf_tgt_poll_group_%03d", i);
             KeelThread t = runtime.createThread(name, CpuMask.of(cores[i]));
             TcpPollGroup g = new TcpPollGroup(name, t, iobuf, (int) Math.min(perGroup, Integer.MAX_VALUE), small,
-                    large, connectTimeoutNanos);
+                    large, connectTimeoutNanos, new QueueMemory(queueMemory));
             groups.add(g);
             t.send(g::start);
         }
@@ -146,15 +159,12 @@ public final class TcpTransport {
             return;
         }
         for (TcpPollGroup g : groups) {
-            g.thread().send(() -> {
-                g.stop();
-                g.thread().exit(() -> appThread.send(() -> {
-                    if (--left[0] == 0) {
-                        qpairs.clear();
-                        done.run();
-                    }
-                }));
-            });
+            g.thread().send(() -> g.stop(() -> g.thread().exit(() -> appThread.send(() -> {
+                if (--left[0] == 0) {
+                    qpairs.clear();
+                    done.run();
+                }
+            }))));
         }
     }
 
@@ -221,7 +231,8 @@ public final class TcpTransport {
 
     private void executeConnect(ForwardedCommand f) {
         TcpQpair q = f.qpair();
-        ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress());
+        ControllerManager.Binding b = controllers.connect(f, options, runtime.clock().nanoTime(), q.listenAddress(),
+                q.peerAddress().traddr() + ":" + q.peerAddress().trsvcid());
         if (b != null) {
             Controller c = b.controller();
             qpairs.computeIfAbsent(c, k -> new ArrayList<>()).add(new QpairInfo(b.qid(), q));

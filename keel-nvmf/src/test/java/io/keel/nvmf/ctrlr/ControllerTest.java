@@ -2,6 +2,8 @@ package io.keel.nvmf.ctrlr;
 
 import static io.keel.bdev.BdevTestApp.params;
 import io.keel.bdev.BdevTestApp;
+import ch.qos.logback.classic.Level;
+import io.keel.core.testing.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.nvme.spec.Cns;
@@ -276,6 +278,46 @@ class ControllerTest {
             assertThat(d.dw0).isEqualTo(5);
             return null;
         });
+    }
+
+    @Test
+    void emptyHostNqnConnectsWhereAnyHostMayAndIsRefusedByAnAllowList() {
+        try (LogCapture log = LogCapture.of(ControllerManager.class)) {
+            onApp(() -> {
+                ControllerManager mgr = new ControllerManager(target);
+                Cmd any = connectCmd(0, 31, 0, CNODE1, "", 0xFFFF); // what spdk_nvme_perf sends without hostnqn:
+                ControllerManager.Binding b = mgr.connect(any, TCP, 0);
+                assertThat(any.ok()).isTrue();
+                assertThat(b.controller().hostnqn()).isEmpty();
+                Cmd listed = connectCmd(0, 31, 0, CNODE2, "", 0xFFFF);
+                assertThat(mgr.connect(listed, TCP, 0, null, "10.0.0.9:51234")).isNull();
+                assertThat(listed.code()).isEqualTo(Status.CONNECT_INVALID_HOST);
+                assertThat(listed.dw0 >>> 16).isEqualTo(512); // IPO: HOSTNQN
+                mgr.destroy(b.controller());
+                return null;
+            });
+            assertThat(log.messages(Level.INFO)).anySatisfy(m -> assertThat(m).contains("10.0.0.9:51234")
+                    .contains("HOSTNQN ''").contains(CNODE2));
+        }
+    }
+
+    @Test
+    void everyRefusedConnectIsLoggedWithTheFieldAndValue() {
+        try (LogCapture log = LogCapture.of(ControllerManager.class)) {
+            onApp(() -> {
+                ControllerManager mgr = new ControllerManager(target);
+                mgr.connect(connectCmd(0, 31, 0, "nqn.2016-06.io.spdk:nosuch", HOST, 0xFFFF), TCP, 0);
+                mgr.connect(connectCmd(0, 4000, 0, CNODE1, HOST, 0xFFFF), TCP, 0);
+                mgr.connect(connectCmd(0, 31, 0, CNODE1, HOST, 7), TCP, 0);
+                mgr.connect(connectCmd(3, 31, 0, CNODE1, HOST, 77), TCP, 0);
+                return null;
+            });
+            assertThat(log.messages(Level.INFO)).satisfiesExactly(
+                    m -> assertThat(m).contains("SUBNQN 'nqn.2016-06.io.spdk:nosuch'").contains("no such subsystem"),
+                    m -> assertThat(m).contains("SQSIZE 4000").contains("max_aq_depth 128"),
+                    m -> assertThat(m).contains("CNTLID 0x7"),
+                    m -> assertThat(m).contains("CNTLID 77").contains("no such controller"));
+        }
     }
 
     @Test

@@ -75,12 +75,14 @@ class SendBufferTest {
         }
     }
 
+    private final QueueMemory memory = new QueueMemory(1 << 30);
+
     @Test
     void inlineAndReferencedBytesLeaveInOrderThroughPartialWrites() throws Exception {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
             for (int max : new int[] {1, 3, 17, 1000, 1 << 20}) {
-                SendBuffer out = new SendBuffer(64, 1 << 20, () -> { });
+                SendBuffer out = new SendBuffer(memory, memory.takeForSocket(64, false), 1 << 20, () -> { });
                 Owner owner = new Owner();
                 TrickleChannel ch = new TrickleChannel(max);
                 ByteArrayOutputStream expected = new ByteArrayOutputStream();
@@ -114,6 +116,8 @@ class SendBufferTest {
                 }
                 assertThat(ch.taken.toByteArray()).as("max " + max).isEqualTo(expected.toByteArray());
                 assertThat(owner.released).containsExactlyElementsOf(refs);
+                out.close();
+                assertThat(memory.inUse()).as("the grown buffer went back to the pool").isZero();
             }
         }
     }
@@ -121,7 +125,7 @@ class SendBufferTest {
     @Test
     void discardGivesReferencedBuffersBackUnsent() {
         try (Arena arena = Arena.ofConfined()) {
-            SendBuffer out = new SendBuffer(64, 1 << 20, () -> { });
+            SendBuffer out = new SendBuffer(memory, memory.takeForSocket(64, false), 1 << 20, () -> { });
             Owner owner = new Owner();
             MemorySegment a = arena.allocate(10);
             MemorySegment b = arena.allocate(20);

@@ -28,9 +28,9 @@ final class SocketHost implements AutoCloseable {
     /** Every read waits at most this long: a target that never answers fails the test instead of hanging it. */
     static final int READ_TIMEOUT_MS = 15_000;
 
-    final Socket socket;
-    private final InputStream inStream;
-    private final OutputStream outStream;
+    Socket socket;
+    private InputStream inStream;
+    private OutputStream outStream;
     private final byte[] io = new byte[1 << 20];
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment tx = arena.allocate(1 << 20, 8);
@@ -45,12 +45,27 @@ final class SocketHost implements AutoCloseable {
     private byte[] pduData;
 
     SocketHost(int port) throws IOException {
+        sqe.wrap(sqeBuf, 0);
+        open(port);
+    }
+
+    private void open(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(READ_TIMEOUT_MS);
         inStream = socket.getInputStream();
         outStream = socket.getOutputStream();
-        sqe.wrap(sqeBuf, 0);
+    }
+
+    /** Closes this connection (with a reset: no TIME_WAIT left by churn tests) and opens a new one, as new. */
+    void reopen(int port) throws IOException {
+        closeSocket();
+        rd.reset();
+        enc.negotiated(false, false, 0);
+        ready.clear();
+        rxPos = 0;
+        rxEnd = 0;
+        open(port);
     }
 
     /** ICReq → ICResp; configures digests as negotiated. */
@@ -225,6 +240,14 @@ final class SocketHost implements AutoCloseable {
         sqe(Opcode.READ, cid, nsid).rw().slba(slba).blockCount(blocks);
         submit(null, into.length);
         return response(into);
+    }
+
+    /** Closes the connection with a reset (no TIME_WAIT); {@link #reopen} may follow. */
+    void closeSocket() throws IOException {
+        if (!socket.isClosed()) {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }
     }
 
     @Override

@@ -87,7 +87,7 @@ class TcpQpairAllocationTest {
                 r.complete(0, 0);
             }, new OneBuffer(arena), (c, s, f, why) -> {
                 throw new AssertionError("ended: " + why);
-            }, arena);
+            }, RequestTable.take(new QueueMemory(1 << 20), config.queueDepth(), config.inCapsuleDataSize()));
 
             // connect with digests; the test host only encodes the host's PDUs here
             int ic = host.enc.icReq(host.tx, 0, 0, 0, true, true, 0);

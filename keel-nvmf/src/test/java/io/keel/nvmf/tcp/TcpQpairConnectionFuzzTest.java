@@ -46,7 +46,8 @@ class TcpQpairConnectionFuzzTest {
 
     /** The one place the connection is built. */
     private static TcpQpairConnection connection(TcpConnectionConfig config, Run run) {
-        return new TcpQpairConnection(config, run, run, run, run, run.arena);
+        return new TcpQpairConnection(config, run, run, run, run,
+                RequestTable.take(run.memory, config.queueDepth(), config.inCapsuleDataSize()));
     }
 
     private static TcpConnectionConfig config(int options) {
@@ -141,6 +142,7 @@ class TcpQpairConnectionFuzzTest {
     /** One connection under test, and the host, handler, buffer pool and owner around it. */
     private static final class Run implements PduSink, BufferProvider, CommandHandler, ConnectionListener {
         final Arena arena = Arena.ofConfined();
+        final QueueMemory memory = new QueueMemory(1L << 30);
         final TcpQpairConnection conn;
         final PduEncoder encoder = new PduEncoder();
         final List<Seen> handled = new ArrayList<>();
@@ -198,11 +200,13 @@ class TcpQpairConnectionFuzzTest {
                     && last.stream().noneMatch(p -> p.type == PduType.C2H_TERM_REQ), "sent after the end: " + last);
             check(ended.size() == 1, "ended " + ended);
             check(conn.requestsInUse() == 0, "requests not back: " + conn.requestsInUse());
+            check(!conn.holdsTable() && memory.inUse() == 0, "request table not back: " + memory.inUse());
             for (boolean b : lent) {
                 check(!b, "data buffer not back");
             }
             transcript = ended + " " + handled + " " + conn.commands() + " sent "
                     + Arrays.hashCode(OUT.asSlice(0, outPos).toArray(ValueLayout.JAVA_BYTE)) + "/" + outPos;
+            memory.close();
             arena.close();
         }
 

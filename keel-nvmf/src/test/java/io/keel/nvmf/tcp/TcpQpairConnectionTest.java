@@ -5,6 +5,7 @@ import static io.keel.nvmf.tcp.TestHost.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.nvme.spec.SglDescriptor;
+import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Status;
 import io.keel.nvme.tcp.DataPdu;
 import io.keel.nvme.tcp.Fes;
@@ -29,6 +30,7 @@ class TcpQpairConnectionTest {
 
     private final Arena arena = Arena.ofConfined();
     private final TestHost host = new TestHost(arena);
+    private final QueueMemory memory = new QueueMemory(1 << 30);
     /** Commands the handler received, in order, and a copy of their data at that moment. */
     private final List<TcpRequest> commands = new ArrayList<>();
     /** What each command looked like when the handler got it (requests are reused after completion). */
@@ -70,8 +72,12 @@ class TcpQpairConnectionTest {
 
     private TcpQpairConnection start(TcpConnectionConfig config) {
         host.conn = new TcpQpairConnection(config, host, this::handle, pool,
-                (c, state, fes, reason) -> ended.add(state + " " + fes + " " + reason), arena);
+                (c, state, fes, reason) -> ended.add(state + " " + fes + " " + reason), table(config));
         return host.conn;
+    }
+
+    private RequestTable table(TcpConnectionConfig config) {
+        return RequestTable.take(memory, config.queueDepth(), config.inCapsuleDataSize());
     }
 
     private void handle(TcpRequest r) {
@@ -92,6 +98,7 @@ class TcpQpairConnectionTest {
 
     @AfterEach
     void close() {
+        memory.close();
         arena.close();
     }
 
@@ -174,6 +181,44 @@ class TcpQpairConnectionTest {
         assertThat(got).extracting(Pdu::type).containsExactly(PduType.C2H_DATA, PduType.C2H_DATA);
         assertThat(got).extracting(Pdu::success).containsExactly(false, true);
         assertThat(got).extracting(Pdu::last).containsExactly(false, true);
+    }
+
+    @Test
+    void theTableGoesBackToItsPoolOnlyWhenTheLastExecutingCommandIsDone() {
+        completeAtOnce = false;
+        start(config());
+        host.connect(false, false, 0);
+        host.feed(host.read(0, 1, 512));
+        long held = memory.inUse();
+        assertThat(held).isPositive();
+        host.conn.close(); // the handler (the bdev layer) still holds the read and its request
+        assertThat(host.conn.holdsTable()).isTrue();
+        assertThat(memory.inUse()).isEqualTo(held);
+        commands.get(0).complete(Status.field(Status.SUCCESS, false), 0);
+        assertThat(host.conn.holdsTable()).isFalse();
+        assertThat(memory.inUse()).isZero();
+        assertThat(memory.kept()).isEqualTo(held); // kept for the next connection of this shape
+        RequestTable again = RequestTable.take(memory, config().queueDepth(), config().inCapsuleDataSize());
+        assertThat(memory.allocations()).isEqualTo(1);
+        again.release();
+    }
+
+    @Test
+    void aBiggerTableIsInstalledWhileIdleAndTheFirstGoesBack() {
+        host.conn = new TcpQpairConnection(config(), host, this::handle, pool, (c, st, f, r) -> ended.add("x"),
+                RequestTable.take(memory, 1, ConnectData.SIZE));
+        host.connect(false, false, 0);
+        long boot = memory.inUse();
+        host.conn.install(RequestTable.take(memory, 8, 8192));
+        assertThat(memory.inUse()).isEqualTo(RequestTable.bytes(8, 8192));
+        assertThat(memory.kept()).isEqualTo(boot);
+        long p = 0;
+        for (int cid = 1; cid <= 8; cid++) { // eight commands at once fit the new table
+            p += host.read(p, cid, 512);
+        }
+        host.feed(p);
+        assertThat(seen).hasSize(8);
+        assertThat(ended).isEmpty();
     }
 
     @Test
@@ -506,7 +551,8 @@ class TcpQpairConnectionTest {
     void requestsWaitForBuffersAndAreReDrivenWhenOneIsFreed() {
         completeAtOnce = false;
         Pool small = new Pool(1, 8192);
-        host.conn = new TcpQpairConnection(config(), host, this::handle, small, (c, s, f, r) -> ended.add("x"), arena);
+        host.conn = new TcpQpairConnection(config(), host, this::handle, small, (c, s, f, r) -> ended.add("x"),
+                table(config()));
         host.connect(false, false, 0);
         long p = host.read(0, 1, 4096);
         p += host.read(p, 2, 4096);

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ch.qos.logback.classic.Level;
 import io.keel.bdev.BdevTestApp;
+import io.keel.core.testing.LogCapture;
 import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Properties;
@@ -172,6 +174,30 @@ class TcpTargetTest {
         }
     }
 
+    /** R10: a poll group whose connection memory is spent refuses the Connect that asks for more, and says why. */
+    @Test
+    void aConnectThatFindsQueueMemorySpentIsRefusedWithControllerBusyAndALogLine() throws Exception {
+        target("keel_queue_memory_mb", 1); // 512 KiB per poll group: an admin queue fits, a 128-deep I/O queue not
+        try (LogCapture log = LogCapture.of(TcpQpair.class); SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = new SocketHost(port)) {
+                io.ic(false, false);
+                TestHost.Pdu c = io.connect(1, 127, 0, CNODE1, SocketHost.HOSTNQN, cntlid);
+                assertThat(c.statusCode()).isEqualTo(Status.CONTROLLER_BUSY);
+                TestHost.Pdu small = io.connect(1, 15, 0, CNODE1, SocketHost.HOSTNQN, cntlid); // 16 deep fits
+                assertThat(small.statusCode()).isEqualTo(Status.SUCCESS);
+                byte[] back = new byte[512];
+                assertThat(io.read(1, 1, 0, 1, back).statusCode()).isEqualTo(Status.SUCCESS);
+            }
+            assertThat(log.messages(Level.INFO)).anySatisfy(m -> assertThat(m).contains("Connect of queue 1")
+                    .contains("queue memory spent").contains("keel_queue_memory_mb"));
+            JsonNode tcp = t.rpc("nvmf_get_stats", null).get("poll_groups").get(0).get("transports").get(0);
+            assertThat(tcp.get("queue_memory_limit").asLong()).isEqualTo(512 * 1024);
+        }
+        assertThat(t.rpc("nvmf_get_stats", null).findValues("queue_memory_refusals").stream()
+                .mapToLong(JsonNode::asLong).sum()).isEqualTo(1);
+    }
+
     /** S3: a data buffer pool of one per poll group under 32 pipelined reads and writes: all complete. */
     @Test
     void tinyBufferPoolsKeepIoFlowingAndPendingCountsReturnToZero() throws Exception {
@@ -316,6 +342,64 @@ class TcpTargetTest {
                 assertThat(io.read(2, 2, 0, 1, new byte[512]).statusCode())
                         .isEqualTo(Status.INVALID_NAMESPACE_OR_FORMAT);
             }
+        }
+    }
+
+    /**
+     * Never released under a write in flight: a queue that closes with a write on a 1 s delay bdev no longer holds
+     * up the namespace's removal, but the bdev's write claim is released only once that write has completed.
+     */
+    @Test
+    void aNamespaceRemovedUnderAWriteInFlightReleasesItsBdevOnlyAfterTheWrite() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 0,
+                "p99_read_latency", 0, "avg_write_latency", 1_000_000, "p99_write_latency", 1_000_000));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            SocketHost io = ioQueue(port, cntlid, 1, false);
+            io.sqe(Opcode.WRITE, 1, 2).rw().slba(0).blockCount(1);
+            io.submit(pattern(512, 9), 0);
+            Thread.sleep(100); // the write is on the delay bdev now
+            long start = System.nanoTime();
+            io.close(); // the queue closes with its write in flight
+            await().atMost(Duration.ofSeconds(2))
+                    .until(() -> t.rpc("nvmf_subsystem_get_qpairs", params("nqn", CNODE1)).size() == 1);
+            t.rpc("nvmf_subsystem_remove_ns", params("nqn", CNODE1, "nsid", 2));
+            assertThat(t.rpc("bdev_get_bdevs", params("name", "Delay1")).get(0).get("claimed").asBoolean())
+                    .as("claimed while the write runs").isTrue();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !t.rpc("bdev_get_bdevs", params("name", "Delay1"))
+                    .get(0).get("claimed").asBoolean());
+            assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(700L);
+        }
+    }
+
+    /**
+     * A poll group stopped with a read in flight waits for it before it frees its buffers and closes its iobuf
+     * channel (it used to leave the channel open with the buffer out), and the shutdown still ends in time.
+     */
+    @Test
+    void shutdownWithAReadInFlightWaitsForItThenFreesEverything() throws Exception {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 500_000,
+                "p99_read_latency", 500_000, "avg_write_latency", 0, "p99_write_latency", 0));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        try (LogCapture log = LogCapture.of("io.keel"); SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                io.sqe(Opcode.READ, 1, 2).rw().slba(0).blockCount(1);
+                io.submit(null, 512);
+                Thread.sleep(100); // the read holds a data buffer on the delay bdev now
+                long start = System.nanoTime();
+                t.close();
+                t = null;
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertThat(ms).isLessThan(5_000);
+            }
+            assertThat(log.messages(Level.WARN)).noneSatisfy(m -> assertThat(m).containsAnyOf("still held",
+                    "dropped", "left"));
         }
     }
 

@@ -1,0 +1,200 @@
+package io.keel.nvmf.tcp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The native memory a poll group's connections hold (rule R10): request tables (SQE copies and in-capsule
+ * buffers, {@link RequestTable}) and send buffers ({@link SendBuffer}), in blocks taken when a connection needs
+ * them and given back when it ends. A block given back is kept for the next connection that asks for the same
+ * size, so connect/disconnect churn allocates nothing once warm. Blocks in use and kept together never pass
+ * {@link #limit()}: kept blocks are freed to make room, and a take that still does not fit is refused (null) —
+ * the caller refuses its connection. Owner thread only.
+ *
+ * <p>Two kinds of block: {@linkplain #take(long) plain} ones have their own arena, closed when the block is
+ * freed; {@linkplain #takeForSocket(long) socket} ones are direct ByteBuffers, because NIO's gathering write
+ * allocates for every buffer that belongs to an arena. A socket block can only be dropped (the JDK frees a
+ * direct buffer when it is collected), so those are never freed to make room, only when this pool closes; a
+ * send buffer that must grow past the limit may ({@link #takeForSocket} answers beyond it and counts it), the
+ * connection's back-pressure bounds by how much.
+ */
+final class QueueMemory {
+    /** One block: its memory and what its last user built on it (reused with it, e.g. a table's requests). */
+    static final class Block {
+        final MemorySegment segment;
+        final ByteBuffer socketBuffer;
+        private final Arena arena;
+        Object attachment;
+
+        private Block(Arena arena, MemorySegment segment, ByteBuffer socketBuffer) {
+            this.arena = arena;
+            this.segment = segment;
+            this.socketBuffer = socketBuffer;
+        }
+
+        long size() {
+            return segment.byteSize();
+        }
+
+        private void free() {
+            if (arena != null) {
+                arena.close();
+            }
+        }
+    }
+
+    /** The blocks kept of one size and kind. */
+    private static final class Kept {
+        final long size;
+        final boolean socket;
+        final ArrayDeque<Block> blocks = new ArrayDeque<>();
+
+        Kept(long size, boolean socket) {
+            this.size = size;
+            this.socket = socket;
+        }
+    }
+
+    private final long limit;
+    private final List<Kept> kept = new ArrayList<>();
+    private long inUse;
+    private long keptBytes;
+    private long peakInUse;
+    private int blocksInUse;
+    private long refusals;
+    private long allocations;
+    private boolean closed;
+
+    QueueMemory(long limit) {
+        this.limit = limit;
+    }
+
+    /** A block of {@code bytes} with its own arena (freed explicitly), or null when the limit leaves no room. */
+    Block take(long bytes) {
+        return take(bytes, false, false);
+    }
+
+    /**
+     * A direct-buffer block of {@code bytes} for socket I/O; past the limit it is still given ({@code overLimit})
+     * and counted, or else null when the limit leaves no room.
+     */
+    Block takeForSocket(long bytes, boolean overLimit) {
+        return take(bytes, true, overLimit);
+    }
+
+    private Block take(long bytes, boolean socket, boolean overLimit) {
+        if (closed) {
+            throw new IllegalStateException("queue memory closed");
+        }
+        Kept k = kept(bytes, socket);
+        Block b = k.blocks.poll();
+        if (b != null) {
+            keptBytes -= bytes;
+        } else {
+            makeRoom(bytes);
+            if (inUse + keptBytes + bytes > limit && !overLimit) {
+                refusals++;
+                return null;
+            }
+            b = allocate(bytes, socket);
+            allocations++;
+        }
+        inUse += bytes;
+        blocksInUse++;
+        peakInUse = Math.max(peakInUse, inUse);
+        return b;
+    }
+
+    private static Block allocate(long bytes, boolean socket) {
+        if (socket) {
+            ByteBuffer bb = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
+            return new Block(null, MemorySegment.ofBuffer(bb), bb);
+        }
+        Arena arena = Arena.ofShared(); // shared: the application thread reads forwarded commands' SQEs and data
+        return new Block(arena, arena.allocate(bytes, 64), null);
+    }
+
+    /** Frees kept plain blocks until {@code bytes} more fit, or none are left. */
+    private void makeRoom(long bytes) {
+        for (int i = 0; i < kept.size() && inUse + keptBytes + bytes > limit; i++) {
+            Kept k = kept.get(i);
+            while (!k.socket && !k.blocks.isEmpty() && inUse + keptBytes + bytes > limit) {
+                k.blocks.poll().free();
+                keptBytes -= k.size;
+            }
+        }
+    }
+
+    private Kept kept(long bytes, boolean socket) {
+        for (int i = 0; i < kept.size(); i++) {
+            Kept k = kept.get(i);
+            if (k.size == bytes && k.socket == socket) {
+                return k;
+            }
+        }
+        Kept k = new Kept(bytes, socket);
+        kept.add(k);
+        return k;
+    }
+
+    /** Gives a block back (kept for the next taker of its size; freed if this pool has closed). */
+    void give(Block b) {
+        inUse -= b.size();
+        blocksInUse--;
+        if (closed) {
+            b.free();
+            return;
+        }
+        kept(b.size(), b.socketBuffer != null).blocks.push(b);
+        keptBytes += b.size();
+    }
+
+    /** Frees every kept block; blocks still in use are freed when given back. Idempotent. */
+    void close() {
+        closed = true;
+        for (Kept k : kept) {
+            for (Block b : k.blocks) {
+                b.free();
+            }
+            k.blocks.clear();
+        }
+        kept.clear();
+        keptBytes = 0;
+    }
+
+    long limit() {
+        return limit;
+    }
+
+    /** Bytes in blocks that connections hold now. */
+    long inUse() {
+        return inUse;
+    }
+
+    /** Bytes in blocks kept for reuse. */
+    long kept() {
+        return keptBytes;
+    }
+
+    long peakInUse() {
+        return peakInUse;
+    }
+
+    int blocksInUse() {
+        return blocksInUse;
+    }
+
+    /** Blocks allocated so far (not taken from those kept): flat under steady churn. */
+    long allocations() {
+        return allocations;
+    }
+
+    /** Takes refused because the limit left no room. */
+    long refusals() {
+        return refusals;
+    }
+}
