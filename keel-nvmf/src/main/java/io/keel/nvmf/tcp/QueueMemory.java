@@ -21,6 +21,10 @@ import java.util.List;
  * direct buffer when it is collected), so those are never freed to make room, only when this pool closes; a
  * send buffer that must grow past the limit may ({@link #takeForSocket} answers beyond it and counts it), the
  * connection's back-pressure bounds by how much.
+ *
+ * <p>Kept plain blocks of a size nobody took for {@link #IDLE_TRIMS} calls of {@link #trim} in a row are freed
+ * (the poll group trims every second), so memory a burst of connections left behind goes back once the burst is
+ * over, while steady churn keeps reusing it.
  */
 final class QueueMemory {
     /** One block: its memory and what its last user built on it (reused with it, e.g. a table's requests). */
@@ -47,11 +51,16 @@ final class QueueMemory {
         }
     }
 
+    /** Trims in a row without a take after which a size's kept plain blocks are freed. */
+    static final int IDLE_TRIMS = 10;
+
     /** The blocks kept of one size and kind. */
     private static final class Kept {
         final long size;
         final boolean socket;
         final ArrayDeque<Block> blocks = new ArrayDeque<>();
+        /** Trims since a block of this size was last taken. */
+        int idleTrims;
 
         Kept(long size, boolean socket) {
             this.size = size;
@@ -91,6 +100,7 @@ final class QueueMemory {
             throw new IllegalStateException("queue memory closed");
         }
         Kept k = kept(bytes, socket);
+        k.idleTrims = 0;
         Block b = k.blocks.poll();
         if (b != null) {
             keptBytes -= bytes;
@@ -151,6 +161,24 @@ final class QueueMemory {
         }
         kept(b.size(), b.socketBuffer != null).blocks.push(b);
         keptBytes += b.size();
+    }
+
+    /**
+     * Frees the kept plain blocks of every size not taken since the last {@link #IDLE_TRIMS} trims; answers the
+     * bytes freed.
+     */
+    long trim() {
+        long freed = 0;
+        for (Kept k : kept) {
+            if (++k.idleTrims >= IDLE_TRIMS && !k.socket) {
+                while (!k.blocks.isEmpty()) {
+                    k.blocks.poll().free();
+                    keptBytes -= k.size;
+                    freed += k.size;
+                }
+            }
+        }
+        return freed;
     }
 
     /** Frees every kept block; blocks still in use are freed when given back. Idempotent. */

@@ -37,6 +37,8 @@ final class TcpPollGroup implements BufferProvider {
     /** How long {@link #stop} waits for commands still executing to come back before it frees anyway. */
     static final long STOP_BOUND_NANOS = 5_000_000_000L;
     static final long STOP_CHECK_MICROS = 1_000;
+    /** How often kept connection memory nobody reuses is trimmed ({@link QueueMemory#trim}). */
+    static final long TRIM_PERIOD_MICROS = 1_000_000;
     private static final Logger LOG = LoggerFactory.getLogger(TcpPollGroup.class);
 
     private final String name;
@@ -56,6 +58,7 @@ final class TcpPollGroup implements BufferProvider {
     private IoBufChannel buffers;
     private Poller retryPoller;
     private Poller connectTimeoutPoller;
+    private Poller trimPoller;
     private final long connectTimeoutNanos;
     private int buffersInUse;
     private boolean retrying;
@@ -102,6 +105,8 @@ final class TcpPollGroup implements BufferProvider {
         retryPoller.pause();
         connectTimeoutPoller = thread.registerPoller("nvmf_tcp_connect_timeout", this::closeStalledConnects,
                 CONNECT_CHECK_MICROS);
+        trimPoller = thread.registerPoller("nvmf_tcp_trim_queue_memory",
+                () -> memory.trim() > 0 ? PollerFn.BUSY : PollerFn.IDLE, TRIM_PERIOD_MICROS);
     }
 
     /**
@@ -137,6 +142,7 @@ final class TcpPollGroup implements BufferProvider {
         }
         retryPoller.unregister();
         connectTimeoutPoller.unregister();
+        trimPoller.unregister();
         long deadline = thread.runtime().clock().nanoTime() + STOP_BOUND_NANOS;
         Poller[] wait = new Poller[1];
         PollerFn check = () -> {

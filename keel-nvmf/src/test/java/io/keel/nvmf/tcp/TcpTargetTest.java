@@ -66,6 +66,16 @@ class TcpTargetTest {
         t.rpc("nvmf_subsystem_add_listener", params("nqn", CNODE1, "listen_address", address(port)));
     }
 
+    /** {@link #target()} plus namespace 2 on Delay1, a delay bdev over a 64-block malloc (latencies in µs). */
+    void targetWithDelayNamespace(long readMicros, long writeMicros) throws IOException {
+        target();
+        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
+        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency",
+                readMicros, "p99_read_latency", readMicros, "avg_write_latency", writeMicros, "p99_write_latency",
+                writeMicros));
+        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+    }
+
     static Map<String, Object> address(int port) {
         return params("trtype", "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1", "trsvcid", Integer.toString(port));
     }
@@ -318,11 +328,7 @@ class TcpTargetTest {
      */
     @Test
     void removingANamespaceWaitsForItsInFlightIo() throws Exception {
-        target();
-        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
-        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 300_000,
-                "p99_read_latency", 300_000, "avg_write_latency", 0, "p99_write_latency", 0));
-        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        targetWithDelayNamespace(300_000, 0);
         try (SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
             try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
@@ -351,11 +357,7 @@ class TcpTargetTest {
      */
     @Test
     void aNamespaceRemovedUnderAWriteInFlightReleasesItsBdevOnlyAfterTheWrite() throws Exception {
-        target();
-        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
-        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 0,
-                "p99_read_latency", 0, "avg_write_latency", 1_000_000, "p99_write_latency", 1_000_000));
-        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        targetWithDelayNamespace(0, 1_000_000);
         try (SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
             SocketHost io = ioQueue(port, cntlid, 1, false);
@@ -381,11 +383,7 @@ class TcpTargetTest {
      */
     @Test
     void shutdownWithAReadInFlightWaitsForItThenFreesEverything() throws Exception {
-        target();
-        t.rpc("bdev_malloc_create", params("name", "Malloc1", "block_size", 512, "num_blocks", 64));
-        t.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Malloc1", "avg_read_latency", 500_000,
-                "p99_read_latency", 500_000, "avg_write_latency", 0, "p99_write_latency", 0));
-        t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Delay1", "nsid", 2)));
+        targetWithDelayNamespace(500_000, 0);
         try (LogCapture log = LogCapture.of("io.keel"); SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
             try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
