@@ -44,6 +44,8 @@ public final class BdevChannel {
     private boolean inSubmit;
     /** Set once the last reference is put; runs when the last outstanding I/O completes. */
     private Runnable onReleased;
+    /** Set by the release and never cleared: a released channel refuses submissions for good (-EBADF). */
+    private boolean releasing;
     private final Poller nomemRetry;
 
     BdevChannel(Bdev bdev, KeelThread thread) {
@@ -60,6 +62,7 @@ public final class BdevChannel {
 
     /** The bdev's io_device release: aborts what is parked, then lets go once nothing is outstanding. */
     void release(Runnable released) {
+        releasing = true;
         onReleased = released;
         abortParked();
         if (outstanding == 0) {
@@ -185,7 +188,7 @@ public final class BdevChannel {
 
     /** The checks every I/O passes: open descriptor, supported type, permission, range (overflow-safe). */
     private int validateRange(BdevDesc desc, IoType type, long offset, long blocks) {
-        if (desc.closed() || onReleased != null) {
+        if (desc.closed() || releasing) {
             return -Errno.EBADF;
         }
         if (!bdev.supports(type)) {

@@ -5,14 +5,20 @@ import io.keel.core.iobuf.IoBufChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One thread's share of the bdev layer (SPDK's {@code bdev_mgr} channel): a cache of bdev_io objects in front
  * of the global pool, and the queue of callers waiting for one. Waiters are served when an io is freed on this
  * thread and, while any wait, by a poller that looks at the global pool (ios freed on other threads go there),
- * so a waiter never depends on an event that may not come (rule R6).
+ * so a waiter never depends on an event that may not come (rule R6). Waiters still queued when the thread lets
+ * go of its last channel are called back then (and the release is logged), never dropped: their submission
+ * then fails on the released channel instead of waiting forever.
  */
 final class BdevThreadCache {
+    private static final Logger LOG = LoggerFactory.getLogger(BdevThreadCache.class);
+
     private final BdevIoPool pool;
     private final int cacheSize;
     private BdevIo cached;
@@ -23,10 +29,13 @@ final class BdevThreadCache {
     private long waitsTotal;
     private final Poller retry;
     private final IoBufChannel iobuf;
+    private final KeelThread thread;
+    private boolean destroyed;
 
     BdevThreadCache(BdevIoPool pool, int cacheSize, KeelThread thread, IoBuf buffers, BdevOptions options) {
         this.pool = pool;
         this.cacheSize = cacheSize;
+        this.thread = thread;
         this.iobuf = buffers == null ? null
                 : buffers.channel("bdev", options.iobufSmallCacheSize(), options.iobufLargeCacheSize());
         this.retry = thread.registerPoller("bdev_io_wait_retry", this::retryWaiters);
@@ -68,6 +77,10 @@ final class BdevThreadCache {
     }
 
     void queue(BdevIoWaiter w) {
+        if (destroyed) {
+            throw new IllegalStateException("bdev_io waiter queued on thread " + thread.name()
+                    + " after its bdev channels were released");
+        }
         if (w.queued) {
             throw new IllegalStateException("bdev_io waiter queued twice");
         }
@@ -119,6 +132,14 @@ final class BdevThreadCache {
     }
 
     void destroy() {
+        destroyed = true;
+        if (waiting > 0) {
+            LOG.warn("bdev: thread {} released its bdev channels with {} caller(s) waiting for a bdev_io; calling "
+                    + "them back (their submissions fail on the released channels)", thread.name(), waiting);
+            while (waitHead != null) {
+                serveOneWaiter();
+            }
+        }
         retry.unregister();
         if (iobuf != null) {
             iobuf.close();
