@@ -85,6 +85,13 @@ class TcpChurnTest {
                     .isLessThan(NATIVE_SLACK);
             assertThat(sum(groups, "queue_memory_in_use")).isEqualTo(inUseBefore);
             assertThat(sum(groups, "requests_in_use")).isZero();
+            JsonNode pool = target.t.rpc("keel_bdev_get_io_pool", null);
+            long cached = 0;
+            for (JsonNode th : pool.get("threads")) {
+                cached += th.get("cached").asLong();
+            }
+            assertThat(pool.get("bdev_io_pool_available").asLong() + cached).as("every bdev_io back in the pool")
+                    .isEqualTo(pool.get("bdev_io_pool_size").asLong());
         }
     }
 
