@@ -264,9 +264,11 @@ public final class IoBuf {
     /**
      * Frees the pools once every channel has been closed (SPDK's {@code spdk_iobuf_finish}); {@code done} runs
      * on the calling lightweight thread. Channels opened meanwhile are refused. If channels are still open
-     * after {@value #FINISH_TIMEOUT_MICROS} µs the pools are freed anyway, with an error naming them (rule R5);
-     * their later gets and puts fail. Buffers not returned by then are reported, as SPDK does. Idempotent: a
-     * second call completes with the first.
+     * after {@value #FINISH_TIMEOUT_MICROS} µs the finish completes anyway, with an error naming them (rule R5),
+     * but the pools stay mapped: a buffer still lent may be under an I/O the kernel has not completed, so it is
+     * never unmapped under it (the process is ending; its exit frees them). The channels' later gets and puts
+     * fail. Buffers not returned by then are reported, as SPDK does. Idempotent: a second call completes with
+     * the first.
      */
     public void finish(Runnable done) {
         KeelThread caller = KeelThread.current();
@@ -280,17 +282,18 @@ public final class IoBuf {
                 state = State.FINISHING;
                 finishCallbacks.add(done);
                 finishTimeout = caller.registerPoller("iobuf_finish_timeout", () -> {
-                    LOG.error("iobuf: channels still open {} ms after finish began: {}; freeing the pools anyway",
-                            FINISH_TIMEOUT_MICROS / 1000, describeChannels());
-                    free();
+                    LOG.error("iobuf: channels still open {} ms after finish began: {}; finishing without unmapping "
+                            + "the pools (their buffers may still be under I/O)", FINISH_TIMEOUT_MICROS / 1000,
+                            describeChannels());
+                    free(false);
                     return PollerFn.BUSY;
                 }, FINISH_TIMEOUT_MICROS);
-                device.unregister(this::free);
+                device.unregister(() -> free(true));
             }
         }
     }
 
-    private void free() {
+    private void free(boolean unmap) {
         if (state == State.FREED) {
             return;
         }
@@ -300,10 +303,12 @@ public final class IoBuf {
         }
         checkReturned(smallPool);
         checkReturned(largePool);
-        try {
-            arena.close();
-        } catch (IllegalStateException e) {
-            LOG.error("iobuf: the pools could not be unmapped", e);
+        if (unmap) {
+            try {
+                arena.close();
+            } catch (IllegalStateException e) {
+                LOG.error("iobuf: the pools could not be unmapped", e);
+            }
         }
         List<Runnable> callbacks = new ArrayList<>(finishCallbacks);
         finishCallbacks.clear();
