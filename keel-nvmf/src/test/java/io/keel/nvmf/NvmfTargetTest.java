@@ -307,8 +307,13 @@ class NvmfTargetTest {
             assertThat(code(() -> t.rpc("nvmf_get_transports", Map.of("trtype", "TCP")))).isEqualTo(-19);
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "sock_priority", 3))))
                     .isEqualTo(-32602); // Keel cannot set SO_PRIORITY: refused, not ignored
-            t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "max_queue_depth", 64, "c2h_success", false));
+            assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "keel_queue_memory_mb", 0))))
+                    .isEqualTo(-32602);
+            t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "max_queue_depth", 64, "c2h_success", false,
+                    "keel_queue_memory_mb", 64));
             assertThat(norm(t.rpc("nvmf_get_transports", null)).get(0).get("max_queue_depth").asInt()).isEqualTo(64);
+            assertThat(t.rpc("nvmf_get_transports", null).get(0).get("keel_queue_memory_mb").asInt())
+                    .as("Keel's own option, shown (and saved) when not the default").isEqualTo(64);
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP")))).isEqualTo(-32602);
             // startup-only methods
             assertThat(code(() -> t.rpc("nvmf_set_max_subsystems", Map.of("max_subsystems", 10)))).isEqualTo(-1);
