@@ -18,7 +18,7 @@ import java.nio.channels.GatheringByteChannel;
  * grows and when the connection {@linkplain #close closes}. Owner thread only.
  */
 final class SendBuffer implements PduSink {
-    private static final int INITIAL_REFERENCES = 64;
+    private static final int INITIAL_REFERENCES = 4;
 
     /** A data buffer queued by reference, to be written when the inline bytes before {@link #at} are. */
     private static final class Reference {

@@ -42,7 +42,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
     private static final Logger LOG = LoggerFactory.getLogger(TcpQpair.class);
     private static final MessageFn<TcpQpair> FLUSH = TcpQpair::flushFromMessage;
     /** The send buffer a connection starts with (ICResp, a Connect's answer, a C2HTermReq fit many times). */
-    static final int INITIAL_SEND_BUFFER = 4096;
+    static final int INITIAL_SEND_BUFFER = 1024;
     /** Stop reading new commands while this much output waits for the socket (back-pressure). */
     private static final int SEND_BACKLOG_LIMIT = 4 * 1024 * 1024;
     private static final int READS_PER_EVENT = 4;

@@ -95,6 +95,35 @@ class TcpChurnTest {
         }
     }
 
+    /** A connection that has sent its ICReq but no Connect holds about 2 KiB of native memory, nothing more. */
+    @Test
+    void aConnectionCostsLittleUntilItIsAQueue() throws Exception {
+        target.dir = dir;
+        target.target();
+        port = target.port;
+        encodeRawPdus();
+        long before = sum(stats(), "queue_memory_in_use");
+        java.util.List<Socket> idle = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 500; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                s.setSoLinger(true, 0);
+                s.getOutputStream().write(icReq);
+                idle.add(s);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> sum(stats(), "current_unassociated_qpairs") == 500);
+            long perConnection = (sum(stats(), "queue_memory_in_use") - before) / 500;
+            System.out.printf("an unconnected connection holds %d bytes of queue memory%n", perConnection);
+            assertThat(perConnection).isLessThanOrEqualTo(3 * 1024);
+        } finally {
+            for (Socket s : idle) {
+                s.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> sum(stats(), "current_unassociated_qpairs") == 0);
+        assertThat(sum(stats(), "queue_memory_in_use")).isEqualTo(before);
+    }
+
     /** {@code n} connections of each kind, interleaved. */
     private void churn(SocketHost io, int cntlid, int n) throws Exception {
         byte[] data = TcpTargetTest.pattern(4096, 5);
