@@ -4,15 +4,18 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.util.TokenBuffer;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
  * Splits a byte stream into complete top-level JSON values, however the bytes are split across reads: the
- * values may be back to back with no delimiter, as SPDK's rpc.py writes them. Incremental: bytes are parsed
- * as they arrive and nothing is re-scanned. A value larger than the bound is refused while it is still
- * arriving, so a huge request cannot exhaust memory.
+ * values may be back to back with no delimiter, as SPDK's rpc.py writes them. Jackson's non-blocking parser
+ * finds where each value ends as the bytes arrive; the value's own bytes are then parsed once more by the
+ * blocking parser, which decides whether it is valid JSON. The non-blocking parser alone is lenient where a
+ * read ends at the wrong place (it took {@code {"a":}} when the read ended after the colon, and a trailing comma
+ * before a brace), so the outcome depended on how the bytes were split; found by fuzzing. A value larger than
+ * the bound is refused while it is still arriving, so a huge request cannot exhaust memory.
  */
 final class JsonStreamReader {
     /** The stream is not JSON, or a value is too large; the connection cannot be resynchronised. */
@@ -29,23 +32,22 @@ final class JsonStreamReader {
         }
     }
 
-    /** What Jackson says about a trailing comma found within one read. */
-    private static final String TRAILING_COMMA =
-            "Parse error: Unexpected character ('}' (code 125)): was expecting double-quote to start field name";
-
+    /** The bytes kept for a value in progress are given back when they had grown past this. */
+    private static final int KEEP_BYTES = 64 * 1024;
     private static final String ROOT_NUMBER = "Parse error: expected space separating root-level values";
 
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
     private final long maxValueBytes;
-    private TokenBuffer value;
+    /** The stream's bytes from {@link #carryStart}: at least those of the value being received. */
+    private byte[] carry = new byte[1024];
+    private int carryLength;
+    private long carryStart;
     private int depth;
     /** Bytes fed since the stream began. */
     private long fed;
     /** Stream offset just past the last complete value: where the value being received began. */
     private long valueStart;
-    /** The last byte other than white space in the reads before the current one. */
-    private byte lastSignificant;
 
     JsonStreamReader(long maxValueBytes) {
         try {
@@ -60,20 +62,14 @@ final class JsonStreamReader {
     /** Parses {@code len} more bytes, passing each value it completes to {@code onValue}. */
     void feed(byte[] bytes, int off, int len, Consumer<JsonNode> onValue) throws StreamError {
         fed += len;
+        keep(bytes, off, len);
         try {
             feeder.feedInput(bytes, off, off + len);
             JsonToken t;
             while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
-                if (t == JsonToken.END_OBJECT && afterComma(bytes, off, len)) {
-                    throw new StreamError(RpcException.PARSE_ERROR, TRAILING_COMMA);
+                if (depth == 0 && t.isNumeric() && !whitespaceFollows(bytes, off, len)) {
+                    throw new StreamError(RpcException.PARSE_ERROR, ROOT_NUMBER);
                 }
-                if (depth == 0) {
-                    if (t.isNumeric() && !whitespaceFollows(bytes, off, len)) {
-                        throw new StreamError(RpcException.PARSE_ERROR, ROOT_NUMBER);
-                    }
-                    value = new TokenBuffer(parser);
-                }
-                value.copyCurrentEvent(parser);
                 if (t.isStructStart()) {
                     depth++;
                 } else if (t.isStructEnd()) {
@@ -84,12 +80,9 @@ final class JsonStreamReader {
                     if (end - valueStart > maxValueBytes) {
                         throw tooLarge();
                     }
+                    JsonNode node = Json.MAPPER.readTree(carry, (int) (valueStart - carryStart),
+                            (int) (end - valueStart));
                     valueStart = end;
-                    JsonNode node;
-                    try (JsonParser p = value.asParser(Json.MAPPER)) {
-                        node = Json.MAPPER.readTree(p);
-                    }
-                    value = null;
                     onValue.accept(node);
                 }
             }
@@ -100,29 +93,28 @@ final class JsonStreamReader {
         if (fed - valueStart > maxValueBytes) {
             throw tooLarge();
         }
-        for (int i = off + len - 1; i >= off; i--) {
-            if (!whitespace(bytes[i])) {
-                lastSignificant = bytes[i];
-                break;
-            }
-        }
+        dropCompleteValues();
     }
 
-    /**
-     * Whether the '}' just parsed follows a ',' (a trailing comma). Jackson's non-blocking parser (2.20 to 2.22
-     * at least) accepts one when a read ends between the comma and the brace, while it refuses it within one read;
-     * this makes the answer the same however the bytes were split. O(white space before the brace).
-     */
-    private boolean afterComma(byte[] bytes, int off, int len) {
-        long brace = parser.currentLocation().getByteOffset() - 1;
-        long readStart = fed - len;
-        for (long at = brace - 1; at >= readStart; at--) {
-            byte b = bytes[off + (int) (at - readStart)];
-            if (!whitespace(b)) {
-                return b == ',';
-            }
+    /** Appends a read to the kept bytes (growing them by doubling: the value bound caps them). */
+    private void keep(byte[] bytes, int off, int len) {
+        if (carryLength + len > carry.length) {
+            carry = Arrays.copyOf(carry, Math.max(carryLength + len, carry.length * 2));
         }
-        return lastSignificant == ',';
+        System.arraycopy(bytes, off, carry, carryLength, len);
+        carryLength += len;
+    }
+
+    /** Forgets the bytes of the values already passed on; a buffer grown by a big value is let go once idle. */
+    private void dropCompleteValues() {
+        int done = (int) (valueStart - carryStart);
+        carryLength -= done;
+        carryStart = valueStart;
+        if (carryLength == 0 && carry.length > KEEP_BYTES) {
+            carry = new byte[1024];
+        } else if (done > 0) {
+            System.arraycopy(carry, done, carry, 0, carryLength);
+        }
     }
 
     /**

@@ -33,6 +33,20 @@ class JsonStreamReaderTest {
         }
     }
 
+    /** Found by fuzzing: Jackson's non-blocking parser took a member without a value when a read ended at its colon. */
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":}", "{\"jmethod\":\"x\",\"p2ram{\u079asrnp+oc\":}", "{\"a\":{\"b\": }}",
+            "[1,]", "{\"s\":\"é\"} {\"a\" :\n}"})
+    void aMemberWithoutAValueIsAParseErrorWhereverTheReadEnds(String text) {
+        for (int cut = 0; cut <= text.getBytes(StandardCharsets.UTF_8).length; cut++) {
+            List<JsonNode> values = new ArrayList<>();
+            JsonStreamReader.StreamError e = feed(text, cut, values);
+            assertThat(e).as("cut at %d", cut).isNotNull();
+            assertThat(e.code()).isEqualTo(RpcException.PARSE_ERROR);
+            assertThat(values).as("cut at %d: only the valid values before it", cut).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"3.0d\":\"a\"} ", "3.0d ", "-1e5x ", "3{} ", "12\"a\" "})
     void aTopLevelNumberNotFollowedBySpaceIsAParseErrorWhereverTheReadEnds(String text) {
