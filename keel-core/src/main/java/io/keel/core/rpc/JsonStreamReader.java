@@ -14,8 +14,9 @@ import java.util.function.Consumer;
  * finds where each value ends as the bytes arrive; the value's own bytes are then parsed once more by the
  * blocking parser, which decides whether it is valid JSON. The non-blocking parser alone is lenient where a
  * read ends at the wrong place (it took {@code {"a":}} when the read ended after the colon, and a trailing comma
- * before a brace), so the outcome depended on how the bytes were split; found by fuzzing. A value larger than
- * the bound is refused while it is still arriving, so a huge request cannot exhaust memory.
+ * before a brace), so the outcome depended on how the bytes were split; found by fuzzing. Those two are also
+ * refused as soon as they are seen, so a value that never completes fails alike however it was split. A value
+ * larger than the bound is refused while it is still arriving, so a huge request cannot exhaust memory.
  */
 final class JsonStreamReader {
     /** The stream is not JSON, or a value is too large; the connection cannot be resynchronised. */
@@ -34,6 +35,13 @@ final class JsonStreamReader {
 
     /** The bytes kept for a value in progress are given back when they had grown past this. */
     private static final int KEEP_BYTES = 64 * 1024;
+    private static final String TRAILING_COMMA =
+            "Parse error: Unexpected character ('}' (code 125)): was expecting double-quote to start field name";
+    private static final String TRAILING_COMMA_IN_ARRAY = "Parse error: Unexpected character (']' (code 93)): "
+            + "expected a value";
+    private static final String MEMBER_WITHOUT_VALUE = "Parse error: Unexpected character ('}' (code 125)): "
+            + "expected a value";
+
     private static final String ROOT_NUMBER = "Parse error: expected space separating root-level values";
 
     private final JsonParser parser;
@@ -44,6 +52,9 @@ final class JsonStreamReader {
     private int carryLength;
     private long carryStart;
     private int depth;
+    private JsonToken previous;
+    /** The last byte other than white space in the reads before the current one. */
+    private byte lastSignificant;
     /** Bytes fed since the stream began. */
     private long fed;
     /** Stream offset just past the last complete value: where the value being received began. */
@@ -70,6 +81,14 @@ final class JsonStreamReader {
                 if (depth == 0 && t.isNumeric() && !whitespaceFollows(bytes, off, len)) {
                     throw new StreamError(RpcException.PARSE_ERROR, ROOT_NUMBER);
                 }
+                if (t == JsonToken.END_OBJECT && previous == JsonToken.FIELD_NAME) {
+                    throw new StreamError(RpcException.PARSE_ERROR, MEMBER_WITHOUT_VALUE);
+                }
+                if (t.isStructEnd() && afterComma(bytes, off, len)) {
+                    throw new StreamError(RpcException.PARSE_ERROR,
+                            t == JsonToken.END_OBJECT ? TRAILING_COMMA : TRAILING_COMMA_IN_ARRAY);
+                }
+                previous = t;
                 if (t.isStructStart()) {
                     depth++;
                 } else if (t.isStructEnd()) {
@@ -94,6 +113,28 @@ final class JsonStreamReader {
             throw tooLarge();
         }
         dropCompleteValues();
+        for (int i = off + len - 1; i >= off; i--) {
+            if (!whitespace(bytes[i])) {
+                lastSignificant = bytes[i];
+                break;
+            }
+        }
+    }
+
+    /**
+     * Whether the '}' or ']' just parsed follows a ',' (a trailing comma): the non-blocking parser lets one pass
+     * when a read ends between the comma and the bracket. O(white space before the bracket).
+     */
+    private boolean afterComma(byte[] bytes, int off, int len) {
+        long bracket = parser.currentLocation().getByteOffset() - 1;
+        long readStart = fed - len;
+        for (long at = bracket - 1; at >= readStart; at--) {
+            byte b = bytes[off + (int) (at - readStart)];
+            if (!whitespace(b)) {
+                return b == ',';
+            }
+        }
+        return lastSignificant == ',';
     }
 
     /** Appends a read to the kept bytes (growing them by doubling: the value bound caps them). */

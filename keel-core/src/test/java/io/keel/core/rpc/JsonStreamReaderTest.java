@@ -33,10 +33,13 @@ class JsonStreamReaderTest {
         }
     }
 
-    /** Found by fuzzing: Jackson's non-blocking parser took a member without a value when a read ended at its colon. */
+    /**
+     * Found by fuzzing: Jackson's non-blocking parser took a member without a value when a read ended at its colon,
+     * and a trailing comma when a read ended after it; refused wherever the read ends, also in a value not yet complete.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"{\"a\":}", "{\"jmethod\":\"x\",\"p2ram{\u079asrnp+oc\":}", "{\"a\":{\"b\": }}",
-            "[1,]", "{\"s\":\"é\"} {\"a\" :\n}"})
+            "[1,]", "{\"s\":\"é\"} {\"a\" :\n}", "{\"x\":{\"a\":0,}", "{\"x\":{\"a\":}", "[[1,]"})
     void aMemberWithoutAValueIsAParseErrorWhereverTheReadEnds(String text) {
         for (int cut = 0; cut <= text.getBytes(StandardCharsets.UTF_8).length; cut++) {
             List<JsonNode> values = new ArrayList<>();
