@@ -53,6 +53,8 @@ final class JsonStreamReader {
     private long carryStart;
     private int depth;
     private JsonToken previous;
+    /** Between values: the stream offset up to which the bytes after the last value were seen to be white space. */
+    private long blankUpTo;
     /** The last byte other than white space in the reads before the current one. */
     private byte lastSignificant;
     /** Bytes fed since the stream began. */
@@ -102,6 +104,7 @@ final class JsonStreamReader {
                     JsonNode node = Json.MAPPER.readTree(carry, (int) (valueStart - carryStart),
                             (int) (end - valueStart));
                     valueStart = end;
+                    blankUpTo = end;
                     onValue.accept(node);
                 }
             }
@@ -111,6 +114,9 @@ final class JsonStreamReader {
         // Only the value still arriving counts against the bound, not the complete ones before it in this chunk.
         if (fed - valueStart > maxValueBytes) {
             throw tooLarge();
+        }
+        if (depth == 0) {
+            checkValueStart();
         }
         dropCompleteValues();
         for (int i = off + len - 1; i >= off; i--) {
@@ -135,6 +141,31 @@ final class JsonStreamReader {
             }
         }
         return lastSignificant == ',';
+    }
+
+    /**
+     * The first byte after the last complete value other than white space must start a value. The non-blocking
+     * parser waits for more bytes after some that cannot (a lone 0xEF, which could begin a byte order mark, when
+     * a read ended there), so this makes the answer the same however the bytes were split.
+     */
+    private void checkValueStart() throws StreamError {
+        for (long at = Math.max(blankUpTo, valueStart); at < fed; at++) {
+            byte b = carry[(int) (at - carryStart)];
+            if (!whitespace(b)) {
+                if (!startsValue(b)) {
+                    throw new StreamError(RpcException.PARSE_ERROR, String.format(
+                            "Parse error: byte 0x%02x cannot start a JSON value", b & 0xFF));
+                }
+                blankUpTo = Long.MAX_VALUE; // a value has begun: nothing to check until it completes
+                return;
+            }
+            blankUpTo = at + 1;
+        }
+    }
+
+    private static boolean startsValue(byte b) {
+        return b == '{' || b == '[' || b == '"' || b == '-' || b >= '0' && b <= '9' || b == 't' || b == 'f'
+                || b == 'n';
     }
 
     /** Appends a read to the kept bytes (growing them by doubling: the value bound caps them). */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -47,6 +48,24 @@ class JsonStreamReaderTest {
             assertThat(e).as("cut at %d", cut).isNotNull();
             assertThat(e.code()).isEqualTo(RpcException.PARSE_ERROR);
             assertThat(values).as("cut at %d: only the valid values before it", cut).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    /** Found by fuzzing: after white space, a lone 0xEF failed in one read and waited for more when read alone. */
+    @Test
+    void aByteThatCannotStartAValueIsAParseErrorWhereverTheReadEnds() {
+        byte[] text = "\n\n\n{\"a\":1}\n\u00ef".getBytes(StandardCharsets.ISO_8859_1);
+        for (int cut = 0; cut <= text.length; cut++) {
+            List<JsonNode> values = new ArrayList<>();
+            JsonStreamReader reader = new JsonStreamReader(1 << 20);
+            int c = cut;
+            JsonStreamReader.StreamError e = catchThrowableOfType(JsonStreamReader.StreamError.class, () -> {
+                reader.feed(text, 0, c, values::add);
+                reader.feed(text, c, text.length - c, values::add);
+            });
+            assertThat(e).as("cut at %d", cut).isNotNull();
+            assertThat(e.code()).isEqualTo(RpcException.PARSE_ERROR);
+            assertThat(values).as("cut at %d", cut).hasSize(1);
         }
     }
 
