@@ -55,8 +55,6 @@ final class JsonStreamReader {
     private JsonToken previous;
     /** Between values: the stream offset up to which the bytes after the last value were seen to be white space. */
     private long blankUpTo;
-    /** The last byte other than white space in the reads before the current one. */
-    private byte lastSignificant;
     /** Bytes fed since the stream began. */
     private long fed;
     /** Stream offset just past the last complete value: where the value being received began. */
@@ -86,7 +84,7 @@ final class JsonStreamReader {
                 if (t == JsonToken.END_OBJECT && previous == JsonToken.FIELD_NAME) {
                     throw new StreamError(RpcException.PARSE_ERROR, MEMBER_WITHOUT_VALUE);
                 }
-                if (t.isStructEnd() && afterComma(bytes, off, len)) {
+                if (t.isStructEnd() && afterComma()) {
                     throw new StreamError(RpcException.PARSE_ERROR,
                             t == JsonToken.END_OBJECT ? TRAILING_COMMA : TRAILING_COMMA_IN_ARRAY);
                 }
@@ -119,28 +117,21 @@ final class JsonStreamReader {
             checkValueStart();
         }
         dropCompleteValues();
-        for (int i = off + len - 1; i >= off; i--) {
-            if (!whitespace(bytes[i])) {
-                lastSignificant = bytes[i];
-                break;
-            }
-        }
     }
 
     /**
      * Whether the '}' or ']' just parsed follows a ',' (a trailing comma): the non-blocking parser lets one pass
-     * when a read ends between the comma and the bracket. O(white space before the bracket).
+     * when a read ends between the comma and the bracket. The kept bytes hold the whole value in progress, so the
+     * comma is there whichever read it came in. O(white space before the bracket).
      */
-    private boolean afterComma(byte[] bytes, int off, int len) {
-        long bracket = parser.currentLocation().getByteOffset() - 1;
-        long readStart = fed - len;
-        for (long at = bracket - 1; at >= readStart; at--) {
-            byte b = bytes[off + (int) (at - readStart)];
+    private boolean afterComma() {
+        for (long at = parser.currentLocation().getByteOffset() - 2; at >= carryStart; at--) {
+            byte b = carry[(int) (at - carryStart)];
             if (!whitespace(b)) {
                 return b == ',';
             }
         }
-        return lastSignificant == ',';
+        return false;
     }
 
     /**

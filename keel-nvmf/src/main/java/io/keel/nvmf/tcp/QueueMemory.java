@@ -99,7 +99,7 @@ final class QueueMemory {
         if (closed) {
             throw new IllegalStateException("queue memory closed");
         }
-        Kept k = kept(bytes, socket);
+        Kept k = keptOf(bytes, socket);
         k.idleTrims = 0;
         Block b = k.blocks.poll();
         if (b != null) {
@@ -139,7 +139,7 @@ final class QueueMemory {
         }
     }
 
-    private Kept kept(long bytes, boolean socket) {
+    private Kept keptOf(long bytes, boolean socket) {
         for (int i = 0; i < kept.size(); i++) {
             Kept k = kept.get(i);
             if (k.size == bytes && k.socket == socket) {
@@ -159,7 +159,7 @@ final class QueueMemory {
             b.free();
             return;
         }
-        kept(b.size(), b.socketBuffer != null).blocks.push(b);
+        keptOf(b.size(), b.socketBuffer != null).blocks.push(b);
         keptBytes += b.size();
     }
 
