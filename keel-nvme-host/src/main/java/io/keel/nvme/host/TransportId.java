@@ -1,5 +1,6 @@
 package io.keel.nvme.host;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 
@@ -20,6 +21,11 @@ public record TransportId(String trtype, String adrfam, String traddr, int trsvc
         }
         if (traddr == null || traddr.isEmpty()) {
             throw new IllegalArgumentException("traddr is required");
+        }
+        try {
+            InetAddress.ofLiteral(traddr);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("traddr " + traddr + " is not an IP address");
         }
         if (trsvcid < 1 || trsvcid > 65535) {
             throw new IllegalArgumentException("trsvcid out of range: " + trsvcid);
@@ -63,8 +69,9 @@ public record TransportId(String trtype, String adrfam, String traddr, int trsvc
         return new TransportId(trtype, adrfam, traddr, trsvcid, subnqn);
     }
 
+    /** The socket address; traddr is an IP address literal (resolving a name could block a reactor). */
     public InetSocketAddress address() {
-        return new InetSocketAddress(traddr, trsvcid);
+        return new InetSocketAddress(InetAddress.ofLiteral(traddr), trsvcid);
     }
 
     /** The first ':' or '=' (an NQN value may itself contain ':'). */

@@ -4,6 +4,7 @@ import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Cqe;
 import io.keel.nvme.spec.IdentifyController;
 import io.keel.nvme.spec.IdentifyNamespace;
+import io.keel.nvme.spec.NamespaceIdList;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Properties;
 import io.keel.nvme.spec.Sqe;
@@ -46,6 +47,7 @@ final class FakeController implements AutoCloseable {
     final AtomicInteger successFlagReads = new AtomicInteger();
     final AtomicInteger keepAlives = new AtomicInteger();
     final AtomicInteger connects = new AtomicInteger();
+    final AtomicInteger aers = new AtomicInteger();
     volatile String lastHostNqn;
     volatile boolean digestsSeen;
 
@@ -62,6 +64,11 @@ final class FakeController implements AutoCloseable {
         Thread t = new Thread(this::acceptLoop, "fake-ctrl-accept");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** The last CC the host set. */
+    int lastCc() {
+        return cc;
     }
 
     TransportId trid() throws IOException {
@@ -254,7 +261,9 @@ final class FakeController implements AutoCloseable {
                     long v = switch (sqe.property().ofst()) {
                         case Properties.CAP -> Properties.Cap.of(127, true, 0, 1, 0, false, 1, 0, 0);
                         case Properties.CC -> cc;
-                        case Properties.CSTS -> Properties.Cc.en(cc) ? Properties.Csts.RDY : 0;
+                        case Properties.CSTS -> (Properties.Cc.en(cc) ? Properties.Csts.RDY : 0)
+                                | (Properties.Cc.shn(cc) != 0 ? 2 << 2 : 0); // SHST complete
+                        case Properties.VS -> Properties.VS_1_3;
                         default -> 0;
                     };
                     respond(cid, Status.SUCCESS, v);
@@ -276,6 +285,8 @@ final class FakeController implements AutoCloseable {
                     if (sqe.identify().cns() == 1) {
                         new IdentifyController().wrap(page).cntlid(CNTLID).ioccsz(ioccsz).iorcsz(1).icdoff(0)
                                 .sqes(6, 6).cqes(4, 4);
+                    } else if (sqe.identify().cns() == 2) {
+                        new NamespaceIdList().wrap(page).nsid(0, 1);
                     } else {
                         new IdentifyNamespace().wrap(page).nsze(blocks).ncap(blocks).nuse(blocks).nlbaf(0)
                                 .lbaf(0, 0, Integer.numberOfTrailingZeros(blockSize), 0);
@@ -283,6 +294,7 @@ final class FakeController implements AutoCloseable {
                     send(enc.c2hData(out, 0, cid, 0, 0, page, 0, 4096, true, true));
                 }
                 case Opcode.SET_FEATURES -> respond(cid, Status.SUCCESS, sqe.cdw11());
+                case Opcode.ASYNC_EVENT_REQUEST -> aers.incrementAndGet(); // held: no event ever comes
                 case Opcode.KEEP_ALIVE -> {
                     keepAlives.incrementAndGet();
                     respond(cid, Status.SUCCESS, 0);

@@ -1,0 +1,112 @@
+package io.keel.nvme.host;
+
+import io.keel.core.thread.KeelThread;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/**
+ * The host's per-thread state (SPDK's {@code spdk_nvme_poll_group}): the qpairs owned by one lightweight thread
+ * share its receive buffer (each consumes every byte it reads before the next read) and its counters. Made and
+ * closed on its thread; the buffer is taken when the first qpair needs it and freed when the group closes.
+ */
+public final class HostPollGroup {
+    static final int RECEIVE_BUFFER = 256 << 10;
+
+    private final KeelThread thread;
+    private Arena arena;
+    private MemorySegment receive;
+    private ByteBuffer receiveBuffer;
+    private int qpairs;
+    private boolean closed;
+
+    // counters, as bdev_nvme_get_transport_statistics reports them
+    long socketReads;
+    long socketWrites;
+    long completions;
+    long submitted;
+    long queued;
+
+    public HostPollGroup(KeelThread thread) {
+        this.thread = thread;
+    }
+
+    public KeelThread thread() {
+        return thread;
+    }
+
+    void added() {
+        if (closed) {
+            throw new IllegalStateException("poll group of " + thread.name() + " is closed");
+        }
+        qpairs++;
+    }
+
+    void removed() {
+        qpairs--;
+    }
+
+    /** The receive buffer (made on first use). */
+    public ByteBuffer receiveBuffer() {
+        if (receiveBuffer == null) {
+            arena = Arena.ofShared();
+            receive = arena.allocate(RECEIVE_BUFFER, 4096);
+            receiveBuffer = receive.asByteBuffer();
+        }
+        return receiveBuffer;
+    }
+
+    /** The same buffer as a segment. */
+    public MemorySegment receiveSegment() {
+        receiveBuffer();
+        return receive;
+    }
+
+    public int qpairCount() {
+        return qpairs;
+    }
+
+    public long socketReads() {
+        return socketReads;
+    }
+
+    public long socketWrites() {
+        return socketWrites;
+    }
+
+    /** Commands completed on this group's qpairs (also the aborted ones). */
+    public long completions() {
+        return completions;
+    }
+
+    public long submitted() {
+        return submitted;
+    }
+
+    /** Commands that waited in a pending list (queue full or no send room). */
+    public long queued() {
+        return queued;
+    }
+
+    public void countRead() {
+        socketReads++;
+    }
+
+    public void countWrite() {
+        socketWrites++;
+    }
+
+    /** Frees the receive buffer; every qpair must be closed. Idempotent. */
+    public void close() {
+        if (qpairs > 0) {
+            throw new IllegalStateException(qpairs + " qpairs of poll group " + thread.name() + " still open");
+        }
+        closed = true;
+        if (arena != null) {
+            arena.close();
+            arena = null;
+            receive = null;
+            receiveBuffer = null;
+        }
+    }
+}

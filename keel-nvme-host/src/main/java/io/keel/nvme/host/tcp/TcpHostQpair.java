@@ -1,0 +1,465 @@
+package io.keel.nvme.host.tcp;
+
+import io.keel.core.thread.FdHandler;
+import io.keel.core.thread.FdWatch;
+import io.keel.core.thread.MessageFn;
+import io.keel.nvme.host.HostPollGroup;
+import io.keel.nvme.host.HostQpair;
+import io.keel.nvme.host.HostRequest;
+import io.keel.nvme.host.QpairConfig;
+import io.keel.nvme.spec.Cqe;
+import io.keel.nvme.spec.Opcode;
+import io.keel.nvme.spec.SglDescriptor;
+import io.keel.nvme.spec.Sqe;
+import io.keel.nvme.tcp.PduEncoder;
+import io.keel.nvme.tcp.PduReader;
+import io.keel.nvme.tcp.PduType;
+import io.keel.nvme.tcp.TcpPdu;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A host queue pair over NVMe/TCP: a non-blocking socket watched by the owner thread's reactor, the ICReq/ICResp
+ * exchange, and the framing of commands. A command goes in a CapsuleCmd, its write data in the capsule up to the
+ * in-capsule limit (Fabrics and admin commands up to 8 KiB, which NVMe/TCP controllers take), larger write data as
+ * H2CData PDUs when the controller sends R2Ts (each at most its MAXH2CDATA); read data from C2HData is copied
+ * straight into the request's segments, and a C2HData with SUCCESS ends the command without a CapsuleResp.
+ *
+ * <p>Output collects in one send buffer and leaves in one write per readiness event, or per message turn for
+ * commands submitted from elsewhere on the thread; the socket is read only when the reactor says it is readable.
+ * A command that finds no send room waits in the qpair's pending list until a write makes room.
+ */
+public final class TcpHostQpair extends HostQpair implements FdHandler {
+    /** NVMe/TCP controllers take at least this much data in the capsule of Fabrics and admin commands. */
+    static final int ADMIN_IN_CAPSULE = 8192;
+    private static final long MAX_RX_PDU = (64L << 20) + 1024;
+    private static final int READS_PER_EVENT = 4;
+    private static final MessageFn<TcpHostQpair> FLUSH = TcpHostQpair::flushFromMessage;
+
+    private enum Link { CLOSED, TCP_CONNECTING, IC_EXCHANGE, READY }
+
+    private final InetSocketAddress address;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment tx;
+    private final ByteBuffer txBuf;
+    private final PduEncoder enc = new PduEncoder();
+    private final Cqe cqe = new Cqe();
+    private PduReader reader;
+    private int txStart;
+    private int txEnd;
+
+    private SocketChannel socket;
+    private FdWatch watch;
+    private int interest;
+    private Link link = Link.CLOSED;
+    private boolean inHandler;
+    private boolean flushScheduled;
+    private long maxH2CData;
+
+    /** A C2HData whose data is scattered over several segments: the request and the PDU's data offset. */
+    private HostRequest scatter;
+    private long scatterBase;
+
+    // R2Ts waiting for send room: a FIFO of command IDs (one R2T at a time per command: we ask MAXR2T 1)
+    private final int[] r2tRing;
+    private int r2tHead;
+    private int r2tCount;
+    private final boolean[] r2tActive;
+    private final int[] r2tTtag;
+    private final long[] r2tNext;
+    private final long[] r2tEnd;
+
+    /**
+     * A queue pair to {@code address} ({@code txCapacity} bytes of send buffer, at least 64 KiB), owned by
+     * {@code group}'s thread. Connect it with {@link #connect}.
+     */
+    public TcpHostQpair(HostPollGroup group, InetSocketAddress address, QpairConfig config, int txCapacity,
+            Listener listener) {
+        super(group, config, listener);
+        this.address = address;
+        int cap = Math.max(txCapacity, 64 << 10);
+        tx = arena.allocate(cap, 4096);
+        txBuf = tx.asByteBuffer();
+        int n = config.requests();
+        r2tRing = new int[n];
+        r2tActive = new boolean[n];
+        r2tTtag = new int[n];
+        r2tNext = new long[n];
+        r2tEnd = new long[n];
+    }
+
+    public boolean headerDigest() {
+        return enc.headerDigest();
+    }
+
+    public boolean dataDigest() {
+        return enc.dataDigest();
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    // ---- transport ----
+
+    @Override
+    protected void startConnect() {
+        reader = new PduReader(PduReader.Role.HOST, MAX_RX_PDU);
+        enc.negotiated(false, false, 0);
+        txStart = 0;
+        txEnd = 0;
+        r2tCount = 0;
+        scatter = null;
+        try {
+            socket = SocketChannel.open();
+            socket.configureBlocking(false);
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            boolean connected = socket.connect(address);
+            link = Link.TCP_CONNECTING;
+            interest = connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT;
+            watch = thread.watch(socket, interest, this);
+            if (connected) {
+                sendIcReq();
+                flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            transportFailed("TCP connect to " + describe() + " failed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    protected void startDisconnect() {
+        closeSocket();
+        transportClosed();
+    }
+
+    @Override
+    protected void releaseTransport() {
+        closeSocket();
+        arena.close();
+    }
+
+    @Override
+    protected boolean send(HostRequest r) {
+        Sqe s = r.sqe();
+        long len = r.length();
+        boolean admin = qid() == 0 || s.opcode() == Opcode.FABRICS;
+        int limit = admin ? Math.max(ADMIN_IN_CAPSULE, inCapsuleBytes()) : inCapsuleBytes();
+        boolean inCapsule = r.toController() && len > 0 && len <= limit;
+        int icd = inCapsule ? (int) len : 0;
+        if (!room(enc.pduLength(PduType.CAPSULE_CMD_HLEN, icd))) {
+            return false;
+        }
+        s.psdt(Sqe.PSDT_SGL_MPTR_CONTIGUOUS);
+        s.sgl().identifier(inCapsule ? SglDescriptor.ID_IN_CAPSULE : SglDescriptor.ID_TRANSPORT).length(len)
+                .address(0);
+        int at = txEnd;
+        txEnd += enc.capsuleCmd(tx, at, r.sqeBytes(), 0, null, 0, icd);
+        if (icd > 0) {
+            r.copyOut(0, tx, at + enc.dataOffset(PduType.CAPSULE_CMD_HLEN), icd);
+            enc.sealDataDigest(tx, at);
+        }
+        if (!inHandler && !flushScheduled) {
+            flushScheduled = true;
+            thread.send(FLUSH, this);
+        }
+        return true;
+    }
+
+    // ---- socket events ----
+
+    @Override
+    public int onReady(int readyOps) {
+        inHandler = true;
+        try {
+            if (link == Link.TCP_CONNECTING && (readyOps & SelectionKey.OP_CONNECT) != 0) {
+                finishTcpConnect();
+            }
+            if ((readyOps & SelectionKey.OP_READ) != 0) {
+                receive();
+            }
+            pump();
+        } finally {
+            inHandler = false;
+        }
+        return 1;
+    }
+
+    private void flushFromMessage() {
+        flushScheduled = false;
+        inHandler = true;
+        try {
+            pump();
+        } finally {
+            inHandler = false;
+        }
+    }
+
+    private void finishTcpConnect() {
+        try {
+            if (!socket.finishConnect()) {
+                return;
+            }
+        } catch (IOException e) {
+            transportFailed("TCP connect to " + describe() + " failed: " + e.getMessage());
+            return;
+        }
+        setInterest(SelectionKey.OP_READ);
+        sendIcReq();
+    }
+
+    private void sendIcReq() {
+        txEnd += enc.icReq(tx, txEnd, 0, 0, config().headerDigest(), config().dataDigest(), 0);
+        link = Link.IC_EXCHANGE;
+    }
+
+    private void receive() {
+        SocketChannel s = socket;
+        ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
+        MemorySegment seg = group.receiveSegment();
+        for (int i = 0; i < READS_PER_EVENT && socket == s && link != Link.CLOSED; i++) {
+            in.clear();
+            int n;
+            try {
+                n = s.read(in);
+                group.countRead();
+            } catch (IOException e) {
+                transportFailed("receive from " + describe() + " failed: " + e.getMessage());
+                return;
+            }
+            if (n < 0) {
+                transportFailed("controller " + describe() + " closed the connection");
+                return;
+            }
+            if (n == 0 || !decode(seg, n, s) || n < in.capacity()) {
+                return;
+            }
+        }
+    }
+
+    /** Handles {@code n} received bytes (the reader may end a PDU with no bytes left); false when the connection went away meanwhile. */
+    private boolean decode(MemorySegment seg, int n, SocketChannel s) {
+        long pos = 0;
+        while (true) {
+            PduReader.Event e = reader.decode(seg, pos, n - pos);
+            pos += reader.consumed();
+            switch (e) {
+                case NEED_MORE -> {
+                    return true;
+                }
+                case HEADER -> onHeader();
+                case DATA -> onData(seg);
+                case END -> onPdu();
+                case DATA_DIGEST_ERROR -> protocolError("data digest mismatch in PDU type " + reader.type());
+                case ERROR -> protocolError("malformed PDU: " + reader.errorReason());
+            }
+            if (socket != s || link == Link.CLOSED) {
+                return false;
+            }
+        }
+    }
+
+    private void onHeader() {
+        scatter = null;
+        if (reader.type() != PduType.C2H_DATA) {
+            return;
+        }
+        int cid = reader.c2hData().cccid();
+        long datao = reader.c2hData().datao();
+        HostRequest r = outstanding(cid);
+        if (r == null || r.toController() || datao + reader.dataLength() > r.length()) {
+            protocolError("C2HData for command " + cid + " that does not expect it");
+            return;
+        }
+        if (r.segmentCount() == 1) {
+            reader.readDataInto(r.segment(0), r.segmentOffset(0) + datao);
+        } else {
+            scatter = r;
+            scatterBase = datao;
+        }
+    }
+
+    private void onData(MemorySegment seg) {
+        if (scatter != null) {
+            scatter.copyIn(seg, reader.chunkOffset(), scatterBase + reader.chunkDataOffset(), reader.chunkLength());
+        }
+    }
+
+    private void onPdu() {
+        switch (reader.type()) {
+            case PduType.IC_RESP -> onIcResp();
+            case PduType.CAPSULE_RESP -> {
+                cqe.wrap(reader.cqe());
+                int cid = cqe.cid();
+                if (cid >= 0 && cid < r2tActive.length) {
+                    r2tActive[cid] = false;
+                }
+                if (!complete(cid, cqe.statusField() & 0xFFFE, cqe.dw01())) {
+                    protocolError("CapsuleResp for command " + cid + " that is not outstanding");
+                }
+            }
+            case PduType.C2H_DATA -> {
+                scatter = null;
+                if ((reader.header().flags() & TcpPdu.FLAG_SUCCESS) != 0
+                        && !complete(reader.c2hData().cccid(), 0, 0)) {
+                    protocolError("C2HData SUCCESS for command " + reader.c2hData().cccid() + " not outstanding");
+                }
+            }
+            case PduType.R2T -> onR2t();
+            case PduType.C2H_TERM_REQ -> transportFailed("controller " + describe() + " terminated the connection: FES "
+                    + reader.termReq().fes() + " FEI " + reader.termReq().fei());
+            default -> protocolError("unexpected PDU type " + reader.type());
+        }
+    }
+
+    private void onIcResp() {
+        boolean hd = reader.icResp().headerDigestEnable();
+        boolean dd = reader.icResp().dataDigestEnable();
+        if ((hd && !config().headerDigest()) || (dd && !config().dataDigest())) {
+            protocolError("controller enabled a digest the host did not ask for");
+            return;
+        }
+        maxH2CData = reader.icResp().maxh2cdata();
+        reader.negotiated(hd, dd, 0);
+        enc.negotiated(hd, dd, reader.icResp().cpda());
+        link = Link.READY;
+        transportReady();
+    }
+
+    private void onR2t() {
+        int cid = reader.r2t().cccid();
+        long r2to = reader.r2t().r2to();
+        long r2tl = reader.r2t().r2tl();
+        HostRequest r = outstanding(cid);
+        if (r == null || !r.toController() || r2tActive[cid] || r2tl == 0 || r2to + r2tl > r.length()) {
+            protocolError("R2T for command " + cid + " that does not expect it");
+            return;
+        }
+        r2tActive[cid] = true;
+        r2tTtag[cid] = reader.r2t().ttag();
+        r2tNext[cid] = r2to;
+        r2tEnd[cid] = r2to + r2tl;
+        r2tRing[(r2tHead + r2tCount++) % r2tRing.length] = cid;
+    }
+
+    /** Queues H2CData for the R2Ts in line, each PDU at most MAXH2CDATA and what the send buffer takes. */
+    private void sendR2tData() {
+        long chunkMax = Math.min(maxH2CData, tx.byteSize() - 256);
+        while (r2tCount > 0) {
+            int cid = r2tRing[r2tHead];
+            HostRequest r = outstanding(cid);
+            if (!r2tActive[cid] || r == null) {
+                r2tActive[cid] = false;
+                r2tHead = (r2tHead + 1) % r2tRing.length;
+                r2tCount--;
+                continue;
+            }
+            long from = r2tNext[cid];
+            int chunk = (int) Math.min(r2tEnd[cid] - from, chunkMax);
+            if (!room(enc.pduLength(PduType.DATA_HLEN, chunk))) {
+                return;
+            }
+            boolean last = from + chunk == r2tEnd[cid];
+            int at = txEnd;
+            txEnd += enc.h2cData(tx, at, cid, r2tTtag[cid], from, null, 0, chunk, last);
+            r.copyOut(from, tx, at + enc.dataOffset(PduType.DATA_HLEN), chunk);
+            enc.sealDataDigest(tx, at);
+            r2tNext[cid] = from + chunk;
+            if (last) {
+                r2tActive[cid] = false;
+                r2tHead = (r2tHead + 1) % r2tRing.length;
+                r2tCount--;
+            }
+        }
+    }
+
+    /** R2T data, then waiting commands, then one write; again while a write made room for more. */
+    private void pump() {
+        for (int i = 0; i < 4 && socket != null && link != Link.TCP_CONNECTING; i++) {
+            sendR2tData();
+            drainPending();
+            int before = txEnd - txStart;
+            if (before == 0 || !flush() || txEnd - txStart == before) {
+                return;
+            }
+        }
+    }
+
+    /** One write of what is pending; false when the connection failed. */
+    private boolean flush() {
+        if (txEnd == txStart) {
+            return true;
+        }
+        txBuf.limit(txEnd).position(txStart);
+        try {
+            txStart += socket.write(txBuf);
+            group.countWrite();
+        } catch (IOException e) {
+            transportFailed("send to " + describe() + " failed: " + e.getMessage());
+            return false;
+        }
+        if (txStart == txEnd) {
+            txStart = 0;
+            txEnd = 0;
+            setInterest(SelectionKey.OP_READ);
+        } else {
+            setInterest(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+        return true;
+    }
+
+    /** Whether {@code n} more bytes fit in the send buffer, compacting it if that makes room. */
+    private boolean room(long n) {
+        if (tx.byteSize() - txEnd >= n) {
+            return true;
+        }
+        if (txStart > 0) {
+            MemorySegment.copy(tx, txStart, tx, 0, txEnd - txStart);
+            txEnd -= txStart;
+            txStart = 0;
+        }
+        return tx.byteSize() - txEnd >= n;
+    }
+
+    private void setInterest(int ops) {
+        if (ops != interest && watch != null) {
+            interest = ops;
+            watch.interest(ops);
+        }
+    }
+
+    private void protocolError(String why) {
+        transportFailed("protocol error from " + describe() + ": " + why);
+    }
+
+    private void closeSocket() {
+        link = Link.CLOSED;
+        scatter = null;
+        r2tCount = 0;
+        java.util.Arrays.fill(r2tActive, false);
+        if (watch != null) {
+            watch.cancel();
+            watch = null;
+        }
+        if (socket != null) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            socket = null;
+        }
+        txStart = 0;
+        txEnd = 0;
+    }
+
+    private String describe() {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+}

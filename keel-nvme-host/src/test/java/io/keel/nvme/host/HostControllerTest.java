@@ -1,0 +1,326 @@
+package io.keel.nvme.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keel.core.reactor.ReactorOptions;
+import io.keel.core.reactor.ReactorRuntime;
+import io.keel.core.thread.CpuMask;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.OnThread;
+import io.keel.nvme.host.tcp.TcpHostTransport;
+import io.keel.nvme.spec.Opcode;
+import io.keel.nvme.spec.Properties;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host's controller state machine and its TCP queue pairs on real reactors (interrupt mode) against
+ * {@link FakeController} over loopback: bring-up, I/O in the capsule and through R2T with data in several
+ * segments, digests, the pending list beyond the queue depth, bounded connects, a controller that goes away under
+ * the host, graceful detach, and no allocation per I/O.
+ */
+class HostControllerTest {
+    private ReactorRuntime rt;
+    private FakeController fake;
+    private KeelThread adminThread;
+    private KeelThread ioThread;
+    private HostPollGroup adminGroup;
+    private HostPollGroup ioGroup;
+    private final Arena arena = Arena.ofShared();
+    private final List<String> lost = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        rt = ReactorRuntime.start(ReactorOptions.defaults(CpuMask.of(0, 1), true));
+        fake = new FakeController(2048, 512);
+        adminThread = rt.createThread("host_admin", CpuMask.of(0));
+        ioThread = rt.createThread("host_io", CpuMask.of(1));
+        adminGroup = OnThread.call(adminThread, () -> new HostPollGroup(adminThread));
+        ioGroup = OnThread.call(ioThread, () -> new HostPollGroup(ioThread));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        rt.close();
+        fake.close();
+        arena.close();
+    }
+
+    private final HostController.Listener listener = new HostController.Listener() {
+        @Override
+        public void lost(HostController c, String reason) {
+            lost.add("controller: " + reason);
+        }
+
+        @Override
+        public void namespacesChanged(HostController c, List<Integer> added, List<Integer> removed,
+                List<Integer> resized) {
+        }
+    };
+
+    private final HostQpair.Listener ioListener = new HostQpair.Listener() {
+        @Override
+        public void connected(HostQpair q) {
+        }
+
+        @Override
+        public void lost(HostQpair q, String reason) {
+            lost.add("qpair " + q.qid() + ": " + reason);
+        }
+    };
+
+    private HostController controller(ControllerOptions o, CompletableFuture<String> done) throws Exception {
+        TransportId trid = fake.trid();
+        return OnThread.call(adminThread, () -> {
+            HostController c = new HostController(adminGroup, TcpHostTransport.INSTANCE, trid, o, listener);
+            c.start(err -> done.complete(err == null ? "ok" : err));
+            return c;
+        });
+    }
+
+    private HostController up(ControllerOptions o) throws Exception {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        HostController c = controller(o, done);
+        assertThat(OnThread.await(done)).isEqualTo("ok");
+        return c;
+    }
+
+    private HostQpair ioQueue(HostController c, int queueSize) {
+        HostQpair q = OnThread.call(ioThread, () -> {
+            HostQpair qp = c.newIoQpair(ioGroup, queueSize, 64, 256 << 10, ioListener);
+            qp.connect(-1);
+            return qp;
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> q.state() == HostQpair.State.CONNECTED);
+        return q;
+    }
+
+    /** One NVM read or write of {@code blocks} at {@code lba} over the given segments; answers the status. */
+    private int io(HostQpair q, boolean write, long lba, int blocks, MemorySegment... segs) {
+        CompletableFuture<Integer> status = new CompletableFuture<>();
+        OnThread.run(ioThread, () -> {
+            HostRequest r = q.allocate();
+            r.sqe().opcode(write ? Opcode.WRITE : Opcode.READ).nsid(1).rw().slba(lba).blockCount(blocks);
+            r.toController(write);
+            for (MemorySegment s : segs) {
+                r.segment(s, 0, s.byteSize());
+            }
+            int rc = q.submit(r, (a, st, res) -> status.complete(st), null);
+            if (rc != 0) {
+                status.complete(rc);
+            }
+        });
+        return OnThread.await(status);
+    }
+
+    private MemorySegment pattern(int len, int seed) {
+        MemorySegment s = arena.allocate(len, 4096);
+        for (int i = 0; i < len; i++) {
+            s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
+        }
+        return s;
+    }
+
+    private void detach(HostController c) {
+        CompletableFuture<Void> d = new CompletableFuture<>();
+        OnThread.run(adminThread, () -> c.detach(() -> d.complete(null)));
+        OnThread.await(d);
+        assertThat(c.state()).isEqualTo(HostController.State.DETACHED);
+    }
+
+    private void close(HostController c, HostQpair q) {
+        CompletableFuture<Void> d = new CompletableFuture<>();
+        OnThread.run(ioThread, () -> q.disconnect("test over", () -> {
+            q.close();
+            c.releaseQid(q.qid());
+            d.complete(null);
+        }));
+        OnThread.await(d);
+    }
+
+    @Test
+    void bringsTheControllerUpLearnsItsNamespaceArmsEventsAndDetachesWithAShutdown() throws Exception {
+        HostController c = up(ControllerOptions.defaults());
+        assertThat(c.state()).isEqualTo(HostController.State.READY);
+        assertThat(c.data().cntlid()).isEqualTo(FakeController.CNTLID);
+        assertThat(c.data().ioQueuesGranted()).isGreaterThan(0);
+        assertThat(c.namespaces()).containsOnlyKeys(1);
+        assertThat(c.namespaces().get(1).blocks()).isEqualTo(2048);
+        assertThat(c.namespaces().get(1).blockSize()).isEqualTo(512);
+        await().atMost(Duration.ofSeconds(5)).until(() -> fake.aers.get() > 0);
+        detach(c);
+        assertThat(Properties.Cc.shn(fake.lastCc())).as("CC.SHN set on detach").isEqualTo(Properties.Cc.SHN_NORMAL);
+        CompletableFuture<Void> again = new CompletableFuture<>();
+        OnThread.run(adminThread, () -> c.detach(() -> again.complete(null)));
+        OnThread.await(again);
+        assertThat(lost).isEmpty();
+    }
+
+    @Test
+    void writesGoInTheCapsuleOrThroughR2tAndReadsScatterIntoSegments() throws Exception {
+        fake.maxH2CData = 4096;
+        for (boolean success : new boolean[] {true, false}) {
+            fake.c2hSuccess = success;
+            HostController c = up(ControllerOptions.defaults());
+            HostQpair q = ioQueue(c, 32);
+            MemorySegment small = pattern(4096, 1);
+            assertThat(io(q, true, 0, 8, small)).isZero();
+            MemorySegment a = pattern(8192, 2);
+            MemorySegment b = pattern(512, 3);
+            MemorySegment d = pattern(56832, 4);
+            assertThat(io(q, true, 8, 128, a, b, d)).isZero(); // 64 KiB in three segments, through R2T
+            assertThat(fake.inCapsuleWrites.get()).isPositive();
+            assertThat(fake.r2ts.get()).isPositive();
+
+            MemorySegment back = arena.allocate(65536);
+            assertThat(io(q, false, 8, 128, back)).isZero();
+            assertThat(back.asSlice(0, 8192).mismatch(a)).isEqualTo(-1);
+            assertThat(back.asSlice(8192, 512).mismatch(b)).isEqualTo(-1);
+            assertThat(back.asSlice(8704).mismatch(d)).isEqualTo(-1);
+            MemorySegment x = arena.allocate(1000);
+            MemorySegment y = arena.allocate(3096);
+            assertThat(io(q, false, 0, 8, x, y)).isZero();
+            assertThat(x.mismatch(small.asSlice(0, 1000))).isEqualTo(-1);
+            assertThat(y.mismatch(small.asSlice(1000))).isEqualTo(-1);
+            assertThat(io(q, false, 4000, 8, x, y)).as("out of range").isNotZero();
+            close(c, q);
+            detach(c);
+        }
+        assertThat(lost).isEmpty();
+    }
+
+    @Test
+    void headerAndDataDigestsCarryWritesAndReads() throws Exception {
+        HostController c = up(ControllerOptions.defaults().withDigests(true, true));
+        HostQpair q = ioQueue(c, 16);
+        assertThat(fake.digestsSeen).isTrue();
+        MemorySegment w = pattern(16384, 9);
+        assertThat(io(q, true, 100, 32, w)).isZero();
+        MemorySegment r = arena.allocate(16384);
+        assertThat(io(q, false, 100, 32, r)).isZero();
+        assertThat(r.mismatch(w)).isEqualTo(-1);
+        close(c, q);
+        detach(c);
+    }
+
+    @Test
+    void commandsBeyondTheQueueDepthWaitInThePendingListAndAllComplete() throws Exception {
+        HostController c = up(ControllerOptions.defaults());
+        HostQpair q = ioQueue(c, 4); // three on the wire at once
+        MemorySegment buf = arena.allocate(512L * 40);
+        CompletableFuture<Integer> all = new CompletableFuture<>();
+        int[] pendingSeen = new int[1];
+        OnThread.run(ioThread, () -> {
+            int[] done = new int[1];
+            for (int i = 0; i < 40; i++) {
+                HostRequest r = q.allocate();
+                r.sqe().opcode(Opcode.READ).nsid(1).rw().slba(i).blockCount(1);
+                r.segment(buf, 512L * i, 512);
+                q.submit(r, (a, st, res) -> {
+                    if (st != 0) {
+                        all.completeExceptionally(new AssertionError("status " + st));
+                    } else if (++done[0] == 40) {
+                        all.complete(done[0]);
+                    }
+                }, null);
+            }
+            pendingSeen[0] = q.pending();
+        });
+        assertThat(OnThread.await(all)).isEqualTo(40);
+        assertThat(pendingSeen[0]).isEqualTo(37);
+        assertThat(ioGroup.queued()).isGreaterThanOrEqualTo(37);
+        close(c, q);
+        detach(c);
+    }
+
+    @Test
+    void aControllerThatNeverAnswersTheICReqFailsTheBringUpWithinTheBoundAndDetachesAtOnce() throws Exception {
+        fake.answerIcReq = false;
+        CompletableFuture<String> done = new CompletableFuture<>();
+        long t0 = System.nanoTime();
+        HostController c = controller(ControllerOptions.defaults().withTimeouts(300, 1000), done);
+        assertThat(OnThread.await(done)).contains("connect timed out after 300 ms");
+        assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(250L, 5000L);
+        assertThat(c.state()).isEqualTo(HostController.State.FAILED);
+        detach(c);
+    }
+
+    @Test
+    void aDetachDuringBringUpEndsTheBringUpWithAnError() throws Exception {
+        fake.answerIcReq = false;
+        CompletableFuture<String> done = new CompletableFuture<>();
+        HostController c = controller(ControllerOptions.defaults(), done);
+        detach(c);
+        assertThat(OnThread.await(done)).contains("detached while connecting");
+    }
+
+    @Test
+    void aControllerThatGoesAwayFailsOnceAbortsOutstandingCommandsAndEverythingTearsDownAtOnce() throws Exception {
+        HostController c = up(ControllerOptions.defaults());
+        HostQpair q = ioQueue(c, 16);
+        fake.answerIcReq = true;
+        fake.close(); // server and every connection: like a killed target
+        await().atMost(Duration.ofSeconds(5)).until(() -> lost.size() == 2);
+        assertThat(lost).anyMatch(s -> s.startsWith("controller: admin queue lost"))
+                .anyMatch(s -> s.startsWith("qpair " + q.qid() + ": controller"));
+        assertThat(c.state()).isEqualTo(HostController.State.FAILED);
+        assertThat(q.state()).isEqualTo(HostQpair.State.DISCONNECTED);
+        assertThat(io(q, false, 0, 1, arena.allocate(512))).as("-ENXIO on a disconnected queue").isEqualTo(-6);
+        close(c, q); // disconnecting a disconnected queue completes at once
+        detach(c);
+        assertThat(lost).hasSize(2);
+    }
+
+    @Test
+    void steadyStateIoAllocatesNothingOnTheQueuesThread() throws Exception {
+        HostController c = up(ControllerOptions.defaults());
+        HostQpair q = ioQueue(c, 33);
+        MemorySegment buf = arena.allocate(4096L * 32);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        CompletableFuture<long[]> result = new CompletableFuture<>();
+        long total = 60_000;
+        long warm = 20_000;
+        OnThread.run(ioThread, () -> {
+            long[] state = new long[3]; // completed, allocated at warm, allocated at end
+            HostCompletion[] cb = new HostCompletion[1];
+            cb[0] = (arg, st, res) -> {
+                long n = ++state[0];
+                if (n == warm) {
+                    state[1] = mx.getCurrentThreadAllocatedBytes();
+                }
+                if (n == total) {
+                    state[2] = mx.getCurrentThreadAllocatedBytes();
+                    result.complete(state);
+                } else if (n <= total - 32) {
+                    int slot = (int) arg;
+                    HostRequest r = q.allocate();
+                    r.sqe().opcode((n & 1) == 0 ? Opcode.WRITE : Opcode.READ).nsid(1).rw().slba(slot * 8L)
+                            .blockCount(8);
+                    r.toController((n & 1) == 0).segment(buf, 4096L * slot, 4096);
+                    q.submit(r, cb[0], arg);
+                }
+            };
+            for (int i = 0; i < 32; i++) {
+                HostRequest r = q.allocate();
+                r.sqe().opcode(Opcode.READ).nsid(1).rw().slba(i * 8L).blockCount(8);
+                r.segment(buf, 4096L * i, 4096);
+                q.submit(r, cb[0], i);
+            }
+        });
+        long[] s = result.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        double perIo = (double) (s[2] - s[1]) / (total - warm);
+        assertThat(perIo).as("bytes allocated per I/O on the queue's thread").isLessThan(1.0);
+        close(c, q);
+        detach(c);
+    }
+}
