@@ -8,6 +8,7 @@ import io.keel.bdev.passthru.PassthruModule;
 import io.keel.bdev.uring.UringModule;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.KeelModule;
+import java.util.ServiceLoader;
 
 /** Plugs the bdev layer and its modules into a Keel application (found by ServiceLoader). */
 public final class BdevKeelModule implements KeelModule {
@@ -25,5 +26,9 @@ public final class BdevKeelModule implements KeelModule {
         ErrorModule.register(app, layer);
         DelayModule.register(app, layer);
         PassthruModule.register(app, layer);
+        // modules of other Keel modules (nvme), once the layer and the built-in modules exist
+        for (BdevModuleProvider p : ServiceLoader.load(BdevModuleProvider.class)) {
+            p.register(app, layer);
+        }
     }
 }

@@ -20,4 +20,12 @@ public interface BdevModule {
     default List<ConfigEntry> config() {
         return List.of();
     }
+
+    /**
+     * Shuts the module down at application exit, after every bdev is gone (SPDK's {@code module_fini}): what it
+     * holds beyond its bdevs (remote controllers, ...) goes. App thread; call {@code done} when finished.
+     */
+    default void fini(Runnable done) {
+        done.run();
+    }
 }

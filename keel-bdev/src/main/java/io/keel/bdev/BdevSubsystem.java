@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The "bdev" subsystem: starts the layer (pool, thread caches, data buffers) at init; at fini removes every
- * bdev, those nobody claims first (the top of each stack), so virtual bdevs go before their bases; saves
+ * bdev, those nobody claims first (the top of each stack), so virtual bdevs go before their bases, then runs each
+ * module's fini (within the same bound); saves
  * {@code bdev_set_options}, each module's bdevs, then {@code bdev_wait_for_examine}, as SPDK does.
  */
 final class BdevSubsystem implements Subsystem {
@@ -72,12 +73,21 @@ final class BdevSubsystem implements Subsystem {
             }
             return 1;
         }, FINI_BOUND_MICROS);
-        removeTopmost(() -> {
+        removeTopmost(() -> finiModules(layer.modules(), 0, () -> {
             if (bound[0].state() != Poller.State.UNREGISTERED) {
                 bound[0].unregister();
             }
             once.run();
-        });
+        }));
+    }
+
+    /** Each module's fini, last registered first (a module may build on those before it). */
+    private void finiModules(List<BdevModule> modules, int done, Runnable then) {
+        if (done == modules.size()) {
+            then.run();
+            return;
+        }
+        modules.get(modules.size() - 1 - done).fini(() -> finiModules(modules, done + 1, then));
     }
 
     private void removeTopmost(Runnable done) {

@@ -391,14 +391,17 @@ public abstract class HostQpair {
     }
 
     private void beginDisconnect(String why, boolean requested) {
+        disarmTimer();
         state = State.DISCONNECTING;
         lossRequested = requested;
         reason = why;
         if (!requested) {
             LOG.info("nvme host: qpair {} of {} ({}) lost: {}", qid(), config.subnqn(), thread.name(), why);
         }
-        armTimer(DISCONNECT_BOUND_MS, "disconnect");
         startDisconnect();
+        if (state == State.DISCONNECTING) { // the transport closes asynchronously: bound it
+            armTimer(DISCONNECT_BOUND_MS, "disconnect");
+        }
     }
 
     /** Ends every command on the wire and every pending one with ABORTED - SQ DELETION. */

@@ -1,0 +1,317 @@
+package io.keel.nvme.host.bdev;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keel.bdev.BdevLayer;
+import io.keel.bdev.BdevModule;
+import io.keel.core.app.ConfigEntry;
+import io.keel.core.app.KeelApp;
+import io.keel.core.rpc.Errno;
+import io.keel.core.rpc.Json;
+import io.keel.core.rpc.RpcCall;
+import io.keel.core.rpc.RpcException;
+import io.keel.core.rpc.RpcState;
+import io.keel.core.thread.IoChannel;
+import io.keel.core.thread.IoDevice;
+import io.keel.core.thread.KeelThread;
+import io.keel.nvme.host.ControllerOptions;
+import io.keel.nvme.host.TransportId;
+import io.keel.nvme.host.tcp.TcpHostTransport;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code nvme} bdev module (SPDK's {@code bdev_nvme}) over Keel's NVMe-oF host: remote controllers attached by
+ * name, their namespaces served as bdevs {@code <name>n<nsid>}, with SPDK's RPCs, parameters and answers:
+ * {@code bdev_nvme_set_options}, {@code bdev_nvme_attach_controller}, {@code bdev_nvme_detach_controller},
+ * {@code bdev_nvme_get_controllers}, {@code bdev_nvme_reset_controller}. Controllers run on the application thread;
+ * each thread that uses a controller's bdevs gets its own I/O queue to it, in that thread's poll group.
+ */
+public final class NvmeBdevModule implements BdevModule {
+    private static final Logger LOG = LoggerFactory.getLogger(NvmeBdevModule.class);
+
+    record NameParams(String name) {
+    }
+
+    record ResetParams(@JsonProperty(required = true) String name, Integer cntlid) {
+    }
+
+    private final KeelApp app;
+    private final BdevLayer layer;
+    private final IoDevice<NvmePollGroup> pollGroups = IoDevice.register("bdev_nvme_poll_groups", NvmePollGroup::new,
+            NvmePollGroup::destroy);
+    /** By name, in attach order (application thread). */
+    private final Map<String, NvmeBdevCtrlr> controllers = new LinkedHashMap<>();
+    /** The host ID (and NQN) used when an attach names none, one per process as nvme-cli's hostid file is. */
+    private final UUID defaultHostId = UUID.randomUUID();
+    private volatile NvmeOptions options = NvmeOptions.defaults();
+    private IoChannel<NvmePollGroup> adminGroup;
+
+    private NvmeBdevModule(KeelApp app, BdevLayer layer) {
+        this.app = app;
+        this.layer = layer;
+    }
+
+    public static void register(KeelApp app, BdevLayer layer) {
+        NvmeBdevModule m = new NvmeBdevModule(app, layer);
+        layer.addModule(m);
+        app.methods().register("bdev_nvme_set_options", SetOptionsParams.class, (p, call) -> {
+            m.setOptions(p);
+            call.respond(true);
+        }, RpcState.STARTUP, RpcState.RUNTIME);
+        app.methods().register("bdev_nvme_attach_controller", AttachParams.class, m::attach);
+        app.methods().register("bdev_nvme_detach_controller", DetachParams.class, m::detach);
+        app.methods().register("bdev_nvme_get_controllers", NameParams.class,
+                (p, call) -> call.respond(m.getControllers(p == null ? null : p.name())));
+        app.methods().register("bdev_nvme_reset_controller", ResetParams.class, m::reset);
+    }
+
+    @Override
+    public String name() {
+        return "nvme";
+    }
+
+    NvmeOptions options() {
+        return options;
+    }
+
+    BdevLayer layer() {
+        return layer;
+    }
+
+    KeelThread thread() {
+        return app.appThread();
+    }
+
+    IoDevice<NvmePollGroup> pollGroups() {
+        return pollGroups;
+    }
+
+    // ---- RPCs ----
+
+    private void setOptions(SetOptionsParams p) {
+        if (!controllers.isEmpty()) {
+            throw RpcException.errno(Errno.EPERM, "RPC not permitted as NVMe controllers are attached");
+        }
+        options = (p == null ? new SetOptionsParams(null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null) : p).apply(options);
+    }
+
+    private void attach(AttachParams p, RpcCall call) {
+        ControllerConfig config = resolve(p);
+        NvmeBdevCtrlr group = controllers.get(p.name());
+        if (group != null) {
+            if (config.multipath().equals("disable")) {
+                throw RpcException.errno(Errno.EEXIST, "A controller named " + p.name() + " already exists and "
+                        + "multipath is disabled");
+            }
+            for (NvmeCtrlr c : group.paths()) {
+                if (sameTrid(c.trid(), config.trid())) {
+                    throw RpcException.errno(Errno.EEXIST, "A controller named " + p.name()
+                            + " already exists with the provided trid (traddr: " + config.trid().traddr() + ")");
+                }
+                if (!c.trid().subnqn().equals(config.trid().subnqn())) {
+                    throw RpcException.errno(Errno.EINVAL, "A controller named " + p.name()
+                            + " already exists with a different subsystem NQN");
+                }
+            }
+        } else {
+            group = new NvmeBdevCtrlr(p.name(), this);
+            controllers.put(p.name(), group);
+        }
+        if (adminGroup == null) {
+            adminGroup = app.appThread().getIoChannel(pollGroups);
+        }
+        NvmeBdevCtrlr g = group;
+        NvmeCtrlr c = new NvmeCtrlr(this, g, adminGroup.context().group, config);
+        g.addPath(c);
+        c.attach(err -> {
+            if (err != null) {
+                LOG.warn("nvme: attach of {} ({}:{} {}) failed: {}", p.name(), config.trid().traddr(),
+                        config.trid().trsvcid(), config.trid().subnqn(), err);
+                g.deletePath(c, () -> call.fail(-Errno.EIO, "Unable to attach " + p.name() + ": " + err));
+                return;
+            }
+            call.respond(g.attached(c));
+        });
+    }
+
+    private ControllerConfig resolve(AttachParams p) {
+        if (!p.trtype().equalsIgnoreCase("tcp")) {
+            throw RpcException.errno(Errno.EINVAL, "trtype " + p.trtype() + " is not supported (TCP only so far)");
+        }
+        if (p.subnqn() == null) {
+            throw RpcException.invalidParams("subnqn is required for NVMe-oF");
+        }
+        if (p.psk() != null || p.dhchapKey() != null || p.dhchapCtrlrKey() != null) {
+            throw RpcException.errno(Errno.EINVAL, "TLS and DH-HMAC-CHAP are not supported");
+        }
+        if (p.priority() != null && !p.priority().equals("0")) {
+            throw RpcException.errno(Errno.EINVAL, "priority is not supported");
+        }
+        String mp = p.multipath() == null ? "failover" : p.multipath().toLowerCase(Locale.ROOT);
+        if (!List.of("disable", "failover", "multipath").contains(mp)) {
+            throw RpcException.invalidParams("multipath must be disable, failover or multipath, not " + p.multipath());
+        }
+        TransportId trid;
+        try {
+            trid = new TransportId("TCP", p.adrfam() == null ? "IPv4" : p.adrfam(), p.traddr(),
+                    p.trsvcid() == null ? TransportId.DEFAULT_PORT : Integer.parseInt(p.trsvcid()), p.subnqn());
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalidParams(e.getMessage());
+        }
+        NvmeOptions o = options;
+        ReconnectPolicy policy = new ReconnectPolicy(
+                p.ctrlrLossTimeoutSec() != null ? p.ctrlrLossTimeoutSec() : o.ctrlrLossTimeoutSec(),
+                p.reconnectDelaySec() != null ? p.reconnectDelaySec() : o.reconnectDelaySec(),
+                p.fastIoFailTimeoutSec() != null ? p.fastIoFailTimeoutSec() : o.fastIoFailTimeoutSec());
+        long queues = p.numIoQueues() == null ? 1024 : p.numIoQueues();
+        if (queues < 1 || queues > 65536) {
+            throw RpcException.invalidParams("num_io_queues must be 1..65536");
+        }
+        String hostNqn = p.hostnqn() != null ? p.hostnqn() : ControllerOptions.hostNqnOf(defaultHostId);
+        long connectUs = p.fabricsConnectTimeoutUs() != null ? p.fabricsConnectTimeoutUs() : 0;
+        long connectMs = connectUs > 0 ? Math.max(connectUs / 1000, 1)
+                : o.tcpConnectTimeoutMs() > 0 ? o.tcpConnectTimeoutMs() : 10_000;
+        ControllerOptions host = new ControllerOptions(hostNqn, defaultHostId, o.keepAliveTimeoutMs(),
+                Boolean.TRUE.equals(p.hdgst()), Boolean.TRUE.equals(p.ddgst()), (int) Math.min(queues, 65535), 32,
+                connectMs, 10_000);
+        return new ControllerConfig(p.name(), trid, TcpHostTransport.INSTANCE, host, policy, mp, connectUs,
+                p.hostaddr(), p.hostsvcid(), Boolean.TRUE.equals(p.prchkReftag()), Boolean.TRUE.equals(p.prchkGuard()),
+                (int) queues);
+    }
+
+    private static boolean sameTrid(TransportId a, TransportId b) {
+        return a.trtype().equalsIgnoreCase(b.trtype()) && a.traddr().equals(b.traddr()) && a.trsvcid() == b.trsvcid()
+                && a.subnqn().equals(b.subnqn());
+    }
+
+    private void detach(DetachParams p, RpcCall call) {
+        NvmeBdevCtrlr g = controllers.get(p.name());
+        List<NvmeCtrlr> chosen = g == null ? List.of()
+                : g.paths().stream().filter(c -> c.config().matches(p)).toList();
+        if (chosen.isEmpty()) {
+            call.fail(-Errno.ENODEV, "No such device");
+            return;
+        }
+        int[] left = {chosen.size()};
+        for (NvmeCtrlr c : chosen) {
+            g.deletePath(c, () -> {
+                if (--left[0] == 0) {
+                    call.respond(true);
+                }
+            });
+        }
+    }
+
+    private void reset(ResetParams p, RpcCall call) {
+        NvmeBdevCtrlr g = controllers.get(p.name());
+        if (g == null) {
+            call.fail(-Errno.ENODEV, "No such device");
+            return;
+        }
+        if (p.cntlid() != null) {
+            NvmeCtrlr c = g.paths().stream().filter(x -> x.data() != null && x.data().cntlid() == p.cntlid())
+                    .findFirst().orElse(null);
+            if (c == null) {
+                call.fail(-Errno.ENODEV, "No such device");
+                return;
+            }
+            c.reset(err -> answerReset(call, err));
+            return;
+        }
+        g.resetAll(err -> answerReset(call, err));
+    }
+
+    private static void answerReset(RpcCall call, String err) {
+        if (err == null) {
+            call.respond(true);
+        } else {
+            call.fail(-Errno.ENXIO, err);
+        }
+    }
+
+    private ArrayNode getControllers(String name) {
+        if (name != null && !controllers.containsKey(name)) {
+            throw RpcException.errno(Errno.ENODEV, "No such device");
+        }
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (NvmeBdevCtrlr g : controllers.values()) {
+            if (name != null && !g.name().equals(name)) {
+                continue;
+            }
+            ObjectNode o = out.addObject();
+            o.put("name", g.name());
+            ArrayNode ctrlrs = o.putArray("ctrlrs");
+            for (NvmeCtrlr c : g.paths()) {
+                if (c.state() == NvmeCtrlr.State.ATTACHING) {
+                    continue;
+                }
+                ObjectNode e = ctrlrs.addObject();
+                e.put("state", c.state().wireName);
+                e.set("trid", c.config().tridJson());
+                e.put("cntlid", c.data() == null ? 0 : c.data().cntlid());
+                ObjectNode h = e.putObject("host");
+                h.put("nqn", c.config().hostOptions().hostNqn());
+                h.put("addr", c.config().hostaddr() == null ? "" : c.config().hostaddr());
+                h.put("svcid", c.config().hostsvcid() == null ? "" : c.config().hostsvcid());
+                h.put("no_shn_notification", false);
+            }
+        }
+        return out;
+    }
+
+    /** A name with no path and no bdev left is forgotten. */
+    void forgetIfEmpty(NvmeBdevCtrlr g) {
+        if (g.paths().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
+            controllers.remove(g.name());
+        }
+    }
+
+    // ---- config and shutdown ----
+
+    @Override
+    public List<ConfigEntry> config() {
+        List<ConfigEntry> out = new ArrayList<>();
+        out.add(new ConfigEntry("bdev_nvme_set_options", Json.tree(options)));
+        for (NvmeBdevCtrlr g : controllers.values()) {
+            for (NvmeCtrlr c : g.paths()) {
+                out.add(new ConfigEntry("bdev_nvme_attach_controller",
+                        c.config().saveParams(options.multipathOpts())));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void fini(Runnable done) {
+        List<Runnable> steps = new ArrayList<>();
+        List<NvmeBdevCtrlr> groups = List.copyOf(controllers.values());
+        int[] left = {1};
+        Runnable step = () -> {
+            if (--left[0] == 0) {
+                if (adminGroup != null) {
+                    adminGroup.put();
+                    adminGroup = null;
+                }
+                done.run();
+            }
+        };
+        for (NvmeBdevCtrlr g : groups) {
+            for (NvmeCtrlr c : List.copyOf(g.paths())) {
+                left[0]++;
+                g.deletePath(c, step);
+            }
+        }
+        steps.forEach(Runnable::run);
+        step.run();
+    }
+}

@@ -1,0 +1,314 @@
+package io.keel.nvme.host.bdev;
+
+import io.keel.core.thread.IoDevice;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.time.Clock;
+import io.keel.nvme.host.ControllerData;
+import io.keel.nvme.host.HostController;
+import io.keel.nvme.host.HostPollGroup;
+import io.keel.nvme.host.TransportId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One path of a named controller (SPDK's {@code nvme_ctrlr}): a {@link HostController} on the application thread,
+ * the reconnect policy around it, and an io_device whose per-thread contexts are the I/O queues
+ * ({@link NvmeCtrlrChannel}).
+ *
+ * <p>States, as {@code bdev_nvme_get_controllers} reports them: attaching (not listed), {@code enabled},
+ * {@code resetting}, {@code reconnect_is_delayed}, {@code failed}, {@code deleting}. A loss (admin queue lost,
+ * keep-alive unanswered, an I/O queue lost on any thread) starts one reset: every thread's queue is disconnected
+ * (their commands are retried by their bdev channels), the admin queue reconnects and the controller comes up
+ * again, then every thread's queue reconnects with the new controller ID. A reset that fails is retried every
+ * {@code reconnect_delay_sec}; I/O waits for it until {@code fast_io_fail_timeout_sec}; after
+ * {@code ctrlr_loss_timeout_sec} the path is deleted. Every step is bounded by the host's timeouts, so no state
+ * waits for an event that may not come (R5). Application thread only, but {@link #state} and the I/O-facing
+ * flags may be read anywhere.
+ */
+final class NvmeCtrlr implements HostController.Listener {
+    enum State {
+        ATTACHING("attaching"), ENABLED("enabled"), RESETTING("resetting"), RECONNECT_DELAYED("reconnect_is_delayed"),
+        FAILED("failed"), DELETING("deleting"), DELETED("deleted");
+
+        final String wireName;
+
+        State(String wireName) {
+            this.wireName = wireName;
+        }
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(NvmeCtrlr.class);
+    private static final int IO_QUEUE_SIZE = 256;
+
+    private final NvmeBdevModule module;
+    private final NvmeBdevCtrlr group;
+    private final KeelThread thread;
+    private final Clock clock;
+    private final HostController host;
+    private final ControllerConfig config;
+    private final ReconnectPolicy policy;
+    private final IoDevice<NvmeCtrlrChannel> channels;
+    private final int ioQueueRequests;
+
+    private volatile State state = State.ATTACHING;
+    private volatile boolean fastIoFailed;
+    private long lostSinceNanos;
+    private Poller reconnectTimer;
+    private final List<Consumer<String>> resetWaiters = new ArrayList<>(1);
+    private final List<Runnable> deleteWaiters = new ArrayList<>(1);
+
+    NvmeCtrlr(NvmeBdevModule module, NvmeBdevCtrlr group, HostPollGroup adminGroup, ControllerConfig config) {
+        this.module = module;
+        this.group = group;
+        this.thread = adminGroup.thread();
+        this.clock = thread.runtime().clock();
+        this.config = config;
+        this.policy = config.policy();
+        this.ioQueueRequests = module.options().ioQueueRequests();
+        this.host = new HostController(adminGroup, config.transport(), config.trid(), config.hostOptions(), this);
+        this.channels = IoDevice.registerDraining("nvme_ctrlr_" + group.name() + "_" + config.trid().traddr() + ":"
+                + config.trid().trsvcid(), t -> new NvmeCtrlrChannel(this, t), NvmeCtrlrChannel::release);
+    }
+
+    NvmeBdevModule module() {
+        return module;
+    }
+
+    NvmeBdevCtrlr group() {
+        return group;
+    }
+
+    KeelThread thread() {
+        return thread;
+    }
+
+    HostController host() {
+        return host;
+    }
+
+    ControllerConfig config() {
+        return config;
+    }
+
+    TransportId trid() {
+        return config.trid();
+    }
+
+    IoDevice<NvmeCtrlrChannel> channels() {
+        return channels;
+    }
+
+    State state() {
+        return state;
+    }
+
+    int ioQueueSize() {
+        return IO_QUEUE_SIZE;
+    }
+
+    int ioQueueRequests() {
+        return ioQueueRequests;
+    }
+
+    /** Whether I/O that finds no queue here should wait (a reconnect may bring it back) rather than fail. */
+    boolean ioMayWait() {
+        State s = state;
+        return (s == State.RESETTING || s == State.RECONNECT_DELAYED || s == State.ATTACHING) && !fastIoFailed;
+    }
+
+    /** The controller's data (null before it first came up). */
+    ControllerData data() {
+        return host.data();
+    }
+
+    // ---- attach ----
+
+    /** Brings the controller up; {@code done} hears null or the error. */
+    void attach(Consumer<String> done) {
+        host.start(err -> {
+            if (state != State.ATTACHING) {
+                done.accept(err != null ? err : "controller was deleted while attaching");
+                return;
+            }
+            if (err != null) {
+                state = State.FAILED;
+                done.accept(err);
+                return;
+            }
+            state = State.ENABLED;
+            done.accept(null);
+        });
+    }
+
+    // ---- losses and resets ----
+
+    @Override
+    public void lost(HostController c, String reason) {
+        lost("controller: " + reason);
+    }
+
+    @Override
+    public void namespacesChanged(HostController c, List<Integer> added, List<Integer> removed,
+            List<Integer> resized) {
+        if (state == State.ENABLED || state == State.RESETTING) {
+            group.namespacesChanged(this, added, removed, resized);
+        }
+    }
+
+    /** An I/O queue on {@code where} was lost (sent here from that thread). */
+    void ioQueueLost(String where, String reason) {
+        lost("I/O queue on " + where + ": " + reason);
+    }
+
+    private void lost(String reason) {
+        if (state != State.ENABLED) {
+            return;
+        }
+        LOG.warn("nvme: {} path {}:{} lost ({}); resetting", group.name(), trid().traddr(), trid().trsvcid(), reason);
+        lostSinceNanos = clock.nanoTime();
+        startReset();
+    }
+
+    /** {@code bdev_nvme_reset_controller} and bdev resets: reconnects now; {@code done} hears null or the error. */
+    void reset(Consumer<String> done) {
+        switch (state) {
+            case ENABLED, FAILED -> {
+                resetWaiters.add(done);
+                startReset();
+            }
+            case RESETTING -> resetWaiters.add(done);
+            case RECONNECT_DELAYED -> {
+                cancelReconnectTimer();
+                resetWaiters.add(done);
+                startReset();
+            }
+            default -> done.accept("controller " + group.name() + " is " + state.wireName);
+        }
+    }
+
+    private void startReset() {
+        state = State.RESETTING;
+        channels.forEachChannel((it, ch) -> ch.context().disconnect(() -> it.next(0)), st -> {
+            if (state != State.RESETTING) {
+                return;
+            }
+            host.reset(err -> {
+                if (state != State.RESETTING) {
+                    return;
+                }
+                if (err != null) {
+                    resetFailed(err);
+                    return;
+                }
+                channels.forEachChannel((it, ch) -> ch.context().connect(it::next), rc -> {
+                    if (state != State.RESETTING) {
+                        return;
+                    }
+                    if (rc != 0) {
+                        resetFailed("an I/O queue did not reconnect");
+                        return;
+                    }
+                    state = State.ENABLED;
+                    lostSinceNanos = 0;
+                    fastIoFailed = false;
+                    LOG.info("nvme: {} path {}:{} reconnected as cntlid {}", group.name(), trid().traddr(),
+                            trid().trsvcid(), host.data().cntlid());
+                    finishReset(null);
+                });
+            });
+        });
+    }
+
+    private void resetFailed(String err) {
+        long now = clock.nanoTime();
+        if (lostSinceNanos == 0) {
+            lostSinceNanos = now;
+        }
+        long lostSec = (now - lostSinceNanos) / 1_000_000_000L;
+        if (!policy.reconnects()) {
+            LOG.warn("nvme: {} path {}:{} failed: {}", group.name(), trid().traddr(), trid().trsvcid(), err);
+            state = State.FAILED;
+            fastIoFailed = true;
+            finishReset(err);
+            return;
+        }
+        if (policy.ctrlrLossTimeoutSec() > 0 && lostSec >= policy.ctrlrLossTimeoutSec()) {
+            LOG.warn("nvme: {} path {}:{} not back within ctrlr_loss_timeout_sec {} ({}); deleting it", group.name(),
+                    trid().traddr(), trid().trsvcid(), policy.ctrlrLossTimeoutSec(), err);
+            fastIoFailed = true;
+            state = State.FAILED;
+            finishReset(err);
+            group.deletePath(this, () -> { });
+            return;
+        }
+        if (policy.fastIoFailTimeoutSec() > 0 && lostSec >= policy.fastIoFailTimeoutSec()) {
+            fastIoFailed = true;
+        }
+        LOG.info("nvme: {} path {}:{} reconnect failed ({}); next try in {} s", group.name(), trid().traddr(),
+                trid().trsvcid(), err, policy.reconnectDelaySec());
+        state = State.RECONNECT_DELAYED;
+        finishReset(err);
+        reconnectTimer = thread.registerPoller("nvme_reconnect_delay", () -> {
+            cancelReconnectTimer();
+            if (state == State.RECONNECT_DELAYED) {
+                startReset();
+            }
+            return 1;
+        }, policy.reconnectDelaySec() * 1_000_000L);
+    }
+
+    private void finishReset(String err) {
+        List<Consumer<String>> waiters = List.copyOf(resetWaiters);
+        resetWaiters.clear();
+        waiters.forEach(w -> w.accept(err));
+    }
+
+    private void cancelReconnectTimer() {
+        if (reconnectTimer != null) {
+            reconnectTimer.unregister();
+            reconnectTimer = null;
+        }
+    }
+
+    // ---- delete ----
+
+    /**
+     * Ends the path (its bdevs have let go of it already): no more reconnects, every thread's queue goes, the
+     * controller shuts down; {@code done} runs once it is all gone. Twice: the second waits for the first.
+     */
+    void delete(Runnable done) {
+        if (state == State.DELETED) {
+            done.run();
+            return;
+        }
+        deleteWaiters.add(done);
+        if (state == State.DELETING) {
+            return;
+        }
+        state = State.DELETING;
+        fastIoFailed = true;
+        cancelReconnectTimer();
+        finishReset("controller " + group.name() + " is being deleted");
+        channels.unregister(rc -> {
+            if (rc != 0) {
+                LOG.error("nvme: {} path {}:{}: I/O queues still held after the bound: {}", group.name(),
+                        trid().traddr(), trid().trsvcid(), channels.describeHolders());
+            }
+            host.detach(() -> {
+                state = State.DELETED;
+                List<Runnable> waiters = List.copyOf(deleteWaiters);
+                deleteWaiters.clear();
+                waiters.forEach(Runnable::run);
+            });
+        });
+    }
+
+    @Override
+    public String toString() {
+        return group.name() + " " + trid().traddr() + ":" + trid().trsvcid() + " (" + state.wireName + ")";
+    }
+}
