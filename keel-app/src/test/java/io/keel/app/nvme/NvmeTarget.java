@@ -26,9 +26,23 @@ public final class NvmeTarget implements AutoCloseable {
 
     /** Namespace 1: Malloc0, {@code blocks} of 512 bytes. */
     public static NvmeTarget start(Path dir, long blocks) throws IOException {
-        BdevTestApp t = BdevTestApp.start(Files.createDirectories(dir.resolve("target")));
-        int port = freePort();
-        t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", 512, "num_blocks", blocks));
+        return start(dir, freePort(), t -> t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", 512,
+                "num_blocks", blocks)));
+    }
+
+    /**
+     * Namespace 1 on a file (a uring bdev named Malloc0 all the same), so data outlives the target: a target
+     * started again on the same file and port is the same controller back.
+     */
+    public static NvmeTarget startOnFile(Path dir, Path file, int port) throws IOException {
+        return start(dir, port, t -> t.rpc("bdev_uring_create", params("name", "Malloc0", "filename",
+                file.toString(), "block_size", 512)));
+    }
+
+    private static NvmeTarget start(Path dir, int port, java.util.function.Consumer<BdevTestApp> bdev)
+            throws IOException {
+        BdevTestApp t = BdevTestApp.start(Files.createTempDirectory(Files.createDirectories(dir), "target"));
+        bdev.accept(t);
         t.rpc("nvmf_create_transport", params("trtype", "TCP"));
         t.rpc("nvmf_create_subsystem", params("nqn", NQN, "allow_any_host", true));
         t.rpc("nvmf_subsystem_add_ns", params("nqn", NQN, "namespace", params("bdev_name", "Malloc0")));
