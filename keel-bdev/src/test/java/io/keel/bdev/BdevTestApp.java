@@ -67,6 +67,25 @@ public final class BdevTestApp implements AutoCloseable {
         return BdevLayer.of(app);
     }
 
+    /** Calls a method in-process without waiting: the future completes with its result or an {@link RpcError}. */
+    public CompletableFuture<JsonNode> rpcAsync(String method, Object params) {
+        ObjectNode req = Json.object();
+        req.put("jsonrpc", "2.0");
+        req.put("id", 1);
+        req.put("method", method);
+        if (params != null) {
+            req.set("params", Json.tree(params));
+        }
+        CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        app.onAppThread(() -> app.methods().dispatch(req, answer::complete));
+        return answer.thenApply(a -> {
+            if (a.has("error")) {
+                throw new RpcError(a.get("error").get("code").asInt(), a.get("error").get("message").asText());
+            }
+            return a.get("result");
+        });
+    }
+
     /** Calls a method in-process; returns its result or throws {@link RpcError}. */
     public JsonNode rpc(String method, Object params) {
         ObjectNode req = Json.object();

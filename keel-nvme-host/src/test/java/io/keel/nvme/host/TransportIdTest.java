@@ -30,11 +30,13 @@ class TransportIdTest {
                 .hasMessageContaining("only TCP");
         assertThatThrownBy(() -> TransportId.parse("traddr:1.2.3.4 subnqn:n")).hasMessageContaining("trtype");
         assertThatThrownBy(() -> TransportId.parse("trtype:TCP subnqn:n")).hasMessageContaining("traddr");
-        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:h")).hasMessageContaining("subnqn");
-        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:h subnqn:n trsvcid:x"))
+        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:1.2.3.4")).hasMessageContaining("subnqn");
+        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:1.2.3.4 subnqn:n trsvcid:x"))
                 .hasMessageContaining("port");
-        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:h subnqn:n bogus:1"))
+        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:1.2.3.4 subnqn:n bogus:1"))
                 .hasMessageContaining("bogus");
         assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr subnqn:n")).hasMessageContaining("key:value");
+        assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:localhost subnqn:n"))
+                .hasMessageContaining("not an IP address"); // resolving a name could block a reactor
     }
 }

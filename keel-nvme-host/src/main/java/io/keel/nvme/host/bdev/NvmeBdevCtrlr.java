@@ -110,6 +110,9 @@ final class NvmeBdevCtrlr {
 
     /** A path saw namespaces come, go or change size. */
     void namespacesChanged(NvmeCtrlr c, List<Integer> added, List<Integer> removed, List<Integer> resized) {
+        if (!paths.contains(c)) {
+            return; // being deleted
+        }
         Map<Integer, NamespaceData> now = c.host().namespaces();
         for (int nsid : added) {
             NamespaceData ns = now.get(nsid);
@@ -168,9 +171,10 @@ final class NvmeBdevCtrlr {
      */
     void deletePath(NvmeCtrlr c, Runnable done) {
         if (!paths.remove(c)) {
-            c.delete(done); // already going: wait for it (or done at once when gone)
+            c.whenDeleted(done); // already going: wait for it (or done at once when gone)
             return;
         }
+        c.stopForDelete();
         List<Integer> nsids = new ArrayList<>(bdevs.keySet());
         int[] left = {nsids.size() + 1};
         Runnable step = () -> {

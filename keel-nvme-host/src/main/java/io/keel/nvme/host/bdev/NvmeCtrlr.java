@@ -60,6 +60,7 @@ final class NvmeCtrlr implements HostController.Listener {
     private Poller reconnectTimer;
     private final List<Consumer<String>> resetWaiters = new ArrayList<>(1);
     private final List<Runnable> deleteWaiters = new ArrayList<>(1);
+    private boolean deleteStarted;
 
     NvmeCtrlr(NvmeBdevModule module, NvmeBdevCtrlr group, HostPollGroup adminGroup, ControllerConfig config) {
         this.module = module;
@@ -177,6 +178,7 @@ final class NvmeCtrlr implements HostController.Listener {
     void reset(Consumer<String> done) {
         switch (state) {
             case ENABLED, FAILED -> {
+                LOG.info("nvme: {} path {}:{} resetting (requested)", group.name(), trid().traddr(), trid().trsvcid());
                 resetWaiters.add(done);
                 startReset();
             }
@@ -276,23 +278,37 @@ final class NvmeCtrlr implements HostController.Listener {
 
     // ---- delete ----
 
-    /**
-     * Ends the path (its bdevs have let go of it already): no more reconnects, every thread's queue goes, the
-     * controller shuts down; {@code done} runs once it is all gone. Twice: the second waits for the first.
-     */
-    void delete(Runnable done) {
-        if (state == State.DELETED) {
-            done.run();
-            return;
-        }
-        deleteWaiters.add(done);
-        if (state == State.DELETING) {
+    /** A delete begins: from now on no I/O is routed here, no reconnect runs, namespace changes are ignored. */
+    void stopForDelete() {
+        if (state == State.DELETING || state == State.DELETED) {
             return;
         }
         state = State.DELETING;
         fastIoFailed = true;
         cancelReconnectTimer();
         finishReset("controller " + group.name() + " is being deleted");
+    }
+
+    /** Runs {@code done} once the path is deleted (at once when it is). */
+    void whenDeleted(Runnable done) {
+        if (state == State.DELETED) {
+            done.run();
+        } else {
+            deleteWaiters.add(done);
+        }
+    }
+
+    /**
+     * Ends the path once its bdevs have let go of it: every thread's queue goes, the controller shuts down (CC.SHN,
+     * bounded); then {@code done} and every {@link #whenDeleted} waiter run. Once.
+     */
+    void delete(Runnable done) {
+        whenDeleted(done);
+        if (deleteStarted) {
+            return;
+        }
+        deleteStarted = true;
+        stopForDelete();
         channels.unregister(rc -> {
             if (rc != 0) {
                 LOG.error("nvme: {} path {}:{}: I/O queues still held after the bound: {}", group.name(),
