@@ -15,13 +15,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Test load on one lightweight thread of the host: {@code qd} slots, each owning its own blocks, each writing a
+ * Test load on one lightweight thread of the host: {@code qd} slots, each owning its own I/O-sized ranges, each writing a
  * pattern (block, generation) and reading it back before moving on, so every read is checked against what this
  * slot last wrote there. A failed command is counted and its slot starts over with a new write. Runs until
  * {@link #stop} or until the bdev is removed, then closes its descriptor and reports.
  */
-final class HostLoad extends BdevIoWaiter {
-    record Result(long writes, long reads, long mismatches, long failures, long maxLatencyMs, boolean removed) {
+public final class HostLoad extends BdevIoWaiter {
+    public record Result(long writes, long reads, long mismatches, long failures, long maxLatencyMs, boolean removed) {
     }
 
     private final KeelThread thread;
@@ -29,6 +29,7 @@ final class HostLoad extends BdevIoWaiter {
     private final long firstBlock;
     private final int qd;
     private final int blocksPerSlot;
+    private final int ioBlocks;
     private final CompletableFuture<Result> done = new CompletableFuture<>();
     private final Arena arena = Arena.ofShared();
     private BdevDesc desc;
@@ -51,15 +52,22 @@ final class HostLoad extends BdevIoWaiter {
     private volatile boolean stopping;
     private boolean finished;
 
-    HostLoad(KeelThread thread, String bdevName, long firstBlock, int qd, int blocksPerSlot) {
+    /** One-block I/O. */
+    public HostLoad(KeelThread thread, String bdevName, long firstBlock, int qd, int blocksPerSlot) {
+        this(thread, bdevName, firstBlock, qd, blocksPerSlot, 1);
+    }
+
+    /** I/O of {@code ioBlocks} blocks; each slot owns {@code blocksPerSlot} ranges of that size. */
+    public HostLoad(KeelThread thread, String bdevName, long firstBlock, int qd, int blocksPerSlot, int ioBlocks) {
         this.thread = thread;
         this.bdevName = bdevName;
         this.firstBlock = firstBlock;
         this.qd = qd;
         this.blocksPerSlot = blocksPerSlot;
+        this.ioBlocks = ioBlocks;
     }
 
-    CompletableFuture<Result> start(BdevLayer layer) {
+    public CompletableFuture<Result> start(BdevLayer layer) {
         thread.send(() -> {
             desc = layer.open(bdevName, true, (event, bdev) -> {
                 if (event == BdevEvent.REMOVE) {
@@ -76,7 +84,7 @@ final class HostLoad extends BdevIoWaiter {
             startedNanos = new long[qd];
             waiting = new int[qd];
             for (int i = 0; i < qd; i++) {
-                buffers[i] = arena.allocate(bs, 4096);
+                buffers[i] = arena.allocate((long) bs * ioBlocks, 4096);
                 submit(i);
             }
         });
@@ -84,23 +92,23 @@ final class HostLoad extends BdevIoWaiter {
     }
 
     /** Commands completed so far, successful or not (any thread). */
-    long completed() {
+    public long completed() {
         return writes + reads + failures;
     }
 
-    long failures() {
+    public long failures() {
         return failures;
     }
 
     /** Asks the load to stop (any thread); the future completes once its I/O has ended. */
-    CompletableFuture<Result> stop() {
+    public CompletableFuture<Result> stop() {
         stopping = true;
         thread.send(this::maybeFinish);
         return done;
     }
 
     private long block(int slot) {
-        return firstBlock + (long) slot * blocksPerSlot + position[slot];
+        return firstBlock + ((long) slot * blocksPerSlot + position[slot]) * ioBlocks;
     }
 
     private void submit(int slot) {
@@ -113,10 +121,10 @@ final class HostLoad extends BdevIoWaiter {
         int rc;
         if (reading[slot]) {
             buf.fill((byte) 0);
-            rc = desc.read(channel.context(), buf, block, 1, this::onDone, slot);
+            rc = desc.read(channel.context(), buf, block, ioBlocks, this::onDone, slot);
         } else {
             fill(buf, block, generation[slot]);
-            rc = desc.write(channel.context(), buf, block, 1, this::onDone, slot);
+            rc = desc.write(channel.context(), buf, block, ioBlocks, this::onDone, slot);
         }
         if (rc == -Errno.ENOMEM) {
             waiting[waitingCount++] = slot;
