@@ -73,6 +73,7 @@ public final class HostController implements HostQpair.Listener {
     private static final int MAX_AERS = 4;
     private static final int AEN_TYPE_NOTICE = 2;
     private static final int AEN_NOTICE_NS_ATTRIBUTE = 0x00;
+    private static final int AEN_NOTICE_ANA_CHANGE = 0x03;
     private static final int CSTS_SHST_COMPLETE = 2;
     /** The most a detach waits for CSTS.SHST to say the shutdown is complete. */
     private static final long SHUTDOWN_BOUND_MS = 5_000;
@@ -93,6 +94,8 @@ public final class HostController implements HostQpair.Listener {
     private volatile State state = State.NEW;
     private volatile ControllerData data;
     private volatile Map<Integer, NamespaceData> namespaces = Map.of();
+    /** ANA group → state, from the ANA log page (empty when the controller does not report ANA). */
+    private volatile Map<Integer, Integer> anaStates = Map.of();
     private volatile AtomicIntegerArray qidsInUse = new AtomicIntegerArray(1);
 
     private HostQpair admin;
@@ -136,6 +139,19 @@ public final class HostController implements HostQpair.Listener {
 
     public TransportId trid() {
         return trid;
+    }
+
+    /**
+     * The ANA state of namespace {@code nsid} through this controller ({@link AnaState}); OPTIMIZED when the
+     * controller does not report ANA. Any thread.
+     */
+    public int anaState(int nsid) {
+        ControllerData d = data;
+        NamespaceData ns = namespaces.get(nsid);
+        if (d == null || !d.anaReporting() || ns == null) {
+            return AnaState.OPTIMIZED;
+        }
+        return anaStates.getOrDefault(ns.anagrpid(), AnaState.INACCESSIBLE);
     }
 
     public ControllerOptions options() {
@@ -406,7 +422,7 @@ public final class HostController implements HostQpair.Listener {
         namespaces = found;
         boolean notify = bringUp ? state == State.RESETTING : true;
         if (bringUp) {
-            ready();
+            readAnaLog(this::ready);
         } else {
             rescanning = false;
         }
@@ -542,10 +558,30 @@ public final class HostController implements HostQpair.Listener {
                 Integer.toHexString(info), Integer.toHexString(lid));
         if (type == AEN_TYPE_NOTICE && info == AEN_NOTICE_NS_ATTRIBUTE) {
             readLogPage(LogPageId.CHANGED_NAMESPACE_LIST, () -> scanNamespaces(false));
+        } else if (type == AEN_TYPE_NOTICE && info == AEN_NOTICE_ANA_CHANGE) {
+            readAnaLog(() -> { });
         } else if (lid != 0) {
             readLogPage(lid, () -> { });
         }
         submitAer();
+    }
+
+    /** Reads the ANA log page (groups only) when the controller reports ANA, publishes the states, then runs {@code then}. */
+    private void readAnaLog(Runnable then) {
+        ControllerData d = data;
+        if (d == null || !d.anaReporting()) {
+            then.run();
+            return;
+        }
+        admin("Get Log Page (ANA)", s -> s.opcode(Opcode.GET_LOG_PAGE).nsid(0xFFFF_FFFF).getLogPage()
+                .lid(LogPageId.ASYMMETRIC_NAMESPACE_ACCESS).lsp(1).lengthBytes(4096), logPage, 4096, r -> {
+                    Map<Integer, Integer> states = AnaState.parse(logPage, 4096);
+                    if (!states.equals(anaStates)) {
+                        LOG.info("nvme host: {} ANA groups: {}", trid.subnqn(), states);
+                    }
+                    anaStates = Map.copyOf(states);
+                    then.run();
+                });
     }
 
     /** Reads (and so clears) the log page an asynchronous event points at. */

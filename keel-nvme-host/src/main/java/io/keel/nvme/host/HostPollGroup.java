@@ -21,6 +21,9 @@ public final class HostPollGroup {
     private boolean closed;
 
     // counters, as bdev_nvme_get_transport_statistics reports them
+    long polls;
+    long idlePolls;
+    long socketCompletions;
     long socketReads;
     long socketWrites;
     long completions;
@@ -66,6 +69,21 @@ public final class HostPollGroup {
         return qpairs;
     }
 
+    /** Readiness events handled (the host reads a socket only when its reactor says it is ready). */
+    public long polls() {
+        return polls;
+    }
+
+    /** Readiness events that found nothing to read. */
+    public long idlePolls() {
+        return idlePolls;
+    }
+
+    /** Socket reads that returned data. */
+    public long socketCompletions() {
+        return socketCompletions;
+    }
+
     public long socketReads() {
         return socketReads;
     }
@@ -88,8 +106,20 @@ public final class HostPollGroup {
         return queued;
     }
 
-    public void countRead() {
+    /** A socket read returned {@code n} bytes (0: nothing there). */
+    public void countRead(int n) {
         socketReads++;
+        if (n > 0) {
+            socketCompletions++;
+        }
+    }
+
+    /** A readiness event was handled; {@code idle}: it found nothing. */
+    public void countPoll(boolean idle) {
+        polls++;
+        if (idle) {
+            idlePolls++;
+        }
     }
 
     public void countWrite() {

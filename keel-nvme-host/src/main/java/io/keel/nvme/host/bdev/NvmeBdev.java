@@ -31,6 +31,9 @@ final class NvmeBdev extends Bdev {
     /** Fewest blocks any path takes in one read or write (MDTS), or Long.MAX_VALUE. */
     private volatile long maxTransferBlocks;
     private volatile boolean removing;
+    private volatile String policy;
+    private volatile String selector = "round_robin";
+    private volatile int rrMinIo = 1;
 
     NvmeBdev(NvmeBdevModule module, NvmeBdevCtrlr group, NvmeNs first) {
         super(group.name() + "n" + first.nsid(), first.data().uuid(), "NVMe disk", first.data().blockSize(),
@@ -39,6 +42,7 @@ final class NvmeBdev extends Bdev {
         this.group = group;
         this.nsid = first.nsid();
         paths.add(first);
+        policy = module.options().multipathOpts().policy();
         maxTransferBlocks = transferLimit(first);
         writeCache(first.ctrlr().data().volatileWriteCache());
         optimalIoBoundary(first.data().optimalIoBoundary());
@@ -108,7 +112,26 @@ final class NvmeBdev extends Bdev {
     }
 
     boolean activeActive() {
-        return group.policy().equals("active_active");
+        return policy.equals("active_active");
+    }
+
+    String policy() {
+        return policy;
+    }
+
+    String selector() {
+        return selector;
+    }
+
+    int rrMinIo() {
+        return rrMinIo;
+    }
+
+    /** {@code bdev_nvme_set_multipath_policy}: the channels use it from their next I/O on. */
+    void policy(String p, String s, int rr) {
+        selector = s;
+        rrMinIo = rr;
+        policy = p;
     }
 
     /** Adds a path (application thread); every thread's channel takes it before {@code done} runs. */
@@ -181,7 +204,7 @@ final class NvmeBdev extends Bdev {
             ns.put("id", p.nsid());
             ns.put("can_share", p.data().shared());
         }
-        o.put("mp_policy", group.policy());
+        o.put("mp_policy", policy);
         return o;
     }
 }

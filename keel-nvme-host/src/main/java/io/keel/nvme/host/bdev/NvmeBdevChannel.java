@@ -6,6 +6,7 @@ import io.keel.bdev.IoType;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
+import io.keel.nvme.host.AnaState;
 import io.keel.nvme.host.HostCompletion;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostRequest;
@@ -17,6 +18,7 @@ import io.keel.nvme.spec.Status;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One thread's use of an NVMe bdev (SPDK's {@code nvme_bdev_channel}): its I/O paths (this thread's queue of each
@@ -42,21 +44,60 @@ final class NvmeBdevChannel {
     private static final long MAX_DSM_RANGE_BLOCKS = 0xFFFF_FFFFL;
     private static final int DSM_SLOTS = 64;
 
-    /** One path of this thread: the namespace and this thread's channel to its controller. */
+    /** One path of this thread: the namespace, this thread's channel to its controller, and what went through it. */
     static final class IoPath {
         final NvmeNs ns;
         final IoChannel<NvmeCtrlrChannel> channel;
+        long readOps;
+        long readBytes;
+        long writeOps;
+        long writeBytes;
+        long otherOps;
 
         IoPath(NvmeNs ns, IoChannel<NvmeCtrlrChannel> channel) {
             this.ns = ns;
             this.channel = channel;
+        }
+
+        /** The ANA state of the namespace through this path's controller. */
+        int ana() {
+            return ns.ctrlr().host().anaState(ns.nsid());
+        }
+
+        /** Whether I/O can go this way now: controller enabled, this thread's queue connected, ANA accessible. */
+        boolean usable() {
+            return ns.ctrlr().state() == NvmeCtrlr.State.ENABLED && channel.context().ready() != null
+                    && AnaState.accessible(ana());
+        }
+
+        /** Commands on this path's queue now (for the queue_depth selector). */
+        int depth() {
+            HostQpair q = channel.context().ready();
+            return q == null ? Integer.MAX_VALUE : q.inFlight() + q.pending();
+        }
+
+        void count(IoType t, long bytes) {
+            switch (t) {
+                case READ -> {
+                    readOps++;
+                    readBytes += bytes;
+                }
+                case WRITE -> {
+                    writeOps++;
+                    writeBytes += bytes;
+                }
+                default -> otherOps++;
+            }
         }
     }
 
     private final NvmeBdev bdev;
     private final KeelThread thread;
     private final ArrayList<IoPath> paths = new ArrayList<>(2);
-    private int nextPath;
+    private final IoChannel<NvmePollGroup> pollGroup;
+    /** The path the last I/O took (active_passive keeps it while it is usable and optimized). */
+    private IoPath current;
+    private int rrCount;
     private BdevIo retryHead;
     private BdevIo retryTail;
     private int retryCount;
@@ -70,9 +111,23 @@ final class NvmeBdevChannel {
     NvmeBdevChannel(NvmeBdev bdev, KeelThread thread) {
         this.bdev = bdev;
         this.thread = thread;
+        this.pollGroup = thread.getIoChannel(bdev.nvmeModule().pollGroups());
+        pollGroup.context().bdevChannels.add(this);
         for (NvmeNs ns : bdev.paths()) {
             addPath(ns);
         }
+    }
+
+    NvmeBdev bdev() {
+        return bdev;
+    }
+
+    List<IoPath> paths() {
+        return paths;
+    }
+
+    IoPath current() {
+        return current;
     }
 
     void addPath(NvmeNs ns) {
@@ -87,7 +142,11 @@ final class NvmeBdevChannel {
     void removePath(NvmeNs ns) {
         for (int i = 0; i < paths.size(); i++) {
             if (paths.get(i).ns == ns) {
-                paths.remove(i).channel.put();
+                IoPath p = paths.remove(i);
+                if (current == p) {
+                    current = null;
+                }
+                p.channel.put();
                 return;
             }
         }
@@ -99,6 +158,9 @@ final class NvmeBdevChannel {
             p.channel.put();
         }
         paths.clear();
+        current = null;
+        pollGroup.context().bdevChannels.remove(this);
+        pollGroup.put();
         if (retryPoller != null) {
             retryPoller.unregister();
             retryPoller = null;
@@ -135,8 +197,8 @@ final class NvmeBdevChannel {
 
     /** Sends the I/O's next command on a usable path, or queues it, or fails it. */
     private void route(BdevIo io, boolean fromSubmit) {
-        HostQpair q = choose();
-        if (q == null) {
+        IoPath path = choose();
+        if (path == null) {
             if (mayWait()) {
                 queueRetry(io);
             } else {
@@ -144,6 +206,7 @@ final class NvmeBdevChannel {
             }
             return;
         }
+        HostQpair q = path.channel.context().ready();
         HostRequest r = q.allocate();
         if (r == null || !fill(io, r)) {
             if (r != null) {
@@ -156,32 +219,67 @@ final class NvmeBdevChannel {
             }
             return;
         }
+        path.count(io.type(), r.length());
         if (q.submit(r, DONE, io) != 0) {
             releaseDsm(io);
             queueRetry(io);
         }
     }
 
-    /** The queue of the path to use now, or null when none is usable. */
-    private HostQpair choose() {
+    /**
+     * The path for the next command, by the bdev's policy: active_passive takes the first usable optimized path in
+     * order, else the first usable one (with {@code disable_auto_failback} it keeps the current path while that is
+     * usable and optimized, so a path that comes back does not take over again); active_active changes
+     * path every {@code rr_min_io} commands (round_robin) or takes the least busy (queue_depth), preferring
+     * optimized paths. Null when no path is usable.
+     */
+    private IoPath choose() {
         int n = paths.size();
-        if (n == 0) {
-            return null;
+        if (n == 1) {
+            IoPath p = paths.get(0);
+            return p.usable() ? (current = p) : null;
         }
-        int start = bdev.activeActive() ? nextPath++ % n : 0;
-        if (nextPath < 0) {
-            nextPath = 0;
+        if (!bdev.activeActive()) {
+            // with auto failback (SPDK's default) the first path in order that is optimized wins as soon as it is back
+            if (bdev.nvmeModule().options().disableAutoFailback() && current != null && current.usable()
+                    && current.ana() == AnaState.OPTIMIZED) {
+                return current;
+            }
+            return current = best(0, false);
         }
+        if (bdev.selector().equals("queue_depth")) {
+            return current = best(0, true);
+        }
+        if (current != null && rrCount < bdev.rrMinIo() && current.usable()) {
+            rrCount++;
+            return current;
+        }
+        rrCount = 1;
+        return current = best(current == null ? 0 : paths.indexOf(current) + 1, false);
+    }
+
+    /** From {@code start} round the list: the first usable optimized path, else the first usable (or least busy). */
+    private IoPath best(int start, boolean leastBusy) {
+        IoPath optimized = null;
+        IoPath other = null;
+        int n = paths.size();
         for (int i = 0; i < n; i++) {
             IoPath p = paths.get((start + i) % n);
-            if (p.ns.ctrlr().state() == NvmeCtrlr.State.ENABLED) {
-                HostQpair q = p.channel.context().ready();
-                if (q != null) {
-                    return q;
+            if (!p.usable()) {
+                continue;
+            }
+            if (p.ana() == AnaState.OPTIMIZED) {
+                if (optimized == null || leastBusy && p.depth() < optimized.depth()) {
+                    optimized = p;
                 }
+                if (!leastBusy) {
+                    break;
+                }
+            } else if (other == null || leastBusy && p.depth() < other.depth()) {
+                other = p;
             }
         }
-        return null;
+        return optimized != null ? optimized : other;
     }
 
     /** Whether a path may still come back for I/O waiting here. */

@@ -17,8 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A name given to {@code bdev_nvme_attach_controller} (SPDK's {@code nvme_bdev_ctrlr}): its paths (one
  * {@link NvmeCtrlr} per attached transport ID of the same subsystem) and its bdevs, one per namespace, each with a
- * path through every controller that has it. The multipath policy lives here. Application thread only, except
- * reads of the lists.
+ * path through every controller that has it. Application thread only, except reads of the lists.
  */
 final class NvmeBdevCtrlr {
     private static final Logger LOG = LoggerFactory.getLogger(NvmeBdevCtrlr.class);
@@ -27,13 +26,10 @@ final class NvmeBdevCtrlr {
     private final NvmeBdevModule module;
     private final List<NvmeCtrlr> paths = new CopyOnWriteArrayList<>();
     private final Map<Integer, NvmeBdev> bdevs = new ConcurrentSkipListMap<>();
-    private volatile String policy;
-    private volatile String selector = "round_robin";
 
     NvmeBdevCtrlr(String name, NvmeBdevModule module) {
         this.name = name;
         this.module = module;
-        this.policy = module.options().multipathOpts().policy();
     }
 
     String name() {
@@ -50,19 +46,6 @@ final class NvmeBdevCtrlr {
 
     Map<Integer, NvmeBdev> bdevs() {
         return bdevs;
-    }
-
-    String policy() {
-        return policy;
-    }
-
-    void policy(String p, String s) {
-        policy = p;
-        selector = s;
-    }
-
-    String selector() {
-        return selector;
     }
 
     void addPath(NvmeCtrlr c) {

@@ -12,10 +12,11 @@ import io.keel.core.rpc.Json;
 import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import io.keel.core.rpc.RpcState;
-import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.IoDevice;
 import io.keel.core.thread.KeelThread;
 import io.keel.nvme.host.ControllerOptions;
+import io.keel.nvme.host.HostPollGroup;
+import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.TransportId;
 import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.util.ArrayList;
@@ -43,6 +44,10 @@ public final class NvmeBdevModule implements BdevModule {
     record ResetParams(@JsonProperty(required = true) String name, Integer cntlid) {
     }
 
+    record PolicyParams(@JsonProperty(required = true) String name, @JsonProperty(required = true) String policy,
+            String selector, Long rrMinIo) {
+    }
+
     private final KeelApp app;
     private final BdevLayer layer;
     private final IoDevice<NvmePollGroup> pollGroups = IoDevice.register("bdev_nvme_poll_groups", NvmePollGroup::new,
@@ -52,7 +57,8 @@ public final class NvmeBdevModule implements BdevModule {
     /** The host ID (and NQN) used when an attach names none, one per process as nvme-cli's hostid file is. */
     private final UUID defaultHostId = UUID.randomUUID();
     private volatile NvmeOptions options = NvmeOptions.defaults();
-    private IoChannel<NvmePollGroup> adminGroup;
+    /** The application thread's poll group for admin queues (I/O queues have the io_device's, per thread). */
+    private HostPollGroup adminGroup;
 
     private NvmeBdevModule(KeelApp app, BdevLayer layer) {
         this.app = app;
@@ -71,6 +77,13 @@ public final class NvmeBdevModule implements BdevModule {
         app.methods().register("bdev_nvme_get_controllers", NameParams.class,
                 (p, call) -> call.respond(m.getControllers(p == null ? null : p.name())));
         app.methods().register("bdev_nvme_reset_controller", ResetParams.class, m::reset);
+        app.methods().register("bdev_nvme_get_io_paths", NameParams.class, m::getIoPaths);
+        app.methods().register("bdev_nvme_get_transport_statistics", Void.class,
+                (p, call) -> m.getTransportStatistics(call));
+        app.methods().register("bdev_nvme_set_multipath_policy", PolicyParams.class, (p, call) -> {
+            m.setMultipathPolicy(p);
+            call.respond(true);
+        });
     }
 
     @Override
@@ -128,10 +141,10 @@ public final class NvmeBdevModule implements BdevModule {
             controllers.put(p.name(), group);
         }
         if (adminGroup == null) {
-            adminGroup = app.appThread().getIoChannel(pollGroups);
+            adminGroup = new HostPollGroup(app.appThread());
         }
         NvmeBdevCtrlr g = group;
-        NvmeCtrlr c = new NvmeCtrlr(this, g, adminGroup.context().group, config);
+        NvmeCtrlr c = new NvmeCtrlr(this, g, adminGroup, config);
         g.addPath(c);
         c.attach(err -> {
             if (err != null) {
@@ -269,6 +282,110 @@ public final class NvmeBdevModule implements BdevModule {
         return out;
     }
 
+    private void setMultipathPolicy(PolicyParams p) {
+        if (!(layer.get(p.name()) instanceof NvmeBdev b)) {
+            throw RpcException.errno(Errno.ENODEV, "No such device");
+        }
+        if (!List.of("active_passive", "active_active").contains(p.policy())) {
+            throw RpcException.invalidParams("policy must be active_passive or active_active, not " + p.policy());
+        }
+        String selector = p.selector() == null ? "round_robin" : p.selector();
+        if (!List.of("round_robin", "queue_depth").contains(selector)) {
+            throw RpcException.invalidParams("selector must be round_robin or queue_depth, not " + selector);
+        }
+        if (p.selector() != null && p.policy().equals("active_passive")) {
+            throw RpcException.invalidParams("selector applies to active_active only");
+        }
+        long rr = p.rrMinIo() == null ? 1 : p.rrMinIo();
+        if (rr < 1 || rr > Integer.MAX_VALUE) {
+            throw RpcException.invalidParams("rr_min_io must be at least 1");
+        }
+        if (p.rrMinIo() != null && !(p.policy().equals("active_active") && selector.equals("round_robin"))) {
+            throw RpcException.invalidParams("rr_min_io applies to the active_active round_robin selector only");
+        }
+        b.policy(p.policy(), selector, (int) rr);
+    }
+
+    /** Visits every thread's poll group (the threads with I/O queues), in thread order. */
+    private void eachPollGroup(java.util.function.BiConsumer<KeelThread, NvmePollGroup> fn, Runnable done) {
+        pollGroups.forEachChannel((it, ch) -> {
+            fn.accept(ch.thread(), ch.context());
+            it.next(0);
+        }, rc -> done.run());
+    }
+
+    private void getIoPaths(NameParams p, RpcCall call) {
+        String name = p == null ? null : p.name();
+        if (name != null && !(layer.get(name) instanceof NvmeBdev)) {
+            call.fail(-Errno.ENODEV, "No such device");
+            return;
+        }
+        ObjectNode out = Json.object();
+        ArrayNode groups = out.putArray("poll_groups");
+        boolean withStats = options.ioPathStat();
+        eachPollGroup((thread, pg) -> {
+            ObjectNode g = Json.object();
+            g.put("thread", thread.name());
+            ArrayNode paths = g.putArray("io_paths");
+            for (NvmeBdevChannel ch : pg.bdevChannels) {
+                if (name != null && !ch.bdev().name().equals(name)) {
+                    continue;
+                }
+                for (NvmeBdevChannel.IoPath path : ch.paths()) {
+                    paths.add(ioPathJson(ch, path, withStats));
+                }
+            }
+            if (!paths.isEmpty()) {
+                groups.add(g); // one thread after another, each visit a message after the last: no race
+            }
+        }, () -> call.respond(out));
+    }
+
+    private static ObjectNode ioPathJson(NvmeBdevChannel ch, NvmeBdevChannel.IoPath path, boolean withStats) {
+        NvmeCtrlr c = path.ns.ctrlr();
+        ObjectNode e = Json.object();
+        e.put("bdev_name", ch.bdev().name());
+        e.put("cntlid", c.data() == null ? 0 : c.data().cntlid());
+        e.put("current", ch.current() == path);
+        HostQpair q = path.channel.context().qpair();
+        e.put("connected", q != null && q.state() == HostQpair.State.CONNECTED);
+        e.put("accessible", io.keel.nvme.host.AnaState.accessible(path.ana()));
+        ObjectNode t = e.putObject("transport");
+        ObjectNode trid = c.config().tridJson();
+        t.set("trtype", trid.get("trtype"));
+        t.set("traddr", trid.get("traddr"));
+        t.set("trsvcid", trid.get("trsvcid"));
+        t.set("adrfam", trid.get("adrfam"));
+        if (withStats) {
+            ObjectNode st = e.putObject("io_stat");
+            st.put("bytes_read", path.readBytes);
+            st.put("num_read_ops", path.readOps);
+            st.put("bytes_written", path.writeBytes);
+            st.put("num_write_ops", path.writeOps);
+            st.put("num_other_ops", path.otherOps);
+        }
+        return e;
+    }
+
+    private void getTransportStatistics(RpcCall call) {
+        ObjectNode out = Json.object();
+        ArrayNode groups = out.putArray("poll_groups");
+        eachPollGroup((thread, pg) -> {
+            HostPollGroup h = pg.group;
+            ObjectNode g = Json.object();
+            g.put("thread", thread.name());
+            ObjectNode t = g.putArray("transports").addObject();
+            t.put("trname", "TCP");
+            t.put("polls", h.polls());
+            t.put("idle_polls", h.idlePolls());
+            t.put("socket_completions", h.socketCompletions());
+            t.put("nvme_completions", h.completions());
+            t.put("queued_requests", h.queued());
+            t.put("submitted_requests", h.submitted());
+            groups.add(g);
+        }, () -> call.respond(out));
+    }
+
     /** A name with no path and no bdev left is forgotten. */
     void forgetIfEmpty(NvmeBdevCtrlr g) {
         if (g.paths().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
@@ -288,6 +405,19 @@ public final class NvmeBdevModule implements BdevModule {
                         c.config().saveParams(options.multipathOpts())));
             }
         }
+        for (NvmeBdevCtrlr g : controllers.values()) {
+            for (NvmeBdev b : g.bdevs().values()) {
+                if (!b.policy().equals(options.multipathOpts().policy()) || !b.selector().equals("round_robin")
+                        || b.rrMinIo() != 1) {
+                    ObjectNode p = Json.object();
+                    p.put("name", b.name());
+                    p.put("policy", b.policy());
+                    p.put("selector", b.selector());
+                    p.put("rr_min_io", b.rrMinIo());
+                    out.add(new ConfigEntry("bdev_nvme_set_multipath_policy", p));
+                }
+            }
+        }
         return out;
     }
 
@@ -299,7 +429,7 @@ public final class NvmeBdevModule implements BdevModule {
         Runnable step = () -> {
             if (--left[0] == 0) {
                 if (adminGroup != null) {
-                    adminGroup.put();
+                    adminGroup.close();
                     adminGroup = null;
                 }
                 done.run();

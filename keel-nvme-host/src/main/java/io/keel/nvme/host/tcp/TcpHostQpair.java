@@ -182,7 +182,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
                 finishTcpConnect();
             }
             if ((readyOps & SelectionKey.OP_READ) != 0) {
-                receive();
+                group.countPoll(!receive());
             }
             pump();
         } finally {
@@ -219,7 +219,9 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         link = Link.IC_EXCHANGE;
     }
 
-    private void receive() {
+    /** Reads what arrived and handles it; answers whether anything was read. */
+    private boolean receive() {
+        boolean got = false;
         SocketChannel s = socket;
         ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
         MemorySegment seg = group.receiveSegment();
@@ -228,19 +230,21 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
             int n;
             try {
                 n = s.read(in);
-                group.countRead();
+                group.countRead(n);
             } catch (IOException e) {
                 transportFailed("receive from " + describe() + " failed: " + e.getMessage());
-                return;
+                return got;
             }
             if (n < 0) {
                 transportFailed("controller " + describe() + " closed the connection");
-                return;
+                return got;
             }
+            got |= n > 0;
             if (n == 0 || !decode(seg, n, s) || n < in.capacity()) {
-                return;
+                return got;
             }
         }
+        return got;
     }
 
     /** Handles {@code n} received bytes (the reader may end a PDU with no bytes left); false when the connection went away meanwhile. */
