@@ -124,6 +124,50 @@ class NvmeMultipathTest {
     }
 
     @Test
+    void failoverKeepsOneControllerAndMovesItToTheOtherAddressWhenTheFirstIsLost() throws Exception {
+        target = NvmeTarget.start(dir, 8192);
+        port2 = NvmeTarget.freePort();
+        target.listen(port2);
+        host = BdevTestApp.start(Files.createDirectories(dir.resolve("host")));
+        Object[] policy = {"ctrlr_loss_timeout_sec", -1, "reconnect_delay_sec", 1};
+        host.rpc("bdev_nvme_attach_controller", target.attachParams("Nvme0", policy));
+        Object[] second = {"ctrlr_loss_timeout_sec", -1, "reconnect_delay_sec", 1, "multipath", "failover",
+            "trsvcid", Integer.toString(port2)};
+        assertThat(host.rpc("bdev_nvme_attach_controller", target.attachParams("Nvme0", second)).toString())
+                .isEqualTo("[\"Nvme0n1\"]");
+        JsonNode c = host.rpc("bdev_nvme_get_controllers", null).get(0).get("ctrlrs");
+        assertThat(c).hasSize(1);
+        assertThat(c.get(0).get("trid").get("trsvcid").asText()).isEqualTo(Integer.toString(target.port));
+        assertThat(c.get(0).get("alternate_trids").get(0).get("trsvcid").asText()).isEqualTo(Integer.toString(port2));
+
+        List<HostLoad> loads = load();
+        target.app.rpc("nvmf_subsystem_remove_listener", params("nqn", NvmeTarget.NQN, "listen_address",
+                NvmeTarget.address(target.port)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            JsonNode now = host.rpc("bdev_nvme_get_controllers", null).get(0).get("ctrlrs").get(0);
+            return now.get("state").asText().equals("enabled")
+                    && now.get("trid").get("trsvcid").asText().equals(Integer.toString(port2));
+        });
+        long after = loads.stream().mapToLong(HostLoad::completed).sum();
+        await().atMost(Duration.ofSeconds(10)).until(() -> loads.stream().mapToLong(HostLoad::completed).sum()
+                > after + 100);
+        for (HostLoad l : loads) {
+            HostLoad.Result r = l.stop().get(10, TimeUnit.SECONDS);
+            assertThat(r.failures()).isZero();
+            assertThat(r.mismatches()).isZero();
+        }
+        String saved = host.rpc("framework_get_config", params("name", "bdev")).toString();
+        assertThat(saved).contains("\"trsvcid\":\"" + target.port + "\"").contains("\"trsvcid\":\"" + port2 + "\"");
+        // the address not in use goes alone; then the last one takes the controller with it
+        assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme0", "trsvcid",
+                Integer.toString(target.port))).asBoolean()).isTrue();
+        assertThat(host.rpc("bdev_nvme_get_controllers", null).get(0).get("ctrlrs").get(0).has("alternate_trids"))
+                .isFalse();
+        assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme0")).asBoolean()).isTrue();
+        assertThat(host.rpc("bdev_nvme_get_controllers", null)).isEmpty();
+    }
+
+    @Test
     void activeActiveSpreadsIoOverBothPaths() throws Exception {
         start();
         assertThatThrownBy(() -> host.rpc("bdev_nvme_set_multipath_policy", params("name", "Nvme0n1", "policy",

@@ -82,7 +82,8 @@ public final class HostController implements HostQpair.Listener {
     private final KeelThread thread;
     private final Clock clock;
     private final HostTransport transport;
-    private final TransportId trid;
+    /** Where the controller is reached now (a failover moves it to another address of the subsystem). */
+    private volatile TransportId trid;
     private final ControllerOptions options;
     private final Listener listener;
     private final Arena arena = Arena.ofShared();
@@ -185,10 +186,44 @@ public final class HostController implements HostQpair.Listener {
         }
         state = State.CONNECTING;
         bringUpWaiters.add(done);
-        admin = transport.newQpair(group, trid, new QpairConfig(0, options.adminQueueSize(), options.adminQueueSize(),
+        admin = newAdminQueue();
+        admin.connect(-1);
+    }
+
+    private HostQpair newAdminQueue() {
+        return transport.newQpair(group, trid, new QpairConfig(0, options.adminQueueSize(), options.adminQueueSize(),
                 trid.subnqn(), options.hostNqn(), options.hostId(), ConnectData.CNTLID_DYNAMIC, options.keepAliveMs(),
                 options.headerDigest(), options.dataDigest(), options.connectTimeoutMs()), ADMIN_SEND_BUFFER, this);
-        admin.connect(-1);
+    }
+
+    /**
+     * As {@link #reset}, at another address of the same subsystem (a failover): the admin queue is made anew there,
+     * and I/O queues made from now on go there too. A failover while a reset or bring-up runs joins it.
+     */
+    public void failover(TransportId next, Done done) {
+        if (!next.subnqn().equals(trid.subnqn())) {
+            throw new IllegalArgumentException("failover to another subsystem: " + next.subnqn());
+        }
+        switch (state) {
+            case NEW, DETACHING, DETACHED -> done.done("controller " + trid.subnqn() + " is " + state);
+            case CONNECTING, RESETTING -> bringUpWaiters.add(done);
+            default -> {
+                bringUpWaiters.add(done);
+                leavePhase();
+                state = State.RESETTING;
+                int p = phase;
+                LOG.info("nvme host: {} failing over from {}:{} to {}:{}", trid.subnqn(), trid.traddr(),
+                        trid.trsvcid(), next.traddr(), next.trsvcid());
+                admin.disconnect("failover", () -> {
+                    if (p == phase) {
+                        admin.close();
+                        trid = next;
+                        admin = newAdminQueue();
+                        admin.connect(-1);
+                    }
+                });
+            }
+        }
     }
 
     /**

@@ -15,6 +15,12 @@ record ControllerConfig(String name, TransportId trid, HostTransport transport, 
         ReconnectPolicy policy, String multipath, long fabricsConnectTimeoutUs, String hostaddr, String hostsvcid,
         boolean prchkReftag, boolean prchkGuard, int numIoQueues) {
 
+    /** The same, at another address (a failover address of the path). */
+    ControllerConfig withTrid(TransportId t) {
+        return new ControllerConfig(name, t, transport, hostOptions, policy, multipath, fabricsConnectTimeoutUs,
+                hostaddr, hostsvcid, prchkReftag, prchkGuard, numIoQueues);
+    }
+
     /** Whether this path matches {@code bdev_nvme_detach_controller}'s filters (null: any). */
     boolean matches(DetachParams f) {
         return eq(f.trtype(), trid.trtype()) && eq(f.traddr(), trid.traddr()) && eq(f.adrfam(), trid.adrfam())

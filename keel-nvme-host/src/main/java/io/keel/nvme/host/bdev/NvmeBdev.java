@@ -183,7 +183,7 @@ final class NvmeBdev extends Bdev {
         ArrayNode nvme = o.putArray("nvme");
         for (NvmeNs p : paths) {
             ObjectNode n = nvme.addObject();
-            n.set("trid", p.ctrlr().config().tridJson());
+            n.set("trid", p.ctrlr().tridJson());
             ControllerData d = p.ctrlr().data();
             ObjectNode c = n.putObject("ctrlr_data");
             c.put("cntlid", d.cntlid());

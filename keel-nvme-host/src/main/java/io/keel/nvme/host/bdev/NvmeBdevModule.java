@@ -127,7 +127,7 @@ public final class NvmeBdevModule implements BdevModule {
                         + "multipath is disabled");
             }
             for (NvmeCtrlr c : group.paths()) {
-                if (sameTrid(c.trid(), config.trid())) {
+                if (c.trids().stream().anyMatch(t -> sameTrid(t, config.trid()))) {
                     throw RpcException.errno(Errno.EEXIST, "A controller named " + p.name()
                             + " already exists with the provided trid (traddr: " + config.trid().traddr() + ")");
                 }
@@ -135,6 +135,12 @@ public final class NvmeBdevModule implements BdevModule {
                     throw RpcException.errno(Errno.EINVAL, "A controller named " + p.name()
                             + " already exists with a different subsystem NQN");
                 }
+            }
+            if (config.multipath().equals("failover") && !group.paths().isEmpty()) {
+                // SPDK's failover: one controller, this address kept for when the one in use is lost
+                group.paths().get(0).addTrid(config.trid());
+                call.respond(group.bdevs().values().stream().map(NvmeBdev::name).toList());
+                return;
             }
         } else {
             group = new NvmeBdevCtrlr(p.name(), this);
@@ -210,18 +216,24 @@ public final class NvmeBdevModule implements BdevModule {
     private void detach(DetachParams p, RpcCall call) {
         NvmeBdevCtrlr g = controllers.get(p.name());
         List<NvmeCtrlr> chosen = g == null ? List.of()
-                : g.paths().stream().filter(c -> c.config().matches(p)).toList();
+                : g.paths().stream().filter(c -> !c.matching(p).isEmpty()).toList();
         if (chosen.isEmpty()) {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
         int[] left = {chosen.size()};
+        Runnable one = () -> {
+            if (--left[0] == 0) {
+                call.respond(true);
+            }
+        };
         for (NvmeCtrlr c : chosen) {
-            g.deletePath(c, () -> {
-                if (--left[0] == 0) {
-                    call.respond(true);
-                }
-            });
+            List<TransportId> named = c.matching(p);
+            if (named.size() == c.trids().size()) {
+                g.deletePath(c, one); // every address of the path: the path goes
+            } else {
+                c.removeTrids(named, one); // some failover addresses go; the path stays
+            }
         }
     }
 
@@ -270,7 +282,11 @@ public final class NvmeBdevModule implements BdevModule {
                 }
                 ObjectNode e = ctrlrs.addObject();
                 e.put("state", c.state().wireName);
-                e.set("trid", c.config().tridJson());
+                e.set("trid", c.tridJson());
+                if (!c.alternates().isEmpty()) {
+                    ArrayNode alt = e.putArray("alternate_trids");
+                    c.alternates().forEach(t -> alt.add(c.config().withTrid(t).tridJson()));
+                }
                 e.put("cntlid", c.data() == null ? 0 : c.data().cntlid());
                 ObjectNode h = e.putObject("host");
                 h.put("nqn", c.config().hostOptions().hostNqn());
@@ -351,7 +367,7 @@ public final class NvmeBdevModule implements BdevModule {
         e.put("connected", q != null && q.state() == HostQpair.State.CONNECTED);
         e.put("accessible", io.keel.nvme.host.AnaState.accessible(path.ana()));
         ObjectNode t = e.putObject("transport");
-        ObjectNode trid = c.config().tridJson();
+        ObjectNode trid = c.tridJson();
         t.set("trtype", trid.get("trtype"));
         t.set("traddr", trid.get("traddr"));
         t.set("trsvcid", trid.get("trsvcid"));
@@ -401,8 +417,10 @@ public final class NvmeBdevModule implements BdevModule {
         out.add(new ConfigEntry("bdev_nvme_set_options", Json.tree(options)));
         for (NvmeBdevCtrlr g : controllers.values()) {
             for (NvmeCtrlr c : g.paths()) {
-                out.add(new ConfigEntry("bdev_nvme_attach_controller",
-                        c.config().saveParams(options.multipathOpts())));
+                for (TransportId t : c.trids()) {
+                    out.add(new ConfigEntry("bdev_nvme_attach_controller",
+                            c.config().withTrid(t).saveParams(options.multipathOpts())));
+                }
             }
         }
         for (NvmeBdevCtrlr g : controllers.values()) {

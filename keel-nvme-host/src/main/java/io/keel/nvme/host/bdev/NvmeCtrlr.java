@@ -10,6 +10,7 @@ import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.TransportId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,8 @@ final class NvmeCtrlr implements HostController.Listener {
     private final ReconnectPolicy policy;
     private final IoDevice<NvmeCtrlrChannel> channels;
     private final int ioQueueRequests;
+    /** Every address of this path, the one in use first at attach (SPDK's failover trids). */
+    private final List<TransportId> trids = new CopyOnWriteArrayList<>();
 
     private volatile State state = State.ATTACHING;
     private volatile boolean fastIoFailed;
@@ -71,6 +74,7 @@ final class NvmeCtrlr implements HostController.Listener {
         this.policy = config.policy();
         this.ioQueueRequests = module.options().ioQueueRequests();
         this.host = new HostController(adminGroup, config.transport(), config.trid(), config.hostOptions(), this);
+        this.trids.add(config.trid());
         this.channels = IoDevice.registerDraining("nvme_ctrlr_" + group.name() + "_" + config.trid().traddr() + ":"
                 + config.trid().trsvcid(), t -> new NvmeCtrlrChannel(this, t), NvmeCtrlrChannel::release);
     }
@@ -95,8 +99,53 @@ final class NvmeCtrlr implements HostController.Listener {
         return config;
     }
 
+    /** The address in use now. */
     TransportId trid() {
-        return config.trid();
+        return host.trid();
+    }
+
+    List<TransportId> trids() {
+        return trids;
+    }
+
+    /** The address in use, as SPDK reports a trid. */
+    com.fasterxml.jackson.databind.node.ObjectNode tridJson() {
+        return config.withTrid(trid()).tridJson();
+    }
+
+    /** The addresses of this path that {@code bdev_nvme_detach_controller}'s filters name. */
+    List<TransportId> matching(DetachParams f) {
+        return trids.stream().filter(t -> config.withTrid(t).matches(f)).toList();
+    }
+
+    /** The addresses not in use now (SPDK's alternate trids). */
+    List<TransportId> alternates() {
+        TransportId now = host.trid();
+        return trids.stream().filter(t -> !t.equals(now)).toList();
+    }
+
+    /** A failover address ({@code multipath: "failover"}): used when the one in use is lost. */
+    void addTrid(TransportId t) {
+        trids.add(t);
+        LOG.info("nvme: {} path {}:{} has failover address {}:{}", group.name(), trid().traddr(), trid().trsvcid(),
+                t.traddr(), t.trsvcid());
+    }
+
+    /**
+     * Forgets addresses ({@code bdev_nvme_detach_controller} naming some, not all): when the one in use goes, the
+     * path fails over to one left. {@code done} runs once that is decided (not when the failover ends).
+     */
+    void removeTrids(List<TransportId> gone, Runnable done) {
+        boolean current = gone.contains(host.trid());
+        trids.removeAll(gone);
+        if (current && !trids.isEmpty() && state != State.DELETING && state != State.DELETED) {
+            cancelReconnectTimer();
+            if (state != State.RESETTING) {
+                lostSinceNanos = clock.nanoTime();
+                startReset(true);
+            }
+        }
+        done.run();
     }
 
     IoDevice<NvmeCtrlrChannel> channels() {
@@ -171,7 +220,7 @@ final class NvmeCtrlr implements HostController.Listener {
         }
         LOG.warn("nvme: {} path {}:{} lost ({}); resetting", group.name(), trid().traddr(), trid().trsvcid(), reason);
         lostSinceNanos = clock.nanoTime();
-        startReset();
+        startReset(true);
     }
 
     /** {@code bdev_nvme_reset_controller} and bdev resets: reconnects now; {@code done} hears null or the error. */
@@ -180,25 +229,26 @@ final class NvmeCtrlr implements HostController.Listener {
             case ENABLED, FAILED -> {
                 LOG.info("nvme: {} path {}:{} resetting (requested)", group.name(), trid().traddr(), trid().trsvcid());
                 resetWaiters.add(done);
-                startReset();
+                startReset(false);
             }
             case RESETTING -> resetWaiters.add(done);
             case RECONNECT_DELAYED -> {
                 cancelReconnectTimer();
                 resetWaiters.add(done);
-                startReset();
+                startReset(true);
             }
             default -> done.accept("controller " + group.name() + " is " + state.wireName);
         }
     }
 
-    private void startReset() {
+    /** {@code failover}: after a loss, go to the next address when there are several (SPDK's failover). */
+    private void startReset(boolean failover) {
         state = State.RESETTING;
         channels.forEachChannel((it, ch) -> ch.context().disconnect(() -> it.next(0)), st -> {
             if (state != State.RESETTING) {
                 return;
             }
-            host.reset(err -> {
+            HostController.Done bringUp = err -> {
                 if (state != State.RESETTING) {
                     return;
                 }
@@ -221,8 +271,24 @@ final class NvmeCtrlr implements HostController.Listener {
                             trid().trsvcid(), host.data().cntlid());
                     finishReset(null);
                 });
-            });
+            };
+            TransportId next = failover ? nextTrid() : null;
+            if (next != null) {
+                host.failover(next, bringUp);
+            } else {
+                host.reset(bringUp);
+            }
         });
+    }
+
+    /** The address after the one in use (round the list), or null when there is no other. */
+    private TransportId nextTrid() {
+        List<TransportId> all = List.copyOf(trids);
+        if (all.size() < 2) {
+            return all.size() == 1 && !all.get(0).equals(host.trid()) ? all.get(0) : null;
+        }
+        int at = all.indexOf(host.trid());
+        return all.get((at + 1) % all.size());
     }
 
     private void resetFailed(String err) {
@@ -257,7 +323,7 @@ final class NvmeCtrlr implements HostController.Listener {
         reconnectTimer = thread.registerPoller("nvme_reconnect_delay", () -> {
             cancelReconnectTimer();
             if (state == State.RECONNECT_DELAYED) {
-                startReset();
+                startReset(true);
             }
             return 1;
         }, policy.reconnectDelaySec() * 1_000_000L);

@@ -19,6 +19,8 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
     private final KeelThread thread;
     private final IoChannel<NvmePollGroup> pollGroup;
     private HostQpair qpair;
+    /** The address the queue was made for (after a failover it is made anew at the new one). */
+    private io.keel.nvme.host.TransportId qpairTrid;
     private IntConsumer connectDone;
 
     NvmeCtrlrChannel(NvmeCtrlr ctrlr, KeelThread thread) {
@@ -53,7 +55,12 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
     /** Connects the queue (making it first if needed); {@code done} hears 0 once connected, -1 if that failed. */
     void connect(IntConsumer done) {
         HostController host = ctrlr.host();
+        if (qpair != null && !host.trid().equals(qpairTrid)
+                && qpair.state() == HostQpair.State.DISCONNECTED) {
+            freeQpair();
+        }
         if (qpair == null) {
+            qpairTrid = host.trid();
             qpair = host.newIoQpair(pollGroup.context().group, ctrlr.ioQueueSize(), ctrlr.ioQueueRequests(),
                     SEND_BUFFER, this);
             if (qpair == null) {
@@ -109,13 +116,17 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
     /** The channel goes (last put): disconnect, free the queue and its ID, let go of the poll group. */
     void release(Runnable released) {
         disconnect(() -> {
-            if (qpair != null) {
-                qpair.close();
-                ctrlr.host().releaseQid(qpair.qid());
-                qpair = null;
-            }
+            freeQpair();
             pollGroup.put();
             released.run();
         });
+    }
+
+    private void freeQpair() {
+        if (qpair != null) {
+            qpair.close();
+            ctrlr.host().releaseQid(qpair.qid());
+            qpair = null;
+        }
     }
 }
