@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.bdev.BdevTestApp;
+import io.keel.core.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +102,36 @@ class NvmeBdevTest {
         });
         assertThat(host.rpc("bdev_get_bdevs", params("name", "Nvme0n1"))).hasSize(1);
         assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme0")).asBoolean()).isTrue();
+    }
+
+    @Test
+    void anIoPastTimeoutUsResetsTheControllerAndStillCompletesOnceTheDeviceAnswers() throws Exception {
+        target = NvmeTarget.start(dir, 8192);
+        target.app.rpc("bdev_malloc_create", params("name", "Slow", "block_size", 512, "num_blocks", 1024));
+        target.app.rpc("bdev_delay_create", params("name", "Delay1", "base_bdev_name", "Slow", "avg_read_latency",
+                1_000_000, "p99_read_latency", 1_000_000, "avg_write_latency", 0, "p99_write_latency", 0));
+        target.app.rpc("nvmf_subsystem_add_ns", params("nqn", NvmeTarget.NQN, "namespace",
+                params("bdev_name", "Delay1", "nsid", 2)));
+        host = BdevTestApp.start(Files.createDirectories(dir.resolve("host")));
+        host.rpc("bdev_nvme_set_options", params("timeout_us", 300_000, "action_on_timeout", "reset"));
+        try (LogCapture log = LogCapture.of("io.keel.nvme.host.bdev.NvmeCtrlr")) {
+            host.rpc("bdev_nvme_attach_controller", target.attachParams("Nvme0", "ctrlr_loss_timeout_sec", -1,
+                    "reconnect_delay_sec", 1));
+            HostLoad load = new HostLoad(host.thread("slow", 1), "Nvme0n2", 0, 1, 1);
+            load.start(host.layer());
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.lines().stream()
+                    .anyMatch(l -> l.contains("timed out; action reset")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.lines().stream()
+                    .anyMatch(l -> l.contains("resetting (requested)")));
+            target.app.rpc("bdev_delay_update_latency", params("delay_bdev_name", "Delay1", "latency_type",
+                    "avg_read", "latency_us", 0));
+            target.app.rpc("bdev_delay_update_latency", params("delay_bdev_name", "Delay1", "latency_type",
+                    "p99_read", "latency_us", 0));
+            await().atMost(Duration.ofSeconds(15)).until(() -> load.completed() > 10);
+            HostLoad.Result r = load.stop().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.failures()).as("retried after each reset, never failed").isZero();
+            assertThat(r.mismatches()).isZero();
+        }
     }
 
     @Test

@@ -100,6 +100,8 @@ public final class HostController implements HostQpair.Listener {
     private volatile AtomicIntegerArray qidsInUse = new AtomicIntegerArray(1);
 
     private HostQpair admin;
+    private long adminTimeoutNanos;
+    private HostQpair.TimeoutHandler adminTimeoutHandler;
     /** Advanced whenever the controller leaves a phase: callbacks of an older phase do nothing. */
     private int phase;
     private long cap;
@@ -191,9 +193,46 @@ public final class HostController implements HostQpair.Listener {
     }
 
     private HostQpair newAdminQueue() {
-        return transport.newQpair(group, trid, new QpairConfig(0, options.adminQueueSize(), options.adminQueueSize(),
-                trid.subnqn(), options.hostNqn(), options.hostId(), ConnectData.CNTLID_DYNAMIC, options.keepAliveMs(),
-                options.headerDigest(), options.dataDigest(), options.connectTimeoutMs()), ADMIN_SEND_BUFFER, this);
+        HostQpair q = transport.newQpair(group, trid, new QpairConfig(0, options.adminQueueSize(),
+                options.adminQueueSize(), trid.subnqn(), options.hostNqn(), options.hostId(), ConnectData.CNTLID_DYNAMIC,
+                options.keepAliveMs(), options.headerDigest(), options.dataDigest(), options.connectTimeoutMs()),
+                ADMIN_SEND_BUFFER, this);
+        q.commandTimeout(adminTimeoutNanos, adminTimeoutHandler);
+        return q;
+    }
+
+    /**
+     * Watches admin commands (not the Asynchronous Event Requests) for taking longer than {@code nanos}; owner
+     * thread, before {@link #start} or any time after (0: stop).
+     */
+    public void adminCommandTimeout(long nanos, HostQpair.TimeoutHandler handler) {
+        adminTimeoutNanos = nanos;
+        adminTimeoutHandler = handler;
+        if (admin != null) {
+            admin.commandTimeout(nanos, handler);
+        }
+    }
+
+    /**
+     * Asks the controller to abort command {@code cid} of queue {@code sqid} (the Abort admin command); {@code done}
+     * hears null when the controller answered that it aborted it, or why not.
+     */
+    public void abort(int sqid, int cid, Done done) {
+        if (state != State.READY) {
+            done.done("controller " + trid.subnqn() + " is " + state);
+            return;
+        }
+        HostRequest r = admin.allocate();
+        if (r == null) {
+            done.done("no admin request free");
+            return;
+        }
+        r.sqe().opcode(Opcode.ABORT).abort().sqid(sqid).cid(cid);
+        int rc = admin.submit(r, (a, st, res) -> done.done(st != 0 ? "Abort failed: " + HostStatus.describe(st)
+                : (res & 1) != 0 ? "the controller did not abort the command" : null), null);
+        if (rc != 0) {
+            done.done("admin queue is " + admin.state());
+        }
     }
 
     /**
@@ -571,6 +610,7 @@ public final class HostController implements HostQpair.Listener {
             return;
         }
         r.sqe().opcode(Opcode.ASYNC_EVENT_REQUEST);
+        r.noTimeout();
         int p = phase;
         admin.submit(r, (a, st, res) -> aerDone(p, st, (int) res), null);
     }

@@ -41,6 +41,15 @@ public abstract class HostQpair {
 
     public enum State { DISCONNECTED, CONNECTING, CONNECTED, DISCONNECTING }
 
+    /**
+     * Hears, on the owner thread, that command {@code cid} has been on the wire longer than the qpair's timeout:
+     * {@code expiries} is 1 the first time and grows by one each further timeout period it stays outstanding.
+     */
+    @FunctionalInterface
+    public interface TimeoutHandler {
+        void timedOut(HostQpair q, int cid, int opcode, int expiries);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(HostQpair.class);
     /** How long a transport may take to close before the queue is declared disconnected anyway. */
     static final long DISCONNECT_BOUND_MS = 5_000;
@@ -67,6 +76,9 @@ public abstract class HostQpair {
     private int cntlid = -1;
     private int inCapsuleBytes;
     private Poller timer;
+    private long timeoutNanos;
+    private TimeoutHandler timeoutHandler;
+    private Poller timeoutScan;
     private final List<Runnable> disconnectWaiters = new ArrayList<>(1);
     private boolean closed;
 
@@ -222,6 +234,42 @@ public abstract class HostQpair {
         }
     }
 
+    /**
+     * Watches every command (but those marked {@link HostRequest#noTimeout}) for taking longer than {@code nanos}
+     * on the wire; {@code handler} hears each one found (0: stop watching). Owner thread.
+     */
+    public final void commandTimeout(long nanos, TimeoutHandler handler) {
+        if (timeoutScan != null) {
+            timeoutScan.unregister();
+            timeoutScan = null;
+        }
+        timeoutNanos = nanos;
+        timeoutHandler = handler;
+        if (nanos > 0) {
+            long periodMicros = Math.max(1_000, Math.min(nanos / 4_000, 1_000_000));
+            timeoutScan = thread.registerPoller("nvme_qpair_timeouts", this::scanTimeouts, periodMicros);
+        }
+    }
+
+    private int scanTimeouts() {
+        if (inFlight == 0) {
+            return 0;
+        }
+        long now = clock.nanoTime();
+        int found = 0;
+        for (HostRequest r : requests) {
+            if (r.sent && !r.noTimeout) {
+                int periods = (int) Math.min((now - r.submittedNanos) / timeoutNanos, Integer.MAX_VALUE);
+                if (periods > r.expiries) {
+                    r.expiries = periods;
+                    found++;
+                    timeoutHandler.timedOut(this, r.cid, r.sqe().opcode(), periods);
+                }
+            }
+        }
+        return found;
+    }
+
     /** Frees the queue's memory; DISCONNECTED only. Idempotent. */
     public final void close() {
         if (closed) {
@@ -231,6 +279,10 @@ public abstract class HostQpair {
             throw new IllegalStateException("qpair " + qid() + " is " + state + ": disconnect it before closing");
         }
         closed = true;
+        if (timeoutScan != null) {
+            timeoutScan.unregister();
+            timeoutScan = null;
+        }
         releaseTransport();
         arena.close();
         group.removed();
@@ -372,6 +424,9 @@ public abstract class HostQpair {
         r.sqe().cid(r.cid);
         if (!send(r)) {
             return false;
+        }
+        if (timeoutNanos > 0) {
+            r.submittedNanos = clock.nanoTime();
         }
         r.sent = true;
         inFlight++;

@@ -31,6 +31,10 @@ public final class HostRequest {
     /** On the wire (counted against the queue depth) rather than waiting in the pending list. */
     boolean sent;
     long submittedNanos;
+    /** How many times this command was found past the qpair's timeout (0: not yet). */
+    int expiries;
+    /** Exempt from the qpair's command timeout (Asynchronous Event Requests wait for as long as they must). */
+    boolean noTimeout;
 
     HostRequest(int cid, MemorySegment sqeBytes) {
         this.cid = cid;
@@ -47,6 +51,8 @@ public final class HostRequest {
         arg = null;
         next = null;
         sent = false;
+        expiries = 0;
+        noTimeout = false;
     }
 
     /** The command to fill (cleared when allocated). */
@@ -61,6 +67,12 @@ public final class HostRequest {
 
     public int cid() {
         return cid;
+    }
+
+    /** Exempts this command from the qpair's command timeout (an Asynchronous Event Request). */
+    public HostRequest noTimeout() {
+        noTimeout = true;
+        return this;
     }
 
     /** Data moves host to controller (a write) rather than into the segments (a read). */

@@ -38,6 +38,8 @@ final class FakeController implements AutoCloseable {
     boolean c2hSuccess = true;
     int c2hChunk = 1 << 20;
     boolean answerIcReq = true;
+    /** Reads are taken and never answered (a hung device). */
+    volatile boolean holdReads;
     final long blocks;
     final int blockSize;
     final MemorySegment store;
@@ -213,7 +215,11 @@ final class FakeController implements AutoCloseable {
                 return;
             }
             switch (sqe.opcode()) {
-                case Opcode.READ -> read(cid, at, len);
+                case Opcode.READ -> {
+                    if (!holdReads) {
+                        read(cid, at, len);
+                    }
+                }
                 case Opcode.WRITE -> {
                     if (rd.dataLength() > 0) {
                         inCapsuleWrites.incrementAndGet();

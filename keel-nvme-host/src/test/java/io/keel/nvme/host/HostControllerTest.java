@@ -282,6 +282,29 @@ class HostControllerTest {
     }
 
     @Test
+    void aCommandPastTheTimeoutIsReportedOncePerTimeoutPeriod() throws Exception {
+        HostController c = up(ControllerOptions.defaults());
+        HostQpair q = ioQueue(c, 8);
+        List<String> expired = new CopyOnWriteArrayList<>();
+        OnThread.run(ioThread, () -> q.commandTimeout(100_000_000L,
+                (qp, cid, opcode, n) -> expired.add("cid " + cid + " opcode " + opcode + " #" + n)));
+        assertThat(io(q, false, 0, 1, arena.allocate(512))).as("answered in time: nothing reported").isZero();
+        fake.holdReads = true;
+        OnThread.run(ioThread, () -> {
+            HostRequest r = q.allocate();
+            r.sqe().opcode(Opcode.READ).nsid(1).rw().slba(0).blockCount(1);
+            r.segment(arena.allocate(512), 0, 512);
+            q.submit(r, (a, st, res) -> expired.add("ended " + st), null);
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> expired.size() >= 2);
+        assertThat(expired.get(0)).endsWith("opcode 2 #1");
+        assertThat(expired.get(1)).endsWith("opcode 2 #2");
+        close(c, q); // the held read ends aborted when the queue goes
+        assertThat(expired).contains("ended " + HostStatus.ABORTED_SQ_DELETION);
+        detach(c);
+    }
+
+    @Test
     void steadyStateIoAllocatesNothingOnTheQueuesThread() throws Exception {
         HostController c = up(ControllerOptions.defaults());
         HostQpair q = ioQueue(c, 33);

@@ -75,6 +75,11 @@ final class NvmeCtrlr implements HostController.Listener {
         this.ioQueueRequests = module.options().ioQueueRequests();
         this.host = new HostController(adminGroup, config.transport(), config.trid(), config.hostOptions(), this);
         this.trids.add(config.trid());
+        NvmeOptions o = module.options();
+        long adminUs = o.timeoutAdminUs() > 0 ? o.timeoutAdminUs() : o.timeoutUs();
+        if (adminUs > 0) {
+            host.adminCommandTimeout(adminUs * 1000, (q, cid, opcode, expiries) -> adminTimedOut(cid, opcode, expiries));
+        }
         this.channels = IoDevice.registerDraining("nvme_ctrlr_" + group.name() + "_" + config.trid().traddr() + ":"
                 + config.trid().trsvcid(), t -> new NvmeCtrlrChannel(this, t), NvmeCtrlrChannel::release);
     }
@@ -339,6 +344,54 @@ final class NvmeCtrlr implements HostController.Listener {
         if (reconnectTimer != null) {
             reconnectTimer.unregister();
             reconnectTimer = null;
+        }
+    }
+
+    // ---- command timeouts (timeout_us, timeout_admin_us, action_on_timeout) ----
+
+    /** An I/O command on {@code where}'s queue {@code qid} is past {@code timeout_us} (sent here from that thread). */
+    void ioTimedOut(String where, int qid, int cid, int opcode, int expiries) {
+        if (state != State.ENABLED) {
+            return;
+        }
+        String action = module.options().actionOnTimeout();
+        if (expiries == 1) {
+            LOG.warn("nvme: {} path {}:{}: I/O command {} (opcode 0x{}) on queue {} ({}) timed out; action {}",
+                    group.name(), trid().traddr(), trid().trsvcid(), cid, Integer.toHexString(opcode), qid, where,
+                    action);
+        }
+        switch (action) {
+            case "abort" -> {
+                if (expiries == 1) {
+                    host.abort(qid, cid, err -> {
+                        if (err != null && state == State.ENABLED) {
+                            LOG.warn("nvme: {}: abort of command {} on queue {} did not work ({}); resetting",
+                                    group.name(), cid, qid, err);
+                            reset(e -> { });
+                        }
+                    });
+                } else {
+                    reset(e -> { }); // aborted, yet still outstanding a timeout later
+                }
+            }
+            case "reset" -> {
+                if (expiries == 1) {
+                    reset(e -> { });
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void adminTimedOut(int cid, int opcode, int expiries) {
+        if (expiries != 1 || state != State.ENABLED) {
+            return;
+        }
+        String action = module.options().actionOnTimeout();
+        LOG.warn("nvme: {} path {}:{}: admin command {} (opcode 0x{}) timed out; action {}", group.name(),
+                trid().traddr(), trid().trsvcid(), cid, Integer.toHexString(opcode), action);
+        if (!action.equals("none")) {
+            reset(e -> { }); // an admin command is not aborted: the controller is reset, as SPDK does
         }
     }
 

@@ -67,6 +67,12 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
                 done.accept(-1);
                 return;
             }
+            long timeoutUs = ctrlr.module().options().timeoutUs();
+            if (timeoutUs > 0) {
+                String where = thread.name();
+                qpair.commandTimeout(timeoutUs * 1000, (q, cid, opcode, expiries) -> ctrlr.thread()
+                        .send(() -> ctrlr.ioTimedOut(where, q.qid(), cid, opcode, expiries)));
+            }
         }
         switch (qpair.state()) {
             case CONNECTED -> done.accept(0);
