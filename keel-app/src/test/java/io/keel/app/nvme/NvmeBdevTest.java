@@ -135,6 +135,31 @@ class NvmeBdevTest {
     }
 
     @Test
+    void aDetachDuringAttachEndsTheAttachAndTwoDetachesBothComplete() throws Exception {
+        start();
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) { // accepts, never answers the ICReq
+            var attach = host.rpcAsync("bdev_nvme_attach_controller", params("name", "Nvme1", "trtype", "tcp",
+                    "traddr", "127.0.0.1", "trsvcid", Integer.toString(silent.getLocalPort()), "subnqn",
+                    NvmeTarget.NQN));
+            var accepted = silent.accept();
+            assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme1")).asBoolean()).isTrue();
+            assertThatThrownBy(() -> attach.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasMessageContaining("detached while connecting");
+            accepted.close();
+        }
+        assertThat(host.rpc("bdev_nvme_get_controllers", null)).isEmpty();
+
+        host.rpc("bdev_nvme_attach_controller", target.attachParams("Nvme0"));
+        var first = host.rpcAsync("bdev_nvme_detach_controller", params("name", "Nvme0"));
+        var second = host.rpcAsync("bdev_nvme_detach_controller", params("name", "Nvme0"));
+        assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).asBoolean()).isTrue();
+        assertThat(second.handle((r, e) -> r != null ? "true" : e.getMessage()).get(10,
+                java.util.concurrent.TimeUnit.SECONDS)).as("the second waits for the first (or finds it gone)")
+                .satisfiesAnyOf(v -> assertThat(v).isEqualTo("true"), v -> assertThat(v).contains("No such device"));
+        assertThat(host.rpc("bdev_nvme_get_controllers", null)).isEmpty();
+    }
+
+    @Test
     void anAttachThatCannotConnectFailsWithAClearErrorAndLeavesNothingBehind() throws Exception {
         start();
         int nobody = NvmeTarget.freePort();

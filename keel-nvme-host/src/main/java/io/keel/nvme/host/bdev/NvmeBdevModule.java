@@ -270,8 +270,9 @@ public final class NvmeBdevModule implements BdevModule {
         }
         ArrayNode out = Json.MAPPER.createArrayNode();
         for (NvmeBdevCtrlr g : controllers.values()) {
-            if (name != null && !g.name().equals(name)) {
-                continue;
+            if (name != null && !g.name().equals(name)
+                    || g.paths().stream().allMatch(c -> c.state() == NvmeCtrlr.State.ATTACHING)) {
+                continue; // a name still attaching its first path is not listed yet, as in SPDK
             }
             ObjectNode o = out.addObject();
             o.put("name", g.name());
