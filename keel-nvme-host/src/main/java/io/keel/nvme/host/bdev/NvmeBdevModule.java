@@ -17,6 +17,7 @@ import io.keel.core.thread.KeelThread;
 import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
+import io.keel.nvme.host.HostTransport;
 import io.keel.nvme.host.TransportId;
 import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +51,10 @@ public final class NvmeBdevModule implements BdevModule {
             String selector, Long rrMinIo) {
     }
 
-    private final KeelApp app;
+    private final Supplier<KeelThread> appThread;
     private final BdevLayer layer;
+    /** The host transports by SPDK's trtype, upper case (TCP; RDMA later; tests add simulated ones). */
+    private final Map<String, HostTransport> transports = new ConcurrentHashMap<>();
     private final IoDevice<NvmePollGroup> pollGroups = IoDevice.register("bdev_nvme_poll_groups", NvmePollGroup::new,
             NvmePollGroup::destroy);
     /** By name, in attach order (application thread). */
@@ -60,14 +65,29 @@ public final class NvmeBdevModule implements BdevModule {
     /** The application thread's poll group for admin queues (I/O queues have the io_device's, per thread). */
     private HostPollGroup adminGroup;
 
-    private NvmeBdevModule(KeelApp app, BdevLayer layer) {
-        this.app = app;
+    private NvmeBdevModule(Supplier<KeelThread> appThread, BdevLayer layer) {
+        this.appThread = appThread;
         this.layer = layer;
+        addTransport(TcpHostTransport.INSTANCE);
+    }
+
+    /**
+     * The module on {@code layer}, its controllers on {@code appThread}, without RPC methods: for running it where
+     * there is no application (the deterministic simulation); {@link #register} is the application's way.
+     */
+    static NvmeBdevModule create(Supplier<KeelThread> appThread, BdevLayer layer) {
+        NvmeBdevModule m = new NvmeBdevModule(appThread, layer);
+        layer.addModule(m);
+        return m;
+    }
+
+    /** Makes {@code t} the transport of its trtype (a simulation test replaces TCP with a simulated one). */
+    void addTransport(HostTransport t) {
+        transports.put(t.name().toUpperCase(Locale.ROOT), t);
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
-        NvmeBdevModule m = new NvmeBdevModule(app, layer);
-        layer.addModule(m);
+        NvmeBdevModule m = create(app::appThread, layer);
         app.methods().register("bdev_nvme_set_options", SetOptionsParams.class, (p, call) -> {
             m.setOptions(p);
             call.respond(true);
@@ -100,7 +120,7 @@ public final class NvmeBdevModule implements BdevModule {
     }
 
     KeelThread thread() {
-        return app.appThread();
+        return appThread.get();
     }
 
     IoDevice<NvmePollGroup> pollGroups() {
@@ -118,7 +138,7 @@ public final class NvmeBdevModule implements BdevModule {
                 null, null, null, null, null) : p).apply(options);
     }
 
-    private void attach(AttachParams p, RpcCall call) {
+    void attach(AttachParams p, RpcCall call) {
         ControllerConfig config = resolve(p);
         NvmeBdevCtrlr group = controllers.get(p.name());
         if (group != null) {
@@ -147,7 +167,7 @@ public final class NvmeBdevModule implements BdevModule {
             controllers.put(p.name(), group);
         }
         if (adminGroup == null) {
-            adminGroup = new HostPollGroup(app.appThread());
+            adminGroup = new HostPollGroup(appThread.get());
         }
         NvmeBdevCtrlr g = group;
         NvmeCtrlr c = new NvmeCtrlr(this, g, adminGroup, config);
@@ -164,7 +184,8 @@ public final class NvmeBdevModule implements BdevModule {
     }
 
     private ControllerConfig resolve(AttachParams p) {
-        if (!p.trtype().equalsIgnoreCase("tcp")) {
+        HostTransport transport = transports.get(p.trtype().toUpperCase(Locale.ROOT));
+        if (transport == null) {
             throw RpcException.errno(Errno.EINVAL, "trtype " + p.trtype() + " is not supported (TCP only so far)");
         }
         if (p.subnqn() == null) {
@@ -182,7 +203,7 @@ public final class NvmeBdevModule implements BdevModule {
         }
         TransportId trid;
         try {
-            trid = new TransportId("TCP", p.adrfam() == null ? "IPv4" : p.adrfam(), p.traddr(),
+            trid = new TransportId(transport.name(), p.adrfam() == null ? "IPv4" : p.adrfam(), p.traddr(),
                     p.trsvcid() == null ? TransportId.DEFAULT_PORT : Integer.parseInt(p.trsvcid()), p.subnqn());
         } catch (IllegalArgumentException e) {
             throw RpcException.invalidParams(e.getMessage());
@@ -203,7 +224,7 @@ public final class NvmeBdevModule implements BdevModule {
         ControllerOptions host = new ControllerOptions(hostNqn, defaultHostId, o.keepAliveTimeoutMs(),
                 Boolean.TRUE.equals(p.hdgst()), Boolean.TRUE.equals(p.ddgst()), (int) Math.min(queues, 65535), 32,
                 connectMs, 10_000);
-        return new ControllerConfig(p.name(), trid, TcpHostTransport.INSTANCE, host, policy, mp, connectUs,
+        return new ControllerConfig(p.name(), trid, transport, host, policy, mp, connectUs,
                 p.hostaddr(), p.hostsvcid(), Boolean.TRUE.equals(p.prchkReftag()), Boolean.TRUE.equals(p.prchkGuard()),
                 (int) queues);
     }
@@ -213,7 +234,7 @@ public final class NvmeBdevModule implements BdevModule {
                 && a.subnqn().equals(b.subnqn());
     }
 
-    private void detach(DetachParams p, RpcCall call) {
+    void detach(DetachParams p, RpcCall call) {
         NvmeBdevCtrlr g = controllers.get(p.name());
         List<NvmeCtrlr> chosen = g == null ? List.of()
                 : g.paths().stream().filter(c -> !c.matching(p).isEmpty()).toList();
@@ -237,7 +258,7 @@ public final class NvmeBdevModule implements BdevModule {
         }
     }
 
-    private void reset(ResetParams p, RpcCall call) {
+    void reset(ResetParams p, RpcCall call) {
         NvmeBdevCtrlr g = controllers.get(p.name());
         if (g == null) {
             call.fail(-Errno.ENODEV, "No such device");
@@ -264,7 +285,7 @@ public final class NvmeBdevModule implements BdevModule {
         }
     }
 
-    private ArrayNode getControllers(String name) {
+    ArrayNode getControllers(String name) {
         if (name != null && !controllers.containsKey(name)) {
             throw RpcException.errno(Errno.ENODEV, "No such device");
         }
