@@ -3,8 +3,9 @@ package io.keel.app.perf;
 import io.keel.app.bdevperf.ByteSize;
 import io.keel.app.bdevperf.Workload;
 import io.keel.core.thread.CpuMask;
-import io.keel.nvme.host.TransportId;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import picocli.CommandLine;
@@ -16,26 +17,32 @@ import sun.misc.SignalHandler;
 /** {@code keel perf}: an NVMe-oF/TCP load generator in the manner of SPDK's spdk_nvme_perf. */
 @Command(name = "perf", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Connect to an NVMe-oF controller over TCP as a host (keel-nvme-host), open one I/O queue per core, each "
-                    + "polled by its own thread that keeps -q commands of -o bytes in flight for -t seconds, then "
-                    + "print IOPS, MiB/s and latency in microseconds (average, p50, p99, p99.9, min, max) per core "
-                    + "and in total, and the bytes the I/O threads allocated per I/O after a warm-up.",
+            "Connect to NVMe-oF controllers over TCP as a host (keel-nvme-host) on Keel reactors, one per core "
+                    + "(poll mode unless --interrupt-mode). Each core's worker drives its share of the namespaces "
+                    + "(every active namespace of each -r unless ns:N or -n names one; namespaces and cores are "
+                    + "paired as spdk_nvme_perf pairs them) through an I/O queue each, keeping -q commands of -o "
+                    + "bytes in flight for -t seconds, then prints IOPS, MiB/s and latency in microseconds "
+                    + "(average, p50, p99, p99.9, min, max) per queue and in total, and the bytes the worker "
+                    + "reactors allocated per I/O after a warm-up.",
             ""},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:the run finished and no I/O failed", "1:connecting failed, an I/O failed or the check "
-                + "read back wrong data", "2:wrong arguments"},
+        exitCodeList = {"0:the run finished and no I/O failed", "1:connecting failed, a controller or queue failed "
+                + "during the run, an I/O failed or the check read back wrong data", "2:wrong arguments"},
         footerHeading = "%nExamples:%n",
         footer = {
             "  keel perf -r 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:nqn.2024-11.io.keel:default'"
                     + " -q 32 -o 4096 -w randread -t 5",
-            "  keel perf -r '...' -q 16 -o 128k -w randrw -M 70 -t 5 -c 0x3 --hdr-digest --data-digest --check"})
+            "  keel perf -r '...' -q 16 -o 128k -w randrw -M 70 -t 5 -c 0x3 --hdr-digest --data-digest --check",
+            "  keel perf -r '... subnqn:nqn.a ns:1' -r '... subnqn:nqn.b hostnqn:nqn.2014-08.org.example:h1' -q 32 "
+                    + "-o 4k -w randread -t 5 -LL"})
 public final class PerfCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-r", "--transport"}, required = true, paramLabel = "TRID",
-            description = "Transport ID: 'trtype:TCP adrfam:IPv4 traddr:ADDR trsvcid:PORT subnqn:NQN'")
-    String trid;
+            description = "Transport ID: 'trtype:TCP adrfam:IPv4 traddr:ADDR trsvcid:PORT subnqn:NQN [ns:NSID] "
+                    + "[hostnqn:NQN]' (repeatable: one controller each). Without ns: every active namespace is driven")
+    List<String> trids = new ArrayList<>();
 
     @Option(names = "-q", required = true, paramLabel = "DEPTH", description = "Commands in flight per I/O queue")
     int queueDepth;
@@ -54,15 +61,16 @@ public final class PerfCommand implements Callable<Integer> {
     double seconds;
 
     @Option(names = {"-c", "--core-mask"}, paramLabel = "MASK",
-            description = "Cores as a hex mask (0x3) or list ([0,1]): one thread and one I/O queue each")
+            description = "Cores as a hex mask (0x3) or list ([0,1]): one reactor and worker each, pinned to its core")
     String coreMask;
 
     @Option(names = {"-m", "--queues"}, paramLabel = "N",
-            description = "Number of I/O queues (threads), as an alternative to -c. Default: 1")
+            description = "Number of workers on cores 0..N-1, not pinned, as an alternative to -c. Default: 1")
     Integer queues;
 
-    @Option(names = "-n", defaultValue = "1", paramLabel = "NSID", description = "Namespace ID. Default: ${DEFAULT-VALUE}")
-    int nsid;
+    @Option(names = "-n", paramLabel = "NSID",
+            description = "Namespace ID for every -r that has no ns:. Default: every active namespace")
+    Integer nsid;
 
     @Option(names = {"-H", "--hdr-digest"}, description = "Ask for the NVMe/TCP header digest")
     boolean headerDigest;
@@ -70,7 +78,8 @@ public final class PerfCommand implements Callable<Integer> {
     @Option(names = {"-I", "--data-digest"}, description = "Ask for the NVMe/TCP data digest")
     boolean dataDigest;
 
-    @Option(names = "--hostnqn", paramLabel = "NQN", description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<random host ID>")
+    @Option(names = "--hostnqn", paramLabel = "NQN",
+            description = "Host NQN for every -r that has no hostnqn:. Default: nqn.2014-08.org.nvmexpress:uuid:<random host ID>")
     String hostNqn;
 
     @Option(names = "-k", defaultValue = "10000", paramLabel = "MS",
@@ -80,8 +89,14 @@ public final class PerfCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "24301", paramLabel = "N", description = "Seed of offsets and the read/write mix")
     long seed;
 
-    @Option(names = "--check", description = "Before the run, write one I/O of a pattern, read it back and compare")
+    @Option(names = "--check", description = "Before the run, write one I/O of a pattern to each namespace, read it back and compare")
     boolean check;
+
+    @Option(names = "-L", description = "Print latency percentiles per queue (-L), and a latency histogram too (-LL)")
+    boolean[] latency = new boolean[0];
+
+    @Option(names = "--interrupt-mode", description = "Reactors sleep when idle instead of busy-polling (default: poll mode, as spdk_nvme_perf spins)")
+    boolean interruptMode;
 
     @Override
     public Integer call() throws Exception {
@@ -90,7 +105,8 @@ public final class PerfCommand implements Callable<Integer> {
         PrintWriter out = cl.getOut();
         Perf perf = new Perf(options, out);
         SignalHandler stop = s -> perf.stop();
-        SignalHandler previous = Signal.handle(new Signal("INT"), stop);
+        SignalHandler previousInt = Signal.handle(new Signal("INT"), stop);
+        SignalHandler previousTerm = Signal.handle(new Signal("TERM"), stop);
         PerfResult result;
         try {
             result = perf.run();
@@ -99,17 +115,26 @@ public final class PerfCommand implements Callable<Integer> {
             cl.getErr().flush();
             return 1;
         } finally {
-            Signal.handle(new Signal("INT"), previous);
+            Signal.handle(new Signal("INT"), previousInt);
+            Signal.handle(new Signal("TERM"), previousTerm);
         }
-        PerfReport.table(result, out);
+        PerfReport.table(result, out, options.latencyLevel());
         return result.errors().isEmpty() ? 0 : 1;
     }
 
     PerfOptions options(CommandLine cl) {
         try {
-            return new PerfOptions(TransportId.parse(trid), cores(), nsid, queueDepth, size(), Workload.fromWire(workload),
-                    readPercent == null ? -1 : readPercent, seconds, headerDigest, dataDigest, hostNqn, keepAliveMs,
-                    seed, check);
+            if (nsid != null && nsid < 1) {
+                throw new IllegalArgumentException("-n must be a namespace ID from 1");
+            }
+            List<PerfTarget> targets = new ArrayList<>();
+            for (String t : trids) {
+                PerfTarget p = PerfTarget.parse(t);
+                targets.add(nsid == null ? p : p.withDefaultNsid(nsid));
+            }
+            return new PerfOptions(targets, cores(), coreMask != null, interruptMode, queueDepth, size(),
+                    Workload.fromWire(workload), readPercent == null ? -1 : readPercent, seconds, headerDigest,
+                    dataDigest, hostNqn, keepAliveMs, seed, check, latency.length);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -3,9 +3,12 @@ package io.keel.app.perf;
 import java.util.List;
 import org.HdrHistogram.Histogram;
 
-/** A finished run: one line per core, the allocation measurement, and the errors (empty when it passed). */
-record PerfResult(String device, List<Line> lines, Allocation allocation, List<String> errors) {
-    /** One core's (or the total's) figures; latency in nanoseconds. */
+/**
+ * A finished run: one line per queue (a namespace driven from a core), the allocation measurement, and the
+ * errors (empty when it passed).
+ */
+record PerfResult(List<Line> lines, Allocation allocation, List<String> errors) {
+    /** One queue's (or the total's) figures; latency in nanoseconds. */
     record Line(String name, double seconds, long ios, long reads, long writes, long failed, int ioSize,
             Histogram latency) {
         double iops() {
@@ -17,7 +20,7 @@ record PerfResult(String device, List<Line> lines, Allocation allocation, List<S
         }
     }
 
-    /** Bytes allocated on the I/O threads per I/O completed in the window [fromS, toS] of the run. */
+    /** Bytes allocated on the reactor threads per I/O completed in the window [fromS, toS] of the run. */
     record Allocation(long bytes, long ios, double fromS, double toS, List<String> threads) {
         double bytesPerIo() {
             return ios == 0 ? Double.NaN : (double) bytes / ios;
@@ -25,7 +28,7 @@ record PerfResult(String device, List<Line> lines, Allocation allocation, List<S
     }
 
     Line total() {
-        Histogram h = new Histogram(1, PerfWorker.MAX_LATENCY_NS, 3);
+        Histogram h = new Histogram(1, NsWorkerCtx.MAX_LATENCY_NS, 3);
         double seconds = 0;
         long ios = 0;
         long reads = 0;
@@ -41,7 +44,7 @@ record PerfResult(String device, List<Line> lines, Allocation allocation, List<S
             failed += l.failed();
             iops += l.iops();
         }
-        // IOPS add up per core; expressed through a common duration so iops() returns their sum
+        // IOPS add up per queue; expressed through a common duration so iops() returns their sum
         double s = iops > 0 ? ios / iops : seconds;
         return new Line("Total", s, ios, reads, writes, failed, lines.isEmpty() ? 0 : lines.getFirst().ioSize(), h);
     }

@@ -1,156 +1,167 @@
 package io.keel.app.perf;
 
-import io.keel.nvme.host.Namespace;
-import io.keel.nvme.host.TcpQpair;
-import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.SplittableRandom;
-import org.HdrHistogram.Histogram;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.nvme.host.HostPollGroup;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * One core's load: an OS thread busy-polling its own I/O queue pair and keeping {@code -q} commands in flight.
- * Buffers (one per command ID), the free-ID stack, timestamps and the latency histogram exist before the
- * first I/O, so the loop allocates nothing.
+ * One core's worker (spdk_nvme_perf's {@code worker_thread}): a lightweight thread on that core's reactor with its
+ * own {@link HostPollGroup} and one {@link NsWorkerCtx} (an I/O queue pair) per namespace it drives. Everything
+ * here runs on that thread except the futures, which the launching thread waits on (bounded).
+ *
+ * <p>It connects its queues ({@link #connected} completes, or fails with the first error), starts them together
+ * when told, stops after {@code -t} seconds by a timed poller on the runtime's clock (or earlier when told),
+ * lets what is in flight drain for at most {@link #DRAIN_MS}, then disconnects and closes its queues, closes its
+ * poll group and completes {@link #done}.
  */
-final class PerfWorker implements Runnable, TcpQpair.CompletionHandler {
-    /** Latencies above this are recorded as this (the histogram has a fixed range so it never resizes). */
-    static final long MAX_LATENCY_NS = 60_000_000_000L;
-    private static final long DRAIN_NS = 5_000_000_000L;
+final class PerfWorker {
+    /** How long in-flight I/O may take to complete after the run before its queue is disconnected anyway. */
+    static final long DRAIN_MS = 5_000;
 
     final int core;
-    private final TcpQpair q;
-    private final PerfOptions o;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment buffers;
-    private final long[] submittedAt;
-    private final boolean[] isRead;
-    private final int[] free;
-    private int freeCount;
-    private final SplittableRandom random;
-    private final int blocksPerIo;
-    private final long ioSlots;
-    private long nextSlot;
-    final Histogram latency = new Histogram(1, MAX_LATENCY_NS, 3);
+    final KeelThread thread;
+    private final Perf perf;
+    final List<NsWorkerCtx> ctxs = new ArrayList<>();
+    private HostPollGroup group;
+    private int connectedCount;
 
-    private volatile boolean stop;
-    private boolean counting = true;
-    /** Completed without error while counting; volatile so the main thread can sample it (single writer). */
-    volatile long completed;
-    long reads;
-    long writes;
-    long failed;
-    int firstFailureStatus;
-    long elapsedNs;
-    volatile Throwable error;
+    final CompletableFuture<Void> connected = new CompletableFuture<>();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
 
-    PerfWorker(int core, int index, int workers, TcpQpair q, Namespace ns, PerfOptions o) {
+    private boolean started;
+    private boolean stopping;
+    private Poller runTimer;
+    private Poller drainTimer;
+    /** The counting window on the runtime's clock; read by others after {@link #done}. */
+    long startNanos;
+    long endNanos;
+
+    PerfWorker(int core, KeelThread thread, Perf perf) {
         this.core = core;
-        this.q = q;
-        this.o = o;
-        int depth = o.queueDepth();
-        this.buffers = arena.allocate((long) depth * o.ioSize(), 4096);
-        for (long i = 0; i < buffers.byteSize(); i += 8) {
-            buffers.set(ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L + core);
-        }
-        this.submittedAt = new long[depth];
-        this.isRead = new boolean[depth];
-        this.free = new int[depth];
-        for (int cid = depth - 1; cid >= 0; cid--) {
-            free[freeCount++] = cid;
-        }
-        this.random = new SplittableRandom(o.seed() + core);
-        this.blocksPerIo = o.ioSize() / ns.blockSize();
-        this.ioSlots = ns.blocks() / blocksPerIo;
-        this.nextSlot = ioSlots * index / workers;
-        q.handler(this);
+        this.thread = thread;
+        this.perf = perf;
     }
 
-    void stop() {
-        stop = true;
-    }
+    // ---- on the worker's thread ----
 
-    @Override
-    public void run() {
-        long start = System.nanoTime();
-        try {
-            while (!stop) {
-                fill();
-                q.poll();
-            }
-            elapsedNs = System.nanoTime() - start;
-            counting = false;
-            drain();
-        } catch (IOException | RuntimeException e) {
-            if (elapsedNs == 0) {
-                elapsedNs = System.nanoTime() - start;
-            }
-            error = e;
-        } finally {
-            q.close();
-            arena.close();
+    /** Makes the poll group and connects every queue. */
+    static void connect(PerfWorker w) {
+        if (w.stopping) {
+            return;
         }
-    }
-
-    /** Submits on every free command ID, as far as the send buffer takes them. */
-    private void fill() throws IOException {
-        while (freeCount > 0) {
-            int cid = free[freeCount - 1];
-            boolean read = o.readPercent() == 100 || (o.readPercent() > 0 && random.nextInt(100) < o.readPercent());
-            long slba = nextSlot() * blocksPerIo;
-            long off = (long) cid * o.ioSize();
-            submittedAt[cid] = System.nanoTime();
-            boolean sent = read ? q.read(cid, o.nsid(), slba, blocksPerIo, buffers, off, o.ioSize())
-                    : q.write(cid, o.nsid(), slba, blocksPerIo, buffers, off, o.ioSize());
-            if (!sent) {
+        w.group = new HostPollGroup(w.thread);
+        for (NsWorkerCtx c : w.ctxs) {
+            if (w.stopping || !c.connect(w.group)) {
                 return;
             }
-            isRead[cid] = read;
-            freeCount--;
         }
     }
 
-    private long nextSlot() {
-        if (o.workload().random()) {
-            return random.nextLong(ioSlots);
+    void ctxConnected(NsWorkerCtx c) {
+        if (++connectedCount == ctxs.size()) {
+            connected.complete(null);
         }
-        long s = nextSlot;
-        nextSlot = s + 1 == ioSlots ? 0 : s + 1;
-        return s;
     }
 
-    @Override
-    public void onCompletion(int cid, int status, long result) {
-        long ns = System.nanoTime() - submittedAt[cid];
-        free[freeCount++] = cid;
-        if (!counting) {
+    /** A queue could not be made, failed to connect, or was lost: the run ends with this error. */
+    void ctxFailed(NsWorkerCtx c, String why) {
+        if (!connected.isDone()) {
+            connected.completeExceptionally(new IllegalStateException(why));
+        }
+        perf.fail(why);
+    }
+
+    void error(String why) {
+        perf.error(why);
+    }
+
+    /** Starts every queue's load and the run timer. */
+    static void start(PerfWorker w) {
+        if (w.stopping) {
             return;
         }
-        if (status != 0) {
-            if (failed++ == 0) {
-                firstFailureStatus = status;
-            }
-            return;
+        w.started = true;
+        w.startNanos = w.thread.runtime().clock().nanoTime();
+        for (NsWorkerCtx c : w.ctxs) {
+            c.start();
         }
-        latency.recordValue(Math.min(Math.max(ns, 1), MAX_LATENCY_NS));
-        if (isRead[cid]) {
-            reads++;
-        } else {
-            writes++;
-        }
-        completed++;
+        w.runTimer = w.thread.registerPoller("perf_run_time", w::timeUp, Math.max(1, Math.round(w.perfSeconds() * 1e6)));
     }
 
-    /** Waits (bounded) for what is still in flight so the connection closes clean. */
-    private void drain() throws IOException {
-        long deadline = System.nanoTime() + DRAIN_NS;
-        while (q.outstanding() > 0) {
-            q.poll();
-            if (System.nanoTime() - deadline > 0) {
-                throw new IOException(q.outstanding() + " I/O still outstanding " + DRAIN_NS / 1_000_000_000
-                        + " s after the run ended");
+    private double perfSeconds() {
+        return perf.seconds();
+    }
+
+    private int timeUp() {
+        stop(this);
+        return 1;
+    }
+
+    /** Stops submitting (the run is over, or is being ended); idempotent, in any state. */
+    static void stop(PerfWorker w) {
+        if (w.stopping) {
+            return;
+        }
+        w.stopping = true;
+        w.endNanos = w.started ? w.thread.runtime().clock().nanoTime() : 0;
+        if (w.runTimer != null) {
+            w.runTimer.unregister();
+            w.runTimer = null;
+        }
+        for (NsWorkerCtx c : w.ctxs) {
+            c.stop();
+        }
+        if (!w.done.isDone()) {
+            w.drainTimer = w.thread.registerPoller("perf_drain_bound", w::drainBound, DRAIN_MS * 1000);
+        }
+    }
+
+    private int drainBound() {
+        drainTimer.unregister();
+        drainTimer = null;
+        for (NsWorkerCtx c : ctxs) {
+            c.forceFinish();
+        }
+        return 1;
+    }
+
+    void ctxFinished(NsWorkerCtx c) {
+        if (!stopping || done.isDone()) {
+            return;
+        }
+        for (NsWorkerCtx x : ctxs) {
+            if (!x.finished()) {
+                return;
             }
         }
+        if (drainTimer != null) {
+            drainTimer.unregister();
+            drainTimer = null;
+        }
+        for (NsWorkerCtx x : ctxs) {
+            x.freeBuffers();
+        }
+        if (group != null) {
+            group.close();
+        }
+        done.complete(null);
+    }
+
+    // ---- for the launching thread ----
+
+    /** I/O completed so far (a racy but monotonic sample). */
+    long completed() {
+        long n = 0;
+        for (NsWorkerCtx c : ctxs) {
+            n += c.completed;
+        }
+        return n;
+    }
+
+    double seconds() {
+        return started && endNanos != 0 ? (endNanos - startNanos) / 1e9 : 0;
     }
 }

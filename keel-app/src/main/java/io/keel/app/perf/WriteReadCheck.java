@@ -1,52 +1,95 @@
 package io.keel.app.perf;
 
-import io.keel.nvme.host.Namespace;
-import io.keel.nvme.host.TcpController;
-import io.keel.nvme.host.TcpQpair;
+import io.keel.nvme.host.HostQpair;
+import io.keel.nvme.host.HostRequest;
+import io.keel.nvme.host.HostStatus;
+import io.keel.nvme.host.NamespaceData;
 import io.keel.nvme.spec.Opcode;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Duration;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * {@code --check}: before the timed run, writes a seeded pattern of one I/O size at the last I/O-sized slot of
- * the namespace through an I/O queue, reads it back into another buffer and compares: a functional test of
- * the write path (in capsule or R2T) and the read path against a real controller.
+ * the namespace through an I/O queue, reads it back into another buffer and compares: a functional test of the
+ * write path (in capsule or R2T) and the read path against a real controller. Runs on the queue's thread as two
+ * commands, each completion taking the next step; the caller bounds the wait.
  */
 final class WriteReadCheck {
-    private WriteReadCheck() {
+    private final HostQpair q;
+    private final NamespaceData ns;
+    private final int ioSize;
+    private final int blocks;
+    private final long slba;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment out;
+    private final MemorySegment back;
+    private final Consumer<String> done;
+
+    private WriteReadCheck(HostQpair q, NamespaceData ns, PerfOptions o, Consumer<String> done) {
+        this.q = q;
+        this.ns = ns;
+        this.ioSize = o.ioSize();
+        this.blocks = o.ioSize() / ns.blockSize();
+        this.slba = (ns.blocks() / blocks - 1) * blocks;
+        this.done = done;
+        out = arena.allocate(ioSize, 4096);
+        back = arena.allocate(ioSize, 4096);
+        SplittableRandom r = new SplittableRandom(o.seed());
+        for (long i = 0; i + 8 <= out.byteSize(); i += 8) {
+            out.set(ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
+        }
     }
 
-    /** Returns a description of what was checked; throws if the data came back different. */
-    static String run(TcpQpair q, Namespace ns, PerfOptions o, Duration timeout) throws IOException {
-        int blocks = o.ioSize() / ns.blockSize();
-        long slba = (ns.blocks() / blocks - 1) * blocks;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(o.ioSize(), 4096);
-            MemorySegment back = a.allocate(o.ioSize(), 4096);
-            SplittableRandom r = new SplittableRandom(o.seed());
-            for (long i = 0; i + 8 <= out.byteSize(); i += 8) {
-                out.set(ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
-            }
-            long deadline = System.nanoTime() + timeout.toNanos();
-            q.command().opcode(Opcode.WRITE).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
-            int st = q.execute(0, true, out, 0, o.ioSize(), deadline);
+    /**
+     * Starts the check on {@code q} (its owner thread); {@code done} hears, on that thread, a description of
+     * what was checked when the data came back identical, or an error text starting with "check:".
+     */
+    static void start(HostQpair q, NamespaceData ns, PerfOptions o, Consumer<String> done) {
+        new WriteReadCheck(q, ns, o, done).write();
+    }
+
+    private void write() {
+        submit(true, out, (a, st, res) -> {
             if (st != 0) {
-                throw new IOException("check: write at LBA " + slba + " failed: " + TcpController.describe(st));
+                end("check: write at LBA " + slba + " of NSID " + ns.nsid() + " failed: " + HostStatus.describe(st));
+            } else {
+                read();
             }
-            q.command().opcode(Opcode.READ).nsid(o.nsid()).rw().slba(slba).blockCount(blocks);
-            st = q.execute(0, false, back, 0, o.ioSize(), deadline);
+        });
+    }
+
+    private void read() {
+        submit(false, back, (a, st, res) -> {
             if (st != 0) {
-                throw new IOException("check: read at LBA " + slba + " failed: " + TcpController.describe(st));
+                end("check: read at LBA " + slba + " of NSID " + ns.nsid() + " failed: " + HostStatus.describe(st));
+                return;
             }
             long at = out.mismatch(back);
-            if (at >= 0) {
-                throw new IOException("check: data read back from LBA " + slba + " differs at byte " + at);
-            }
-            return "wrote " + o.ioSize() + " bytes at LBA " + slba + ", read them back: identical";
+            end(at >= 0 ? "check: data read back from LBA " + slba + " of NSID " + ns.nsid() + " differs at byte " + at
+                    : "NSID " + ns.nsid() + ": wrote " + ioSize + " bytes at LBA " + slba
+                            + ", read them back: identical");
+        });
+    }
+
+    private void submit(boolean write, MemorySegment buf, io.keel.nvme.host.HostCompletion cb) {
+        HostRequest r = q.allocate();
+        if (r == null) {
+            end("check: no request free on I/O queue " + q.qid());
+            return;
         }
+        r.sqe().opcode(write ? Opcode.WRITE : Opcode.READ).nsid(ns.nsid()).rw().slba(slba).blockCount(blocks);
+        r.toController(write).segment(buf, 0, ioSize);
+        if (q.submit(r, cb, null) != 0) {
+            end("check: I/O queue " + q.qid() + " is " + q.state());
+        }
+    }
+
+    /** The buffers go once no command of the check can use them: every path here is after its last completion. */
+    private void end(String result) {
+        arena.close();
+        done.accept(result);
     }
 }
