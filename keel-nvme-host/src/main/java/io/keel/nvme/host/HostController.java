@@ -108,7 +108,10 @@ public final class HostController implements HostQpair.Listener {
     private int vs;
     private final List<Done> bringUpWaiters = new ArrayList<>(1);
     private final List<Runnable> detachWaiters = new ArrayList<>(1);
-    private Poller stepTimer;
+    /** The step commands on the admin queue now, by command ID, each with its deadline (several may overlap). */
+    private final Map<Integer, Long> stepDeadlines = new java.util.HashMap<>();
+    private final Map<Integer, String> stepNames = new java.util.HashMap<>();
+    private Poller stepWatch;
     private Poller keepAliveTimer;
     private boolean keepAliveOutstanding;
     private long keepAliveSentNanos;
@@ -353,7 +356,12 @@ public final class HostController implements HostQpair.Listener {
     /** Ends the current phase: its callbacks, timers and keep-alives stop counting. */
     private void leavePhase() {
         phase++;
-        disarmStep();
+        stepDeadlines.clear();
+        stepNames.clear();
+        if (stepWatch != null) {
+            stepWatch.unregister();
+            stepWatch = null;
+        }
         if (keepAliveTimer != null) {
             keepAliveTimer.unregister();
             keepAliveTimer = null;
@@ -745,12 +753,12 @@ public final class HostController implements HostQpair.Listener {
         if (dataIn > 0) {
             r.segment(buffer, 0, dataIn);
         }
-        armStep(what);
+        int cid = r.cid();
         int rc = admin.submit(r, (a, st, res) -> {
             if (p != phase) {
                 return;
             }
-            disarmStep();
+            endStep(cid);
             if (st != 0) {
                 stepFailed(what + " failed: " + HostStatus.describe(st), false);
             } else {
@@ -758,9 +766,42 @@ public final class HostController implements HostQpair.Listener {
             }
         }, null);
         if (rc != 0) {
-            disarmStep();
             stepFailed(what + ": admin queue is " + admin.state(), false);
+            return;
         }
+        startStep(cid, what);
+    }
+
+    /** Watches step command {@code cid}: unanswered after the admin timeout, the phase fails. */
+    private void startStep(int cid, String what) {
+        stepDeadlines.put(cid, clock.nanoTime() + options.adminTimeoutMs() * 1_000_000);
+        stepNames.put(cid, what);
+        if (stepWatch == null) {
+            long period = Math.max(1, Math.min(options.adminTimeoutMs() / 10, 100)) * 1000;
+            stepWatch = thread.registerPoller("nvme_admin_timeout", this::watchSteps, period);
+        }
+    }
+
+    private void endStep(int cid) {
+        stepDeadlines.remove(cid);
+        stepNames.remove(cid);
+        if (stepDeadlines.isEmpty() && stepWatch != null) {
+            stepWatch.unregister();
+            stepWatch = null;
+        }
+    }
+
+    private int watchSteps() {
+        long now = clock.nanoTime();
+        for (Map.Entry<Integer, Long> e : stepDeadlines.entrySet()) {
+            if (now - e.getValue() > 0) {
+                String what = stepNames.get(e.getKey());
+                endStep(e.getKey());
+                stepFailed(what + " timed out after " + options.adminTimeoutMs() + " ms", true);
+                return 1; // the phase moved on: look again next time
+            }
+        }
+        return 0;
     }
 
     /** A step's command failed; {@code timedOut}: it went unanswered, so the controller is not answering. */
@@ -779,25 +820,6 @@ public final class HostController implements HostQpair.Listener {
                 finishDetach();
             }
             default -> { }
-        }
-    }
-
-    private void armStep(String what) {
-        disarmStep();
-        int p = phase;
-        stepTimer = thread.registerPoller("nvme_admin_timeout", () -> {
-            if (p == phase) {
-                disarmStep();
-                stepFailed(what + " timed out after " + options.adminTimeoutMs() + " ms", true);
-            }
-            return 1;
-        }, options.adminTimeoutMs() * 1000);
-    }
-
-    private void disarmStep() {
-        if (stepTimer != null) {
-            stepTimer.unregister();
-            stepTimer = null;
         }
     }
 
