@@ -14,7 +14,7 @@ import java.util.ServiceLoader;
 public final class BdevKeelModule implements KeelModule {
     @Override
     public void register(KeelApp app) {
-        BdevLayer layer = new BdevLayer(app);
+        BdevLayer layer = new BdevLayer();
         app.provide(BdevLayer.class, layer);
         app.subsystems().add(new BdevSubsystem(app, layer));
         BdevRpcs.register(app, layer);

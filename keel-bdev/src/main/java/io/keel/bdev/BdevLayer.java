@@ -21,13 +21,17 @@ import org.slf4j.LoggerFactory;
  * The bdev layer of one application (SPDK's {@code g_bdev_mgr}): the registry of bdevs by name and alias,
  * the modules, the bdev_io pool, descriptors and claims, and hot-remove. Registration and removal may be
  * started from any lightweight thread; removal completes asynchronously (rule R4).
+ *
+ * <p>The layer needs no application: it is made empty (modules are added to it), then {@link #start started} with
+ * its application thread (where new bdevs are examined) and the iobuf pools it lends from. In a Keel application
+ * the bdev subsystem starts it; under the simulation a test does (keel-bdev's test jar: {@code SimBdevLayer}).
+ * Everything else it does runs on the lightweight threads of whichever runtime runs those.
  */
 public final class BdevLayer {
     private static final Logger LOG = LoggerFactory.getLogger(BdevLayer.class);
     /** How long an {@link #unregister} caller waits for the removal (descriptors, channels, destruct) to end. */
     public static final long REMOVAL_TIMEOUT_NANOS = 15_000_000_000L;
 
-    private final KeelApp app;
     private final Map<String, Bdev> byName = new ConcurrentHashMap<>();
     private final List<Bdev> bdevs = new CopyOnWriteArrayList<>();
     private final List<BdevModule> modules = new CopyOnWriteArrayList<>();
@@ -37,11 +41,9 @@ public final class BdevLayer {
     private volatile IoDevice<BdevThreadCache> threadCaches;
     private volatile BufferLender buffers = BufferLender.NONE;
     private volatile long removalTimeoutNanos = REMOVAL_TIMEOUT_NANOS;
+    private volatile KeelThread appThread;
 
-    public BdevLayer(KeelApp app) {
-        this.app = app;
-    }
-
+    /** The layer of an application ({@code BdevKeelModule} provides it). */
     public static BdevLayer of(KeelApp app) {
         return app.service(BdevLayer.class);
     }
@@ -50,20 +52,20 @@ public final class BdevLayer {
         return bdev.layer;
     }
 
-    public KeelApp app() {
-        return app;
-    }
-
     // ---- lifecycle (bdev subsystem) ----
 
-    /** Allocates the pool with the current options. */
-    void start(BufferLender lender) {
+    /**
+     * Allocates the bdev_io pool with the current options; from now on bdevs may register, each examined on
+     * {@code appThread}, and reads without a buffer borrow one from {@code iobuf}.
+     */
+    void start(KeelThread appThread, IoBuf iobuf) {
+        this.appThread = appThread; // before the pool: register() reads the pool, then the thread
         BdevOptions o = options;
-        pool = new BdevIoPool(o.bdevIoPoolSize());
-        IoBuf iobuf = lender instanceof IobufLender l ? l.iobuf() : null;
-        threadCaches = IoDevice.register("bdev_mgr", t -> new BdevThreadCache(pool, o.bdevIoCacheSize(), t, iobuf, o),
+        BdevIoPool p = new BdevIoPool(o.bdevIoPoolSize());
+        threadCaches = IoDevice.register("bdev_mgr", t -> new BdevThreadCache(p, o.bdevIoCacheSize(), t, iobuf, o),
                 BdevThreadCache::destroy);
-        buffers = lender;
+        buffers = new IobufLender(iobuf);
+        pool = p;
     }
 
     public BdevOptions options() {
@@ -138,7 +140,11 @@ public final class BdevLayer {
         b.state = Bdev.State.REGISTERED;
         bdevs.add(b);
         LOG.info("bdev {} registered: {} blocks of {} bytes ({})", b.name(), b.numBlocks(), b.blockSize(), b.module().name());
-        app.onAppThread(() -> examine(b));
+        if (KeelThread.current() == appThread) {
+            examine(b);
+        } else {
+            appThread.send(() -> examine(b));
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.keel.bdev;
 import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.Subsystem;
+import io.keel.core.iobuf.IoBufSubsystem;
 import io.keel.core.rpc.Json;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
@@ -42,7 +43,7 @@ final class BdevSubsystem implements Subsystem {
     @Override
     public void init(Consumer<Throwable> done) {
         try {
-            layer.start(IobufLender.create(app, layer));
+            layer.start(app.appThread(), IoBufSubsystem.of(app));
             done.accept(null);
         } catch (RuntimeException e) {
             done.accept(e);

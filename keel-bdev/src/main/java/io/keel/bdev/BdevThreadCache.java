@@ -36,8 +36,7 @@ final class BdevThreadCache {
         this.pool = pool;
         this.cacheSize = cacheSize;
         this.thread = thread;
-        this.iobuf = buffers == null ? null
-                : buffers.channel("bdev", options.iobufSmallCacheSize(), options.iobufLargeCacheSize());
+        this.iobuf = buffers.channel("bdev", options.iobufSmallCacheSize(), options.iobufLargeCacheSize());
         this.retry = thread.registerPoller("bdev_io_wait_retry", this::retryWaiters);
         this.retry.pause();
     }
@@ -141,9 +140,7 @@ final class BdevThreadCache {
             }
         }
         retry.unregister();
-        if (iobuf != null) {
-            iobuf.close();
-        }
+        iobuf.close();
         while (cached != null) {
             BdevIo io = cached;
             cached = io.next;

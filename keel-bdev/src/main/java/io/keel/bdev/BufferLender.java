@@ -3,8 +3,8 @@ package io.keel.bdev;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Lends a data buffer to a read submitted without one, and takes it back when the io is freed. The bdev
- * subsystem connects it to iobuf; until then none is lent and such reads are refused (-EINVAL).
+ * Lends a data buffer to a read submitted without one, and takes it back when the io is freed. Starting the
+ * layer connects it to iobuf ({@link IobufLender}); until then none is lent and such reads are refused (-EINVAL).
  */
 interface BufferLender {
     BufferLender NONE = new BufferLender() {

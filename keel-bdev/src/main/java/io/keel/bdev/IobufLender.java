@@ -1,6 +1,5 @@
 package io.keel.bdev;
 
-import io.keel.core.app.KeelApp;
 import io.keel.core.iobuf.IoBuf;
 import io.keel.core.iobuf.IoBufSubsystem;
 import java.lang.foreign.MemorySegment;
@@ -17,16 +16,8 @@ final class IobufLender implements BufferLender {
 
     private final IoBuf iobuf;
 
-    private IobufLender(IoBuf iobuf) {
+    IobufLender(IoBuf iobuf) {
         this.iobuf = iobuf;
-    }
-
-    static BufferLender create(KeelApp app, BdevLayer layer) {
-        return new IobufLender(IoBufSubsystem.of(app));
-    }
-
-    IoBuf iobuf() {
-        return iobuf;
     }
 
     @Override

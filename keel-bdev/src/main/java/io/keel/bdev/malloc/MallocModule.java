@@ -1,6 +1,7 @@
 package io.keel.bdev.malloc;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevLayer;
 import io.keel.bdev.BdevModule;
@@ -39,11 +40,20 @@ public final class MallocModule implements BdevModule {
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
-        MallocModule m = new MallocModule(layer);
-        layer.addModule(m);
+        MallocModule m = addTo(layer);
         app.methods().register("bdev_malloc_create", CreateParams.class, (p, call) -> m.create(app, p, call));
         app.methods().register("bdev_malloc_delete", DeleteParams.class,
                 (p, call) -> ModuleRpcs.delete(layer, m, p.name(), call));
+    }
+
+    /**
+     * Adds the module to {@code layer} without its RPC methods, for a layer outside an application (the simulation),
+     * which makes its bdevs with {@link #create(String, int, long)}.
+     */
+    public static MallocModule addTo(BdevLayer layer) {
+        MallocModule m = new MallocModule(layer);
+        layer.addModule(m);
+        return m;
     }
 
     @Override
@@ -92,15 +102,35 @@ public final class MallocModule implements BdevModule {
                 return;
             }
             try {
-                layer.register(b);
+                add(b);
             } catch (BdevException e) {
-                b.destructNow();
                 call.fail(ModuleRpcs.error(e));
                 return;
             }
-            bdevs.add(b);
             call.respond(name);
         }));
+    }
+
+    /**
+     * Makes and registers a small malloc bdev at once, on the calling thread. Unlike {@code bdev_malloc_create} it
+     * does not back every page first (that takes a helper OS thread, outside the simulation): pages are backed as
+     * they are first written. Throws {@link BdevException} (-EEXIST) if the name is taken.
+     */
+    public Bdev create(String name, int blockSize, long numBlocks) {
+        MallocBdev b = new MallocBdev(this, name, null, blockSize, numBlocks, 0);
+        add(b);
+        return b;
+    }
+
+    /** Registers a bdev made here; frees its memory if the layer refuses it. */
+    private void add(MallocBdev b) {
+        try {
+            layer.register(b);
+        } catch (BdevException e) {
+            b.destructNow();
+            throw e;
+        }
+        bdevs.add(b);
     }
 
     private String nextName() {
