@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * dynamic controller ID and the KATO), VS, CAP, CC.EN=1, CSTS.RDY (polled every millisecond, bounded by CAP.TO),
  * Identify Controller, Set Features Number of Queues, Asynchronous Event Configuration, the active namespace
  * list and Identify Namespace for each, then Asynchronous Event Requests and keep-alives at KATO/2. A discovery
- * controller stops after Identify. An AEN for changed namespaces re-reads the list and tells the listener what
- * came, went or changed size.
+ * controller stops after Identify, enabling Discovery Log Page Change notices when it reports them (OAES bit 31)
+ * and then submitting its AERs. An AEN for changed namespaces re-reads the list and tells the listener what
+ * came, went or changed size; a discovery log change is told to the listener, which reads the page
+ * ({@link DiscoveryLogReader}; {@link #getLogPage} serves any log page to the controller's user).
  *
  * <p>States (rule R5): NEW → CONNECTING → READY; READY → FAILED when the admin queue is lost or a keep-alive
  * goes unanswered for KATO (told to the listener once); {@link #reset} → RESETTING → READY or FAILED;
@@ -58,6 +60,14 @@ public final class HostController implements HostQpair.Listener {
 
         /** Namespaces came, went or changed size (an AEN, or found by a reset); {@link #namespaces} has them. */
         void namespacesChanged(HostController c, List<Integer> added, List<Integer> removed, List<Integer> resized);
+
+        /**
+         * A discovery controller's Discovery Log Page changed. The notice stays masked until the page is read
+         * (Get Log Page with RAE clear, as {@link #getLogPage} and {@link DiscoveryLogReader} do), so a listener
+         * that wants the next notice reads the page.
+         */
+        default void discoveryLogChanged(HostController c) {
+        }
     }
 
     /** The end of a bring-up: {@code error} is null on success. */
@@ -74,6 +84,7 @@ public final class HostController implements HostQpair.Listener {
     private static final int AEN_TYPE_NOTICE = 2;
     private static final int AEN_NOTICE_NS_ATTRIBUTE = 0x00;
     private static final int AEN_NOTICE_ANA_CHANGE = 0x03;
+    private static final int AEN_NOTICE_DISCOVERY_LOG = 0xF0;
     private static final int CSTS_SHST_COMPLETE = 2;
     /** The most a detach waits for CSTS.SHST to say the shutdown is complete. */
     private static final long SHUTDOWN_BOUND_MS = 5_000;
@@ -117,6 +128,10 @@ public final class HostController implements HostQpair.Listener {
     private long keepAliveSentNanos;
     private boolean rescanning;
     private boolean rescanAgain;
+    /** This bring-up enabled Discovery Log Page Change notices (a discovery controller that reports them). */
+    private boolean discoveryEvents;
+    /** Log page reads for the user under way in this phase; each is answered exactly once. */
+    private final List<UserRead> userReads = new ArrayList<>(1);
 
     public HostController(HostPollGroup group, HostTransport transport, TransportId trid, ControllerOptions options,
             Listener listener) {
@@ -369,6 +384,7 @@ public final class HostController implements HostQpair.Listener {
         keepAliveOutstanding = false;
         rescanning = false;
         rescanAgain = false;
+        endUserReads();
     }
 
     // ---- the admin queue's events ----
@@ -429,7 +445,7 @@ public final class HostController implements HostQpair.Listener {
         admin("Identify Controller", s -> s.opcode(Opcode.IDENTIFY).identify().cns(1), 4096, r -> {
             data = ControllerData.of(admin.cntlid(), cap, vs, new IdentifyController().wrap(scratch));
             if (isDiscovery()) {
-                ready();
+                configureDiscoveryEvents();
             } else {
                 setNumberOfQueues();
             }
@@ -462,6 +478,19 @@ public final class HostController implements HostQpair.Listener {
             s.opcode(Opcode.SET_FEATURES).features().fid(FeatureId.ASYNC_EVENT_CONFIGURATION);
             s.cdw11(events);
         }, 0, r -> scanNamespaces(true));
+    }
+
+    /** A discovery controller that reports Discovery Log Page Change notices (OAES bit 31) gets them enabled. */
+    private void configureDiscoveryEvents() {
+        discoveryEvents = (data.oaes() & IdentifyController.OAES_DISCOVERY_LOG_CHANGE) != 0;
+        if (!discoveryEvents) {
+            ready();
+            return;
+        }
+        admin("Set Features (Asynchronous Event Configuration)", s -> {
+            s.opcode(Opcode.SET_FEATURES).features().fid(FeatureId.ASYNC_EVENT_CONFIGURATION);
+            s.cdw11(IdentifyController.OAES_DISCOVERY_LOG_CHANGE);
+        }, 0, r -> ready());
     }
 
     /** Reads the active namespace list and identifies each namespace; {@code bringUp}: as a step of bring-up. */
@@ -538,7 +567,7 @@ public final class HostController implements HostQpair.Listener {
                 reset ? "reconnected to" : "connected to", trid.subnqn(), trid.traddr() + ":" + trid.trsvcid(),
                 data.cntlid(), data.version(), Properties.Cap.mqes(cap), data.ioccsz(), data.mdts(),
                 data.ioQueuesGranted(), options.headerDigest(), options.dataDigest());
-        if (!isDiscovery()) {
+        if (!isDiscovery() || discoveryEvents) {
             int aers = Math.min(data.aerl() + 1, MAX_AERS);
             for (int i = 0; i < aers; i++) {
                 submitAer();
@@ -639,6 +668,11 @@ public final class HostController implements HostQpair.Listener {
         int lid = dw0 >>> 16 & 0xFF;
         LOG.info("nvme host: {}: asynchronous event type {} info 0x{} log page 0x{}", trid.subnqn(), type,
                 Integer.toHexString(info), Integer.toHexString(lid));
+        if (type == AEN_TYPE_NOTICE && info == AEN_NOTICE_DISCOVERY_LOG) {
+            submitAer(); // first: the listener may detach the controller
+            listener.discoveryLogChanged(this); // it reads the page, which re-arms the notice
+            return;
+        }
         if (type == AEN_TYPE_NOTICE && info == AEN_NOTICE_NS_ATTRIBUTE) {
             readLogPage(LogPageId.CHANGED_NAMESPACE_LIST, () -> scanNamespaces(false));
         } else if (type == AEN_TYPE_NOTICE && info == AEN_NOTICE_ANA_CHANGE) {
@@ -671,6 +705,79 @@ public final class HostController implements HostQpair.Listener {
     private void readLogPage(int lid, Runnable then) {
         admin("Get Log Page 0x" + Integer.toHexString(lid), s -> s.opcode(Opcode.GET_LOG_PAGE).nsid(0xFFFF_FFFF)
                 .getLogPage().lid(lid).lengthBytes(4096), logPage, 4096, r -> then.run());
+    }
+
+    // ---- log pages for the user ----
+
+    /** One {@link #getLogPage} under way: what it reads and who hears the answer (compared by identity). */
+    private static final class UserRead {
+        final String what;
+        final Done done;
+
+        UserRead(String what, Done done) {
+            this.what = what;
+            this.done = done;
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes (a multiple of 4) of log page {@code lid} with log specific field {@code lsp}, from
+     * byte {@code offset} (a multiple of 4) of the page, into {@code into} (Get Log Page, NSID FFFFFFFFh, RAE clear:
+     * reading a page re-arms its asynchronous event). {@code done} hears null or the error, exactly once and never
+     * inside this call. The command is a step like those of bring-up: unanswered within the admin timeout, it fails
+     * the controller (which is not answering); a reset, failure or detach ends every read under way with an error.
+     * READY only; owner thread. IllegalArgumentException for a length or offset that is not a multiple of 4 or a
+     * buffer too small.
+     */
+    public void getLogPage(int lid, int lsp, long offset, MemorySegment into, int length, Done done) {
+        if (length < 4 || (length & 3) != 0 || (offset & 3) != 0 || offset < 0 || into.byteSize() < length) {
+            throw new IllegalArgumentException("log page read of " + length + " bytes at " + offset + " into "
+                    + into.byteSize() + " bytes");
+        }
+        String what = "Get Log Page 0x" + Integer.toHexString(lid) + " (" + length + " bytes at " + offset + ")";
+        if (state != State.READY) {
+            String s = state.name();
+            thread.send(() -> done.done(what + ": controller " + trid.subnqn() + " is " + s));
+            return;
+        }
+        HostRequest r = admin.allocate();
+        if (r == null) {
+            thread.send(() -> done.done(what + ": no admin request free"));
+            return;
+        }
+        r.sqe().opcode(Opcode.GET_LOG_PAGE).nsid(0xFFFF_FFFF).getLogPage().lid(lid).lsp(lsp).lengthBytes(length)
+                .lpo(offset);
+        r.segment(into, 0, length);
+        UserRead read = new UserRead(what, done);
+        userReads.add(read);
+        int cid = r.cid();
+        int rc = admin.submit(r, (a, st, res) -> {
+            if (userReads.remove(read)) { // else its phase ended, which answered it
+                endStep(cid);
+                done.done(st == 0 ? null : what + " failed: " + HostStatus.describe(st));
+            }
+        }, null);
+        if (rc != 0) {
+            userReads.remove(read);
+            String reason = what + ": admin queue is " + admin.state();
+            thread.send(() -> done.done(reason));
+            return;
+        }
+        startStep(cid, what);
+    }
+
+    /**
+     * The phase ended: every read under way is answered with an error, one message later (the phase ends inside
+     * reset, detach or a failure, which the user's callback must not re-enter).
+     */
+    private void endUserReads() {
+        if (userReads.isEmpty()) {
+            return;
+        }
+        List<UserRead> ended = List.copyOf(userReads);
+        userReads.clear();
+        thread.send(() -> ended.forEach(read -> read.done.done(read.what + ": controller " + trid.subnqn()
+                + " is " + state)));
     }
 
     // ---- I/O queues ----

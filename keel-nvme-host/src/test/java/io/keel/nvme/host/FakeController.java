@@ -2,8 +2,11 @@ package io.keel.nvme.host;
 
 import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Cqe;
+import io.keel.nvme.spec.DiscoveryLog;
+import io.keel.nvme.spec.FeatureId;
 import io.keel.nvme.spec.IdentifyController;
 import io.keel.nvme.spec.IdentifyNamespace;
+import io.keel.nvme.spec.LogPageId;
 import io.keel.nvme.spec.NamespaceIdList;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Properties;
@@ -28,6 +31,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection, one namespace backed by memory. Knobs choose how it answers: IOCCSZ (so writes go in the capsule
  * or through R2T), MAXH2CDATA, C2HData with SUCCESS or a CapsuleResp, the C2HData chunk size, and whether it
  * ever answers the ICReq. Counters tell tests which path was taken.
+ *
+ * <p>Connected to the discovery NQN it is a discovery controller (CNTRLTYPE 2, Discovery Log Page Change notices
+ * supported) serving a Discovery Log Page of {@link #discoveryRecords} NVM subsystem entries at generation
+ * {@link #discoveryGenctr}; {@link #changeLogAfterReads} makes the log change in the middle of a host's read, and
+ * {@link #raiseDiscoveryChange} answers a held AER with the notice at the connection's next command.
  */
 final class FakeController implements AutoCloseable {
     static final String NQN = "nqn.2024-11.io.keel:fake";
@@ -52,6 +60,17 @@ final class FakeController implements AutoCloseable {
     final AtomicInteger aers = new AtomicInteger();
     volatile String lastHostNqn;
     volatile boolean digestsSeen;
+
+    volatile long discoveryGenctr = 1;
+    volatile int discoveryRecords = 2;
+    /** After this many more Get Log Page commands, one entry is added (and the generation moves); -1: never. */
+    final AtomicInteger changeLogAfterReads = new AtomicInteger(-1);
+    final AtomicInteger logPageReads = new AtomicInteger();
+    /** CDW11 of the last Set Features Asynchronous Event Configuration. */
+    volatile int lastAsyncEventConfig;
+    volatile boolean raiseDiscoveryChange;
+    /** False: Get Log Page commands are never answered. */
+    volatile boolean answerLogPages = true;
 
     private final Arena arena = Arena.ofShared();
     private final ServerSocketChannel server;
@@ -127,7 +146,9 @@ final class FakeController implements AutoCloseable {
         private final MemorySegment[] writeData = new MemorySegment[1 << 16];
         private final long[] writeAt = new long[1 << 16];
         private final int[] writeLen = new int[1 << 16];
+        private final List<Integer> heldAers = new ArrayList<>();
         private int qid;
+        private boolean discovery;
 
         Connection(SocketChannel ch, Arena a) {
             this.ch = ch;
@@ -185,7 +206,13 @@ final class FakeController implements AutoCloseable {
                     rd.negotiated(h, d, 0).maxH2CData(maxH2CData);
                     enc.negotiated(h, d, rd.icReq().hpda());
                 }
-                case PduType.CAPSULE_CMD -> command();
+                case PduType.CAPSULE_CMD -> {
+                    command();
+                    if (raiseDiscoveryChange && discovery && !heldAers.isEmpty()) {
+                        raiseDiscoveryChange = false;
+                        respond(heldAers.removeFirst(), Status.SUCCESS, 2 | 0xF0 << 8 | LogPageId.DISCOVERY << 16);
+                    }
+                }
                 case PduType.H2C_DATA -> {
                     if (rd.h2cData().lastPdu()) {
                         int cid = rd.h2cData().cccid();
@@ -260,7 +287,8 @@ final class FakeController implements AutoCloseable {
                     ConnectData cd = new ConnectData().wrap(capsuleData);
                     qid = sqe.connect().qid();
                     lastHostNqn = cd.hostnqn();
-                    boolean ok = cd.subnqn().equals(NQN) && (qid == 0 || cd.cntlid() == CNTLID);
+                    discovery = cd.subnqn().equals(DiscoveryLog.DISCOVERY_NQN);
+                    boolean ok = (cd.subnqn().equals(NQN) || discovery) && (qid == 0 || cd.cntlid() == CNTLID);
                     respond(cid, ok ? Status.SUCCESS : Status.CONNECT_INVALID_PARAMETERS, ok ? CNTLID : 0);
                 }
                 case Opcode.Fabrics.PROPERTY_GET -> {
@@ -289,8 +317,12 @@ final class FakeController implements AutoCloseable {
                 case Opcode.IDENTIFY -> {
                     MemorySegment page = capsuleData.asSlice(0, 4096).fill((byte) 0);
                     if (sqe.identify().cns() == 1) {
-                        new IdentifyController().wrap(page).cntlid(CNTLID).ioccsz(ioccsz).iorcsz(1).icdoff(0)
-                                .sqes(6, 6).cqes(4, 4);
+                        IdentifyController id = new IdentifyController().wrap(page).cntlid(CNTLID).ioccsz(ioccsz)
+                                .iorcsz(1).icdoff(0).sqes(6, 6).cqes(4, 4);
+                        if (discovery) {
+                            id.cntrltype(IdentifyController.CNTRLTYPE_DISCOVERY)
+                                    .oaes(IdentifyController.OAES_DISCOVERY_LOG_CHANGE).aerl(3);
+                        }
                     } else if (sqe.identify().cns() == 2) {
                         new NamespaceIdList().wrap(page).nsid(0, 1);
                     } else {
@@ -299,14 +331,56 @@ final class FakeController implements AutoCloseable {
                     }
                     send(enc.c2hData(out, 0, cid, 0, 0, page, 0, 4096, true, true));
                 }
-                case Opcode.SET_FEATURES -> respond(cid, Status.SUCCESS, sqe.cdw11());
-                case Opcode.ASYNC_EVENT_REQUEST -> aers.incrementAndGet(); // held: no event ever comes
+                case Opcode.SET_FEATURES -> {
+                    if (sqe.features().fid() == FeatureId.ASYNC_EVENT_CONFIGURATION) {
+                        lastAsyncEventConfig = sqe.cdw11();
+                    }
+                    respond(cid, Status.SUCCESS, sqe.cdw11());
+                }
+                case Opcode.GET_LOG_PAGE -> getLogPage(cid);
+                case Opcode.ASYNC_EVENT_REQUEST -> { // held until an event is raised
+                    aers.incrementAndGet();
+                    heldAers.add(cid);
+                }
                 case Opcode.KEEP_ALIVE -> {
                     keepAlives.incrementAndGet();
                     respond(cid, Status.SUCCESS, 0);
                 }
                 default -> respond(cid, Status.INVALID_OPCODE, 0);
             }
+        }
+
+        private void getLogPage(int cid) throws IOException {
+            Sqe.GetLogPage g = sqe.getLogPage();
+            if (!discovery || g.lid() != LogPageId.DISCOVERY) {
+                respond(cid, Status.INVALID_LOG_PAGE, 0);
+                return;
+            }
+            logPageReads.incrementAndGet();
+            if (!answerLogPages) {
+                return;
+            }
+            int records = discoveryRecords;
+            MemorySegment log = MemorySegment.ofArray(new byte[(int) DiscoveryLog.pageSize(records)]);
+            DiscoveryLog h = new DiscoveryLog().wrap(log).genctr(discoveryGenctr).numrec(records).recfmt(0);
+            DiscoveryLog.Entry e = new DiscoveryLog.Entry();
+            for (int i = 0; i < records; i++) {
+                h.entry(e, i).trtype(DiscoveryLog.TRTYPE_TCP).adrfam(DiscoveryLog.ADRFAM_IPV4)
+                        .subtype(DiscoveryLog.SUBTYPE_NVM).treq(DiscoveryLog.TREQ_SECURE_NOT_REQUIRED).portid(i)
+                        .cntlid(0xFFFF).asqsz(32).trsvcid(Integer.toString(4420 + i)).subnqn(NQN + i)
+                        .traddr("127.0.0.1");
+            }
+            if (changeLogAfterReads.getAndDecrement() == 1) {
+                discoveryRecords = records + 1;
+                discoveryGenctr++;
+            }
+            int len = (int) g.lengthBytes();
+            MemorySegment data = MemorySegment.ofArray(new byte[len]);
+            long from = g.lpo();
+            if (from < log.byteSize()) {
+                MemorySegment.copy(log, from, data, 0, Math.min(len, log.byteSize() - from));
+            }
+            send(enc.c2hData(out, 0, cid, 0, 0, data, 0, len, true, true));
         }
 
         private void respond(int cid, int status, long dw01) throws IOException {

@@ -35,6 +35,10 @@ record ControllerConfig(String name, TransportId trid, HostTransport transport, 
 
     /** The transport ID as SPDK reports it ({@code trid}). */
     ObjectNode tridJson() {
+        return tridJson(trid);
+    }
+
+    static ObjectNode tridJson(TransportId trid) {
         ObjectNode t = Json.object();
         t.put("trtype", trid.trtype().toUpperCase(java.util.Locale.ROOT));
         t.put("adrfam", trid.adrfam().equalsIgnoreCase("ipv6") ? "IPv6" : "IPv4");

@@ -21,6 +21,7 @@ import io.keel.nvme.host.HostTransport;
 import io.keel.nvme.host.TransportId;
 import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * The {@code nvme} bdev module (SPDK's {@code bdev_nvme}) over Keel's NVMe-oF host: remote controllers attached by
  * name, their namespaces served as bdevs {@code <name>n<nsid>}, with SPDK's RPCs, parameters and answers:
  * {@code bdev_nvme_set_options}, {@code bdev_nvme_attach_controller}, {@code bdev_nvme_detach_controller},
- * {@code bdev_nvme_get_controllers}, {@code bdev_nvme_reset_controller}. Controllers run on the application thread;
- * each thread that uses a controller's bdevs gets its own I/O queue to it, in that thread's poll group.
+ * {@code bdev_nvme_get_controllers}, {@code bdev_nvme_reset_controller}, and discovery ({@link NvmeDiscovery}).
+ * Controllers run on the application thread; each thread that uses a controller's bdevs gets its own I/O queue to
+ * it, in that thread's poll group.
  */
 public final class NvmeBdevModule implements BdevModule {
     private static final Logger LOG = LoggerFactory.getLogger(NvmeBdevModule.class);
@@ -61,6 +63,7 @@ public final class NvmeBdevModule implements BdevModule {
     private final Map<String, NvmeBdevCtrlr> controllers = new LinkedHashMap<>();
     /** The host ID (and NQN) used when an attach names none, one per process as nvme-cli's hostid file is. */
     private final UUID defaultHostId = UUID.randomUUID();
+    private final NvmeDiscovery discovery = new NvmeDiscovery(this);
     private volatile NvmeOptions options = NvmeOptions.defaults();
     /** The application thread's poll group for admin queues (I/O queues have the io_device's, per thread). */
     private HostPollGroup adminGroup;
@@ -104,6 +107,7 @@ public final class NvmeBdevModule implements BdevModule {
             m.setMultipathPolicy(p);
             call.respond(true);
         });
+        m.discovery.register(app);
     }
 
     @Override
@@ -127,6 +131,28 @@ public final class NvmeBdevModule implements BdevModule {
         return pollGroups;
     }
 
+    /** The application thread's poll group for admin queues. Application thread. */
+    HostPollGroup adminPollGroup() {
+        if (adminGroup == null) {
+            adminGroup = new HostPollGroup(appThread.get());
+        }
+        return adminGroup;
+    }
+
+    /** The transport of SPDK's {@code trtype} (any case), or null. */
+    HostTransport transport(String trtype) {
+        return transports.get(trtype.toUpperCase(Locale.ROOT));
+    }
+
+    UUID defaultHostId() {
+        return defaultHostId;
+    }
+
+    /** The named controllers, in attach order. Application thread. */
+    Collection<NvmeBdevCtrlr> controllers() {
+        return controllers.values();
+    }
+
     // ---- RPCs ----
 
     private void setOptions(SetOptionsParams p) {
@@ -138,7 +164,27 @@ public final class NvmeBdevModule implements BdevModule {
                 null, null, null, null, null) : p).apply(options);
     }
 
+    /** How an attach ended: the path and the bdev names, or null and the error. */
+    @FunctionalInterface
+    interface AttachDone {
+        void done(NvmeCtrlr path, List<String> bdevs, String error);
+    }
+
     void attach(AttachParams p, RpcCall call) {
+        attach(p, (c, names, err) -> {
+            if (err == null) {
+                call.respond(names);
+            } else {
+                call.fail(-Errno.EIO, "Unable to attach " + p.name() + ": " + err);
+            }
+        });
+    }
+
+    /**
+     * {@code bdev_nvme_attach_controller} for the RPC and for discovery: an RpcException at once for parameters or
+     * a path it refuses, otherwise {@code done} later.
+     */
+    void attach(AttachParams p, AttachDone done) {
         ControllerConfig config = resolve(p);
         NvmeBdevCtrlr group = controllers.get(p.name());
         if (group != null) {
@@ -159,27 +205,24 @@ public final class NvmeBdevModule implements BdevModule {
             if (config.multipath().equals("failover") && !group.paths().isEmpty()) {
                 // SPDK's failover: one controller, this address kept for when the one in use is lost
                 group.paths().get(0).addTrid(config.trid());
-                call.respond(group.bdevs().values().stream().map(NvmeBdev::name).toList());
+                done.done(group.paths().get(0), group.bdevs().values().stream().map(NvmeBdev::name).toList(), null);
                 return;
             }
         } else {
             group = new NvmeBdevCtrlr(p.name(), this);
             controllers.put(p.name(), group);
         }
-        if (adminGroup == null) {
-            adminGroup = new HostPollGroup(appThread.get());
-        }
         NvmeBdevCtrlr g = group;
-        NvmeCtrlr c = new NvmeCtrlr(this, g, adminGroup, config);
+        NvmeCtrlr c = new NvmeCtrlr(this, g, adminPollGroup(), config);
         g.addPath(c);
         c.attach(err -> {
             if (err != null) {
                 LOG.warn("nvme: attach of {} ({}:{} {}) failed: {}", p.name(), config.trid().traddr(),
                         config.trid().trsvcid(), config.trid().subnqn(), err);
-                g.deletePath(c, () -> call.fail(-Errno.EIO, "Unable to attach " + p.name() + ": " + err));
+                g.deletePath(c, () -> done.done(null, null, err));
                 return;
             }
-            call.respond(g.attached(c));
+            done.done(c, g.attached(c), null);
         });
     }
 
@@ -229,7 +272,7 @@ public final class NvmeBdevModule implements BdevModule {
                 (int) queues);
     }
 
-    private static boolean sameTrid(TransportId a, TransportId b) {
+    static boolean sameTrid(TransportId a, TransportId b) {
         return a.trtype().equalsIgnoreCase(b.trtype()) && a.traddr().equals(b.traddr()) && a.trsvcid() == b.trsvcid()
                 && a.subnqn().equals(b.subnqn());
     }
@@ -439,6 +482,9 @@ public final class NvmeBdevModule implements BdevModule {
         out.add(new ConfigEntry("bdev_nvme_set_options", Json.tree(options)));
         for (NvmeBdevCtrlr g : controllers.values()) {
             for (NvmeCtrlr c : g.paths()) {
+                if (discovery.attached(c)) {
+                    continue; // its bdev_nvme_start_discovery makes it again
+                }
                 for (TransportId t : c.trids()) {
                     out.add(new ConfigEntry("bdev_nvme_attach_controller",
                             c.config().withTrid(t).saveParams(options.multipathOpts())));
@@ -458,11 +504,16 @@ public final class NvmeBdevModule implements BdevModule {
                 }
             }
         }
+        out.addAll(discovery.config());
         return out;
     }
 
     @Override
     public void fini(Runnable done) {
+        discovery.stopAll(() -> deleteAll(done)); // as SPDK: discovery first, so it attaches nothing more
+    }
+
+    private void deleteAll(Runnable done) {
         List<Runnable> steps = new ArrayList<>();
         List<NvmeBdevCtrlr> groups = List.copyOf(controllers.values());
         int[] left = {1};
