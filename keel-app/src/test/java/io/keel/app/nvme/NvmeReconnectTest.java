@@ -63,7 +63,8 @@ class NvmeReconnectTest {
 
     private String state() {
         var c = host.rpc("bdev_nvme_get_controllers", null);
-        return c.isEmpty() ? "gone" : c.get(0).get("ctrlrs").get(0).get("state").asText();
+        return c.isEmpty() || c.get(0).get("ctrlrs").isEmpty() ? "gone"
+                : c.get(0).get("ctrlrs").get(0).get("state").asText();
     }
 
     private void kill() throws Exception {

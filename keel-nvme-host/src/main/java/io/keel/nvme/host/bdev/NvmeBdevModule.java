@@ -336,7 +336,7 @@ public final class NvmeBdevModule implements BdevModule {
         for (NvmeBdevCtrlr g : controllers.values()) {
             if (name != null && !g.name().equals(name)
                     || g.paths().stream().allMatch(c -> c.state() == NvmeCtrlr.State.ATTACHING)) {
-                continue; // a name still attaching its first path is not listed yet, as in SPDK
+                continue; // a name still attaching its first path, or whose last path is gone, is not listed
             }
             ObjectNode o = out.addObject();
             o.put("name", g.name());
