@@ -168,11 +168,11 @@ public final class HostController implements HostQpair.Listener {
      */
     public int anaState(int nsid) {
         ControllerData d = data;
-        NamespaceData ns = namespaces.get(nsid);
-        if (d == null || !d.anaReporting() || ns == null) {
-            return AnaState.OPTIMIZED;
+        if (d == null || !d.anaReporting()) {
+            return AnaState.OPTIMIZED; // the common case, asked on every I/O: no map lookup
         }
-        return anaStates.getOrDefault(ns.anagrpid(), AnaState.INACCESSIBLE);
+        NamespaceData ns = namespaces.get(nsid);
+        return ns == null ? AnaState.OPTIMIZED : anaStates.getOrDefault(ns.anagrpid(), AnaState.INACCESSIBLE);
     }
 
     public ControllerOptions options() {
