@@ -13,33 +13,18 @@ port=${3:-14434}
 dir=/var/tmp/keel-bench
 mkdir -p "$dir"
 nqn=nqn.2016-06.io.spdk:cnode1
-cat > "$dir/cmp-target.json" <<JSON
-{"subsystems":[
- {"subsystem":"bdev","config":[
-  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":262144,"block_size":4096}}]},
- {"subsystem":"nvmf","config":[
-  {"method":"nvmf_create_transport","params":{"trtype":"TCP"}},
-  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true}},
-  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"Null0","nsid":1}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":
-    {"trtype":"TCP","adrfam":"IPv4","traddr":"127.0.0.1","trsvcid":"$port"}}}]}]}
-JSON
-cat > "$dir/cmp-host.json" <<JSON
-{"subsystems":[{"subsystem":"bdev","config":[
- {"method":"bdev_nvme_attach_controller","params":{"name":"Nvme0","trtype":"TCP","adrfam":"IPv4",
-   "traddr":"127.0.0.1","trsvcid":"$port","subnqn":"$nqn"}}]}]}
-JSON
+. "$root/keel-bench/nvme-host-configs.sh"
 "$root/keel" --version >/dev/null
-"$root/keel" start -m 0x1 --pin -c "$dir/cmp-target.json" -r "$dir/cmp.sock" > "$dir/cmp-target.log" 2>&1 &
+"$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$dir/cmp.sock" > "$dir/cmp-target.log" 2>&1 &
 target=$!
 trap 'kill $target 2>/dev/null; wait $target 2>/dev/null || true' EXIT
 for i in $(seq 100); do "$root/keel" rpc -s "$dir/cmp.sock" framework_wait_init >/dev/null 2>&1 && break; sleep 0.2; done
 for r in $(seq "$rounds"); do
   for c in "randread 1 4096" "randread 32 4096" "randread 128 4096" "randwrite 128 4096" "read 16 131072"; do
     set -- $c
-    "$SPDK_BDEVPERF" --json "$dir/cmp-host.json" -m 0x2 -q "$2" -o "$3" -w "$1" -t "$secs" > "$dir/cmp-spdk.txt" 2>&1
+    "$SPDK_BDEVPERF" --json "$dir/nvme-host.json" -m 0x2 -q "$2" -o "$3" -w "$1" -t "$secs" > "$dir/cmp-spdk.txt" 2>&1
     spdk=$(grep -aoE "Total +: +[0-9.]+" "$dir/cmp-spdk.txt" | awk '{print int($3)}')
-    keel=$("$root/keel" bdevperf -c "$dir/cmp-host.json" -T Nvme0n1 -m 0x2 --pin -q "$2" -o "$3" -w "$1" -t "$secs" \
+    keel=$("$root/keel" bdevperf -c "$dir/nvme-host.json" -T Nvme0n1 -m 0x2 --pin -q "$2" -o "$3" -w "$1" -t "$secs" \
       --json 2>/dev/null | python3 -c "import json,sys; print(round(json.load(sys.stdin)['total']['iops']))")
     echo "round $r $1 QD$2 $3 B: SPDK host $spdk IOPS, Keel host $keel IOPS"
   done

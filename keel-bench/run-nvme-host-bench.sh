@@ -15,22 +15,7 @@ dir=/var/tmp/keel-bench
 mkdir -p "$dir"
 sock="$dir/nvme-host-target.sock"
 nqn=nqn.2016-06.io.spdk:cnode1
-cat > "$dir/nvme-host-target.json" <<JSON
-{"subsystems":[
- {"subsystem":"bdev","config":[
-  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":262144,"block_size":4096}}]},
- {"subsystem":"nvmf","config":[
-  {"method":"nvmf_create_transport","params":{"trtype":"TCP"}},
-  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true}},
-  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"Null0","nsid":1}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":
-    {"trtype":"TCP","adrfam":"IPv4","traddr":"127.0.0.1","trsvcid":"$port"}}}]}]}
-JSON
-cat > "$dir/nvme-host.json" <<JSON
-{"subsystems":[{"subsystem":"bdev","config":[
- {"method":"bdev_nvme_attach_controller","params":{"name":"Nvme0","trtype":"TCP","adrfam":"IPv4",
-   "traddr":"127.0.0.1","trsvcid":"$port","subnqn":"$nqn"}}]}]}
-JSON
+. "$root/keel-bench/nvme-host-configs.sh"
 "$root/keel" --version >/dev/null   # build once, before the timed runs
 "$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$sock" > "$dir/nvme-host-target.log" 2>&1 &
 target=$!
