@@ -136,7 +136,10 @@ final class NvmeBdevChannel {
                 return;
             }
         }
-        paths.add(new IoPath(ns, thread.getIoChannel(ns.ctrlr().channels())));
+        IoChannel<NvmeCtrlrChannel> ch = thread.getIoChannel(ns.ctrlr().channels());
+        if (ch != null) { // null: the path's controller is being deleted, and the path with it
+            paths.add(new IoPath(ns, ch));
+        }
     }
 
     void removePath(NvmeNs ns) {
