@@ -59,6 +59,8 @@ public final class Reactor {
     private long idleNanos;
     private long iterations;
     private long nextFdCheck;
+    /** Channels watched now (this OS thread only): asking the selector for its key set costs more, every iteration. */
+    private int watched;
     private final Consumer<SelectionKey> onReadyFd = this::dispatchReadyFd;
     private int fdWork;
     private long lastFdReady = Long.MIN_VALUE / 2;
@@ -144,7 +146,7 @@ public final class Reactor {
         if (anyExited) {
             dropExited();
         }
-        if (start >= nextFdCheck && !selector.keys().isEmpty()) {
+        if (start >= nextFdCheck && watched > 0) {
             fdWork = 0;
             if (selector.selectNow(onReadyFd) > 0) {
                 work += Math.max(fdWork, 1);
@@ -233,7 +235,7 @@ public final class Reactor {
             return;
         }
         if (w.owner.state() == KeelThread.State.EXITED) {
-            key.cancel();
+            w.cancel();
             return;
         }
         polling = w.owner;
@@ -251,13 +253,15 @@ public final class Reactor {
         } catch (ClosedChannelException e) {
             throw new IllegalStateException("cannot watch a closed channel", e);
         }
+        watched++;
         return w;
     }
 
-    private static final class Watch implements FdWatch {
+    private final class Watch implements FdWatch {
         private final KeelThread owner;
         private final FdHandler handler;
         private SelectionKey key;
+        private boolean cancelled;
 
         Watch(KeelThread owner, FdHandler handler) {
             this.owner = owner;
@@ -274,6 +278,10 @@ public final class Reactor {
         @Override
         public void cancel() {
             key.cancel();
+            if (!cancelled) {
+                cancelled = true;
+                watched--;
+            }
         }
     }
 

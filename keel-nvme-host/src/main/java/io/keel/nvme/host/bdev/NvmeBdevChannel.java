@@ -66,7 +66,7 @@ final class NvmeBdevChannel {
 
         /** Whether I/O can go this way now: controller enabled, this thread's queue connected, ANA accessible. */
         boolean usable() {
-            return ns.ctrlr().state() == NvmeCtrlr.State.ENABLED && channel.context().ready() != null
+            return channel.context().ready() != null && ns.ctrlr().state() == NvmeCtrlr.State.ENABLED
                     && AnaState.accessible(ana());
         }
 
