@@ -66,13 +66,18 @@ class NvmeHostKillIT {
     }
 
     private Process bdevperf(int port, int seconds, String policy, Path log) throws Exception {
+        return bdevperf(port, seconds, policy, 10_000, log);
+    }
+
+    private Process bdevperf(int port, int seconds, String policy, int keepAliveMs, Path log) throws Exception {
         Path cfg = dir.resolve("host.json");
         Files.writeString(cfg, """
                 {"subsystems": [{"subsystem": "bdev", "config": [
+                  {"method": "bdev_nvme_set_options", "params": {"keep_alive_timeout_ms": %d}},
                   {"method": "bdev_nvme_attach_controller", "params": {"name": "Nvme0", "trtype": "TCP",
                     "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": "%d", "subnqn": "%s", %s}}
                 ]}]}
-                """.formatted(port, NQN, policy));
+                """.formatted(keepAliveMs, port, NQN, policy));
         Process p = KeelProcess.start(log, "bdevperf", "-c", cfg.toString(), "-q", "8", "-o", "4096", "-w", "verify",
                 "-t", Integer.toString(seconds), "-T", "Nvme0n1", "-m", "0x1", "--interrupt-mode", "-r",
                 dir.resolve("h.sock").toString());
@@ -121,6 +126,34 @@ class NvmeHostKillIT {
         String out = KeelProcess.log(log);
         assertThat(b.exitValue()).as(out).isZero();
         assertThat(out).contains("reconnected as cntlid").doesNotContain("verify FAILED");
+    }
+
+    @Test
+    void aTargetThatStopsAnsweringIsNoticedByKeepAliveAndReconnectedWhenItResumes() throws Exception {
+        Path file = disk();
+        int port = freePort();
+        Process t = target(file, port, "1");
+        Path log = dir.resolve("bdevperf.log");
+        // SIGSTOP keeps the sockets up and silent: only the keep-alive (1 s here) can tell the host
+        Process b = bdevperf(port, 14, "\"ctrlr_loss_timeout_sec\": 60, \"reconnect_delay_sec\": 1, "
+                + "\"fabrics_connect_timeout_us\": 1000000", 1000, log);
+        await().atMost(Duration.ofSeconds(60)).until(() -> KeelProcess.log(log).contains("Running I/O") || !b.isAlive());
+        Thread.sleep(2000);
+        signal(t, "STOP");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> KeelProcess.log(log).contains("keep-alive not answered"));
+        } finally {
+            Thread.sleep(1000);
+            signal(t, "CONT");
+        }
+        assertThat(b.waitFor(60, TimeUnit.SECONDS)).as("bdevperf ends; log:\n%s", KeelProcess.log(log)).isTrue();
+        String out = KeelProcess.log(log);
+        assertThat(b.exitValue()).as(out).isZero();
+        assertThat(out).contains("reconnected as cntlid").doesNotContain("verify FAILED");
+    }
+
+    private static void signal(Process p, String sig) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).inheritIO().start().waitFor()).isZero();
     }
 
     @Test
