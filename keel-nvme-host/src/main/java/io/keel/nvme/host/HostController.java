@@ -261,26 +261,7 @@ public final class HostController implements HostQpair.Listener {
         if (!next.subnqn().equals(trid.subnqn())) {
             throw new IllegalArgumentException("failover to another subsystem: " + next.subnqn());
         }
-        switch (state) {
-            case NEW, DETACHING, DETACHED -> done.done("controller " + trid.subnqn() + " is " + state);
-            case CONNECTING, RESETTING -> bringUpWaiters.add(done);
-            default -> {
-                bringUpWaiters.add(done);
-                leavePhase();
-                state = State.RESETTING;
-                int p = phase;
-                LOG.info("nvme host: {} failing over from {}:{} to {}:{}", trid.subnqn(), trid.traddr(),
-                        trid.trsvcid(), next.traddr(), next.trsvcid());
-                admin.disconnect("failover", () -> {
-                    if (p == phase) {
-                        admin.close();
-                        trid = next;
-                        admin = newAdminQueue();
-                        admin.connect(-1);
-                    }
-                });
-            }
-        }
+        restart("failover", next, done);
     }
 
     /**
@@ -288,6 +269,11 @@ public final class HostController implements HostQpair.Listener {
      * queues reconnect afterwards with {@code data().cntlid()}. A reset while one runs joins it.
      */
     public void reset(Done done) {
+        restart("controller reset", null, done);
+    }
+
+    /** Disconnects the admin queue and brings the controller up again, at {@code next} when not null. */
+    private void restart(String why, TransportId next, Done done) {
         switch (state) {
             case NEW, DETACHING, DETACHED -> done.done("controller " + trid.subnqn() + " is " + state);
             case CONNECTING, RESETTING -> bringUpWaiters.add(done);
@@ -296,10 +282,20 @@ public final class HostController implements HostQpair.Listener {
                 leavePhase();
                 state = State.RESETTING;
                 int p = phase;
-                admin.disconnect("controller reset", () -> {
-                    if (p == phase) {
-                        admin.connect(ConnectData.CNTLID_DYNAMIC);
+                if (next != null) {
+                    LOG.info("nvme host: {} failing over from {}:{} to {}:{}", trid.subnqn(), trid.traddr(),
+                            trid.trsvcid(), next.traddr(), next.trsvcid());
+                }
+                admin.disconnect(why, () -> {
+                    if (p != phase) {
+                        return;
                     }
+                    if (next != null) { // the admin queue is made anew at the other address
+                        admin.close();
+                        trid = next;
+                        admin = newAdminQueue();
+                    }
+                    admin.connect(ConnectData.CNTLID_DYNAMIC);
                 });
             }
         }
