@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The NVMe-oF host benchmarks of docs/benchmarks.md: Keel's target (`keel start`, one poll-mode reactor pinned to
 # core 0) serves a null namespace over loopback; `keel bdevperf` on core 1 attaches it through the nvme bdev module
-# (bdev_nvme_attach_controller in its config) and drives Nvme0n1: 4 KiB randread at QD 1, 32 and 128, 4 KiB
-# randwrite at QD 128, 128 KiB sequential read at QD 16. Cases are interleaved round by round (the VM is shared
+# (bdev_nvme_attach_controller in its config) and drives Nvme0n1: 4 KiB randread and randwrite at QD 1, 32 and 128,
+# 128 KiB sequential read at QD 16. Cases are interleaved round by round (the VM is shared
 # and noisy); medians of IOPS with min and max, the latency of the median round, and the bytes bdevperf's reactor
 # allocated per I/O (the host side) are printed.
 # Usage: keel-bench/run-nvme-host-bench.sh [rounds=3] [seconds=5] [port=14430]
@@ -27,7 +27,8 @@ done
 out="$dir/nvme-host-results.txt"
 : > "$out"
 for r in $(seq "$rounds"); do
-  for c in "randread 1 4096" "randread 32 4096" "randread 128 4096" "randwrite 128 4096" "read 16 131072"; do
+  for c in "randread 1 4096" "randread 32 4096" "randread 128 4096" "randwrite 1 4096" "randwrite 32 4096" \
+      "randwrite 128 4096" "read 16 131072"; do
     set -- $c
     "$root/keel" bdevperf -c "$dir/nvme-host.json" -T Nvme0n1 -m 0x2 --pin -q "$2" -o "$3" -w "$1" -t "$secs" \
         --json 2>/dev/null | python3 -c "import json,sys; print('$1 $2 $3', json.dumps(json.load(sys.stdin)))" >> "$out"
