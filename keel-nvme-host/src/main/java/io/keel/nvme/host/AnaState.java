@@ -42,15 +42,4 @@ public final class AnaState {
     public static boolean accessible(int state) {
         return state == OPTIMIZED || state == NON_OPTIMIZED;
     }
-
-    public static String name(int state) {
-        return switch (state) {
-            case OPTIMIZED -> "optimized";
-            case NON_OPTIMIZED -> "non_optimized";
-            case INACCESSIBLE -> "inaccessible";
-            case PERSISTENT_LOSS -> "persistent_loss";
-            case CHANGE -> "change";
-            default -> "unknown";
-        };
-    }
 }

@@ -47,11 +47,6 @@ public record ControllerOptions(String hostNqn, UUID hostId, int keepAliveMs, bo
                 connectTimeoutMs, adminTimeoutMs);
     }
 
-    public ControllerOptions withIoQueues(int n) {
-        return new ControllerOptions(hostNqn, hostId, keepAliveMs, headerDigest, dataDigest, n, adminQueueSize,
-                connectTimeoutMs, adminTimeoutMs);
-    }
-
     public ControllerOptions withTimeouts(long connectMs, long adminMs) {
         return new ControllerOptions(hostNqn, hostId, keepAliveMs, headerDigest, dataDigest, ioQueues, adminQueueSize,
                 connectMs, adminMs);

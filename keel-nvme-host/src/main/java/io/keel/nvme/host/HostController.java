@@ -187,11 +187,6 @@ public final class HostController implements HostQpair.Listener {
         return thread;
     }
 
-    /** The admin queue (null before {@link #start}). Owner thread. */
-    public HostQpair adminQueue() {
-        return admin;
-    }
-
     public boolean isDiscovery() {
         ControllerData d = data;
         return trid.subnqn().equals(DISCOVERY_NQN) || d != null && d.cntrltype() == IdentifyController.CNTRLTYPE_DISCOVERY;

@@ -24,8 +24,6 @@ public final class HostPollGroup {
     long polls;
     long idlePolls;
     long socketCompletions;
-    long socketReads;
-    long socketWrites;
     long completions;
     long submitted;
     long queued;
@@ -65,10 +63,6 @@ public final class HostPollGroup {
         return receive;
     }
 
-    public int qpairCount() {
-        return qpairs;
-    }
-
     /** Readiness events handled (the host reads a socket only when its reactor says it is ready). */
     public long polls() {
         return polls;
@@ -82,14 +76,6 @@ public final class HostPollGroup {
     /** Socket reads that returned data. */
     public long socketCompletions() {
         return socketCompletions;
-    }
-
-    public long socketReads() {
-        return socketReads;
-    }
-
-    public long socketWrites() {
-        return socketWrites;
     }
 
     /** Commands completed on this group's qpairs (also the aborted ones). */
@@ -108,7 +94,6 @@ public final class HostPollGroup {
 
     /** A socket read returned {@code n} bytes (0: nothing there). */
     public void countRead(int n) {
-        socketReads++;
         if (n > 0) {
             socketCompletions++;
         }
@@ -120,10 +105,6 @@ public final class HostPollGroup {
         if (idle) {
             idlePolls++;
         }
-    }
-
-    public void countWrite() {
-        socketWrites++;
     }
 
     /** Frees the receive buffer; every qpair must be closed. Idempotent. */

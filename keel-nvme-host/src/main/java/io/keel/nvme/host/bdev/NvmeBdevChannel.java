@@ -173,10 +173,6 @@ final class NvmeBdevChannel {
         }
     }
 
-    int retryQueueLength() {
-        return retryCount;
-    }
-
     // ---- submission ----
 
     void submit(BdevIo io) {

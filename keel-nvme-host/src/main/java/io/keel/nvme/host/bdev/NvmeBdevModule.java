@@ -514,7 +514,6 @@ public final class NvmeBdevModule implements BdevModule {
     }
 
     private void deleteAll(Runnable done) {
-        List<Runnable> steps = new ArrayList<>();
         List<NvmeBdevCtrlr> groups = List.copyOf(controllers.values());
         int[] left = {1};
         Runnable step = () -> {
@@ -532,7 +531,6 @@ public final class NvmeBdevModule implements BdevModule {
                 g.deletePath(c, step);
             }
         }
-        steps.forEach(Runnable::run);
         step.run();
     }
 }

@@ -403,7 +403,6 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         txBuf.limit(txEnd).position(txStart);
         try {
             txStart += socket.write(txBuf);
-            group.countWrite();
         } catch (IOException e) {
             transportFailed("send to " + describe() + " failed: " + e.getMessage());
             return false;

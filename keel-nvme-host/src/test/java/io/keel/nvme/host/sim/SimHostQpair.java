@@ -5,7 +5,6 @@ import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostRequest;
 import io.keel.nvme.host.QpairConfig;
-import io.keel.nvme.spec.Sqe;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -98,9 +97,5 @@ final class SimHostQpair extends HostQpair {
 
     @Override
     protected void releaseTransport() {
-    }
-
-    static int cidOf(byte[] sqe) {
-        return new Sqe().wrap(MemorySegment.ofArray(sqe), 0).cid();
     }
 }
