@@ -4,6 +4,7 @@
 # interleaved case by case (A, B, A, B: the VM is shared and noisy), while the target (`keel start`, one poll-mode
 # reactor pinned to core 0) serves a 1 GiB null bdev. Prints each pair's IOPS.
 # Usage: keel-bench/compare-nvme-host-spdk.sh [rounds=3] [seconds=5] [port=14434]   (needs /var/tmp/spdk-peer)
+# CASES="read 16 131072;randread 1 4096" runs only those cases (workload, QD, bytes; separated by ';').
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=${1:-3}
@@ -20,7 +21,8 @@ target=$!
 trap 'kill $target 2>/dev/null; wait $target 2>/dev/null || true' EXIT
 for i in $(seq 100); do "$root/keel" rpc -s "$dir/cmp.sock" framework_wait_init >/dev/null 2>&1 && break; sleep 0.2; done
 for r in $(seq "$rounds"); do
-  for c in "randread 1 4096" "randread 32 4096" "randread 128 4096" "randwrite 128 4096" "read 16 131072"; do
+  IFS=';' read -ra cases <<< "${CASES:-randread 1 4096;randread 32 4096;randread 128 4096;randwrite 128 4096;read 16 131072}"
+  for c in "${cases[@]}"; do
     set -- $c
     "$SPDK_BDEVPERF" --json "$dir/nvme-host.json" -m 0x2 -q "$2" -o "$3" -w "$1" -t "$secs" > "$dir/cmp-spdk.txt" 2>&1
     spdk=$(grep -aoE "Total +: +[0-9.]+" "$dir/cmp-spdk.txt" | awk '{print int($3)}')

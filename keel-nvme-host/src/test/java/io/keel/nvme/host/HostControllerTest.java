@@ -187,6 +187,11 @@ class HostControllerTest {
             assertThat(back.asSlice(0, 8192).mismatch(a)).isEqualTo(-1);
             assertThat(back.asSlice(8192, 512).mismatch(b)).isEqualTo(-1);
             assertThat(back.asSlice(8704).mismatch(d)).isEqualTo(-1);
+            MemorySegment[] parts = {arena.allocate(8192), arena.allocate(512), arena.allocate(56832)};
+            assertThat(io(q, false, 8, 128, parts)).isZero(); // large C2HData read straight into three segments
+            assertThat(parts[0].mismatch(a)).isEqualTo(-1);
+            assertThat(parts[1].mismatch(b)).isEqualTo(-1);
+            assertThat(parts[2].mismatch(d)).isEqualTo(-1);
             MemorySegment x = arena.allocate(1000);
             MemorySegment y = arena.allocate(3096);
             assertThat(io(q, false, 0, 8, x, y)).isZero();
@@ -209,6 +214,15 @@ class HostControllerTest {
         MemorySegment r = arena.allocate(16384);
         assertThat(io(q, false, 100, 32, r)).isZero();
         assertThat(r.mismatch(w)).isEqualTo(-1);
+        MemorySegment big = pattern(131072, 10);
+        assertThat(io(q, true, 200, 256, big)).isZero();
+        for (int round = 0; round < 4; round++) { // the data digest over bytes read straight into the segments
+            MemorySegment[] parts = {arena.allocate(4096), arena.allocate(61440), arena.allocate(65536)};
+            assertThat(io(q, false, 200, 256, parts)).isZero();
+            assertThat(parts[0].mismatch(big.asSlice(0, 4096))).isEqualTo(-1);
+            assertThat(parts[1].mismatch(big.asSlice(4096, 61440))).isEqualTo(-1);
+            assertThat(parts[2].mismatch(big.asSlice(65536))).isEqualTo(-1);
+        }
         close(c, q);
         detach(c);
     }

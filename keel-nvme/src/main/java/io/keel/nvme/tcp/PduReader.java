@@ -429,6 +429,36 @@ public final class PduReader {
         this.dstOffset = offset;
     }
 
+    /**
+     * In the data section of a PDU (its padding consumed): how many of its data bytes have not arrived yet; 0
+     * elsewhere. A caller may read that many (or fewer) straight from the connection into its own buffer and
+     * report them with {@link #dataReceived}, instead of passing them through {@link #decode}.
+     */
+    public long dataRemaining() {
+        return state == State.DATA ? dataLength - dataDone : 0;
+    }
+
+    /** In the data section: the offset within the PDU's data of the next byte expected. */
+    public long dataPosition() {
+        return dataDone;
+    }
+
+    /**
+     * The caller received the next {@code n} data bytes of this PDU itself and put them at {@code where} from
+     * {@code at}: they count as decoded and go into the data digest. The PDU ends at the next {@link #decode} once all
+     * its data is in (that call may pass no bytes).
+     */
+    public void dataReceived(MemorySegment where, long at, long n) {
+        if (n < 0 || n > dataRemaining()) {
+            throw new IllegalStateException(n + " data bytes received, " + dataRemaining() + " expected");
+        }
+        if (dataDigestPresent) {
+            crc.update(where, at, n);
+        }
+        dataDone += n;
+        streamPosition += n;
+    }
+
     /** Bytes of input taken by the last {@link #decode} call. */
     public int consumed() {
         return consumed;

@@ -1,5 +1,6 @@
 package io.keel.nvme.host.tcp;
 
+import io.keel.core.reactor.Native;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.MessageFn;
@@ -18,6 +19,7 @@ import io.keel.nvme.tcp.TcpPdu;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -28,8 +30,15 @@ import java.nio.channels.SocketChannel;
  * A host queue pair over NVMe/TCP: a non-blocking socket watched by the owner thread's reactor, the ICReq/ICResp
  * exchange, and the framing of commands. A command goes in a CapsuleCmd, its write data in the capsule up to the
  * in-capsule limit (Fabrics and admin commands up to 8 KiB, which NVMe/TCP controllers take), larger write data as
- * H2CData PDUs when the controller sends R2Ts (each at most its MAXH2CDATA); read data from C2HData is copied
- * straight into the request's segments, and a C2HData with SUCCESS ends the command without a CapsuleResp.
+ * H2CData PDUs when the controller sends R2Ts (each at most its MAXH2CDATA); a C2HData with SUCCESS ends the
+ * command without a CapsuleResp.
+ *
+ * <p>Read data lands in the request's segments: what came with a buffered read is copied out of the poll group's
+ * receive buffer, and the rest of a large C2HData is read from the socket straight into the segments with one
+ * {@code readv} (as SPDK's host does), the data digest computed over the bytes where they landed. While large
+ * C2HData PDUs arrive, buffered reads are kept short so that most of their data takes the direct way. (Direct
+ * reads need the socket's descriptor: the JVM runs with {@code --add-exports java.base/sun.nio.ch}; without it
+ * every byte goes through the receive buffer.)
  *
  * <p>Output collects in one send buffer and leaves in one write per readiness event, or per message turn for
  * commands submitted from elsewhere on the thread; the socket is read only when the reactor says it is readable.
@@ -40,6 +49,11 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     static final int ADMIN_IN_CAPSULE = 8192;
     private static final long MAX_RX_PDU = (64L << 20) + 1024;
     private static final int READS_PER_EVENT = 4;
+    private static final int SOCKET_BUFFER = 2 << 20;
+    /** C2HData with at least this much data still to come is read straight into the request's segments. */
+    static final long DIRECT_READ_MIN = 16 << 10;
+    /** Buffered reads while large C2HData PDUs arrive: a header and the first bytes of data, no more. */
+    private static final int SHORT_READ = 4096;
     private static final MessageFn<TcpHostQpair> FLUSH = TcpHostQpair::flushFromMessage;
 
     private enum Link { CLOSED, TCP_CONNECTING, IC_EXCHANGE, READY }
@@ -62,9 +76,19 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     private boolean flushScheduled;
     private long maxH2CData;
 
-    /** A C2HData whose data is scattered over several segments: the request and the PDU's data offset. */
-    private HostRequest scatter;
-    private long scatterBase;
+    /** The command of the C2HData being received (null between PDUs) and the PDU's data offset in it. */
+    private HostRequest c2h;
+    private long c2hBase;
+    /** Its segments are native memory that readv may fill; its data is scattered over several segments. */
+    private boolean c2hDirect;
+    private boolean c2hScatter;
+    /** The last C2HData carried {@link #DIRECT_READ_MIN} or more and direct reads work: keep buffered reads short. */
+    private boolean largeC2h;
+    private int fd = -1;
+    private final MemorySegment iov;
+    private final MemorySegment callState;
+    private final MemorySegment[] iovSegment = new MemorySegment[HostRequest.MAX_SEGMENTS];
+    private final long[] iovOffset = new long[HostRequest.MAX_SEGMENTS];
 
     // R2Ts waiting for send room: a FIFO of command IDs (one R2T at a time per command: we ask MAXR2T 1)
     private final int[] r2tRing;
@@ -86,6 +110,8 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         int cap = Math.max(txCapacity, 64 << 10);
         tx = arena.allocate(cap, 4096);
         txBuf = tx.asByteBuffer();
+        iov = arena.allocate(Native.IOVEC_BYTES * HostRequest.MAX_SEGMENTS, 8);
+        callState = Native.newCallState(arena);
         int n = config.requests();
         r2tRing = new int[n];
         r2tActive = new boolean[n];
@@ -115,11 +141,16 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         txStart = 0;
         txEnd = 0;
         r2tCount = 0;
-        scatter = null;
+        c2h = null;
+        largeC2h = false;
         try {
             socket = SocketChannel.open();
             socket.configureBlocking(false);
+            fd = Native.fdOf(socket);
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // fixed kernel buffers as SPDK's sockets have (2 MiB each): before connect, so the window scales to them
+            socket.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+            socket.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
             boolean connected = socket.connect(address);
             link = Link.TCP_CONNECTING;
             interest = connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT;
@@ -226,7 +257,20 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
         MemorySegment seg = group.receiveSegment();
         for (int i = 0; i < READS_PER_EVENT && socket == s && link != Link.CLOSED; i++) {
-            in.clear();
+            long direct = c2hDirect ? reader.dataRemaining() : 0;
+            if (direct >= DIRECT_READ_MIN) {
+                long n = readDirect(direct);
+                if (n <= 0) {
+                    return got;
+                }
+                got = true;
+                if (!decode(seg, 0, s) || n < direct) {
+                    return got;
+                }
+                continue;
+            }
+            int limit = largeC2h ? SHORT_READ : in.capacity();
+            in.clear().limit(limit);
             int n;
             try {
                 n = s.read(in);
@@ -240,11 +284,53 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
                 return got;
             }
             got |= n > 0;
-            if (n == 0 || !decode(seg, n, s) || n < in.capacity()) {
+            if (n == 0 || !decode(seg, n, s) || n < limit) {
                 return got;
             }
         }
         return got;
+    }
+
+    /**
+     * Reads up to {@code want} bytes of the current C2HData's data from the socket straight into its command's
+     * segments; answers how many came (0: none there, or the connection failed).
+     */
+    private long readDirect(long want) {
+        HostRequest r = c2h;
+        long at = c2hBase + reader.dataPosition();
+        int count = 0;
+        for (int i = 0; i < r.segmentCount() && want > 0; i++) {
+            long len = r.segmentLength(i);
+            if (at >= len) {
+                at -= len;
+                continue;
+            }
+            long take = Math.min(len - at, want);
+            iovSegment[count] = r.segment(i);
+            iovOffset[count] = r.segmentOffset(i) + at;
+            iov.set(ValueLayout.JAVA_LONG, count * Native.IOVEC_BYTES, r.segment(i).address() + iovOffset[count]);
+            iov.set(ValueLayout.JAVA_LONG, count * Native.IOVEC_BYTES + 8, take);
+            count++;
+            want -= take;
+            at = 0;
+        }
+        long n = Native.readv(fd, iov, count, callState);
+        if (n == -Native.EAGAIN) {
+            return 0;
+        }
+        if (n <= 0) {
+            transportFailed(n == 0 ? "controller " + describe() + " closed the connection"
+                    : "receive from " + describe() + " failed: errno " + -n);
+            return 0;
+        }
+        group.countRead((int) Math.min(n, Integer.MAX_VALUE));
+        long left = n;
+        for (int k = 0; left > 0; k++) {
+            long piece = Math.min(left, iov.get(ValueLayout.JAVA_LONG, k * Native.IOVEC_BYTES + 8));
+            reader.dataReceived(iovSegment[k], iovOffset[k], piece);
+            left -= piece;
+        }
+        return n;
     }
 
     /** Handles {@code n} received bytes (the reader may end a PDU with no bytes left); false when the connection went away meanwhile. */
@@ -270,7 +356,8 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     }
 
     private void onHeader() {
-        scatter = null;
+        c2h = null;
+        c2hDirect = false;
         if (reader.type() != PduType.C2H_DATA) {
             return;
         }
@@ -281,17 +368,28 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
             protocolError("C2HData for command " + cid + " that does not expect it");
             return;
         }
-        if (r.segmentCount() == 1) {
+        c2h = r;
+        c2hBase = datao;
+        c2hScatter = r.segmentCount() > 1;
+        largeC2h = fd >= 0 && reader.dataLength() >= DIRECT_READ_MIN;
+        c2hDirect = largeC2h && nativeSegments(r);
+        if (!c2hScatter) {
             reader.readDataInto(r.segment(0), r.segmentOffset(0) + datao);
-        } else {
-            scatter = r;
-            scatterBase = datao;
         }
     }
 
+    private static boolean nativeSegments(HostRequest r) {
+        for (int i = 0; i < r.segmentCount(); i++) {
+            if (!r.segment(i).isNative()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void onData(MemorySegment seg) {
-        if (scatter != null) {
-            scatter.copyIn(seg, reader.chunkOffset(), scatterBase + reader.chunkDataOffset(), reader.chunkLength());
+        if (c2hScatter && c2h != null) {
+            c2h.copyIn(seg, reader.chunkOffset(), c2hBase + reader.chunkDataOffset(), reader.chunkLength());
         }
     }
 
@@ -309,7 +407,8 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
                 }
             }
             case PduType.C2H_DATA -> {
-                scatter = null;
+                c2h = null;
+                c2hDirect = false;
                 if ((reader.header().flags() & TcpPdu.FLAG_SUCCESS) != 0
                         && !complete(reader.c2hData().cccid(), 0, 0)) {
                     protocolError("C2HData SUCCESS for command " + reader.c2hData().cccid() + " not outstanding");
@@ -443,7 +542,9 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
 
     private void closeSocket() {
         link = Link.CLOSED;
-        scatter = null;
+        c2h = null;
+        c2hDirect = false;
+        fd = -1;
         r2tCount = 0;
         java.util.Arrays.fill(r2tActive, false);
         if (watch != null) {
