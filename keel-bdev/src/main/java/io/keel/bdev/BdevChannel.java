@@ -124,15 +124,38 @@ public final class BdevChannel {
         return 0;
     }
 
+    /**
+     * Submits a child I/O (a virtual bdev's, to its base) carrying {@code parent}'s data from byte {@code from} on;
+     * never refused for want of a bdev_io.
+     */
+    int submitChild(BdevDesc desc, BdevIo parent, IoType type, long from, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        if (KeelThread.current() != thread) {
+            throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
+        }
+        int rc = validateRange(desc, type, offsetBlocks, numBlocks);
+        if (rc != 0) {
+            return rc;
+        }
+        long bytes = type.carriesData() ? numBlocks * bdev.blockSize() : 0;
+        if (from < 0 || from + bytes > parent.lengthBytes() || (bytes > 0 && parent.iovCount() == 0)) {
+            return -Errno.EINVAL;
+        }
+        BdevIo io = cache.getForChild();
+        io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
+        if (!io.addIovsOf(parent, from, bytes)) {
+            io.free();
+            return -Errno.EINVAL;
+        }
+        outstanding++;
+        io.submitted(clock.nanoTime());
+        start(io);
+        return 0;
+    }
+
     /** Submits an I/O; {@code lens} gives the bytes used of each segment (null: all of each). */
     int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
             long numBlocks, BdevIoCallback cb, Object arg) {
-        return submit(desc, type, iovs, lens, iovCount, offsetBlocks, numBlocks, cb, arg, false);
-    }
-
-    /** As {@link #submit}; a {@code child} I/O (a virtual bdev's, to its base) is never refused for want of a bdev_io. */
-    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
-            long numBlocks, BdevIoCallback cb, Object arg, boolean child) {
         if (KeelThread.current() != thread) {
             throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
         }
@@ -140,7 +163,7 @@ public final class BdevChannel {
         if (rc != 0) {
             return rc;
         }
-        BdevIo io = child ? cache.getForChild() : cache.get();
+        BdevIo io = cache.get();
         if (io == null) {
             return -Errno.ENOMEM;
         }

@@ -104,8 +104,18 @@ public final class BdevDesc {
      * The parent's buffers are shared, not copied. Returns as the other submit methods do.
      */
     public int forward(BdevChannel ch, BdevIo parent, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, parent.type(), parent.iovArray(), parent.iovLengths(), parent.iovCount(), parent.offsetBlocks(),
-                parent.numBlocks(), cb, arg, true);
+        return ch.submitChild(this, parent, parent.type(), 0, parent.offsetBlocks(), parent.numBlocks(), cb, arg);
+    }
+
+    /**
+     * Submits a child I/O of {@code parent}'s type for {@code numBlocks} at {@code offsetBlocks} of this descriptor's
+     * bdev, its data the parent's from byte {@code parentByteOffset} on (views of the parent's buffers: nothing is
+     * copied or allocated): how a RAID bdev sends a piece of an I/O to a member. Never refused for want of a bdev_io;
+     * -EINVAL when the piece needs more than {@link BdevIo#MAX_IOVS} segments. Returns as the other submit methods do.
+     */
+    public int submitPart(BdevChannel ch, BdevIo parent, long parentByteOffset, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        return ch.submitChild(this, parent, parent.type(), parentByteOffset, offsetBlocks, numBlocks, cb, arg);
     }
 
     private int single(BdevChannel ch, IoType t, MemorySegment buf, long offsetBlocks, long numBlocks,

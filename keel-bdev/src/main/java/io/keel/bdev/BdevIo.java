@@ -13,6 +13,8 @@ public final class BdevIo {
     public static final int MAX_IOVS = 32;
 
     private final MemorySegment[] iovs = new MemorySegment[MAX_IOVS];
+    /** Where in each segment this I/O's bytes start (a part of a parent I/O's buffers: see BdevDesc#submitPart). */
+    private final long[] iovOffs = new long[MAX_IOVS];
     /** Bytes of each segment this I/O uses (a lent pooled buffer is larger than the I/O). */
     private final long[] iovLens = new long[MAX_IOVS];
     /** Called with a lent data buffer when the I/O had to wait for one; made once, reused by every I/O. */
@@ -67,8 +69,37 @@ public final class BdevIo {
     }
 
     void addIov(MemorySegment seg, long length) {
+        addIov(seg, 0, length);
+    }
+
+    void addIov(MemorySegment seg, long offset, long length) {
         iovs[iovCount] = seg;
+        iovOffs[iovCount] = offset;
         iovLens[iovCount++] = length;
+    }
+
+    /**
+     * Takes {@code bytes} of {@code parent}'s data from byte {@code from} on as this I/O's segments (views of the
+     * parent's, nothing copied or allocated); false when that needs more than {@link #MAX_IOVS} segments.
+     */
+    boolean addIovsOf(BdevIo parent, long from, long bytes) {
+        long skip = from;
+        long left = bytes;
+        for (int i = 0; i < parent.iovCount && left > 0; i++) {
+            long len = parent.iovLens[i];
+            if (skip >= len) {
+                skip -= len;
+                continue;
+            }
+            if (iovCount == MAX_IOVS) {
+                return false;
+            }
+            long take = Math.min(len - skip, left);
+            addIov(parent.iovs[i], parent.iovOffs[i] + skip, take);
+            left -= take;
+            skip = 0;
+        }
+        return left == 0;
     }
 
     /** Takes {@code buf}, lent from iobuf, as this read's buffer. */
@@ -80,16 +111,6 @@ public final class BdevIo {
     private void bufferArrived(MemorySegment buf) {
         attachPooled(buf);
         channel.start(this);
-    }
-
-    /** The buffer array itself (entries past {@link #iovCount()} unused), for {@link BdevDesc#forward}. */
-    MemorySegment[] iovArray() {
-        return iovs;
-    }
-
-    /** The lengths that go with {@link #iovArray()}. */
-    long[] iovLengths() {
-        return iovLens;
     }
 
     void submitted(long ticks) {
@@ -135,7 +156,7 @@ public final class BdevIo {
     public void copyFromBuffers(MemorySegment dst, long dstOffset) {
         long at = dstOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(iovs[i], 0, dst, at, iovLens[i]);
+            MemorySegment.copy(iovs[i], iovOffs[i], dst, at, iovLens[i]);
             at += iovLens[i];
         }
     }
@@ -144,7 +165,7 @@ public final class BdevIo {
     public void copyToBuffers(MemorySegment src, long srcOffset) {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(src, at, iovs[i], 0, iovLens[i]);
+            MemorySegment.copy(src, at, iovs[i], iovOffs[i], iovLens[i]);
             at += iovLens[i];
         }
     }
@@ -154,7 +175,7 @@ public final class BdevIo {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
             long len = iovLens[i];
-            if (MemorySegment.mismatch(src, at, at + len, iovs[i], 0, len) != -1) {
+            if (MemorySegment.mismatch(src, at, at + len, iovs[i], iovOffs[i], iovOffs[i] + len) != -1) {
                 return false;
             }
             at += len;
@@ -165,7 +186,7 @@ public final class BdevIo {
     /** Fills the I/O's buffers with zeros (a read of unwritten space). */
     public void zeroBuffers() {
         for (int i = 0; i < iovCount; i++) {
-            iovs[i].asSlice(0, iovLens[i]).fill((byte) 0);
+            iovs[i].asSlice(iovOffs[i], iovLens[i]).fill((byte) 0);
         }
     }
 
@@ -200,9 +221,16 @@ public final class BdevIo {
         return iovCount;
     }
 
-    /** Segment {@code i} of the I/O's data; only its first {@link #iovLength(int)} bytes belong to the I/O. */
+    /**
+     * Segment {@code i} of the I/O's data; only {@link #iovLength(int)} bytes from {@link #iovOffset(int)} on belong to
+     * the I/O.
+     */
     public MemorySegment iov(int i) {
         return iovs[i];
+    }
+
+    public long iovOffset(int i) {
+        return iovOffs[i];
     }
 
     public long iovLength(int i) {

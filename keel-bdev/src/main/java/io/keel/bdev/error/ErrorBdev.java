@@ -220,7 +220,8 @@ final class ErrorBdev extends VirtualBdev {
         for (int i = 0; i < io.iovCount(); i++) {
             MemorySegment seg = io.iov(i);
             if (at < io.iovLength(i)) {
-                seg.set(JAVA_BYTE, at, (byte) (seg.get(JAVA_BYTE, at) ^ value));
+                long where = io.iovOffset(i) + at;
+                seg.set(JAVA_BYTE, where, (byte) (seg.get(JAVA_BYTE, where) ^ value));
                 return;
             }
             at -= io.iovLength(i);

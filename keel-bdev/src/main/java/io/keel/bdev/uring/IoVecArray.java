@@ -42,14 +42,20 @@ public final class IoVecArray {
 
     /** Sets entry {@code index} to the first {@code len} bytes of {@code buf}. */
     public IoVecArray set(int index, MemorySegment buf, long len) {
+        return set(index, buf, 0, len);
+    }
+
+    /** Entry {@code index}: {@code len} bytes of {@code buf} from {@code offset} on. */
+    public IoVecArray set(int index, MemorySegment buf, long offset, long len) {
         if (!buf.isNative()) {
             throw new IllegalArgumentException("buffer must be native (off-heap)");
         }
-        if (len < 0 || len > buf.byteSize()) {
-            throw new IllegalArgumentException("length " + len + " outside buffer of " + buf.byteSize() + " bytes");
+        if (offset < 0 || len < 0 || offset + len > buf.byteSize()) {
+            throw new IllegalArgumentException(len + " bytes at " + offset + " outside buffer of " + buf.byteSize()
+                    + " bytes");
         }
         long o = IOVEC_SIZE * index;
-        segment.set(JAVA_LONG, o + IOV_BASE, buf.address());
+        segment.set(JAVA_LONG, o + IOV_BASE, buf.address() + offset);
         segment.set(JAVA_LONG, o + IOV_LEN, len);
         return this;
     }

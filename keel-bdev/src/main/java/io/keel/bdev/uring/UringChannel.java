@@ -100,13 +100,13 @@ final class UringChannel implements CompletionHandler {
             return write ? ring.prepareWrite(fd, b, len, offset, slot) : ring.prepareRead(fd, b, len, offset, slot);
         }
         bounced[slot] = false;
-        if (io.iovCount() == 1) {
+        if (io.iovCount() == 1 && io.iovOffset(0) == 0) {
             return write ? ring.prepareWrite(fd, io.iov(0), len, offset, slot)
                     : ring.prepareRead(fd, io.iov(0), len, offset, slot);
         }
         IoVecArray v = iovecs[slot];
         for (int i = 0; i < io.iovCount(); i++) {
-            v.set(i, io.iov(i), io.iovLength(i));
+            v.set(i, io.iov(i), io.iovOffset(i), io.iovLength(i));
         }
         return write ? ring.prepareWritev(fd, v, io.iovCount(), offset, slot)
                 : ring.prepareReadv(fd, v, io.iovCount(), offset, slot);
@@ -116,7 +116,7 @@ final class UringChannel implements CompletionHandler {
         int bufferAlign = f.bufferAlignment();
         int ioAlign = f.ioAlignment();
         for (int i = 0; i < io.iovCount(); i++) {
-            if (io.iov(i).address() % bufferAlign != 0 || io.iovLength(i) % ioAlign != 0) {
+            if ((io.iov(i).address() + io.iovOffset(i)) % bufferAlign != 0 || io.iovLength(i) % ioAlign != 0) {
                 return false;
             }
         }

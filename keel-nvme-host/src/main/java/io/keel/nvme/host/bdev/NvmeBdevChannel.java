@@ -347,7 +347,7 @@ final class NvmeBdevChannel {
                 continue;
             }
             long take = Math.min(l - from, len);
-            r.segment(io.iov(i), from, take);
+            r.segment(io.iov(i), io.iovOffset(i) + from, take);
             len -= take;
             from = 0;
         }
