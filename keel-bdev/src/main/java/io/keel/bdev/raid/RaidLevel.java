@@ -2,6 +2,7 @@ package io.keel.bdev.raid;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import java.util.Locale;
 
 /**
@@ -88,12 +89,16 @@ public enum RaidLevel {
         return null;
     }
 
-    /** For RPC parameters: an unknown name is refused with the names that are accepted. */
+    /**
+     * For RPC parameters: an unknown name is refused (-32602) with the names that are accepted. Jackson passes a
+     * mismatch of its own through unwrapped, so the RPC error names the parameter and says just this.
+     */
     @JsonCreator
-    static RaidLevel fromJson(String name) {
+    static RaidLevel fromJson(String name) throws InvalidFormatException {
         RaidLevel l = fromName(name);
         if (l == null) {
-            throw new IllegalArgumentException("unsupported raid level '" + name + "'; supported: " + SUPPORTED);
+            throw new InvalidFormatException(null, "unsupported raid level '" + name + "'; supported: " + SUPPORTED,
+                    name, RaidLevel.class);
         }
         return l;
     }
