@@ -1,6 +1,5 @@
 package io.keel.bdev.raid;
 
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Objects;
 
 /**
@@ -27,8 +26,7 @@ public record ProcessInfo(Type type, String target, long blocks) {
             this.spdkName = spdkName;
         }
 
-        @JsonValue
-        public String spdkName() {
+            public String spdkName() {
             return spdkName;
         }
     }

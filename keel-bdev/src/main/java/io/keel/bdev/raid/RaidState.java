@@ -1,7 +1,5 @@
 package io.keel.bdev.raid;
 
-import com.fasterxml.jackson.annotation.JsonValue;
-
 /** A raid bdev's state, as SPDK's {@code enum spdk_bdev_raid_state} numbers and names it. */
 public enum RaidState {
     /** Registered with the bdev layer and serving I/O (degraded raid1 included). */
@@ -24,7 +22,6 @@ public enum RaidState {
         return code;
     }
 
-    @JsonValue
     public String spdkName() {
         return spdkName;
     }
