@@ -36,9 +36,7 @@ public final class BdevChannel {
     private final IoChannel<BdevThreadCache> cacheChannel;
     private final BdevThreadCache cache;
     final IoStats stats = new IoStats();
-    private BdevIo nomemHead;
-    private BdevIo nomemTail;
-    private int nomemQueued;
+    private final BdevIoQueue nomem = new BdevIoQueue();
     private long nomemTotal;
     private int outstanding;
     private boolean inSubmit;
@@ -71,16 +69,11 @@ public final class BdevChannel {
     }
 
     private void abortParked() {
-        BdevIo io = nomemHead; // detached first, so no completion below re-drives the rest
-        nomemHead = null;
-        nomemTail = null;
-        nomemQueued = 0;
         nomemRetry.pause();
-        while (io != null) {
-            BdevIo next = io.next;
-            io.next = null;
-            io.complete(BdevIoStatus.ABORTED); // finish(): the caller hears of it now
-            io = next;
+        for (BdevIo io = nomem.takeAll(); io != null; ) { // detached first, so no completion below re-drives the rest
+            BdevIo aborted = io;
+            io = BdevIoQueue.unlink(io);
+            aborted.complete(BdevIoStatus.ABORTED); // finish(): the caller hears of it now
         }
     }
 
@@ -245,7 +238,7 @@ public final class BdevChannel {
         } catch (RuntimeException e) {
             LOG.error("bdev {}: completion callback failed", bdev.name(), e);
         }
-        if (nomemHead != null) {
+        if (!nomem.isEmpty()) {
             retryNomem();
         }
         if (onReleased != null && outstanding == 0) {
@@ -254,36 +247,23 @@ public final class BdevChannel {
     }
 
     private void queueNomem(BdevIo io) {
-        io.next = null;
-        if (nomemTail == null) {
-            nomemHead = io;
-        } else {
-            nomemTail.next = io;
-        }
-        nomemTail = io;
-        nomemQueued++;
+        nomem.add(io);
         nomemTotal++;
-        if (nomemQueued == 1) {
+        if (nomem.size() == 1) {
             nomemRetry.resume();
         }
     }
 
     /** Resubmits what the module bounced; each io at most once per pass, so a still-full module cannot loop. */
     private int retryNomem() {
-        int pass = nomemQueued;
+        int pass = nomem.size();
         int resubmitted = 0;
-        while (pass-- > 0 && nomemHead != null) {
-            BdevIo io = nomemHead;
-            nomemHead = io.next;
-            if (nomemHead == null) {
-                nomemTail = null;
-            }
-            io.next = null;
-            nomemQueued--;
+        BdevIo io;
+        while (pass-- > 0 && (io = nomem.poll()) != null) {
             resubmitted++;
             start(io);
         }
-        if (nomemHead == null) {
+        if (nomem.isEmpty()) {
             nomemRetry.pause();
         }
         return resubmitted > 0 ? PollerFn.BUSY : PollerFn.IDLE;
@@ -327,7 +307,7 @@ public final class BdevChannel {
 
     /** I/O waiting to be resubmitted after its module said NOMEM. */
     public int nomemQueued() {
-        return nomemQueued;
+        return nomem.size();
     }
 
     public long nomemTotal() {
@@ -345,6 +325,6 @@ public final class BdevChannel {
     /** For logs about a channel that is slow to release: the bdev, and what it still waits for. */
     @Override
     public String toString() {
-        return "bdev " + bdev.name() + ": " + outstanding + " I/O outstanding, " + nomemQueued + " parked after NOMEM";
+        return "bdev " + bdev.name() + ": " + outstanding + " I/O outstanding, " + nomem.size() + " parked after NOMEM";
     }
 }
