@@ -2,7 +2,8 @@ package io.keel.bdev;
 
 /**
  * A FIFO of bdev_ios linked through their own {@link BdevIo#next} field, so queueing one allocates nothing: a
- * channel's I/O parked after a NOMEM. An io is in at most one queue. Owner thread only.
+ * channel's I/O parked after a NOMEM, and its writes held back by an LBA range lock. An io is in at most one
+ * queue. Owner thread only.
  */
 final class BdevIoQueue {
     private BdevIo head;
