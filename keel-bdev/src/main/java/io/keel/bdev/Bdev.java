@@ -31,6 +31,7 @@ public abstract class Bdev {
     private final IoDevice<BdevChannel> channels;
     private final List<BdevDesc> descs = new CopyOnWriteArrayList<>();
     private final AtomicReference<BdevModule> claimedBy = new AtomicReference<>();
+    private final RangeLocks rangeLocks = new RangeLocks(this);
     /** Statistics of channels already destroyed, folded in by the application thread. */
     final IoStats retiredStats = new IoStats();
     /** What destroyed channels left, queued by their threads as they go, before they leave the holders. */
@@ -162,6 +163,10 @@ public abstract class Bdev {
 
     final List<BdevDesc> descs() {
         return descs;
+    }
+
+    final RangeLocks rangeLocks() {
+        return rangeLocks;
     }
 
     final boolean claim(BdevModule module) {

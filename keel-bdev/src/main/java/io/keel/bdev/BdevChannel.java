@@ -8,18 +8,22 @@ import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.core.time.Clock;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One thread's channel to one bdev (SPDK's {@code spdk_bdev_channel}): it validates and submits I/O, counts
- * statistics, and re-drives I/O its module bounced with NOMEM — on every completion and, while any wait, on
- * every poll (rule R6). Owner thread only.
+ * statistics, re-drives I/O its module bounced with NOMEM — on every completion and, while any wait, on
+ * every poll (rule R6) — and holds back writes that overlap an LBA range lock ({@link ChannelRangeLocks}). Owner
+ * thread only.
  *
  * <p><b>Release.</b> When the last reference is put with I/O still outstanding, the channel is never freed
- * under it: what waits parked after a NOMEM is completed ABORTED at once (as SPDK's
- * {@code bdev_channel_destroy} aborts its {@code nomem_io}), and the channel keeps its module channel (a uring
- * ring, its iovecs and bounce buffers) and its bdev_io cache until the module has completed the rest. New
+ * under it: what waits parked after a NOMEM or held back by a range lock is completed ABORTED at once (as SPDK's
+ * {@code bdev_channel_destroy} aborts its {@code nomem_io}), the range locks taken through it are released (or
+ * cancelled), and the channel keeps its module channel (a uring ring, its iovecs and bounce buffers) and its
+ * bdev_io cache until the module has completed the rest and those locks are off every channel. New
  * submissions are refused with -EBADF meanwhile. A release still waiting after
  * {@link io.keel.core.thread.KeelThread#RELEASE_REPORT_NANOS} is logged as an error naming the bdev, the thread
  * and the count; the bdev's removal and the thread's exit then fail at their own bounds, naming this channel.
@@ -36,13 +40,12 @@ public final class BdevChannel {
     private final IoChannel<BdevThreadCache> cacheChannel;
     private final BdevThreadCache cache;
     final IoStats stats = new IoStats();
-    private BdevIo nomemHead;
-    private BdevIo nomemTail;
-    private int nomemQueued;
+    private final BdevIoQueue nomem = new BdevIoQueue();
     private long nomemTotal;
+    private final ChannelRangeLocks rangeLocks;
     private int outstanding;
     private boolean inSubmit;
-    /** Set once the last reference is put; runs when the last outstanding I/O completes. */
+    /** Set once the last reference is put; runs when no I/O is outstanding and no range lock of its own is left. */
     private Runnable onReleased;
     /** Set by the release and never cleared: a released channel refuses submissions for good (-EBADF). */
     private boolean releasing;
@@ -58,43 +61,50 @@ public final class BdevChannel {
         this.cache = cacheChannel.context();
         this.nomemRetry = thread.registerPoller("bdev_nomem_retry_" + bdev.name(), this::retryNomem);
         this.nomemRetry.pause();
+        this.rangeLocks = new ChannelRangeLocks(this, bdev.rangeLocks()); // last: nothing after it can fail
     }
 
-    /** The bdev's io_device release: aborts what is parked, then lets go once nothing is outstanding. */
+    /**
+     * The bdev's io_device release: aborts what is parked (after a NOMEM, or held back by a range lock), lets go of
+     * this channel's range locks, then ends once nothing is outstanding and those locks are off every channel.
+     */
     void release(Runnable released) {
         releasing = true;
-        onReleased = released;
-        abortParked();
-        if (outstanding == 0) {
-            finishRelease();
+        abortNomem();
+        rangeLocks.channelReleasing();
+        onReleased = released; // only now: the aborted completions above must not end the release half-way
+        maybeFinishRelease();
+    }
+
+    private void abortNomem() {
+        nomemRetry.pause();
+        for (BdevIo io = nomem.takeAll(); io != null; ) { // detached first, so no completion below re-drives the rest
+            BdevIo aborted = io;
+            io = BdevIoQueue.unlink(io);
+            aborted.complete(BdevIoStatus.ABORTED); // finish(): the caller hears of it now
         }
     }
 
-    private void abortParked() {
-        BdevIo io = nomemHead; // detached first, so no completion below re-drives the rest
-        nomemHead = null;
-        nomemTail = null;
-        nomemQueued = 0;
-        nomemRetry.pause();
-        while (io != null) {
-            BdevIo next = io.next;
-            io.next = null;
-            io.complete(BdevIoStatus.ABORTED); // finish(): the caller hears of it now
-            io = next;
+    private void maybeFinishRelease() {
+        if (onReleased != null && outstanding == 0 && rangeLocks.settled()) {
+            finishRelease();
         }
     }
 
     private void finishRelease() {
         Runnable released = onReleased;
-        if (released == null) {
-            return; // the last aborted completion already finished it
-        }
         onReleased = null;
         nomemRetry.unregister();
         moduleChannel.put();
         cacheChannel.put();
+        bdev.rangeLocks().leave(this);
         bdev.retiring.add(new Bdev.RetiredChannel(this, stats.copy())); // before this thread leaves the holders
         released.run();
+    }
+
+    /** One of this channel's range locks is over; a release waiting for it may end. */
+    void rangeLockEnded() {
+        maybeFinishRelease();
     }
 
     // ---- submission ----
@@ -120,7 +130,7 @@ public final class BdevChannel {
         io.addIov(buf, buf.byteSize());
         outstanding++;
         io.submitted(clock.nanoTime());
-        start(io);
+        admit(io);
         return 0;
     }
 
@@ -176,9 +186,16 @@ public final class BdevChannel {
         if (type == IoType.READ && iovCount == 0) {
             layer.readBuffer(this, io); // takes an iobuf buffer (maybe after a wait), then submits
         } else {
-            start(io);
+            admit(io);
         }
         return 0;
+    }
+
+    /** Starts {@code io}, unless it is a write a range lock holds back: that waits on this channel for the unlock. */
+    private void admit(BdevIo io) {
+        if (!io.type().modifies() || rangeLocks.admitWrite(io)) {
+            start(io);
+        }
     }
 
     private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offset,
@@ -260,6 +277,9 @@ public final class BdevChannel {
 
     private void finish(BdevIo io) {
         outstanding--;
+        if (io.type().modifies()) {
+            rangeLocks.writeEnded(io);
+        }
         boolean success = io.status() == BdevIoStatus.SUCCESS;
         io.completedAt(clock.nanoTime());
         stats.record(io.type(), io.lengthBytes(), io.latencyTicks(), success);
@@ -268,45 +288,30 @@ public final class BdevChannel {
         } catch (RuntimeException e) {
             LOG.error("bdev {}: completion callback failed", bdev.name(), e);
         }
-        if (nomemHead != null) {
+        if (!nomem.isEmpty()) {
             retryNomem();
         }
-        if (onReleased != null && outstanding == 0) {
-            finishRelease();
-        }
+        maybeFinishRelease();
     }
 
     private void queueNomem(BdevIo io) {
-        io.next = null;
-        if (nomemTail == null) {
-            nomemHead = io;
-        } else {
-            nomemTail.next = io;
-        }
-        nomemTail = io;
-        nomemQueued++;
+        nomem.add(io);
         nomemTotal++;
-        if (nomemQueued == 1) {
+        if (nomem.size() == 1) {
             nomemRetry.resume();
         }
     }
 
     /** Resubmits what the module bounced; each io at most once per pass, so a still-full module cannot loop. */
     private int retryNomem() {
-        int pass = nomemQueued;
+        int pass = nomem.size();
         int resubmitted = 0;
-        while (pass-- > 0 && nomemHead != null) {
-            BdevIo io = nomemHead;
-            nomemHead = io.next;
-            if (nomemHead == null) {
-                nomemTail = null;
-            }
-            io.next = null;
-            nomemQueued--;
+        BdevIo io;
+        while (pass-- > 0 && (io = nomem.poll()) != null) {
             resubmitted++;
             start(io);
         }
-        if (nomemHead == null) {
+        if (nomem.isEmpty()) {
             nomemRetry.pause();
         }
         return resubmitted > 0 ? PollerFn.BUSY : PollerFn.IDLE;
@@ -319,6 +324,34 @@ public final class BdevChannel {
         }
         io.clearBuffers();
         cache.free(io);
+    }
+
+    // ---- LBA range locks ----
+
+    /** See {@link BdevDesc#lockLbaRange}. */
+    int lockLbaRange(BdevDesc desc, long offsetBlocks, long numBlocks, IntConsumer done) {
+        checkRangeLockCall(done);
+        if (desc.closed() || releasing) {
+            return -Errno.EBADF;
+        }
+        if (desc.bdev() != bdev || numBlocks <= 0 || offsetBlocks < 0 || offsetBlocks > bdev.numBlocks() - numBlocks) {
+            return -Errno.EINVAL;
+        }
+        rangeLocks.lock(desc, offsetBlocks, numBlocks, done);
+        return 0;
+    }
+
+    /** See {@link BdevDesc#unlockLbaRange}. */
+    int unlockLbaRange(BdevDesc desc, long offsetBlocks, long numBlocks, IntConsumer done) {
+        checkRangeLockCall(done);
+        return releasing ? -Errno.EBADF : rangeLocks.unlock(desc, offsetBlocks, numBlocks, done);
+    }
+
+    private void checkRangeLockCall(IntConsumer done) {
+        if (KeelThread.current() != thread) {
+            throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
+        }
+        Objects.requireNonNull(done, "a range lock needs a callback");
     }
 
     // ---- waiting for a bdev_io ----
@@ -350,15 +383,34 @@ public final class BdevChannel {
 
     /** I/O waiting to be resubmitted after its module said NOMEM. */
     public int nomemQueued() {
-        return nomemQueued;
+        return nomem.size();
     }
 
     public long nomemTotal() {
         return nomemTotal;
     }
 
+    /** Writes waiting here, not started, for an LBA range lock they overlap to be unlocked. */
+    public int lockHeldBack() {
+        return rangeLocks.heldBack();
+    }
+
+    /** How many times a write waited for an LBA range lock here. */
+    public long lockHeldBackTotal() {
+        return rangeLocks.heldBackTotal();
+    }
+
     BdevThreadCache threadCache() {
         return cache;
+    }
+
+    ChannelRangeLocks rangeLocks() {
+        return rangeLocks;
+    }
+
+    /** Whether the last reference has been put (the channel refuses new work and is letting go). */
+    boolean releasing() {
+        return releasing;
     }
 
     IoStats stats() {
@@ -368,6 +420,8 @@ public final class BdevChannel {
     /** For logs about a channel that is slow to release: the bdev, and what it still waits for. */
     @Override
     public String toString() {
-        return "bdev " + bdev.name() + ": " + outstanding + " I/O outstanding, " + nomemQueued + " parked after NOMEM";
+        return "bdev " + bdev.name() + ": " + outstanding + " I/O outstanding, " + nomem.size()
+                + " parked after NOMEM, " + rangeLocks.heldBack() + " held back by a range lock"
+                + (rangeLocks.settled() ? "" : ", range locks of its own still being released");
     }
 }

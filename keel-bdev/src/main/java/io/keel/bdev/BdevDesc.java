@@ -4,6 +4,7 @@ import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
 
 /**
  * An open handle on a bdev (SPDK's {@code spdk_bdev_desc}), read-only or read-write, owned by the thread that
@@ -116,6 +117,36 @@ public final class BdevDesc {
     public int submitPart(BdevChannel ch, BdevIo parent, long parentByteOffset, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
         return ch.submitChild(this, parent, parent.type(), parentByteOffset, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    /**
+     * Locks blocks [{@code offsetBlocks}, {@code offsetBlocks + numBlocks}) of the bdev against writes (SPDK's
+     * {@code bdev_lock_lba_range}), for this descriptor on {@code ch}, the calling thread's channel: what a RAID
+     * rebuild does to the window it copies. From the moment the lock is recorded on a channel, writes there (write,
+     * write zeroes, unmap) that overlap the range wait on that channel, not started, while reads and other blocks
+     * flow; channels made later start with the lock. {@code done} runs on this thread with 0 once every channel has
+     * recorded it and no overlapping write is in flight anywhere; from then on writes through this descriptor on
+     * {@code ch} go through. A request that overlaps a lock held or being acquired waits for it to be unlocked (in
+     * order of request); ranges that do not overlap are independent. If {@code ch} is released before the lock is
+     * granted, {@code done} hears -ECANCELED; a lock still held then is released.
+     *
+     * @return 0, or at once -EINVAL (an empty or out-of-range range, or {@code ch} not this bdev's) or -EBADF (a
+     *     closed descriptor, a released channel); {@code done} runs only after 0
+     */
+    public int lockLbaRange(BdevChannel ch, long offsetBlocks, long numBlocks, IntConsumer done) {
+        return ch.lockLbaRange(this, offsetBlocks, numBlocks, done);
+    }
+
+    /**
+     * Unlocks a range this descriptor holds on {@code ch} (SPDK's {@code bdev_unlock_lba_range}), the exact range
+     * given to {@link #lockLbaRange}: it leaves every channel, each resubmitting in order the writes it held back, then
+     * {@code done} runs on this thread with 0, and locks waiting for this range may be granted.
+     *
+     * @return 0, or at once -EINVAL (no such lock held through this descriptor on {@code ch}) or -EBADF (a released
+     *     channel)
+     */
+    public int unlockLbaRange(BdevChannel ch, long offsetBlocks, long numBlocks, IntConsumer done) {
+        return ch.unlockLbaRange(this, offsetBlocks, numBlocks, done);
     }
 
     private int single(BdevChannel ch, IoType t, MemorySegment buf, long offsetBlocks, long numBlocks,

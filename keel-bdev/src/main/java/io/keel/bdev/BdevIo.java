@@ -34,8 +34,12 @@ public final class BdevIo {
     private long completeTicks;
     /** A data buffer the layer took from iobuf for this I/O (a read submitted without one); freed with the io. */
     MemorySegment pooledBuffer;
-    /** Layer-owned link: the free list, the NOMEM retry queue. */
+    /** Layer-owned link: the free list, the NOMEM retry queue, the writes an LBA range lock holds back. */
     BdevIo next;
+    /** Layer-owned links of a write started and not yet completed (its channel's {@link WritesInFlight}). */
+    BdevIo writePrev;
+    BdevIo writeNext;
+    boolean writeInFlight;
     private boolean inUse;
     /** Made beyond the pool's bound for a child I/O (see BdevIoPool.makeOverflow): dropped when freed. */
     boolean overflow;

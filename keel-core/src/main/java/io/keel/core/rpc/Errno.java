@@ -17,6 +17,7 @@ public final class Errno {
     public static final int EALREADY = 114;
     public static final int EINPROGRESS = 115;
     public static final int ETIMEDOUT = 110;
+    public static final int ECANCELED = 125;
 
     private Errno() {
     }
