@@ -159,7 +159,7 @@ public final class BdevChannel {
         }
         outstanding++;
         io.submitted(clock.nanoTime());
-        start(io);
+        admit(io);
         return 0;
     }
 
