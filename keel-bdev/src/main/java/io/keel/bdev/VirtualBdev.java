@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  */
 public abstract class VirtualBdev extends Bdev {
     /** A child's callback that ends its parent (the callback argument) as the child ended. Shared by every I/O. */
-    protected static final BdevIoCallback COMPLETE_PARENT = (child, success, parent) -> completeFromChild((BdevIo) parent, child);
+    protected static final BdevIoCallback COMPLETE_PARENT =
+            (child, success, parent) -> completeFromChild((BdevIo) parent, child);
 
     private final VirtualBdevModule<?, ?> module;
     private final IoDevice<VirtualBdevChannel> channels;

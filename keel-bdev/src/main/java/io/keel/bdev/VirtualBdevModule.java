@@ -226,6 +226,7 @@ public abstract class VirtualBdevModule<A extends VirtualBdevModule.Association,
     }
 
     private void logDeferred(A a) {
-        log.info("{} {}: creation deferred until bdev {} arrives", label, a.name(), String.join(", ", a.baseBdevNames()));
+        String bases = String.join(", ", a.baseBdevNames());
+        log.info("{} {}: creation deferred until bdev {} arrives", label, a.name(), bases);
     }
 }

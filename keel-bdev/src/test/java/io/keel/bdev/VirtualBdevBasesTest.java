@@ -43,7 +43,8 @@ class VirtualBdevBasesTest {
     /** Geometry of its own (64 blocks of 512 bytes): each I/O goes, at the same offset, to slot offset % slots. */
     private static final class SlotBdev extends VirtualBdev {
         SlotBdev(SlotModule module, String name, List<BdevDesc> bases) {
-            super(module, name, UUID.nameUUIDFromBytes(name.getBytes()), "slots", BLOCK, 64, EnumSet.of(IoType.READ, IoType.WRITE), bases);
+            super(module, name, UUID.nameUUIDFromBytes(name.getBytes()), "slots", BLOCK, 64,
+                    EnumSet.of(IoType.READ, IoType.WRITE), bases);
         }
 
         @Override
