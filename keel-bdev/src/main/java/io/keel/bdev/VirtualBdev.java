@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * A bdev built on other bdevs, its bases: passthru, delay and error on one, a RAID on several. It keeps, by slot, the
@@ -83,12 +84,7 @@ public abstract class VirtualBdev extends Bdev {
     /** The slot that holds {@code base}, or -1. */
     public final int slotOf(Bdev base) {
         BdevDesc[] now = bases;
-        for (int slot = 0; slot < now.length; slot++) {
-            if (now[slot] != null && now[slot].bdev() == base) {
-                return slot;
-            }
-        }
-        return -1;
+        return IntStream.range(0, now.length).filter(i -> now[i] != null && now[i].bdev() == base).findFirst().orElse(-1);
     }
 
     /**

@@ -18,18 +18,14 @@ public class VirtualBdevChannel {
     private final VirtualBdev bdev;
     /** By slot: the base this thread's channel goes to, and that channel (null if it could not be taken). */
     private BdevDesc[] descs = new BdevDesc[0];
-    private IoChannel<BdevChannel>[] channels = newChannels();
+    @SuppressWarnings("unchecked")
+    private IoChannel<BdevChannel>[] channels = (IoChannel<BdevChannel>[]) new IoChannel<?>[0];
 
     protected VirtualBdevChannel(VirtualBdev bdev) {
         this.bdev = bdev;
         for (int slot = 0; slot < bdev.slots(); slot++) {
             base(slot);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static IoChannel<BdevChannel>[] newChannels() {
-        return (IoChannel<BdevChannel>[]) new IoChannel<?>[0];
     }
 
     /**

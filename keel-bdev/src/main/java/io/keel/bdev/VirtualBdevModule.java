@@ -82,16 +82,13 @@ public abstract class VirtualBdevModule<A extends VirtualBdevModule.Association,
         associations.add(a);
         try {
             build(a);
-        } catch (BdevException e) {
-            if (e.errno() == -Errno.ENODEV) {
+        } catch (RuntimeException e) {
+            if (e instanceof BdevException be && be.errno() == -Errno.ENODEV) {
                 logDeferred(a);
                 return;
             }
             associations.remove(a);
-            throw ModuleRpcs.error(e);
-        } catch (RuntimeException e) {
-            associations.remove(a);
-            throw e;
+            throw e instanceof BdevException be ? ModuleRpcs.error(be) : e;
         }
     }
 
