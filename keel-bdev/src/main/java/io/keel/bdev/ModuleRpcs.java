@@ -2,6 +2,7 @@ package io.keel.bdev;
 
 import io.keel.core.rpc.Errno;
 import io.keel.core.rpc.RpcCall;
+import java.util.function.Consumer;
 
 /** What the modules' RPC methods share. */
 public final class ModuleRpcs {
@@ -14,11 +15,17 @@ public final class ModuleRpcs {
      * Deleting a claimed bdev works as in SPDK: its claimant is told REMOVE and lets go.
      */
     public static void delete(BdevLayer layer, BdevModule module, String name, RpcCall call) {
+        delete(layer, module, name, call, b -> { });
+    }
+
+    /** As {@link #delete(BdevLayer, BdevModule, String, RpcCall)}, running {@code first} on the bdev before it is removed. */
+    public static void delete(BdevLayer layer, BdevModule module, String name, RpcCall call, Consumer<Bdev> first) {
         Bdev b = layer.get(name);
         if (b == null || b.module() != module || !b.name().equals(name)) {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
+        first.accept(b);
         layer.unregister(b, rc -> respond(call, b, rc));
     }
 

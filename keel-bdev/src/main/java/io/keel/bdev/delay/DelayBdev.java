@@ -2,18 +2,14 @@ package io.keel.bdev.delay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.bdev.VirtualBdev;
-import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoCallback;
 import io.keel.bdev.BdevIoStatus;
-import io.keel.bdev.BdevModule;
 import io.keel.bdev.IoType;
-import io.keel.core.rpc.Errno;
+import io.keel.bdev.VirtualBdev;
+import io.keel.bdev.VirtualBdevChannel;
 import io.keel.core.rpc.Json;
-import io.keel.core.thread.IoChannel;
-import io.keel.core.thread.IoDevice;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
@@ -55,22 +51,17 @@ final class DelayBdev extends VirtualBdev {
     private static final int P99_WRITE = 3;
     private static final int UNDELAYED = 4;
 
-    private final DelayModule module;
-    private final IoDevice<DelayChannel> channels;
     /** Per queue: microseconds as configured (save_config), and nanoseconds (the I/O path); set on the app thread. */
     private final AtomicLongArray latencyUs = new AtomicLongArray(4);
     private final AtomicLongArray latencyNs = new AtomicLongArray(4);
 
     DelayBdev(DelayModule module, String name, UUID uuid, BdevDesc base, long avgReadUs, long p99ReadUs,
             long avgWriteUs, long p99WriteUs) {
-        super(name, uuid, "delay", base);
-        this.module = module;
+        super(module, name, uuid, "delay", base);
         latency(AVG_READ, avgReadUs);
         latency(P99_READ, p99ReadUs);
         latency(AVG_WRITE, avgWriteUs);
         latency(P99_WRITE, p99WriteUs);
-        long seed = name.hashCode();
-        this.channels = IoDevice.register("delay_" + name, t -> new DelayChannel(base, t, seed), DelayChannel::destroy);
     }
 
     // ---- latencies ----
@@ -91,9 +82,13 @@ final class DelayBdev extends VirtualBdev {
 
     // ---- per-thread context ----
 
+    @Override
+    protected VirtualBdevChannel newChannel(KeelThread t) {
+        return new DelayChannel(this, t, name().hashCode());
+    }
+
     /** One thread's context: its base channel, the four queues of held I/O, and the pollers that release them. */
-    static final class DelayChannel {
-        private final IoChannel<BdevChannel> baseChannel;
+    static final class DelayChannel extends VirtualBdevChannel {
         private final Clock clock;
         private final BdevIo[] heads = new BdevIo[4];
         private final BdevIo[] tails = new BdevIo[4];
@@ -105,18 +100,14 @@ final class DelayBdev extends VirtualBdev {
         private int idleSpins;
         private long random;
 
-        DelayChannel(BdevDesc base, KeelThread t, long seed) {
-            this.baseChannel = base.getIoChannel();
+        DelayChannel(DelayBdev bdev, KeelThread t, long seed) {
+            super(bdev);
             this.clock = t.runtime().clock();
             this.random = seed * 0x9E3779B97F4A7C15L + t.id() | 1; // xorshift needs a non-zero state
             this.spin = t.registerPoller("delay_release", this::release);
             this.spin.pause();
             this.tick = t.registerPoller("delay_release_timed", this::release, TIMED_PERIOD_US);
             this.tick.pause();
-        }
-
-        BdevChannel base() {
-            return baseChannel.context();
         }
 
         /** About one call in a hundred says yes (xorshift64). */
@@ -218,22 +209,12 @@ final class DelayBdev extends VirtualBdev {
             schedule(clock.nanoTime());
         }
 
-        void destroy() {
+        @Override
+        protected void onDestroy() {
             abortAll(); // never lose an I/O, even one whose user let its channel go first
             spin.unregister();
             tick.unregister();
-            baseChannel.put();
         }
-    }
-
-    @Override
-    public BdevModule module() {
-        return module;
-    }
-
-    @Override
-    protected IoDevice<?> moduleDevice() {
-        return channels;
     }
 
     // ---- I/O ----
@@ -251,17 +232,12 @@ final class DelayBdev extends VirtualBdev {
         } else if (io.type() == IoType.WRITE) {
             queue = ch.p99() ? P99_WRITE : AVG_WRITE;
         }
-        forward(ch, io, queue);
+        passDown(io, queue);
     }
 
-    private void forward(DelayChannel ch, BdevIo io, int queue) {
+    private void passDown(BdevIo io, int queue) {
         io.moduleValue = queue;
-        int rc = base.forward(ch.base(), io, CHILD_DONE, io);
-        if (rc == -Errno.ENOMEM) {
-            io.complete(BdevIoStatus.NOMEM); // the layer resubmits it later
-        } else if (rc != 0) {
-            io.complete(BdevIoStatus.FAILED);
-        }
+        forward(0, io, CHILD_DONE);
     }
 
     /** The base finished: hold a read or write for its latency (keeping the child for its status), else complete. */
@@ -282,37 +258,17 @@ final class DelayBdev extends VirtualBdev {
     private static void finish(BdevIo parent, BdevIoStatus status) {
         BdevIo child = (BdevIo) parent.moduleContext;
         parent.moduleContext = null;
-        BdevIoStatus s = child.status();
-        int sct = child.nvmeSct();
-        int sc = child.nvmeSc();
-        child.free();
-        if (status != null) {
-            parent.complete(status);
-        } else if (s == BdevIoStatus.NVME_ERROR) {
-            parent.completeNvme(sct, sc);
+        if (status == null) {
+            completeFromChild(parent, child);
         } else {
-            parent.complete(s);
+            child.free();
+            parent.complete(status);
         }
     }
 
     /** As SPDK: every thread aborts what it holds, then the reset goes to the base from the submitting thread. */
     private void reset(BdevIo resetIo) {
-        channels.forEachChannel((it, ch) -> {
-            ch.context().abortAll();
-            it.next(0);
-        }, status -> {
-            DelayChannel ch = resetIo.moduleChannel();
-            forward(ch, resetIo, UNDELAYED);
-        });
-    }
-
-    @Override
-    protected void destruct(Runnable done) {
-        channels.unregister(() -> base.thread().send(() -> {
-            module.forget(this);
-            base.close();
-            done.run();
-        }));
+        forEachContext(ch -> ((DelayChannel) ch).abortAll(), () -> passDown(resetIo, UNDELAYED));
     }
 
     @Override
@@ -331,7 +287,7 @@ final class DelayBdev extends VirtualBdev {
 
     private void writeParams(ObjectNode p) {
         p.put("name", name());
-        p.put("base_bdev_name", base.bdev().name());
+        p.put("base_bdev_name", base(0).bdev().name());
         p.put("uuid", uuid().toString());
         p.put("avg_read_latency", latencyUs(LatencyType.AVG_READ));
         p.put("p99_read_latency", latencyUs(LatencyType.P99_READ));

@@ -1,80 +1,64 @@
 package io.keel.bdev.delay;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevDesc;
-import io.keel.bdev.BdevEvent;
-import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevLayer;
-import io.keel.bdev.BdevModule;
-import io.keel.bdev.ModuleRpcs;
 import io.keel.bdev.Uuids;
+import io.keel.bdev.VirtualBdevModule;
 import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.rpc.Errno;
-import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The delay module (SPDK's {@code vbdev_delay}): {@code bdev_delay_create}, {@code bdev_delay_update_latency},
- * {@code bdev_delay_delete}. Built like passthru ({@link io.keel.bdev.passthru.PassthruModule}): an association
- * kept from create to delete, built at once or when the base registers, rebuilt if the base comes back after a
- * removal. Latencies are in microseconds. Application thread throughout.
+ * {@code bdev_delay_delete}. Built like passthru ({@link io.keel.bdev.passthru.PassthruModule}) on
+ * {@link VirtualBdevModule}: an association kept from create to delete, built at once or when the base registers,
+ * rebuilt if the base comes back after a removal. Latencies are in microseconds. Application thread throughout.
  */
-public final class DelayModule implements BdevModule {
-    private static final Logger LOG = LoggerFactory.getLogger(DelayModule.class);
+public final class DelayModule extends VirtualBdevModule<DelayModule.CreateParams, DelayBdev> {
     /** SPDK's BDEV_DELAY_NAMESPACE_UUID: a delay bdev without a configured uuid gets uuid5(this, base uuid). */
     private static final UUID NAMESPACE = UUID.fromString("4009b574-6430-4f1b-bc40-ace811091027");
 
+    /** Also the association kept until delete. */
     record CreateParams(@JsonProperty(required = true) String name, @JsonProperty(required = true) String baseBdevName,
             @JsonProperty(required = true) Long avgReadLatency, @JsonProperty(required = true) Long p99ReadLatency,
             @JsonProperty(required = true) Long avgWriteLatency, @JsonProperty(required = true) Long p99WriteLatency,
-            UUID uuid) {
+            UUID uuid) implements Association {
+        @Override
+        public List<String> baseBdevNames() {
+            return List.of(baseBdevName);
+        }
     }
 
     record UpdateParams(@JsonProperty(required = true) String delayBdevName,
             @JsonProperty(required = true) String latencyType, @JsonProperty(required = true) Long latencyUs) {
     }
 
-    record DeleteParams(@JsonProperty(required = true) String name) {
-    }
-
-    private record Association(String name, String baseBdevName, UUID uuid, long avgRead, long p99Read,
-            long avgWrite, long p99Write) {
-    }
-
-    private final BdevLayer layer;
-    private final List<Association> associations = new CopyOnWriteArrayList<>();
-    private final List<DelayBdev> bdevs = new CopyOnWriteArrayList<>();
-
     private DelayModule(BdevLayer layer) {
-        this.layer = layer;
+        super(layer, "delay", "delay", Lifetime.UNTIL_DELETE);
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
         DelayModule m = new DelayModule(layer);
         layer.addModule(m);
-        app.methods().register("bdev_delay_create", CreateParams.class, (p, call) -> call.respond(m.create(p)));
+        app.methods().register("bdev_delay_create", CreateParams.class, (p, call) -> {
+            checkLatencies(p);
+            m.create(p);
+            call.respond(p.name());
+        });
         app.methods().register("bdev_delay_update_latency", UpdateParams.class, (p, call) -> {
             m.update(p);
             call.respond(true);
         });
-        app.methods().register("bdev_delay_delete", DeleteParams.class, (p, call) -> m.delete(p, call));
-    }
-
-    @Override
-    public String name() {
-        return "delay";
+        m.registerDelete(app, "bdev_delay_delete");
     }
 
     // ---- RPCs ----
 
-    private String create(CreateParams p) {
+    private static void checkLatencies(CreateParams p) {
         nonNegative("avg_read_latency", p.avgReadLatency());
         nonNegative("p99_read_latency", p.p99ReadLatency());
         nonNegative("avg_write_latency", p.avgWriteLatency());
@@ -82,28 +66,6 @@ public final class DelayModule implements BdevModule {
         if (p.p99ReadLatency() < p.avgReadLatency() || p.p99WriteLatency() < p.avgWriteLatency()) {
             throw RpcException.errno(Errno.EINVAL, "Invalid argument"); // SPDK: p99 latency below the average
         }
-        for (Association a : associations) {
-            if (a.name().equals(p.name())) {
-                throw RpcException.errno(Errno.EEXIST, "File exists");
-            }
-        }
-        Association a = new Association(p.name(), p.baseBdevName(), p.uuid(), p.avgReadLatency(), p.p99ReadLatency(),
-                p.avgWriteLatency(), p.p99WriteLatency());
-        associations.add(a);
-        try {
-            build(a);
-        } catch (BdevException e) {
-            if (e.errno() == -Errno.ENODEV) {
-                LOG.info("delay {}: creation deferred until bdev {} arrives", a.name(), a.baseBdevName());
-                return p.name();
-            }
-            associations.remove(a);
-            throw ModuleRpcs.error(e);
-        } catch (RuntimeException e) {
-            associations.remove(a);
-            throw e;
-        }
-        return p.name();
     }
 
     /** As SPDK: an unknown name or type is -32602; the new latency applies to I/O held from now on. */
@@ -118,17 +80,7 @@ public final class DelayModule implements BdevModule {
             throw new RpcException(RpcException.INVALID_PARAMS, "The requested bdev does not exist.");
         }
         b.latency(type, p.latencyUs());
-        LOG.info("delay {}: {} latency now {} us", b.name(), type.wireName(), p.latencyUs());
-    }
-
-    private void delete(DeleteParams p, RpcCall call) {
-        Bdev b = layer.get(p.name());
-        if (b == null || b.module() != this || !b.name().equals(p.name())) {
-            call.fail(-Errno.ENODEV, "No such device");
-            return;
-        }
-        associations.removeIf(a -> a.name().equals(p.name()));
-        layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
+        log.info("delay {}: {} latency now {} us", b.name(), type.wireName(), p.latencyUs());
     }
 
     private static void nonNegative(String param, long value) {
@@ -137,65 +89,18 @@ public final class DelayModule implements BdevModule {
         }
     }
 
-    // ---- building on a base ----
+    // ---- bdevs ----
 
     @Override
-    public void examine(Bdev bdev) {
-        for (Association a : associations) {
-            boolean isBase = a.baseBdevName().equals(bdev.name()) || bdev.aliases().contains(a.baseBdevName());
-            if (isBase && built(a.name()) == null) {
-                try {
-                    build(a);
-                } catch (BdevException e) {
-                    LOG.error("delay {}: cannot build on bdev {}: {}", a.name(), bdev.name(), e.getMessage());
-                }
-            }
-        }
-    }
-
-    private void build(Association a) {
-        BdevDesc base = layer.open(a.baseBdevName(), true, this::onBaseEvent);
-        try {
-            layer.claim(base, this);
-            UUID uuid = a.uuid() != null ? a.uuid() : Uuids.uuid5(NAMESPACE, base.bdev().uuid());
-            DelayBdev b = new DelayBdev(this, a.name(), uuid, base, a.avgRead(), a.p99Read(), a.avgWrite(), a.p99Write());
-            layer.register(b);
-            bdevs.add(b);
-            LOG.info("delay {} created on bdev {}", a.name(), base.bdev().name());
-        } catch (RuntimeException e) {
-            base.close();
-            throw e;
-        }
-    }
-
-    private void onBaseEvent(BdevEvent event, Bdev base) {
-        if (event != BdevEvent.REMOVE) {
-            LOG.info("delay: ignoring {} of bdev {}", event, base.name());
-            return;
-        }
-        for (DelayBdev b : bdevs) {
-            if (b.baseDesc().bdev() == base) {
-                LOG.info("delay {}: base bdev {} is being removed", b.name(), base.name());
-                layer.unregister(b, () -> { });
-            }
-        }
-    }
-
-    private DelayBdev built(String name) {
-        for (DelayBdev b : bdevs) {
-            if (b.name().equals(name)) {
-                return b;
-            }
-        }
-        return null;
-    }
-
-    void forget(DelayBdev b) {
-        bdevs.remove(b);
+    protected DelayBdev newBdev(CreateParams a, List<BdevDesc> bases) {
+        BdevDesc base = bases.getFirst();
+        UUID uuid = a.uuid() != null ? a.uuid() : Uuids.uuid5(NAMESPACE, base.bdev().uuid());
+        return new DelayBdev(this, a.name(), uuid, base, a.avgReadLatency(), a.p99ReadLatency(), a.avgWriteLatency(),
+                a.p99WriteLatency());
     }
 
     @Override
     public List<ConfigEntry> config() {
-        return bdevs.stream().map(b -> new ConfigEntry("bdev_delay_create", b.createParams())).toList();
+        return bdevs().stream().map(b -> new ConfigEntry("bdev_delay_create", b.createParams())).toList();
     }
 }

@@ -4,18 +4,15 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.bdev.VirtualBdev;
-import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoCallback;
 import io.keel.bdev.BdevIoStatus;
-import io.keel.bdev.BdevModule;
 import io.keel.bdev.IoType;
-import io.keel.core.rpc.Errno;
+import io.keel.bdev.VirtualBdev;
+import io.keel.bdev.VirtualBdevChannel;
 import io.keel.core.rpc.Json;
-import io.keel.core.thread.IoChannel;
-import io.keel.core.thread.IoDevice;
+import io.keel.core.thread.KeelThread;
 import java.lang.foreign.MemorySegment;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,31 +65,27 @@ final class ErrorBdev extends VirtualBdev {
         }
     }
 
-    private final ErrorModule module;
-    private final IoDevice<ErrorChannel> channels;
     /** Indexed by {@link #slot}: read, write, unmap, flush. */
     private final Injection[] injections = {new Injection(), new Injection(), new Injection(), new Injection()};
 
     ErrorBdev(ErrorModule module, String name, UUID uuid, BdevDesc base) {
-        super(name, uuid, "Error Injection Disk", base);
-        this.module = module;
-        this.channels = IoDevice.register("error_" + name, t -> new ErrorChannel(base), ErrorChannel::destroy);
+        super(module, name, uuid, "Error Injection Disk", base);
+    }
+
+    @Override
+    protected VirtualBdevChannel newChannel(KeelThread t) {
+        return new ErrorChannel(this);
     }
 
     /** One thread's context: its base channel, its I/O in flight to the base, the I/O it holds pending. */
-    static final class ErrorChannel {
-        private final IoChannel<BdevChannel> baseChannel;
+    static final class ErrorChannel extends VirtualBdevChannel {
         long inflight;
         private BdevIo pendingHead;
         private BdevIo pendingTail;
         int pending;
 
-        ErrorChannel(BdevDesc base) {
-            this.baseChannel = base.getIoChannel();
-        }
-
-        BdevChannel base() {
-            return baseChannel.context();
+        ErrorChannel(ErrorBdev bdev) {
+            super(bdev);
         }
 
         void hold(BdevIo io) {
@@ -125,20 +118,10 @@ final class ErrorBdev extends VirtualBdev {
             }
         }
 
-        void destroy() {
+        @Override
+        protected void onDestroy() {
             abortPending(); // never lose an I/O, even one whose user let its channel go first
-            baseChannel.put();
         }
-    }
-
-    @Override
-    public BdevModule module() {
-        return module;
-    }
-
-    @Override
-    protected IoDevice<?> moduleDevice() {
-        return channels;
     }
 
     Injection injection(IoType t) {
@@ -168,7 +151,7 @@ final class ErrorBdev extends VirtualBdev {
         int slot = slot(io.type());
         Injection inj = slot < 0 ? null : injections[slot];
         if (inj == null || !inj.take(ch.inflight)) {
-            forward(ch, io, false);
+            passDown(ch, io, false);
             return;
         }
         switch (inj.type) {
@@ -180,18 +163,16 @@ final class ErrorBdev extends VirtualBdev {
                 if (io.type() == IoType.WRITE) {
                     corrupt(io, inj.corruptOffset, inj.corruptValue);
                 }
-                forward(ch, io, io.type() == IoType.READ);
+                passDown(ch, io, io.type() == IoType.READ);
             }
         }
     }
 
-    private void forward(ErrorChannel ch, BdevIo io, boolean corruptOnCompletion) {
+    private void passDown(ErrorChannel ch, BdevIo io, boolean corruptOnCompletion) {
         io.moduleValue = corruptOnCompletion ? CORRUPT_ON_COMPLETION : 0;
         ch.inflight++;
-        int rc = base.forward(ch.base(), io, CHILD_DONE, io);
-        if (rc != 0) {
+        if (!forward(0, io, CHILD_DONE)) {
             ch.inflight--;
-            io.complete(rc == -Errno.ENOMEM ? BdevIoStatus.NOMEM : BdevIoStatus.FAILED);
         }
     }
 
@@ -199,19 +180,11 @@ final class ErrorBdev extends VirtualBdev {
         BdevIo parent = (BdevIo) arg;
         ErrorChannel ch = parent.moduleChannel();
         ch.inflight--;
-        BdevIoStatus status = child.status();
-        int sct = child.nvmeSct();
-        int sc = child.nvmeSc();
-        child.free();
-        if (status == BdevIoStatus.SUCCESS && parent.moduleValue == CORRUPT_ON_COMPLETION) {
+        if (child.status() == BdevIoStatus.SUCCESS && parent.moduleValue == CORRUPT_ON_COMPLETION) {
             Injection inj = ((ErrorBdev) parent.bdev()).injection(IoType.READ);
-            corrupt(parent, inj.corruptOffset, inj.corruptValue);
+            corrupt(parent, inj.corruptOffset, inj.corruptValue); // the parent's buffers, which the child shared
         }
-        if (status == BdevIoStatus.NVME_ERROR) {
-            parent.completeNvme(sct, sc);
-        } else {
-            parent.complete(status);
-        }
+        completeFromChild(parent, child);
     }
 
     /** XORs {@code value} into the byte at {@code offset} of the I/O's data (nothing if past its end). */
@@ -230,47 +203,31 @@ final class ErrorBdev extends VirtualBdev {
 
     /** A reset: every thread's held I/O is completed ABORTED, then the reset succeeds (not passed to the base). */
     private void reset(BdevIo resetIo) {
-        channels.forEachChannel((it, ch) -> {
-            ch.context().abortPending();
-            it.next(0);
-        }, status -> resetIo.complete(status == 0 ? BdevIoStatus.SUCCESS : BdevIoStatus.FAILED));
+        forEachContext(ch -> ((ErrorChannel) ch).abortPending(), () -> resetIo.complete(BdevIoStatus.SUCCESS));
     }
 
     /** Aborts what every thread holds (deletion, base removal). Lightweight thread. */
     void abortAllPending() {
-        channels.forEachChannel((it, ch) -> {
-            ch.context().abortPending();
-            it.next(0);
-        }, status -> { });
+        forEachContext(ch -> ((ErrorChannel) ch).abortPending(), () -> { });
     }
 
     /** Submits again what every thread holds ({@code bdev_error_resume_pending}). Lightweight thread. */
     void resumeAllPending() {
-        channels.forEachChannel((it, ch) -> {
-            BdevIo io = ch.context().takePending();
+        forEachContext(ch -> {
+            BdevIo io = ((ErrorChannel) ch).takePending();
             while (io != null) {
                 BdevIo next = io.moduleNext;
                 io.moduleNext = null;
                 submit(io);
                 io = next;
             }
-            it.next(0);
-        }, status -> { });
-    }
-
-    @Override
-    protected void destruct(Runnable done) {
-        channels.unregister(() -> base.thread().send(() -> {
-            module.forget(this);
-            base.close();
-            done.run();
-        }));
+        }, () -> { });
     }
 
     @Override
     public JsonNode driverSpecific() {
         ObjectNode o = Json.object();
-        o.putObject("error_disk").put("base_bdev", base.bdev().name());
+        o.putObject("error_disk").put("base_bdev", base(0).bdev().name());
         return o;
     }
 }

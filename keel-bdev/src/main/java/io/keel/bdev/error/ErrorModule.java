@@ -4,47 +4,46 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevDesc;
-import io.keel.bdev.BdevEvent;
-import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevLayer;
-import io.keel.bdev.BdevModule;
 import io.keel.bdev.IoType;
-import io.keel.bdev.ModuleRpcs;
 import io.keel.bdev.Uuids;
+import io.keel.bdev.VirtualBdevModule;
 import io.keel.core.app.ConfigEntry;
 import io.keel.core.app.KeelApp;
 import io.keel.core.rpc.Errno;
 import io.keel.core.rpc.Json;
-import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The error module (SPDK's {@code vbdev_error}): {@code bdev_error_create}, {@code bdev_error_delete},
  * {@code bdev_error_inject_error}, {@code bdev_error_resume_pending}. Application thread throughout.
  *
  * <p>As SPDK: create records a config (base name, uuid) and builds "EE_&lt;base&gt;" at once, or when the base
- * registers ({@link #examine}); the config goes when the error bdev is destructed (delete or base removal), and
- * {@code save_config} writes the configs, not the injections, which are runtime state.
+ * registers ({@link VirtualBdevModule}); the config goes when the error bdev is destructed (delete or base removal),
+ * and {@code save_config} writes the configs, not the injections, which are runtime state.
  */
-public final class ErrorModule implements BdevModule {
-    private static final Logger LOG = LoggerFactory.getLogger(ErrorModule.class);
+public final class ErrorModule extends VirtualBdevModule<ErrorModule.CreateParams, ErrorBdev> {
     /** SPDK's BDEV_PART_NAMESPACE_UUID: an error bdev is a part of its base, uuid5(this, base uuid, range). */
     private static final UUID PART_NAMESPACE = UUID.fromString("976b899e-3e1e-4d71-ab69-c2b08e9df8b8");
     private static final String PREFIX = "EE_";
     private static final long UINT32_MAX = 0xFFFF_FFFFL;
     private static final List<String> IO_TYPES = List.of("clear", "read", "write", "unmap", "flush", "all");
 
-    record CreateParams(@JsonProperty(required = true) String baseName, UUID uuid) {
-    }
+    /** Also the config kept until the error bdev is destructed. */
+    record CreateParams(@JsonProperty(required = true) String baseName, UUID uuid) implements Association {
+        @Override
+        public String name() {
+            return PREFIX + baseName;
+        }
 
-    record DeleteParams(@JsonProperty(required = true) String name) {
+        @Override
+        public List<String> baseBdevNames() {
+            return List.of(baseName);
+        }
     }
 
     record InjectParams(@JsonProperty(required = true) String name, @JsonProperty(required = true) String ioType,
@@ -55,16 +54,8 @@ public final class ErrorModule implements BdevModule {
     record ResumeParams(@JsonProperty(required = true) String name) {
     }
 
-    /** What create asked for: kept until the error bdev is destructed, so examine can build it. */
-    private record Config(String baseName, UUID uuid) {
-    }
-
-    private final BdevLayer layer;
-    private final List<Config> configs = new CopyOnWriteArrayList<>();
-    private final List<ErrorBdev> bdevs = new CopyOnWriteArrayList<>();
-
     private ErrorModule(BdevLayer layer) {
-        this.layer = layer;
+        super(layer, "error", "error bdev", Lifetime.UNTIL_DESTRUCT);
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
@@ -74,7 +65,7 @@ public final class ErrorModule implements BdevModule {
             m.create(p);
             call.respond(true);
         });
-        app.methods().register("bdev_error_delete", DeleteParams.class, (p, call) -> m.delete(p, call));
+        m.registerDelete(app, "bdev_error_delete");
         app.methods().register("bdev_error_inject_error", InjectParams.class, (p, call) -> {
             m.inject(p);
             call.respond(true);
@@ -85,45 +76,7 @@ public final class ErrorModule implements BdevModule {
         });
     }
 
-    @Override
-    public String name() {
-        return "error";
-    }
-
     // ---- RPCs ----
-
-    private void create(CreateParams p) {
-        for (Config c : configs) {
-            if (c.baseName().equals(p.baseName())) {
-                throw RpcException.errno(Errno.EEXIST, "File exists");
-            }
-        }
-        Config c = new Config(p.baseName(), p.uuid());
-        configs.add(c);
-        try {
-            build(c);
-        } catch (BdevException e) {
-            if (e.errno() == -Errno.ENODEV) {
-                LOG.info("error bdev {}{}: creation deferred until bdev {} arrives", PREFIX, c.baseName(), c.baseName());
-                return;
-            }
-            configs.remove(c);
-            throw ModuleRpcs.error(e);
-        } catch (RuntimeException e) {
-            configs.remove(c);
-            throw e;
-        }
-    }
-
-    private void delete(DeleteParams p, RpcCall call) {
-        ErrorBdev b = find(p.name());
-        if (b == null || !b.name().equals(p.name())) {
-            call.fail(-Errno.ENODEV, "No such device");
-            return;
-        }
-        b.abortAllPending();
-        layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
-    }
 
     private void inject(InjectParams p) {
         if (!IO_TYPES.contains(p.ioType())) {
@@ -169,7 +122,7 @@ public final class ErrorModule implements BdevModule {
                 }
             }
         }
-        LOG.info("error bdev {}: {} {} x{} (queue depth {})", b.name(), p.ioType(), type.wireName(), num, queueDepth);
+        log.info("error bdev {}: {} {} x{} (queue depth {})", b.name(), p.ioType(), type.wireName(), num, queueDepth);
     }
 
     private static void set(ErrorBdev.Injection inj, ErrorType type, long num, long queueDepth, long corruptOffset,
@@ -205,75 +158,24 @@ public final class ErrorModule implements BdevModule {
         b.resumeAllPending();
     }
 
-    /** The error bdev with this name or alias, or null. */
-    private ErrorBdev find(String name) {
-        Bdev b = layer.get(name);
-        return b instanceof ErrorBdev e && e.module() == this ? e : null;
-    }
-
-    // ---- building on a base ----
+    // ---- bdevs ----
 
     @Override
-    public void examine(Bdev bdev) {
-        for (Config c : configs) {
-            if ((c.baseName().equals(bdev.name()) || bdev.aliases().contains(c.baseName())) && built(c) == null) {
-                try {
-                    build(c);
-                } catch (BdevException e) {
-                    LOG.error("error bdev {}{}: cannot build on bdev {}: {}", PREFIX, c.baseName(), bdev.name(), e.getMessage());
-                }
-            }
-        }
+    protected ErrorBdev newBdev(CreateParams c, List<BdevDesc> bases) {
+        Bdev base = bases.getFirst().bdev();
+        UUID uuid = c.uuid() != null ? c.uuid() : partUuid(base.uuid(), 0, base.numBlocks());
+        return new ErrorBdev(this, c.name(), uuid, bases.getFirst());
     }
 
-    private void build(Config c) {
-        BdevDesc base = layer.open(c.baseName(), true, this::onBaseEvent);
-        try {
-            layer.claim(base, this);
-            Bdev bb = base.bdev();
-            UUID uuid = c.uuid() != null ? c.uuid() : partUuid(bb.uuid(), 0, bb.numBlocks());
-            ErrorBdev b = new ErrorBdev(this, PREFIX + c.baseName(), uuid, base);
-            layer.register(b);
-            bdevs.add(b);
-            LOG.info("error bdev {} created on bdev {}", b.name(), bb.name());
-        } catch (RuntimeException e) {
-            base.close();
-            throw e;
-        }
-    }
-
-    private void onBaseEvent(BdevEvent event, Bdev base) {
-        if (event != BdevEvent.REMOVE) {
-            LOG.info("error: ignoring {} of bdev {}", event, base.name());
-            return;
-        }
-        for (ErrorBdev b : bdevs) {
-            if (b.baseDesc().bdev() == base) {
-                LOG.info("error bdev {}: base bdev {} is being removed", b.name(), base.name());
-                b.abortAllPending();
-                layer.unregister(b, () -> { });
-            }
-        }
-    }
-
-    private ErrorBdev built(Config c) {
-        for (ErrorBdev b : bdevs) {
-            if (b.name().equals(PREFIX + c.baseName())) {
-                return b;
-            }
-        }
-        return null;
-    }
-
-    /** The error bdev is destructed: as SPDK, its config goes with it. */
-    void forget(ErrorBdev b) {
-        bdevs.remove(b);
-        configs.removeIf(c -> b.name().equals(PREFIX + c.baseName()));
+    /** Held I/O ends ABORTED before the error bdev goes, so a user draining its I/O never waits for it. */
+    @Override
+    protected void beforeUnregister(ErrorBdev b) {
+        b.abortAllPending();
     }
 
     @Override
     public List<ConfigEntry> config() {
-        return configs.stream().map(c -> {
+        return associations().stream().map(c -> {
             ObjectNode p = Json.object();
             p.put("base_name", c.baseName());
             if (c.uuid() != null) {
