@@ -5,6 +5,7 @@ import io.keel.bdev.error.ErrorModule;
 import io.keel.bdev.malloc.MallocModule;
 import io.keel.bdev.nul.NullModule;
 import io.keel.bdev.passthru.PassthruModule;
+import io.keel.bdev.raid.RaidModule;
 import io.keel.bdev.uring.UringModule;
 import io.keel.core.app.KeelApp;
 import io.keel.core.app.KeelModule;
@@ -26,6 +27,7 @@ public final class BdevKeelModule implements KeelModule {
         ErrorModule.register(app, layer);
         DelayModule.register(app, layer);
         PassthruModule.register(app, layer);
+        RaidModule.register(app, layer);
         // modules of other Keel modules (nvme), once the layer and the built-in modules exist
         for (BdevModuleProvider p : ServiceLoader.load(BdevModuleProvider.class)) {
             p.register(app, layer);

@@ -144,6 +144,20 @@ public abstract class VirtualBdev extends Bdev {
         return false;
     }
 
+    /**
+     * Sends the piece of {@code io} that {@code numBlocks} blocks at {@code offsetBlocks} of the base in {@code slot}
+     * hold, its data {@code io}'s from byte {@code parentByteOffset} on, as a child sharing {@code io}'s buffers,
+     * through this thread's channel ({@link BdevDesc#submitPart}). Returns 0, or the refusal (-ENODEV for an empty
+     * slot or a base going away), leaving {@code io} as it was.
+     */
+    protected final int submitPart(int slot, BdevIo io, long parentByteOffset, long offsetBlocks, long numBlocks,
+            BdevIoCallback childDone, Object arg) {
+        VirtualBdevChannel ch = io.moduleChannel();
+        BdevChannel baseChannel = ch.base(slot);
+        return baseChannel == null ? -Errno.ENODEV
+                : ch.desc(slot).submitPart(baseChannel, io, parentByteOffset, offsetBlocks, numBlocks, childDone, arg);
+    }
+
     /** Ends {@code parent} as {@code child} ended (an NVMe error keeps its status codes) and frees the child. */
     protected static void completeFromChild(BdevIo parent, BdevIo child) {
         BdevIoStatus status = child.status();

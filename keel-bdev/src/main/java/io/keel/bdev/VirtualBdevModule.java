@@ -195,7 +195,11 @@ public abstract class VirtualBdevModule<A extends VirtualBdevModule.Association,
         }
     }
 
-    private void onBaseEvent(BdevEvent event, Bdev base) {
+    /**
+     * An event on a base opened by {@link #openAndClaim}: here a REMOVE goes to {@link #baseRemoved} for each bdev
+     * built on it. A module that keeps bases outside built bdevs (a RAID still assembling) handles it itself.
+     */
+    protected void onBaseEvent(BdevEvent event, Bdev base) {
         if (event != BdevEvent.REMOVE) {
             log.info("{}: ignoring {} of bdev {}", name, event, base.name());
             return;

@@ -1,0 +1,230 @@
+package io.keel.bdev.raid;
+
+import io.keel.bdev.Bdev;
+import io.keel.bdev.BdevDesc;
+import io.keel.bdev.VirtualBdevModule;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One raid in any state ({@code struct raid_bdev} with its {@code base_bdev_info}s): what create asked for, its
+ * member slots, and its bdev while online. CONFIGURING: members are opened and claimed as they arrive; once as many
+ * are configured as are operational the layout is computed and the bdev registered (ONLINE); a member lost that the
+ * level cannot spare takes it OFFLINE (unregistered; kept, to be listed, until {@code bdev_raid_delete}). App thread
+ * only.
+ */
+final class Raid implements VirtualBdevModule.Association {
+    private final RaidModule module;
+    private final String name;
+    private final UUID uuid;
+    private final RaidLevel level;
+    private final int stripSizeKb;
+    /** By slot: the member's bdev name (null: an empty slot, its member removed). */
+    private final String[] memberNames;
+    /** By slot, while CONFIGURING: the member opened and claimed. */
+    private final BdevDesc[] configuring;
+    /** By slot: the member's data region, once online (an empty slot keeps its size, for a replacement). */
+    private final long[] dataSizes;
+    /** By slot: the blocks before the member's data region (0 without a superblock). */
+    private final long[] dataOffsets;
+    private RaidLayout layout;
+    private int blockSize;
+    private RaidState state = RaidState.CONFIGURING;
+    private int operational;
+    private RaidBdev bdev;
+
+    Raid(RaidModule module, RaidRpcParams.Create p) {
+        this.module = module;
+        this.name = p.name();
+        this.uuid = p.uuid() != null ? p.uuid() : UUID.randomUUID();
+        this.level = p.raidLevel();
+        this.stripSizeKb = p.stripSizeKb();
+        this.memberNames = p.baseBdevs().toArray(new String[0]);
+        this.configuring = new BdevDesc[memberNames.length];
+        this.dataSizes = new long[memberNames.length];
+        this.dataOffsets = new long[memberNames.length];
+        this.operational = memberNames.length;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    UUID uuid() {
+        return uuid;
+    }
+
+    RaidState state() {
+        return state;
+    }
+
+    RaidBdev bdev() {
+        return bdev;
+    }
+
+    @Override
+    public List<String> baseBdevNames() {
+        return Arrays.stream(memberNames).filter(n -> n != null).toList();
+    }
+
+    /** The empty slot of {@code bdev} (named by its name or an alias) while configuring, or -1. */
+    int slotFor(Bdev b) {
+        for (int slot = 0; slot < memberNames.length; slot++) {
+            if (configuring[slot] == null && memberNames[slot] != null
+                    && (memberNames[slot].equals(b.name()) || b.aliases().contains(memberNames[slot]))) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** The slot whose member is {@code b} (configuring or online), or -1. */
+    int slotOf(Bdev b) {
+        if (bdev != null) {
+            return bdev.slotOf(b);
+        }
+        for (int slot = 0; slot < configuring.length; slot++) {
+            if (configuring[slot] != null && configuring[slot].bdev() == b) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** The slot named {@code memberName}, or -1. */
+    int slotNamed(String memberName) {
+        return Arrays.asList(memberNames).indexOf(memberName);
+    }
+
+    /** Configures {@code member} (opened and claimed) into {@code slot}; goes online if that was the last one. */
+    void configure(int slot, BdevDesc member) {
+        configuring[slot] = member;
+        if (Arrays.stream(configuring).filter(d -> d != null).count() == operational) {
+            goOnline();
+        }
+    }
+
+    /** raid_bdev_configure: the layout from the members' sizes, the bdev registered. */
+    private void goOnline() {
+        int blockSize = -1;
+        long[] sizes = new long[configuring.length];
+        for (int slot = 0; slot < configuring.length; slot++) {
+            Bdev m = configuring[slot].bdev();
+            if (blockSize >= 0 && m.blockSize() != blockSize) {
+                module.log().error("raid {}: block size of member {} differs ({} and {})", name, m.name(),
+                        m.blockSize(), blockSize);
+                return;
+            }
+            blockSize = m.blockSize();
+            sizes[slot] = m.numBlocks();
+        }
+        int strip = RaidLayout.stripBlocks(stripSizeKb, blockSize);
+        if (level.striped() && strip == 0) {
+            module.log().error("raid {}: strip size cannot be smaller than the device block size", name);
+            return;
+        }
+        this.blockSize = blockSize;
+        layout = RaidLayout.of(level, strip, sizes);
+        for (int slot = 0; slot < sizes.length; slot++) {
+            dataSizes[slot] = layout.memberDataSize(slot);
+        }
+        bdev = module.newBdev(this, Arrays.asList(configuring));
+        Arrays.fill(configuring, null); // the bdev's slots hold them now
+        state = RaidState.ONLINE;
+        module.register(bdev);
+    }
+
+    /** The geometry computed when the raid went online. */
+    RaidLayout layout() {
+        return layout;
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    /** By slot: the blocks before each member's data region. */
+    long[] dataOffsets() {
+        return dataOffsets.clone();
+    }
+
+    /** Lets go of the members opened while configuring (delete of a raid that never went online). */
+    void closeConfiguring() {
+        for (int slot = 0; slot < configuring.length; slot++) {
+            if (configuring[slot] != null) {
+                configuring[slot].close();
+                configuring[slot] = null;
+            }
+        }
+    }
+
+    // ---- members leaving ----
+
+    /**
+     * A member leaves ({@code _raid_bdev_remove_base_bdev}): removed, hot-removed or failed. Configuring: it is
+     * closed and its slot waits again. Online: raid1 with a member to spare drops the slot and stays online,
+     * degraded; otherwise the raid goes offline. {@code done} once the member is released.
+     */
+    void removeMember(int slot, Runnable done) {
+        if (state == RaidState.CONFIGURING) {
+            configuring[slot].close();
+            configuring[slot] = null;
+            done.run();
+            return;
+        }
+        if (state != RaidState.ONLINE || bdev.base(slot) == null) {
+            done.run();
+            return;
+        }
+        if (operational - 1 < level.minOperational(memberNames.length)) {
+            module.log().warn("raid {}: member {} lost, too few left: going offline", name, memberNames[slot]);
+            state = RaidState.OFFLINE;
+            module.unregister(bdev, done);
+            return;
+        }
+        module.log().warn("raid {}: member {} removed, running degraded", name, memberNames[slot]);
+        operational--;
+        memberNames[slot] = null;
+        bdev.dropMember(slot, done);
+    }
+
+    /** An I/O thread saw a write to {@code member} in {@code slot} fail (raid_bdev_fail_base_bdev). */
+    void memberFailed(int slot, BdevDesc member) {
+        if (bdev != null && bdev.base(slot) == member) {
+            module.log().error("raid {}: I/O to member {} failed", name, member.bdev().name());
+            removeMember(slot, () -> { });
+        }
+    }
+
+    /** The bdev is destructed (its members released): an offline raid stays listed; otherwise the raid is gone. */
+    void bdevGone() {
+        bdev = null;
+        if (state != RaidState.OFFLINE) {
+            module.forget(this);
+        }
+    }
+
+    // ---- what RPCs show ----
+
+    RaidInfo info() {
+        List<MemberInfo> members = new ArrayList<>();
+        int discovered = 0;
+        for (int slot = 0; slot < memberNames.length; slot++) {
+            BdevDesc d = bdev != null ? bdev.base(slot) : configuring[slot];
+            if (d != null) {
+                discovered++;
+                members.add(new MemberInfo(d.bdev().name(), d.bdev().uuid(), true, dataOffsets[slot], dataSizes[slot]));
+            } else if (memberNames[slot] == null) {
+                members.add(MemberInfo.empty(dataSizes[slot]));
+            } else {
+                members.add(new MemberInfo(memberNames[slot], MemberInfo.NO_UUID, false, 0, dataSizes[slot]));
+            }
+        }
+        long blocks = bdev != null ? bdev.numBlocks() : 0;
+        return new RaidInfo(name, uuid, stripSizeKb, state, level, false, discovered, operational, blocks, null,
+                members);
+    }
+}

@@ -1,0 +1,219 @@
+package io.keel.bdev.raid;
+
+import io.keel.bdev.BdevDesc;
+import io.keel.bdev.BdevIo;
+import io.keel.bdev.BdevIoCallback;
+import io.keel.bdev.BdevIoStatus;
+import io.keel.bdev.IoType;
+import io.keel.bdev.VirtualBdev;
+import io.keel.core.thread.KeelThread;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * A raid's bdev while it is online ({@code struct raid_bdev} registered): one slot per member, I/O split or mirrored
+ * on the submitting thread as its level says (docs/raid-design.md, "I/O per level"), nothing allocated per I/O.
+ * A member address is the member's data offset plus the layout's address. Membership ({@link Raid}) is the app
+ * thread's; an I/O thread that sees a member fail a write only reports it there ({@link Raid#memberFailed}).
+ */
+final class RaidBdev extends VirtualBdev {
+    /** A part of a striped I/O, or of a raid1 write, flush or unmap, ended. */
+    private static final BdevIoCallback PART_DONE = (child, success, parent) -> partDone(child, (BdevIo) parent);
+    /** A raid1 read from one member ended. */
+    private static final BdevIoCallback READ_DONE = (child, success, parent) -> readDone(child, (BdevIo) parent);
+
+    private final Raid raid;
+    private final RaidLayout layout;
+    /** By slot: the blocks before the member's data region. */
+    private final long[] dataOffsets;
+    /** By slot: 1 once a member's failure was reported to the app thread, so a burst of errors reports it once. */
+    private final AtomicIntegerArray failureReported;
+    private final KeelThread appThread;
+
+    RaidBdev(RaidModule module, Raid raid, List<BdevDesc> bases, KeelThread appThread) {
+        super(module, raid.name(), raid.uuid(), "Raid Volume", raid.blockSize(), raid.layout().blockCount(),
+                ioTypes(bases), bases);
+        this.raid = raid;
+        this.layout = raid.layout();
+        this.dataOffsets = raid.dataOffsets();
+        this.failureReported = new AtomicIntegerArray(bases.size());
+        this.appThread = appThread;
+    }
+
+    /** Read, write and reset always; flush, unmap and write zeroes only if every member does them. */
+    private static Set<IoType> ioTypes(List<BdevDesc> bases) {
+        Set<IoType> types = EnumSet.of(IoType.READ, IoType.WRITE, IoType.RESET);
+        for (IoType t : List.of(IoType.FLUSH, IoType.UNMAP, IoType.WRITE_ZEROES)) {
+            if (bases.stream().allMatch(b -> b == null || b.bdev().supports(t))) {
+                types.add(t);
+            }
+        }
+        return types;
+    }
+
+    @Override
+    protected RaidChannel newChannel(KeelThread thread) {
+        return new RaidChannel(this);
+    }
+
+    @Override
+    public JsonNode driverSpecific() {
+        return RaidJson.driverSpecific(raid.info());
+    }
+
+    Raid raid() {
+        return raid;
+    }
+
+    /** Empties {@code slot} (a member removed or failed); {@code done} on this (the app) thread. */
+    void dropMember(int slot, Runnable done) {
+        removeBase(slot, done);
+    }
+
+    @Override
+    protected void destruct(Runnable done) {
+        super.destruct(() -> {
+            ((RaidModule) module()).bdevDestructed(raid);
+            done.run();
+        });
+    }
+
+    // ---- I/O ----
+
+    @Override
+    protected void submit(BdevIo io) {
+        boolean mirrored = layout instanceof Raid1Layout;
+        if (!mirrored && io.type() != IoType.RESET && io.numBlocks() > 0) {
+            submitStriped(io, (StripedLayout) layout);
+        } else if (mirrored && io.type() == IoType.READ) {
+            readLeastLoaded(io);
+        } else { // reset; a flush of no blocks; raid1 write, unmap, write zeroes, flush: every member
+            toEveryMember(io, mirrored && io.type() != IoType.RESET);
+        }
+    }
+
+    /** raid0 and concat: data I/O one piece per strip (raid0) or member (concat); the others one part per member. */
+    private void submitStriped(BdevIo io, StripedLayout striped) {
+        PartCount.begin(io, false);
+        if (io.type().carriesData() || striped instanceof ConcatLayout) {
+            PieceCursor cursor = ((RaidChannel) io.moduleChannel()).cursor.start(striped, io.offsetBlocks(),
+                    io.numBlocks());
+            while (cursor.next()) {
+                sendPart(io, cursor.member(), cursor.parentOffset() * blockSize(), cursor.memberLba(),
+                        cursor.blocks());
+            }
+        } else {
+            Raid0Layout raid0 = (Raid0Layout) striped;
+            for (int slot = 0; slot < slots(); slot++) {
+                long blocks = raid0.extentBlocks(io.offsetBlocks(), io.numBlocks(), slot);
+                if (blocks > 0) {
+                    sendPart(io, slot, 0, raid0.extentOffset(io.offsetBlocks(), io.numBlocks(), slot), blocks);
+                }
+            }
+        }
+        PartCount.submitted(io);
+    }
+
+    /**
+     * The same blocks to every member that has a channel here: reset, a flush of no blocks, raid1's writes, unmaps,
+     * write zeroes and flushes ({@code anySuffices}: the I/O succeeds if one member did it).
+     */
+    private void toEveryMember(BdevIo io, boolean anySuffices) {
+        PartCount.begin(io, anySuffices);
+        for (int slot = 0; slot < slots(); slot++) {
+            if (io.type() == IoType.RESET) {
+                sendPart(io, slot, 0, 0, 0);
+            } else {
+                sendPart(io, slot, 0, io.offsetBlocks(), io.numBlocks());
+            }
+        }
+        PartCount.submitted(io);
+    }
+
+    /** Sends one part; a part that cannot start (an empty slot: a missing member) counts as failed. */
+    private void sendPart(BdevIo io, int slot, long parentByteOffset, long memberLba, long blocks) {
+        long lba = io.type() == IoType.RESET ? 0 : dataOffsets[slot] + memberLba;
+        if (submitPart(slot, io, parentByteOffset, lba, blocks, PART_DONE, io) == 0) {
+            PartCount.add(io);
+        } else {
+            PartCount.failed(io);
+        }
+    }
+
+    private static void partDone(BdevIo child, BdevIo parent) {
+        boolean ok = child.status() == BdevIoStatus.SUCCESS;
+        if (!ok && child.type().modifies()) {
+            ((RaidBdev) parent.bdev()).memberFailed(child.desc());
+        }
+        child.free();
+        PartCount.end(parent, ok);
+    }
+
+    // ---- raid1 reads ----
+
+    private void readLeastLoaded(BdevIo io) {
+        int slot = ((RaidChannel) io.moduleChannel()).leastLoadedReadSlot();
+        if (slot < 0) {
+            io.complete(BdevIoStatus.FAILED);
+            return;
+        }
+        io.moduleValue = slot;
+        readFrom(io, slot);
+    }
+
+    /** Reads {@code io} from the member in {@code slot}; the slot and the first one tried are in moduleValue. */
+    private void readFrom(BdevIo io, int slot) {
+        RaidChannel ch = io.moduleChannel();
+        int rc = submitPart(slot, io, 0, dataOffsets[slot] + io.offsetBlocks(), io.numBlocks(), READ_DONE, io);
+        if (rc == 0) {
+            ch.readBlocks[slot] += io.numBlocks();
+        } else {
+            readOther(io);
+        }
+    }
+
+    private static void readDone(BdevIo child, BdevIo parent) {
+        RaidBdev raid = (RaidBdev) parent.bdev();
+        RaidChannel ch = parent.moduleChannel();
+        int slot = (int) (parent.moduleValue & 0xFFFF);
+        ch.readBlocks[slot] -= parent.numBlocks();
+        boolean ok = child.status() == BdevIoStatus.SUCCESS;
+        child.free();
+        if (ok) {
+            parent.complete(BdevIoStatus.SUCCESS);
+        } else {
+            raid.readOther(parent);
+        }
+    }
+
+    /**
+     * The read failed on its member: tries the next members in slot order, each once ({@code raid1_read_other_base_bdev});
+     * fails when it is back at the first. moduleValue: bits 0-15 the slot read now, 16-31 the first slot tried +1.
+     */
+    private void readOther(BdevIo io) {
+        long v = io.moduleValue;
+        int first = (int) (v >>> 16) == 0 ? (int) (v & 0xFFFF) : (int) (v >>> 16) - 1;
+        RaidChannel ch = io.moduleChannel();
+        for (int slot = ((int) (v & 0xFFFF) + 1) % slots(); slot != first; slot = (slot + 1) % slots()) {
+            if (ch.base(slot) != null) {
+                io.moduleValue = ((long) (first + 1) << 16) | slot;
+                readFrom(io, slot);
+                return;
+            }
+        }
+        io.complete(BdevIoStatus.FAILED);
+    }
+
+    // ---- member failure ----
+
+    /** A write to {@code member} failed: the app thread removes it from the raid, once (I/O thread). */
+    private void memberFailed(BdevDesc member) {
+        int slot = slotOf(member.bdev());
+        if (slot >= 0 && failureReported.compareAndSet(slot, 0, 1)) {
+            appThread.send(() -> raid.memberFailed(slot, member));
+        }
+    }
+}
