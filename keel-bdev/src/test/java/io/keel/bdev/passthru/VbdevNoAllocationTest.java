@@ -1,20 +1,10 @@
 package io.keel.bdev.passthru;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import io.keel.bdev.BdevChannel;
-import io.keel.bdev.BdevDesc;
-import io.keel.bdev.BdevIo;
-import io.keel.bdev.BdevIoCallback;
-import io.keel.core.thread.IoChannel;
-import io.keel.core.thread.KeelThread;
-import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,9 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (measured: about 1 byte per I/O). That is the thread's, not the delay bdev's.
  */
 class VbdevNoAllocationTest {
-    private static final int QD = 32;
     private static final int BLOCK = 512;
-    private static final long ROUND = 20_000;
 
     @TempDir
     Path dir;
@@ -56,103 +44,12 @@ class VbdevNoAllocationTest {
         h.close();
     }
 
-    /** Keeps {@link #QD} reads and writes in flight on the worker thread; its callback allocates nothing. */
-    private static final class Driver implements BdevIoCallback {
-        private final BdevDesc desc;
-        private final IoChannel<BdevChannel> ch;
-        private final MemorySegment[] bufs = new MemorySegment[QD];
-        private long target;
-        private long issued;
-        volatile long done;
-        volatile long failed;
-
-        Driver(BdevDesc desc, VbdevHarness h) {
-            this.desc = desc;
-            this.ch = desc.getIoChannel();
-            for (int i = 0; i < QD; i++) {
-                bufs[i] = h.pattern(BLOCK, i);
-            }
-        }
-
-        void run(long ios) {
-            target = issued + ios;
-            for (int slot = 0; slot < QD && issued < target; slot++) {
-                submit(slot);
-            }
-        }
-
-        private void submit(int slot) {
-            Integer arg = slot; // cached box: no allocation
-            int rc = (issued & 1) == 0
-                    ? desc.write(ch.context(), bufs[slot], slot, 1, this, arg)
-                    : desc.read(ch.context(), bufs[slot], slot, 1, this, arg);
-            issued++;
-            if (rc != 0) {
-                failed++;
-                done++;
-            }
-        }
-
-        @Override
-        public void done(BdevIo io, boolean success, Object arg) {
-            io.free();
-            if (!success) {
-                failed++;
-            }
-            done++;
-            if (issued < target) {
-                submit((Integer) arg);
-            }
-        }
-
-        void close() {
-            ch.put();
-            desc.close();
-        }
-    }
-
     @Test
     void passthruErrorAndDelayAllocateNothingPerIo() {
-        com.sun.management.ThreadMXBean mx =
-                ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t ? t : null;
-        Assumptions.assumeTrue(mx != null && mx.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
-        long[] reactors = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t instanceof KeelThread.Carrier).mapToLong(Thread::threadId).toArray();
-        assertThat(reactors).hasSize(2);
+        AllocationProbe probe = new AllocationProbe(h);
         for (String name : new String[] {"Malloc3", "PT0", "EE_Malloc1", "Delay0"}) {
-            Driver d = h.onWorker(() -> new Driver(h.layer().open(name, true, (e, b) -> { }), h));
-            try {
-                long last = Long.MAX_VALUE;
-                for (int round = 0; round < 40 && last > 4096; round++) { // until the JIT has compiled the path
-                    last = round(mx, reactors, d);
-                }
-                // best of three: a per-I/O allocation shows in every round (>= 16 B x ROUND), a late JIT step in one
-                long allocated = Math.min(round(mx, reactors, d), Math.min(round(mx, reactors, d), round(mx, reactors, d)));
-                assertThat(d.failed).isZero();
-                assertThat(allocated).as("bytes the reactors allocated over %d I/Os through %s", ROUND, name)
-                        .isLessThan(name.equals("Delay0") ? 4 * ROUND : 4096);
-            } finally {
-                h.onWorker(() -> {
-                    d.close();
-                    return null;
-                });
-            }
+            assertThat(probe.bytesPerRound(name, 1, 0)).as("bytes the reactors allocated over %d I/Os through %s",
+                    AllocationProbe.ROUND, name).isLessThan(name.equals("Delay0") ? 4 * AllocationProbe.ROUND : 4096);
         }
-    }
-
-    private long round(com.sun.management.ThreadMXBean mx, long[] reactors, Driver d) {
-        long before = sum(mx.getThreadAllocatedBytes(reactors));
-        long start = d.done;
-        h.worker.send(() -> d.run(ROUND));
-        await().atMost(VbdevHarness.WAIT).until(() -> d.done - start >= ROUND);
-        return sum(mx.getThreadAllocatedBytes(reactors)) - before;
-    }
-
-    private static long sum(long[] values) {
-        long s = 0;
-        for (long v : values) {
-            s += v;
-        }
-        return s;
     }
 }
