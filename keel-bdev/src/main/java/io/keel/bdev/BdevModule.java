@@ -16,6 +16,14 @@ public interface BdevModule {
     default void examine(Bdev bdev) {
     }
 
+    /**
+     * The RPC calls that restore this module's options ({@code bdev_raid_set_options}), saved before any module's
+     * bdevs, as SPDK's {@code config_json} writes them. App thread.
+     */
+    default List<ConfigEntry> optionsConfig() {
+        return List.of();
+    }
+
     /** The RPC calls that recreate this module's bdevs, in order ({@code save_config}). App thread. */
     default List<ConfigEntry> config() {
         return List.of();

@@ -115,6 +115,9 @@ final class BdevSubsystem implements Subsystem {
         List<ConfigEntry> out = new ArrayList<>();
         out.add(new ConfigEntry("bdev_set_options", Json.tree(layer.options())));
         for (BdevModule m : layer.modules()) {
+            out.addAll(m.optionsConfig());
+        }
+        for (BdevModule m : layer.modules()) {
             out.addAll(m.config());
         }
         out.add(new ConfigEntry("bdev_wait_for_examine", null));

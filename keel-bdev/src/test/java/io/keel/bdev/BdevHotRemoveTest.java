@@ -20,8 +20,9 @@ class BdevHotRemoveTest {
     @Test
     void deleteWithIoInFlightOnThreeThreads() throws Exception {
         try (BdevTestApp t = BdevTestApp.start(dir)) {
-            t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 3000));
+            // measured before M0 exists: the raid module's examine reads M0 for a superblock on the app thread
             int poolFull = t.layer().poolAvailable();
+            t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 3000));
             List<CompletableFuture<IoLoop.Result>> runs = List.of(
                     new IoLoop(t.thread("w0", 0), "M0", 0, 1000, 32, false).untilRemoved().start(t.layer()),
                     new IoLoop(t.thread("w1", 1), "M0", 1000, 1000, 32, false).untilRemoved().start(t.layer()),

@@ -37,7 +37,7 @@ class BdevRpcTest {
             assertThat(t.rpc("bdev_get_bdevs", Map.of("name", "Null0")).get(0).get("num_blocks").asLong()).isEqualTo(512);
 
             List<String> methods = t.rpc("framework_get_config", Map.of("name", "bdev")).findValuesAsText("method");
-            assertThat(methods).containsExactly("bdev_set_options", "bdev_malloc_create", "bdev_malloc_create",
+            assertThat(methods).containsExactly("bdev_set_options", "bdev_raid_set_options", "bdev_malloc_create", "bdev_malloc_create",
                     "bdev_null_create", "bdev_wait_for_examine");
 
             assertThat(t.rpc("bdev_malloc_delete", Map.of("name", "Malloc0")).asBoolean()).isTrue();

@@ -21,6 +21,10 @@ final class Raid implements VirtualBdevModule.Association {
     private final UUID uuid;
     private final RaidLevel level;
     private final int stripSizeKb;
+    /** Whether the raid keeps a superblock on its members. */
+    private final boolean withSuperblock;
+    /** The superblock last written or read (null: none yet, or a raid without one). */
+    private RaidSuperblock sb;
     /** By slot: the member's bdev name (null: an empty slot, its member removed). */
     private final String[] memberNames;
     /** By slot, while CONFIGURING: the member opened and claimed. */
@@ -46,6 +50,37 @@ final class Raid implements VirtualBdevModule.Association {
         this.dataSizes = new long[memberNames.length];
         this.dataOffsets = new long[memberNames.length];
         this.operational = memberNames.length;
+        this.withSuperblock = p.superblock();
+    }
+
+    /**
+     * A raid put together again from a member's superblock ({@code raid_bdev_create_from_sb}): its members are found
+     * by UUID, and only the slots the superblock has CONFIGURED are operational.
+     */
+    Raid(RaidModule module, RaidSuperblock sb) {
+        this.module = module;
+        this.name = sb.name();
+        this.uuid = sb.raidUuid();
+        this.level = sb.level();
+        this.stripSizeKb = (int) ((long) sb.stripSize() * sb.blockSize() / 1024);
+        this.memberNames = new String[sb.memberCount()];
+        this.configuring = new BdevDesc[sb.memberCount()];
+        this.dataSizes = new long[sb.memberCount()];
+        this.dataOffsets = new long[sb.memberCount()];
+        this.withSuperblock = true;
+        this.sb = sb;
+        for (SuperblockMember m : sb.members()) {
+            dataOffsets[m.slot()] = m.dataOffset();
+            dataSizes[m.slot()] = m.dataSize();
+            if (m.state() == MemberState.CONFIGURED) {
+                operational++;
+            }
+        }
+    }
+
+    /** The superblock last written or read, or null. */
+    RaidSuperblock superblock() {
+        return sb;
     }
 
     @Override
@@ -72,6 +107,14 @@ final class Raid implements VirtualBdevModule.Association {
 
     /** The empty slot of {@code bdev} (named by its name or an alias) while configuring, or -1. */
     int slotFor(Bdev b) {
+        if (sb != null && state == RaidState.CONFIGURING) { // assembling from superblocks: members by UUID
+            for (SuperblockMember m : sb.members()) {
+                if (m.state() == MemberState.CONFIGURED && m.uuid().equals(b.uuid()) && configuring[m.slot()] == null) {
+                    return m.slot();
+                }
+            }
+            return -1;
+        }
         for (int slot = 0; slot < memberNames.length; slot++) {
             if (configuring[slot] == null && memberNames[slot] != null
                     && (memberNames[slot].equals(b.name()) || b.aliases().contains(memberNames[slot]))) {
@@ -102,16 +145,25 @@ final class Raid implements VirtualBdevModule.Association {
     /** Configures {@code member} (opened and claimed) into {@code slot}; goes online if that was the last one. */
     void configure(int slot, BdevDesc member) {
         configuring[slot] = member;
-        if (Arrays.stream(configuring).filter(d -> d != null).count() == operational) {
+        memberNames[slot] = member.bdev().name();
+        if (Arrays.stream(configuring).filter(d -> d != null).count() == operational
+                && operational >= level.minOperational(memberNames.length)) {
             goOnline();
         }
     }
 
-    /** raid_bdev_configure: the layout from the members' sizes, the bdev registered. */
+    /**
+     * raid_bdev_configure: the layout from the members' data regions, the superblock written (a raid that keeps
+     * one), the bdev registered.
+     */
     private void goOnline() {
         int blockSize = -1;
         long[] sizes = new long[configuring.length];
         for (int slot = 0; slot < configuring.length; slot++) {
+            if (configuring[slot] == null) { // missing from the superblock's CONFIGURED slots: degraded
+                sizes[slot] = dataSizes[slot];
+                continue;
+            }
             Bdev m = configuring[slot].bdev();
             if (blockSize >= 0 && m.blockSize() != blockSize) {
                 module.log().error("raid {}: block size of member {} differs ({} and {})", name, m.name(),
@@ -119,7 +171,12 @@ final class Raid implements VirtualBdevModule.Association {
                 return;
             }
             blockSize = m.blockSize();
-            sizes[slot] = m.numBlocks();
+            if (sb == null) {
+                dataOffsets[slot] = withSuperblock ? RaidSuperblock.dataOffsetBlocks(blockSize, m.optimalIoBoundary()) : 0;
+                sizes[slot] = m.numBlocks() - dataOffsets[slot];
+            } else {
+                sizes[slot] = dataSizes[slot];
+            }
         }
         int strip = RaidLayout.stripBlocks(stripSizeKb, blockSize);
         if (level.striped() && strip == 0) {
@@ -134,7 +191,39 @@ final class Raid implements VirtualBdevModule.Association {
         bdev = module.newBdev(this, Arrays.asList(configuring));
         Arrays.fill(configuring, null); // the bdev's slots hold them now
         state = RaidState.ONLINE;
-        module.register(bdev);
+        if (!withSuperblock) {
+            module.register(bdev);
+            return;
+        }
+        if (sb == null) {
+            sb = newSuperblock(strip);
+        }
+        writeSuperblock(() -> module.register(bdev));
+    }
+
+    /** The superblock of a raid just created: every member CONFIGURED, sequence 0 (the first write makes it 1). */
+    private RaidSuperblock newSuperblock(int strip) {
+        List<SuperblockMember> members = new ArrayList<>();
+        for (int slot = 0; slot < memberNames.length; slot++) {
+            members.add(new SuperblockMember(bdev.base(slot).bdev().uuid(), dataOffsets[slot], dataSizes[slot], slot,
+                    MemberState.CONFIGURED));
+        }
+        return new RaidSuperblock(uuid, name, layout.blockCount(), blockSize, level, level.striped() ? strip : 0,
+                RaidState.ONLINE, 0, memberNames.length, members);
+    }
+
+    /**
+     * Writes the superblock, its sequence number one up, to every member the bdev holds, then runs {@code then}; a
+     * failed write is logged (the members written still carry it).
+     */
+    private void writeSuperblock(Runnable then) {
+        sb = sb.nextSequence();
+        SuperblockIo.write(sb, bdev.bases(), rc -> {
+            if (rc != 0) {
+                module.log().error("raid {}: writing superblock {} failed: {}", name, sb.seqNumber(), rc);
+            }
+            then.run();
+        });
     }
 
     /** The geometry computed when the raid went online. */
@@ -169,6 +258,10 @@ final class Raid implements VirtualBdevModule.Association {
      * degraded; otherwise the raid goes offline. {@code done} once the member is released.
      */
     void removeMember(int slot, Runnable done) {
+        removeMember(slot, MemberState.MISSING, done);
+    }
+
+    private void removeMember(int slot, MemberState why, Runnable done) {
         if (state == RaidState.CONFIGURING) {
             configuring[slot].close();
             configuring[slot] = null;
@@ -188,14 +281,22 @@ final class Raid implements VirtualBdevModule.Association {
         module.log().warn("raid {}: member {} removed, running degraded", name, memberNames[slot]);
         operational--;
         memberNames[slot] = null;
-        bdev.dropMember(slot, done);
+        bdev.dropMember(slot, () -> {
+            if (sb == null) {
+                done.run();
+                return;
+            }
+            sb = sb.withMember(sb.members().stream().filter(m -> m.slot() == slot).findFirst().orElseThrow()
+                    .withState(why));
+            writeSuperblock(done);
+        });
     }
 
     /** An I/O thread saw a write to {@code member} in {@code slot} fail (raid_bdev_fail_base_bdev). */
     void memberFailed(int slot, BdevDesc member) {
         if (bdev != null && bdev.base(slot) == member) {
             module.log().error("raid {}: I/O to member {} failed", name, member.bdev().name());
-            removeMember(slot, () -> { });
+            removeMember(slot, MemberState.FAILED, () -> { });
         }
     }
 
@@ -224,7 +325,7 @@ final class Raid implements VirtualBdevModule.Association {
             }
         }
         long blocks = bdev != null ? bdev.numBlocks() : 0;
-        return new RaidInfo(name, uuid, stripSizeKb, state, level, false, discovered, operational, blocks, null,
+        return new RaidInfo(name, uuid, stripSizeKb, state, level, withSuperblock, discovered, operational, blocks, null,
                 members);
     }
 }

@@ -142,16 +142,93 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     // ---- members arriving and leaving ----
 
+    /**
+     * A new bdev: a member a raid waits for by name is configured at once; any other bdev nobody claimed is read for
+     * a superblock (asynchronously, on this thread: a descriptor, a channel and a bdev_io while it lasts), which may
+     * put a raid together again ({@code raid_bdev_examine}).
+     */
     @Override
     public void examine(Bdev bdev) {
         for (Raid raid : raids) {
-            if (raid.state() == RaidState.CONFIGURING) {
+            if (raid.state() == RaidState.CONFIGURING && raid.superblock() == null) {
                 try {
                     configure(raid, bdev);
                 } catch (BdevException e) {
                     log.error("raid {}: cannot configure bdev {}: {}", raid.name(), bdev.name(), e.getMessage());
                 }
             }
+        }
+        // a bdev no larger than the superblock's reserved megabyte cannot hold a member's data: not read
+        if (bdev.claimedBy() == null && bdev.module() != this
+                && bdev.sizeBytes() > RaidSuperblock.MIN_DATA_OFFSET_BYTES) {
+            readSuperblock(bdev);
+        }
+    }
+
+    private void readSuperblock(Bdev bdev) {
+        boolean[] removed = {false};
+        BdevDesc d;
+        try {
+            d = layer.open(bdev.name(), false, (event, b) -> removed[0] |= event == BdevEvent.REMOVE);
+        } catch (BdevException e) {
+            return; // gone already
+        }
+        SuperblockIo.read(d, decode -> {
+            d.close();
+            if (!removed[0] && decode instanceof SuperblockDecode.Decoded found) {
+                onSuperblock(bdev, found.superblock());
+            } else if (decode instanceof SuperblockDecode.Refused r && r.reason() != SuperblockDecode.Refusal.BAD_SIGNATURE
+                    && r.reason() != SuperblockDecode.Refusal.UNREADABLE) {
+                log.warn("raid: bdev {} has an unusable superblock: {}", bdev.name(), r.message());
+            }
+        });
+    }
+
+    /**
+     * A member's superblock ({@code raid_bdev_examine_sb}): the raid it names is created from it, or, while that raid
+     * is configuring, replaced by it when it is newer (the highest sequence number wins); a member with an older
+     * superblock, or whose slot the raid's superblock does not have CONFIGURED, is left out (a rebuild would re-add
+     * it).
+     */
+    private void onSuperblock(Bdev bdev, RaidSuperblock sb) {
+        if (bdev.state() != Bdev.State.REGISTERED || bdev.claimedBy() != null) {
+            return;
+        }
+        Raid raid = raids.stream().filter(r -> r.uuid().equals(sb.raidUuid())).findFirst().orElse(null);
+        if (raid != null && raid.superblock() == null) {
+            log.error("raid {}: bdev {} has a superblock of a raid with the same UUID: left out", raid.name(),
+                    bdev.name());
+            return;
+        }
+        if (raid != null && raid.state() == RaidState.CONFIGURING
+                && sb.seqNumber() > raid.superblock().seqNumber()) {
+            log.info("raid {}: bdev {} has a newer superblock ({} > {}): assembling from it", raid.name(),
+                    bdev.name(), sb.seqNumber(), raid.superblock().seqNumber());
+            raids.remove(raid);
+            raid.closeConfiguring(); // their superblocks are older: they are left out
+            raid = null;
+        }
+        if (raid == null) {
+            if (layer.get(sb.name()) != null) {
+                log.error("raid {}: a bdev of that name exists: bdev {} left out", sb.name(), bdev.name());
+                return;
+            }
+            raid = new Raid(this, sb);
+            raids.add(raid);
+        } else if (sb.seqNumber() < raid.superblock().seqNumber()) {
+            log.warn("raid {}: bdev {} has an older superblock ({} < {}): left out", raid.name(), bdev.name(),
+                    sb.seqNumber(), raid.superblock().seqNumber());
+            return;
+        }
+        if (raid.state() != RaidState.CONFIGURING || raid.slotFor(bdev) < 0) {
+            log.warn("raid {}: bdev {} is not a configured member in its superblock: left out", raid.name(),
+                    bdev.name());
+            return;
+        }
+        try {
+            configure(raid, bdev);
+        } catch (BdevException e) {
+            log.error("raid {}: cannot configure bdev {}: {}", raid.name(), bdev.name(), e.getMessage());
         }
     }
 
@@ -202,11 +279,15 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     // ---- save_config ----
 
-    /** bdev_raid_set_options first, then a create per online raid without a superblock, after its members. */
+    @Override
+    public List<ConfigEntry> optionsConfig() {
+        return List.of(RaidJson.setOptionsConfig(options));
+    }
+
+    /** A create per online raid without a superblock (this module comes after its members' modules). */
     @Override
     public List<ConfigEntry> config() {
         List<ConfigEntry> out = new ArrayList<>();
-        out.add(RaidJson.setOptionsConfig(options));
         raids.stream().filter(r -> r.state() == RaidState.ONLINE)
                 .forEach(r -> RaidJson.createConfig(r.info()).ifPresent(out::add));
         return out;

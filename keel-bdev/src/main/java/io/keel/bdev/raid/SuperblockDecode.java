@@ -41,6 +41,8 @@ public sealed interface SuperblockDecode {
         /** A level Keel does not implement (raid5f) or does not know. */
         UNSUPPORTED_LEVEL,
         /** A raid state or a member state SPDK does not define. */
-        BAD_STATE
+        BAD_STATE,
+        /** The bytes could not be read: the bdev is smaller than the superblock, or the read failed. */
+        UNREADABLE
     }
 }
