@@ -30,6 +30,33 @@ class RaidStackIntegrityTest {
         verifyFromThreeThreads(List.of(3000, 3000), "raid1", 0);
     }
 
+    @Test
+    void raid1LosingAMemberUnderLoadShowsNoError() throws Exception {
+        try (BdevTestApp t = BdevTestApp.start(dir)) {
+            t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 6000));
+            t.rpc("bdev_malloc_create", Map.of("name", "M1", "block_size", 512, "num_blocks", 6000));
+            t.rpc("bdev_error_create", Map.of("base_name", "M1"));
+            t.rpc("bdev_raid_create", Map.of("name", "R", "raid_level", "raid1", "base_bdevs", List.of("M0", "EE_M1")));
+            List<CompletableFuture<IoLoop.Result>> runs = List.of(
+                    new IoLoop(t.thread("w0", 0), "R", 0, 2000, 16, true).start(t.layer()),
+                    new IoLoop(t.thread("w1", 1), "R", 2000, 2000, 16, true).start(t.layer()),
+                    new IoLoop(t.thread("w2", 1), "R", 4000, 2000, 8, true).start(t.layer()));
+            t.rpc("bdev_error_inject_error", Map.of("name", "EE_M1", "io_type", "all", "error_type", "failure",
+                    "num", 1_000_000));
+            for (CompletableFuture<IoLoop.Result> r : runs) {
+                IoLoop.Result res = r.get(60, TimeUnit.SECONDS);
+                assertThat(res.read()).isEqualTo(2000);
+                assertThat(res.mismatches()).isZero();
+                assertThat(res.failed()).isZero();
+            }
+            // the loops may have ended before the member's first failure: one more write makes sure
+            new IoLoop(t.thread("w3", 0), "R", 0, 16, 4, true).start(t.layer()).get(60, TimeUnit.SECONDS);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> t.rpc(
+                    "bdev_raid_get_bdevs", Map.of("category", "online")).get(0).get("num_base_bdevs_operational")
+                    .asInt() == 1);
+        }
+    }
+
     private void verifyFromThreeThreads(List<Integer> memberBlocks, String level, int stripKb) throws Exception {
         try (BdevTestApp t = BdevTestApp.start(dir)) {
             List<String> members = new java.util.ArrayList<>();

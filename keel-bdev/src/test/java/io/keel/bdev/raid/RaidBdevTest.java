@@ -226,6 +226,25 @@ class RaidBdevTest {
     }
 
     @Test
+    void answersHaveSpdksShapes() {
+        h.malloc("M0", 512, BLOCK);
+        h.malloc("M1", 512, BLOCK);
+        create("R1", "raid1", 0, "M0", "M1");
+        assertThat(fieldNames(raidInfo("all").get(0)))
+                .isEqualTo(fieldNames(SpdkReference.sample("raid_get_bdevs_online.json").get(0)));
+        assertThat(fieldNames(raidInfo("all").get(0).get("base_bdevs_list").get(0))).isEqualTo(fieldNames(
+                SpdkReference.sample("raid_get_bdevs_online.json").get(0).get("base_bdevs_list").get(0)));
+        assertThat(fieldNames(h.bdev("R1").get("driver_specific").get("raid"))).isEqualTo(fieldNames(
+                SpdkReference.sample("bdev_get_bdevs_raid1.json").get(0).get("driver_specific").get("raid")));
+    }
+
+    private static List<String> fieldNames(JsonNode o) {
+        List<String> names = new ArrayList<>();
+        o.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
     void deleteWithIoInFlightCompletesCleanly() {
         for (String m : new String[] {"M0", "M1"}) {
             h.malloc(m, 4096, BLOCK);
