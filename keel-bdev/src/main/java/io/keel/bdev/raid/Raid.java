@@ -137,11 +137,6 @@ final class Raid implements VirtualBdevModule.Association {
         return -1;
     }
 
-    /** The slot named {@code memberName}, or -1. */
-    int slotNamed(String memberName) {
-        return Arrays.asList(memberNames).indexOf(memberName);
-    }
-
     /** Configures {@code member} (opened and claimed) into {@code slot}; goes online if that was the last one. */
     void configure(int slot, BdevDesc member) {
         configuring[slot] = member;

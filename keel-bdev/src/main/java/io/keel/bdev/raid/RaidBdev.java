@@ -64,10 +64,6 @@ final class RaidBdev extends VirtualBdev {
         return RaidJson.driverSpecific(raid.info());
     }
 
-    Raid raid() {
-        return raid;
-    }
-
     /** Empties {@code slot} (a member removed or failed); {@code done} on this (the app) thread. */
     void dropMember(int slot, Runnable done) {
         removeBase(slot, done);
