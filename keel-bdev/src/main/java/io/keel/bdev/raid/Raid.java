@@ -124,6 +124,16 @@ final class Raid implements VirtualBdevModule.Association {
         return -1;
     }
 
+    /** Names {@code memberName} as the member of the first empty slot; false when there is none. */
+    boolean fillEmptySlot(String memberName) {
+        int slot = Arrays.asList(memberNames).indexOf(null);
+        if (slot < 0) {
+            return false;
+        }
+        memberNames[slot] = memberName;
+        return true;
+    }
+
     /** The slot whose member is {@code b} (configuring or online), or -1. */
     int slotOf(Bdev b) {
         if (bdev != null) {
@@ -254,6 +264,17 @@ final class Raid implements VirtualBdevModule.Association {
      */
     void removeMember(int slot, Runnable done) {
         removeMember(slot, MemberState.MISSING, done);
+    }
+
+    /**
+     * {@code bdev_raid_remove_base_bdev}: a removal, after which a configuring raid also forgets the slot's member
+     * (the slot stays empty until {@code bdev_raid_add_base_bdev}) instead of waiting for it to come back.
+     */
+    void removeOnRequest(int slot, Runnable done) {
+        if (state == RaidState.CONFIGURING) {
+            memberNames[slot] = null;
+        }
+        removeMember(slot, done);
     }
 
     private void removeMember(int slot, MemberState why, Runnable done) {

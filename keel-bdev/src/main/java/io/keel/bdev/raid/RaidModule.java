@@ -93,21 +93,34 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         }
     }
 
+    /**
+     * {@code bdev_raid_delete}: the raid leaves the lists at once; an online one is unregistered (its members are
+     * released once its users let go), after its superblock is zeroed on every member if {@code clear_sb} asks.
+     */
     private void delete(RaidRpcParams.Delete p, RpcCall call) {
         Raid raid = raid(p.name());
         if (raid == null) {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
-        if (raid.state() == RaidState.ONLINE) {
-            RaidBdev b = raid.bdev();
-            raids.remove(raid); // gone from the lists now; its bdev is released as its users let go
-            layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
+        raids.remove(raid);
+        if (raid.state() != RaidState.ONLINE) {
+            raid.closeConfiguring();
+            call.respond(true);
             return;
         }
-        raids.remove(raid);
-        raid.closeConfiguring();
-        call.respond(true);
+        RaidBdev b = raid.bdev();
+        Runnable unregister = () -> layer.unregister(b, rc -> ModuleRpcs.respond(call, b, rc));
+        if (p.clearSb() && raid.superblock() != null) {
+            SuperblockIo.clear(raid.superblock(), b.bases(), rc -> {
+                if (rc != 0) {
+                    log.error("raid {}: clearing the superblock failed: {}", raid.name(), rc);
+                }
+                unregister.run();
+            });
+        } else {
+            unregister.run();
+        }
     }
 
     private ArrayNode list(RaidCategory category) {
@@ -117,17 +130,30 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         return out;
     }
 
+    /**
+     * {@code bdev_raid_add_base_bdev}: into a configuring raid's first empty slot (configured at once if the bdev
+     * exists, else when it arrives); an online raid would rebuild onto it, which is not implemented yet.
+     */
     private void addBaseBdev(RaidRpcParams.AddBaseBdev p) {
         Raid raid = raid(p.raidBdev());
         if (raid == null) {
             throw RpcException.errno(Errno.ENODEV, "No such device");
         }
+        String refused = "Failed to add base bdev " + p.baseBdev() + " to RAID bdev " + raid.name() + ": ";
         if (raid.state() == RaidState.ONLINE) {
-            throw RpcException.errno(Errno.ENOTSUP, "Failed to add base bdev " + p.baseBdev() + " to RAID bdev "
-                    + raid.name() + ": rebuild not implemented yet");
+            throw RpcException.errno(Errno.ENOTSUP, refused + "rebuild not implemented yet");
         }
-        throw RpcException.errno(Errno.EINVAL, "Failed to add base bdev " + p.baseBdev() + " to RAID bdev "
-                + raid.name() + ": no empty slot");
+        if (raid.state() != RaidState.CONFIGURING || raid.superblock() != null || !raid.fillEmptySlot(p.baseBdev())) {
+            throw RpcException.errno(Errno.EINVAL, refused + "no empty slot");
+        }
+        Bdev b = layer.get(p.baseBdev());
+        if (b != null) {
+            try {
+                configure(raid, b);
+            } catch (BdevException e) {
+                throw RpcException.errno(e.errno(), refused + e.getMessage());
+            }
+        }
     }
 
     private void removeBaseBdev(String memberName, RpcCall call) {
@@ -137,7 +163,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
-        raid.removeMember(raid.slotOf(b), () -> call.respond(true));
+        raid.removeOnRequest(raid.slotOf(b), () -> call.respond(true));
     }
 
     // ---- members arriving and leaving ----

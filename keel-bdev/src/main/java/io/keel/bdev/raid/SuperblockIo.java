@@ -25,15 +25,33 @@ final class SuperblockIo {
      * {@code done} gets 0, or the first error, once every write has ended.
      */
     static void write(RaidSuperblock sb, List<BdevDesc> members, IntConsumer done) {
-        if (members.isEmpty()) {
-            done.accept(0);
-            return;
-        }
         int blockSize = sb.blockSize();
         long blocks = (sb.length() + blockSize - 1) / blockSize;
         Arena arena = Arena.ofShared();
         MemorySegment buf = arena.allocate(blocks * blockSize, 4096);
         SuperblockCodec.encode(sb, buf);
+        writeToAll(buf, members, arena, done);
+    }
+
+    /**
+     * Zeroes the blocks {@code sb} occupies at the start of every member in {@code members} ({@code clear_sb});
+     * {@code done} as for {@link #write}.
+     */
+    static void clear(RaidSuperblock sb, List<BdevDesc> members, IntConsumer done) {
+        int blockSize = sb.blockSize();
+        long blocks = (sb.length() + blockSize - 1) / blockSize;
+        Arena arena = Arena.ofShared();
+        writeToAll(arena.allocate(blocks * blockSize, 4096), members, arena, done); // allocate zeroes
+    }
+
+    /** Writes {@code buf} at block 0 of every member, then closes {@code arena} and calls {@code done}. */
+    private static void writeToAll(MemorySegment buf, List<BdevDesc> members, Arena arena, IntConsumer done) {
+        if (members.isEmpty()) {
+            arena.close();
+            done.accept(0);
+            return;
+        }
+        long blocks = buf.byteSize() / members.getFirst().bdev().blockSize();
         int[] left = {members.size()};
         int[] firstError = {0};
         for (BdevDesc member : members) {

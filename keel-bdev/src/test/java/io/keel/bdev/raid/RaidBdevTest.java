@@ -245,6 +245,24 @@ class RaidBdevTest {
     }
 
     @Test
+    void aConfiguringRaidTakesAnotherMemberIntoAnEmptiedSlot() {
+        h.malloc("M0", 512, BLOCK);
+        h.malloc("M2", 512, BLOCK);
+        create("R1", "raid1", 0, "M0", "M1");
+        assertThat(h.error("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"))).isEqualTo(-22);
+        assertThat(h.result("bdev_raid_remove_base_bdev", Map.of("name", "M0")).asBoolean()).isTrue();
+        assertThat(h.bdev("M0").get("claimed").asBoolean()).isFalse();
+        assertThat(raidInfo("configuring").get(0).get("base_bdevs_list").get(0).get("name").isNull()).isTrue();
+        assertThat(h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2")).asBoolean())
+                .isTrue();
+        assertThat(h.bdev("M2").get("claimed").asBoolean()).isTrue();
+        h.malloc("M1", 512, BLOCK);
+        JsonNode online = raidInfo("online").get(0);
+        assertThat(online.get("base_bdevs_list").get(0).get("name").asText()).isEqualTo("M2");
+        assertThat(online.get("base_bdevs_list").get(1).get("name").asText()).isEqualTo("M1");
+    }
+
+    @Test
     void deleteWithIoInFlightCompletesCleanly() {
         for (String m : new String[] {"M0", "M1"}) {
             h.malloc(m, 4096, BLOCK);

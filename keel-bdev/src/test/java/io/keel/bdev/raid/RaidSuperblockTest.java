@@ -128,4 +128,20 @@ class RaidSuperblockTest {
         }
         again.close();
     }
+
+    @Test
+    void deleteWithClearSbLeavesNothingToAssemble() throws Exception {
+        members(2);
+        h.result("bdev_raid_create", Map.of("name", "R1", "raid_level", "raid1", "base_bdevs", List.of("P0", "P1"),
+                "superblock", true));
+        await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("R1") != null);
+        assertThat(h.result("bdev_raid_delete", Map.of("name", "R1", "clear_sb", true)).asBoolean()).isTrue();
+        for (int i = 0; i < 2; i++) {
+            h.result("bdev_passthru_delete", Map.of("name", "P" + i));
+            passthru(i);
+        }
+        Thread.sleep(300); // the members' examine reads find no superblock
+        assertThat(raid("R1")).isNull();
+        assertThat(h.bdev("P0").get("claimed").asBoolean()).isFalse();
+    }
 }
