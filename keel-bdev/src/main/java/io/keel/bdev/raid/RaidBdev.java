@@ -29,7 +29,11 @@ final class RaidBdev extends VirtualBdev {
     private final RaidLayout layout;
     /** By slot: the blocks before the member's data region. */
     private final long[] dataOffsets;
-    /** By slot: 1 once a member's failure was reported to the app thread, so a burst of errors reports it once. */
+    /**
+     * By slot: 1 once a member failed a write. Set before the write's parent completes, so no read that starts
+     * after it goes there (the member misses data) while the app thread is still removing it; a burst of errors
+     * reports it to the app thread once.
+     */
     private final AtomicIntegerArray failureReported;
     private final KeelThread appThread;
 
@@ -194,7 +198,7 @@ final class RaidBdev extends VirtualBdev {
         int first = (int) (v >>> 16) == 0 ? (int) (v & 0xFFFF) : (int) (v >>> 16) - 1;
         RaidChannel ch = io.moduleChannel();
         for (int slot = ((int) (v & 0xFFFF) + 1) % slots(); slot != first; slot = (slot + 1) % slots()) {
-            if (ch.base(slot) != null) {
+            if (ch.readable(slot)) {
                 io.moduleValue = ((long) (first + 1) << 16) | slot;
                 readFrom(io, slot);
                 return;
@@ -204,6 +208,11 @@ final class RaidBdev extends VirtualBdev {
     }
 
     // ---- member failure ----
+
+    /** Whether the member in {@code slot} failed a write (it is being removed). Any thread. */
+    boolean failed(int slot) {
+        return failureReported.get(slot) != 0;
+    }
 
     /** A write to {@code member} failed: the app thread removes it from the raid, once (I/O thread). */
     private void memberFailed(BdevDesc member) {
