@@ -35,6 +35,9 @@ public final class BdevLayer {
     private final Map<String, Bdev> byName = new ConcurrentHashMap<>();
     private final List<Bdev> bdevs = new CopyOnWriteArrayList<>();
     private final List<BdevModule> modules = new CopyOnWriteArrayList<>();
+    /** Examines that went on after their module's {@link BdevModule#examine} returned; app thread. */
+    private int examinesInFlight;
+    private final List<Runnable> examineWaiters = new ArrayList<>();
     private final Map<Bdev, List<RemovalWaiter>> removalWaiters = new ConcurrentHashMap<>();
     private volatile BdevOptions options = BdevOptions.DEFAULTS;
     private volatile BdevIoPool pool;
@@ -152,6 +155,33 @@ public final class BdevLayer {
      * registered there (as SPDK does inside {@code spdk_bdev_register}), else one message later. A virtual bdev
      * module builds what it was configured to build on top of it.
      */
+    /**
+     * A module's examine of a bdev goes on after {@link BdevModule#examine} returned (it reads the bdev, say: SPDK's
+     * {@code examine_disk}); {@code bdev_wait_for_examine} waits until the module calls {@link #examineDone}.
+     * App thread.
+     */
+    public void examineStarted() {
+        examinesInFlight++;
+    }
+
+    /** An examine announced by {@link #examineStarted} is over. App thread. */
+    public void examineDone() {
+        if (--examinesInFlight == 0) {
+            List<Runnable> ready = List.copyOf(examineWaiters);
+            examineWaiters.clear();
+            ready.forEach(Runnable::run);
+        }
+    }
+
+    /** Runs {@code r} once no examine is going on (at once if none is). App thread. */
+    void whenExamined(Runnable r) {
+        if (examinesInFlight == 0) {
+            r.run();
+        } else {
+            examineWaiters.add(r);
+        }
+    }
+
     private void examine(Bdev b) {
         for (BdevModule m : modules) {
             if (b.state != Bdev.State.REGISTERED) {

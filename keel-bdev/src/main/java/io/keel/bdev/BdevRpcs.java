@@ -38,7 +38,7 @@ final class BdevRpcs {
             layer.options(next);
             call.respond(true);
         }, RpcState.STARTUP);
-        m.register("bdev_wait_for_examine", Void.class, (p, call) -> call.respond(true)); // no module examines asynchronously
+        m.register("bdev_wait_for_examine", Void.class, (p, call) -> layer.whenExamined(() -> call.respond(true)));
         m.register("keel_bdev_get_io_pool", Void.class, (p, call) -> ioPool(layer, call));
     }
 

@@ -199,6 +199,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         } catch (BdevException e) {
             return; // gone already
         }
+        layer.examineStarted();
         SuperblockIo.read(d, decode -> {
             d.close();
             if (!removed[0] && decode instanceof SuperblockDecode.Decoded found) {
@@ -207,6 +208,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
                     && r.reason() != SuperblockDecode.Refusal.UNREADABLE) {
                 log.warn("raid: bdev {} has an unusable superblock: {}", bdev.name(), r.message());
             }
+            layer.examineDone();
         });
     }
 

@@ -130,7 +130,7 @@ class RaidSuperblockTest {
     }
 
     @Test
-    void deleteWithClearSbLeavesNothingToAssemble() throws Exception {
+    void deleteWithClearSbLeavesNothingToAssemble() {
         members(2);
         h.result("bdev_raid_create", Map.of("name", "R1", "raid_level", "raid1", "base_bdevs", List.of("P0", "P1"),
                 "superblock", true));
@@ -140,7 +140,7 @@ class RaidSuperblockTest {
             h.result("bdev_passthru_delete", Map.of("name", "P" + i));
             passthru(i);
         }
-        Thread.sleep(300); // the members' examine reads find no superblock
+        assertThat(h.result("bdev_wait_for_examine", null).asBoolean()).isTrue(); // the reads found no superblock
         assertThat(raid("R1")).isNull();
         assertThat(h.bdev("P0").get("claimed").asBoolean()).isFalse();
     }
