@@ -118,12 +118,17 @@ final class RaidBdev extends VirtualBdev {
     }
 
     /**
-     * The same blocks to every member that has a channel here: reset, a flush of no blocks, raid1's writes, unmaps,
-     * write zeroes and flushes ({@code anySuffices}: the I/O succeeds if one member did it).
+     * The same blocks to every member that has a channel here (a missing member is skipped: a degraded raid1 still
+     * resets): reset, a flush of no blocks, raid1's writes, unmaps, write zeroes and flushes ({@code anySuffices}:
+     * the I/O succeeds if one member did it; none left fails it).
      */
     private void toEveryMember(BdevIo io, boolean anySuffices) {
+        RaidChannel ch = io.moduleChannel();
         PartCount.begin(io, anySuffices);
         for (int slot = 0; slot < slots(); slot++) {
+            if (ch.base(slot) == null) {
+                continue;
+            }
             if (io.type() == IoType.RESET) {
                 sendPart(io, slot, 0, 0, 0);
             } else {
