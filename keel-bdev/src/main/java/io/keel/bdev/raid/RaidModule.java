@@ -103,6 +103,11 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             call.fail(-Errno.ENODEV, "No such device");
             return;
         }
+        if (raid.state() == RaidState.ONLINE && raid.bdev().state() == Bdev.State.NEW) {
+            // between assembly and registration: its superblock is being written
+            call.fail(-Errno.EBUSY, "RAID bdev " + raid.name() + " is writing its superblock: try again");
+            return;
+        }
         raids.remove(raid);
         if (raid.state() != RaidState.ONLINE) {
             raid.closeConfiguring();
