@@ -1,5 +1,6 @@
 package io.keel.core.reactor;
 
+import io.keel.core.sys.OsThreads;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
@@ -108,8 +109,8 @@ public final class Reactor {
     }
 
     private void run() {
-        tid = Native.currentTid();
-        if (pin && !Native.pinCurrentThread(core)) {
+        tid = OsThreads.currentTid();
+        if (pin && !OsThreads.pinCurrentThread(core)) {
             LOG.warn("reactor_{}: could not pin to core {}", core, core);
         }
         LOG.debug("reactor_{} started ({} mode)", core, interruptMode ? "interrupt" : "poll");
