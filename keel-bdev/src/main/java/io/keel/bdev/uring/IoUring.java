@@ -191,7 +191,8 @@ public final class IoUring implements AutoCloseable {
             if (fd < 0 && Libc.errno(callState) == Libc.EINVAL) {
                 // kernels before 5.18 lack IORING_SETUP_SUBMIT_ALL
                 params.fill((byte) 0);
-                fd = (int) (long) Libc.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries, params);
+                fd = (int) (long) Libc.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries,
+                        params);
             }
             if (fd < 0) {
                 throw new IoUringUnavailableException("io_uring_setup(" + entries + ")", Libc.errno(callState));

@@ -53,7 +53,8 @@ final class RawFdWatches {
             channel = pipe.source();
             int fd = NioFds.fdOf(channel);
             if (fd < 0) {
-                throw new IllegalStateException("raw fd watches need the JVM option --add-exports java.base/sun.nio.ch=ALL-UNNAMED");
+                throw new IllegalStateException(
+                        "raw fd watches need the JVM option --add-exports java.base/sun.nio.ch=ALL-UNNAMED");
             }
             int rc = Libc.dup2(ep, fd, callState);
             if (rc < 0) {
@@ -61,15 +62,22 @@ final class RawFdWatches {
             }
             channel.configureBlocking(false);
             channel.register(selector, SelectionKey.OP_READ, this);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
-            Libc.closeQuietly(ep);
-            arena.close();
-            throw e instanceof IOException io ? new UncheckedIOException("cannot nest an epoll set in the selector", io)
-                    : (RuntimeException) e;
+        } catch (IOException e) {
+            abandon(channel, ep);
+            throw new UncheckedIOException("cannot nest an epoll set in the selector", e);
+        } catch (RuntimeException e) {
+            abandon(channel, ep);
+            throw e;
         }
         this.epfd = ep;
         this.epollChannel = channel;
+    }
+
+    /** Undoes a start that failed half-way. */
+    private void abandon(Pipe.SourceChannel channel, int ep) {
+        closeQuietly(channel);
+        Libc.closeQuietly(ep);
+        arena.close();
     }
 
     private static void closeQuietly(Pipe.SourceChannel channel) {
@@ -171,7 +179,7 @@ final class RawFdWatches {
                 return;
             }
             cancelled = true;
-            // -EBADF when the fd was closed first: closing removed it from the set already
+            // -EBADF when the fd was closed first: the kernel dropped it from the set with its last descriptor
             Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlEvent, callState);
             release(slot);
             onCancel.run();
