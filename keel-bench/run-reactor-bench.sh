@@ -13,5 +13,5 @@ if [[ ! -f "$jar" || ! -d "$here/target/lib" ]] \
 fi
 cd "$keel_root"
 # shellcheck disable=SC2086
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${JAVA_OPTS:-} \
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED ${JAVA_OPTS:-} \
   -cp "$jar:$here/target/lib/*" io.keel.bench.ReactorBench "$@"

@@ -3,10 +3,14 @@ package io.keel.bench;
 import io.keel.core.reactor.Reactor;
 import io.keel.core.reactor.ReactorOptions;
 import io.keel.core.reactor.ReactorRuntime;
+import io.keel.core.sys.Epoll;
+import io.keel.core.sys.EventFd;
+import io.keel.core.sys.Libc;
 import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.MessageFn;
 import io.keel.core.thread.PollerFn;
+import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -106,6 +110,11 @@ public final class ReactorBench {
                         watched.perSecond());
                 record("(c) bytes allocated on the reactor per iteration, poller + fd, " + mode + " mode",
                         watched.bytesPerIteration());
+                Loop raw = emptyLoop(interrupt, IdleLoad.POLLER_AND_RAW_FD);
+                record("(b) iterations/s, idle active poller + one quiet raw fd (eventfd), " + mode + " mode",
+                        raw.perSecond());
+                record("(c) bytes allocated on the reactor per iteration, poller + raw fd, " + mode + " mode",
+                        raw.bytesPerIteration());
             }
             record("(a) baseline: messages/s, ArrayBlockingQueue between two spinning OS threads", baselineThroughput());
         }
@@ -227,11 +236,15 @@ public final class ReactorBench {
     private record Loop(double perSecond, double cpuPercent, double bytesPerSecond, double bytesPerIteration) {
     }
 
-    /** What the idle thread has: nothing, an active poller that finds nothing, or that plus a quiet watched fd. */
-    private enum IdleLoad { NOTHING, POLLER, POLLER_AND_FD }
+    /**
+     * What the idle thread has: nothing, an active poller that finds nothing, or that plus a quiet watched fd (a NIO
+     * channel, or a raw eventfd as vhost's kick).
+     */
+    private enum IdleLoad { NOTHING, POLLER, POLLER_AND_FD, POLLER_AND_RAW_FD }
 
     private Loop emptyLoop(boolean interrupt, IdleLoad load) throws Exception {
-        try (ReactorRuntime rt = ReactorRuntime.start(options(CpuMask.of(0), interrupt));
+        try (QuietEventFd kick = new QuietEventFd();
+                ReactorRuntime rt = ReactorRuntime.start(options(CpuMask.of(0), interrupt));
                 java.nio.channels.Pipe.SourceChannel quiet = java.nio.channels.Pipe.open().source()) {
             quiet.configureBlocking(false);
             KeelThread t = rt.createThread("bench_idle");
@@ -240,6 +253,9 @@ public final class ReactorBench {
             }
             if (load == IdleLoad.POLLER_AND_FD) { // like the RPC server's listening socket on app_thread
                 t.send(() -> KeelThread.current().watch(quiet, java.nio.channels.SelectionKey.OP_READ, ops -> 1));
+            }
+            if (load == IdleLoad.POLLER_AND_RAW_FD) { // like a vhost queue's kick eventfd
+                t.send(() -> KeelThread.current().watchFd(kick.fd, Epoll.EPOLLIN, ops -> 1));
             }
             settle(t);
             sleepSeconds(warmup);
@@ -260,6 +276,22 @@ public final class ReactorBench {
             long iterations = it1 - it0;
             return new Loop(iterations * 1e9 / elapsed, 100.0 * (cpu1 - cpu0) / elapsed,
                     (alloc1 - alloc0) * 1e9 / elapsed, iterations == 0 ? Double.NaN : (double) (alloc1 - alloc0) / iterations);
+        }
+    }
+
+    /** An eventfd nobody signals, closed after the reactor that watched it. */
+    private static final class QuietEventFd implements AutoCloseable {
+        final int fd;
+
+        QuietEventFd() {
+            try (Arena arena = Arena.ofConfined()) {
+                fd = EventFd.create(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC, Libc.callState(arena));
+            }
+        }
+
+        @Override
+        public void close() {
+            Libc.closeQuietly(fd);
         }
     }
 

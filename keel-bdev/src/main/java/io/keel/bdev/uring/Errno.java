@@ -1,30 +1,31 @@
 package io.keel.bdev.uring;
 
+import io.keel.core.sys.Libc;
 /**
  * Names and texts for the errno values that completions carry: a completion's {@code res} is {@code -errno} on
  * failure, e.g. {@code -EINVAL} for a misaligned O_DIRECT request.
  */
 public final class Errno {
-    public static final int EPERM = Sys.EPERM;
-    public static final int ENOENT = Sys.ENOENT;
-    public static final int EINTR = Sys.EINTR;
-    public static final int EIO = Sys.EIO;
-    public static final int EBADF = Sys.EBADF;
-    public static final int EAGAIN = Sys.EAGAIN;
-    public static final int ENOMEM = Sys.ENOMEM;
-    public static final int EACCES = Sys.EACCES;
-    public static final int EFAULT = Sys.EFAULT;
-    public static final int EBUSY = Sys.EBUSY;
-    public static final int EEXIST = Sys.EEXIST;
-    public static final int ENODEV = Sys.ENODEV;
-    public static final int EISDIR = Sys.EISDIR;
-    public static final int EINVAL = Sys.EINVAL;
-    public static final int EMFILE = Sys.EMFILE;
-    public static final int ENOTTY = Sys.ENOTTY;
-    public static final int EFBIG = Sys.EFBIG;
-    public static final int ENOSPC = Sys.ENOSPC;
-    public static final int ENOSYS = Sys.ENOSYS;
-    public static final int EOPNOTSUPP = Sys.EOPNOTSUPP;
+    public static final int EPERM = Libc.EPERM;
+    public static final int ENOENT = Libc.ENOENT;
+    public static final int EINTR = Libc.EINTR;
+    public static final int EIO = Libc.EIO;
+    public static final int EBADF = Libc.EBADF;
+    public static final int EAGAIN = Libc.EAGAIN;
+    public static final int ENOMEM = Libc.ENOMEM;
+    public static final int EACCES = Libc.EACCES;
+    public static final int EFAULT = Libc.EFAULT;
+    public static final int EBUSY = Libc.EBUSY;
+    public static final int EEXIST = Libc.EEXIST;
+    public static final int ENODEV = Libc.ENODEV;
+    public static final int EISDIR = Libc.EISDIR;
+    public static final int EINVAL = Libc.EINVAL;
+    public static final int EMFILE = Libc.EMFILE;
+    public static final int ENOTTY = Libc.ENOTTY;
+    public static final int EFBIG = Libc.EFBIG;
+    public static final int ENOSPC = Libc.ENOSPC;
+    public static final int ENOSYS = Libc.ENOSYS;
+    public static final int EOPNOTSUPP = Libc.EOPNOTSUPP;
 
     private Errno() {
     }
@@ -59,6 +60,6 @@ public final class Errno {
     /** Name and libc's text, e.g. "EINVAL (Invalid argument)"; accepts {@code errno} or {@code -errno}. */
     public static String describe(int errno) {
         int e = Math.abs(errno);
-        return name(e) + " (" + Sys.strerror(e) + ")";
+        return name(e) + " (" + Libc.strerror(e) + ")";
     }
 }

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.keel.core.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -175,25 +176,26 @@ public final class IoUring implements AutoCloseable {
         if (entries < 1 || entries > MAX_ENTRIES) {
             throw new IllegalArgumentException("entries must be 1.." + MAX_ENTRIES + ": " + entries);
         }
-        if (!Sys.SUPPORTED_PLATFORM || Sys.SYSCALL_L_P == null || Sys.SYSCALL_6L == null || Sys.MMAP == null
-                || Sys.MUNMAP == null || Sys.CLOSE == null) {
+        if (!Libc.SUPPORTED_PLATFORM || Libc.SYSCALL_L_P == null || Libc.SYSCALL_6L == null || Libc.MMAP == null
+                || Libc.MUNMAP == null || Libc.CLOSE == null) {
             throw new IoUringUnavailableException("needs Linux on x86_64 or aarch64 with glibc, this is "
-                    + System.getProperty("os.name") + " on " + Sys.ARCH, Sys.ENOSYS);
+                    + System.getProperty("os.name") + " on " + Libc.ARCH, Libc.ENOSYS);
         }
         Arena arena = Arena.ofShared();
         int fd = -1;
         try (Arena temp = Arena.ofConfined()) {
-            MemorySegment callState = Sys.callState(arena);
+            MemorySegment callState = Libc.callState(arena);
             MemorySegment params = temp.allocate(PARAMS_SIZE, 8);
             params.set(JAVA_INT, P_FLAGS, SETUP_SUBMIT_ALL);
-            fd = (int) (long) Sys.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries, params);
-            if (fd < 0 && Sys.errno(callState) == Sys.EINVAL) {
+            fd = (int) (long) Libc.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries, params);
+            if (fd < 0 && Libc.errno(callState) == Libc.EINVAL) {
                 // kernels before 5.18 lack IORING_SETUP_SUBMIT_ALL
                 params.fill((byte) 0);
-                fd = (int) (long) Sys.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries, params);
+                fd = (int) (long) Libc.SYSCALL_L_P.invokeExact(callState, Sys.NR_IO_URING_SETUP, (long) entries,
+                        params);
             }
             if (fd < 0) {
-                throw new IoUringUnavailableException("io_uring_setup(" + entries + ")", Sys.errno(callState));
+                throw new IoUringUnavailableException("io_uring_setup(" + entries + ")", Libc.errno(callState));
             }
             int sqN = params.get(JAVA_INT, P_SQ_ENTRIES);
             int cqN = params.get(JAVA_INT, P_CQ_ENTRIES);
@@ -213,21 +215,21 @@ public final class IoUring implements AutoCloseable {
             return new IoUring(arena, fd, params, sqRing, cqRing, sqes, callState);
         } catch (Throwable t) {
             arena.close(); // unmaps whatever was mapped
-            Sys.closeQuietly(fd);
+            Libc.closeQuietly(fd);
             if (t instanceof IoUringUnavailableException e) {
                 throw e;
             }
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
     private static MemorySegment map(Arena arena, MemorySegment callState, int fd, long size, long offset,
                                      String what) throws Throwable {
-        MemorySegment addr = (MemorySegment) Sys.MMAP.invokeExact(callState, MemorySegment.NULL, size,
-                Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_SHARED | Sys.MAP_POPULATE, fd, offset);
-        if (addr.address() == Sys.MAP_FAILED) {
+        MemorySegment addr = (MemorySegment) Libc.MMAP.invokeExact(callState, MemorySegment.NULL, size,
+                Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, offset);
+        if (addr.address() == Libc.MAP_FAILED) {
             throw new IoUringUnavailableException("mmap of the " + what + " (" + size + " bytes)",
-                    Sys.errno(callState));
+                    Libc.errno(callState));
         }
         long base = addr.address();
         return addr.reinterpret(size, arena, s -> unmap(base, size));
@@ -235,7 +237,7 @@ public final class IoUring implements AutoCloseable {
 
     private static void unmap(long address, long size) {
         try (Arena a = Arena.ofConfined()) {
-            int ignored = (int) Sys.MUNMAP.invokeExact(Sys.callState(a), MemorySegment.ofAddress(address), size);
+            int ignored = (int) Libc.MUNMAP.invokeExact(Libc.callState(a), MemorySegment.ofAddress(address), size);
         } catch (Throwable ignored) {
             // nothing to do on a failed unmap at close
         }
@@ -361,7 +363,7 @@ public final class IoUring implements AutoCloseable {
         INT.setRelease(sqRing, sqTailOff, sqTail);
         try {
             while (true) {
-                long r = (long) Sys.SYSCALL_6L.invokeExact(callState, Sys.NR_IO_URING_ENTER, (long) ringFd,
+                long r = (long) Libc.SYSCALL_6L.invokeExact(callState, Sys.NR_IO_URING_ENTER, (long) ringFd,
                         (long) toSubmit, (long) minComplete, (long) flags, 0L, 0L);
                 sqHead = (int) INT.getAcquire(sqRing, sqHeadOff);
                 int taken = sqHead - before;
@@ -369,21 +371,21 @@ public final class IoUring implements AutoCloseable {
                 if (r >= 0) {
                     return taken;
                 }
-                int errno = Sys.errno(callState);
-                if (errno == Sys.EINTR) {
+                int errno = Libc.errno(callState);
+                if (errno == Libc.EINTR) {
                     if (taken > 0) {
                         return taken;
                     }
                     continue;
                 }
-                if (errno == Sys.EAGAIN || errno == Sys.EBUSY) {
+                if (errno == Libc.EAGAIN || errno == Libc.EBUSY) {
                     return taken;
                 }
                 throw new IoUringException("io_uring_enter(to_submit=" + toSubmit + ", min_complete=" + minComplete
                         + ")", errno);
             }
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -493,18 +495,18 @@ public final class IoUring implements AutoCloseable {
     }
 
     private void register(int opcode, MemorySegment arg, int nrArgs, String what) throws ErrnoException {
-        if (Sys.SYSCALL_L_L_P_L == null) {
-            throw new ErrnoException(what, Sys.ENOSYS);
+        if (Libc.SYSCALL_L_L_P_L == null) {
+            throw new ErrnoException(what, Libc.ENOSYS);
         }
         long r;
         try {
-            r = (long) Sys.SYSCALL_L_L_P_L.invokeExact(callState, Sys.NR_IO_URING_REGISTER, (long) ringFd,
+            r = (long) Libc.SYSCALL_L_L_P_L.invokeExact(callState, Sys.NR_IO_URING_REGISTER, (long) ringFd,
                     (long) opcode, arg, (long) nrArgs);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (r < 0) {
-            throw new ErrnoException(what, Sys.errno(callState));
+            throw new ErrnoException(what, Libc.errno(callState));
         }
     }
 
@@ -525,7 +527,7 @@ public final class IoUring implements AutoCloseable {
         }
         closed = true;
         arena.close();
-        Sys.closeQuietly(ringFd);
+        Libc.closeQuietly(ringFd);
     }
 
     @Override

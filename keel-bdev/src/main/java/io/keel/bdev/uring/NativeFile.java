@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.keel.core.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -99,33 +100,33 @@ public final class NativeFile implements AutoCloseable {
     }
 
     private static NativeFile open(Path path, boolean writable, boolean direct, boolean create) throws IOException {
-        if (!Sys.SUPPORTED_PLATFORM || Sys.OPEN == null || Sys.STATX == null) {
-            throw new ErrnoException("open(" + path + "): needs Linux on x86_64 or aarch64 with glibc", Sys.ENOSYS);
+        if (!Libc.SUPPORTED_PLATFORM || Libc.OPEN == null || Libc.STATX == null) {
+            throw new ErrnoException("open(" + path + "): needs Linux on x86_64 or aarch64 with glibc", Libc.ENOSYS);
         }
-        int flags = (writable ? Sys.O_RDWR : Sys.O_RDONLY) | Sys.O_CLOEXEC | (create ? Sys.O_CREAT : 0);
+        int flags = (writable ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC | (create ? Libc.O_CREAT : 0);
         String name = path.toString();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = Sys.callState(a);
+            MemorySegment cs = Libc.callState(a);
             MemorySegment cpath = a.allocateFrom(name);
             boolean isDirect = direct;
-            int fd = (int) Sys.OPEN.invokeExact(cs, cpath, flags | (direct ? Sys.O_DIRECT : 0), DEFAULT_MODE);
-            if (fd < 0 && direct && Sys.errno(cs) == Sys.EINVAL) {
+            int fd = (int) Libc.OPEN.invokeExact(cs, cpath, flags | (direct ? Libc.O_DIRECT : 0), DEFAULT_MODE);
+            if (fd < 0 && direct && Libc.errno(cs) == Libc.EINVAL) {
                 isDirect = false; // the file system does not do O_DIRECT
-                fd = (int) Sys.OPEN.invokeExact(cs, cpath, flags, DEFAULT_MODE);
+                fd = (int) Libc.OPEN.invokeExact(cs, cpath, flags, DEFAULT_MODE);
             }
             if (fd < 0) {
-                throw new ErrnoException("open(" + name + (isDirect ? ", O_DIRECT" : "") + ")", Sys.errno(cs));
+                throw new ErrnoException("open(" + name + (isDirect ? ", O_DIRECT" : "") + ")", Libc.errno(cs));
             }
             try {
                 return describe(path, fd, writable, isDirect, a, cs);
             } catch (Throwable t) {
-                Sys.closeQuietly(fd);
+                Libc.closeQuietly(fd);
                 throw t;
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -143,7 +144,7 @@ public final class NativeFile implements AutoCloseable {
         }
         if (mode != Sys.S_IFREG) {
             throw new ErrnoException(path + " is neither a regular file nor a block device",
-                    mode == 0040000 ? Sys.EISDIR : Sys.EINVAL);
+                    mode == 0040000 ? Libc.EISDIR : Libc.EINVAL);
         }
         int offAlign = 0;
         int memAlign = 0;
@@ -173,19 +174,19 @@ public final class NativeFile implements AutoCloseable {
 
     private static MemorySegment statx(int fd, Arena a, MemorySegment cs, Path path) throws Throwable {
         MemorySegment stx = a.allocate(Sys.STATX_BUF_SIZE, 8);
-        int r = (int) Sys.STATX.invokeExact(cs, fd, a.allocateFrom(""), Sys.AT_EMPTY_PATH,
+        int r = (int) Libc.STATX.invokeExact(cs, fd, a.allocateFrom(""), Sys.AT_EMPTY_PATH,
                 Sys.STATX_MODE | Sys.STATX_SIZE | Sys.STATX_DIOALIGN, stx);
         if (r < 0) {
-            throw new ErrnoException("statx(" + path + ")", Sys.errno(cs));
+            throw new ErrnoException("statx(" + path + ")", Libc.errno(cs));
         }
         return stx;
     }
 
     private static int blockSectorSize(int fd, Arena a, MemorySegment cs, Path path) throws Throwable {
         MemorySegment out = a.allocate(JAVA_INT);
-        int r = (int) Sys.IOCTL_P.invokeExact(cs, fd, Sys.BLKSSZGET, out);
+        int r = (int) Libc.IOCTL_P.invokeExact(cs, fd, Sys.BLKSSZGET, out);
         if (r < 0) {
-            throw new ErrnoException("ioctl(" + path + ", BLKSSZGET)", Sys.errno(cs));
+            throw new ErrnoException("ioctl(" + path + ", BLKSSZGET)", Libc.errno(cs));
         }
         return out.get(JAVA_INT, 0);
     }
@@ -199,11 +200,11 @@ public final class NativeFile implements AutoCloseable {
                 return 0;
             }
             MemorySegment buf = page.asSlice(align == 512 ? 4096 + 512 : 4096, align);
-            long r = (long) Sys.PREAD.invokeExact(cs, fd, buf, (long) align, (long) align);
+            long r = (long) Libc.PREAD.invokeExact(cs, fd, buf, (long) align, (long) align);
             if (r >= 0) {
                 return align;
             }
-            if (Sys.errno(cs) != Sys.EINVAL) {
+            if (Libc.errno(cs) != Libc.EINVAL) {
                 return 0;
             }
         }
@@ -214,12 +215,12 @@ public final class NativeFile implements AutoCloseable {
     public long size() throws IOException {
         checkOpen();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = Sys.callState(a);
+            MemorySegment cs = Libc.callState(a);
             if (kind == Kind.BLOCK_DEVICE) {
                 MemorySegment out = a.allocate(JAVA_LONG);
-                int r = (int) Sys.IOCTL_P.invokeExact(cs, fd, Sys.BLKGETSIZE64, out);
+                int r = (int) Libc.IOCTL_P.invokeExact(cs, fd, Sys.BLKGETSIZE64, out);
                 if (r < 0) {
-                    throw new ErrnoException("ioctl(" + path + ", BLKGETSIZE64)", Sys.errno(cs));
+                    throw new ErrnoException("ioctl(" + path + ", BLKGETSIZE64)", Libc.errno(cs));
                 }
                 return out.get(JAVA_LONG, 0);
             }
@@ -227,7 +228,7 @@ public final class NativeFile implements AutoCloseable {
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -238,15 +239,15 @@ public final class NativeFile implements AutoCloseable {
             throw new IOException("cannot resize " + kind + " " + path);
         }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = Sys.callState(a);
-            int r = (int) Sys.FTRUNCATE.invokeExact(cs, fd, size);
+            MemorySegment cs = Libc.callState(a);
+            int r = (int) Libc.FTRUNCATE.invokeExact(cs, fd, size);
             if (r < 0) {
-                throw new ErrnoException("ftruncate(" + path + ", " + size + ")", Sys.errno(cs));
+                throw new ErrnoException("ftruncate(" + path + ", " + size + ")", Libc.errno(cs));
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -312,7 +313,7 @@ public final class NativeFile implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            Sys.closeQuietly(fd);
+            Libc.closeQuietly(fd);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import io.keel.bdev.uring.UringTestSupport.Recorder;
+import io.keel.core.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,25 +50,25 @@ class IoUringLifecycleTest {
     @Test
     void aRegisteredEventFdIsSignalledOnCompletion() throws Throwable {
         try (Arena arena = Arena.ofConfined(); IoUring ring = openRing(4)) {
-            MemorySegment cs = Sys.callState(arena);
-            int efd = (int) Sys.EVENTFD.invokeExact(cs, 0, EFD_NONBLOCK | EFD_CLOEXEC);
-            assertThat(efd).as("eventfd: errno %d", Sys.errno(cs)).isNotNegative();
+            MemorySegment cs = Libc.callState(arena);
+            int efd = (int) Libc.EVENTFD.invokeExact(cs, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+            assertThat(efd).as("eventfd: errno %d", Libc.errno(cs)).isNotNegative();
             try {
                 ring.registerEventFd(efd);
                 MemorySegment counter = arena.allocate(ValueLayout.JAVA_LONG);
-                long before = (long) Sys.READ.invokeExact(cs, efd, counter, 8L);
+                long before = (long) Libc.READ.invokeExact(cs, efd, counter, 8L);
                 assertThat(before).as("nothing completed yet").isEqualTo(-1L);
-                assertThat(Sys.errno(cs)).isEqualTo(Errno.EAGAIN);
+                assertThat(Libc.errno(cs)).isEqualTo(Errno.EAGAIN);
 
                 ring.prepareNop(1);
                 ring.submitAndWait(1);
-                long n = (long) Sys.READ.invokeExact(cs, efd, counter, 8L);
+                long n = (long) Libc.READ.invokeExact(cs, efd, counter, 8L);
                 assertThat(n).isEqualTo(8L);
                 assertThat(counter.get(ValueLayout.JAVA_LONG, 0)).isGreaterThanOrEqualTo(1L);
                 assertThat(ring.reap(new Recorder(), 4)).isEqualTo(1);
                 ring.unregisterEventFd();
             } finally {
-                Sys.closeQuietly(efd);
+                Libc.closeQuietly(efd);
             }
         }
     }

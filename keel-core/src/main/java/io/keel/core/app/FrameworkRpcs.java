@@ -3,11 +3,11 @@ package io.keel.core.app;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keel.core.reactor.Native;
 import io.keel.core.rpc.Json;
 import io.keel.core.rpc.RpcException;
 import io.keel.core.rpc.RpcMethods;
 import io.keel.core.rpc.RpcState;
+import io.keel.core.sys.OsThreads;
 import java.util.List;
 import java.util.Map;
 
@@ -73,7 +73,7 @@ final class FrameworkRpcs {
             }
             call.respond(true);
             // after the answer has been written: the signal may end the process at once
-            app.appThread().send(() -> Native.kill(ProcessHandle.current().pid(), sig));
+            app.appThread().send(() -> OsThreads.kill(ProcessHandle.current().pid(), sig));
         }, RpcState.STARTUP, RpcState.RUNTIME);
     }
 }

@@ -1,11 +1,8 @@
 package io.keel.core.mem;
 
+import io.keel.core.sys.Libc;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,33 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AnonymousMemory {
     private static final Logger LOG = LoggerFactory.getLogger(AnonymousMemory.class);
-    private static final int MADV_HUGEPAGE = 14;
-    private static final int PROT_READ_WRITE = 0x1 | 0x2;
-    private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
-    private static final MethodHandle MMAP;
-    private static final MethodHandle MUNMAP;
-    private static final MethodHandle MADVISE;
-
-    static {
-        MethodHandle mmap = null;
-        MethodHandle munmap = null;
-        MethodHandle madvise = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            mmap = linker.defaultLookup().find("mmap").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG))).orElse(null);
-            munmap = linker.defaultLookup().find("munmap").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG))).orElse(null);
-            madvise = linker.defaultLookup().find("madvise").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
-        } catch (RuntimeException | LinkageError e) {
-            LOG.debug("mmap is not available; large regions use Arena.allocate", e);
-        }
-        MMAP = munmap == null ? null : mmap;
-        MUNMAP = mmap == null ? null : munmap;
-        MADVISE = madvise;
-    }
+    /** Both or neither: a mapping that could not be unmapped would leak. */
+    private static final boolean MMAP_USABLE = Libc.MMAP != null && Libc.MUNMAP != null;
 
     private AnonymousMemory() {
     }
@@ -58,10 +30,11 @@ public final class AnonymousMemory {
 
     /** As {@link #allocate(Arena, long, long)}, advised for transparent huge pages when {@code hugePages}. */
     public static MemorySegment allocate(Arena arena, long size, long alignment, boolean hugePages) {
-        if (MMAP != null) {
+        if (MMAP_USABLE) {
             MemorySegment p;
-            try {
-                p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
+            try (Arena call = Arena.ofConfined()) {
+                p = (MemorySegment) Libc.MMAP.invokeExact(Libc.callState(call), MemorySegment.NULL, size,
+                        Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0L);
             } catch (Throwable e) {
                 throw new IllegalStateException("mmap of " + size + " bytes failed", e);
             }
@@ -80,11 +53,11 @@ public final class AnonymousMemory {
     }
 
     private static void adviseHugePages(MemorySegment p, long size) {
-        if (MADVISE == null) {
+        if (Libc.MADVISE == null) {
             return;
         }
-        try {
-            if ((int) MADVISE.invokeExact(p, size, MADV_HUGEPAGE) != 0) {
+        try (Arena call = Arena.ofConfined()) {
+            if ((int) Libc.MADVISE.invokeExact(Libc.callState(call), p, size, Libc.MADV_HUGEPAGE) != 0) {
                 LOG.debug("madvise(MADV_HUGEPAGE) refused for {} bytes: small pages", size);
             }
         } catch (Throwable e) {
@@ -93,8 +66,8 @@ public final class AnonymousMemory {
     }
 
     private static void unmap(MemorySegment s, long size) {
-        try {
-            int rc = (int) MUNMAP.invokeExact(s, size);
+        try (Arena call = Arena.ofConfined()) {
+            int rc = (int) Libc.MUNMAP.invokeExact(Libc.callState(call), s, size);
             if (rc != 0) {
                 LOG.error("munmap of {} bytes at 0x{} failed", size, Long.toHexString(s.address()));
             }

@@ -1,5 +1,6 @@
 package io.keel.core.reactor;
 
+import io.keel.core.sys.OsThreads;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
@@ -59,8 +60,14 @@ public final class Reactor {
     private long idleNanos;
     private long iterations;
     private long nextFdCheck;
-    /** Channels watched now (this OS thread only): asking the selector for its key set costs more, every iteration. */
+    /**
+     * Fds watched now, channels and raw (this OS thread only): asking the selector for its key set costs more, every
+     * iteration.
+     */
     private int watched;
+    /** The raw fds' epoll set, nested in the selector; made by the first {@link #watchFd}. */
+    private RawFdWatches rawWatches;
+    private final Runnable onRawUnwatched = () -> watched--;
     private final Consumer<SelectionKey> onReadyFd = this::dispatchReadyFd;
     private int fdWork;
     private long lastFdReady = Long.MIN_VALUE / 2;
@@ -108,8 +115,8 @@ public final class Reactor {
     }
 
     private void run() {
-        tid = Native.currentTid();
-        if (pin && !Native.pinCurrentThread(core)) {
+        tid = OsThreads.currentTid();
+        if (pin && !OsThreads.pinCurrentThread(core)) {
             LOG.warn("reactor_{}: could not pin to core {}", core, core);
         }
         LOG.debug("reactor_{} started ({} mode)", core, interruptMode ? "interrupt" : "poll");
@@ -126,6 +133,9 @@ public final class Reactor {
                 selector.close();
             } catch (IOException ignored) {
                 // closing: nothing left to do with it
+            }
+            if (rawWatches != null) {
+                rawWatches.close();
             }
         }
     }
@@ -230,17 +240,34 @@ public final class Reactor {
         if (iterationStart == 0) {
             iterationStart = clock.nanoTime(); // woken from select: the watchdog times the work from here
         }
-        Watch w = (Watch) key.attachment();
         if (!key.isValid()) {
             return;
         }
-        if (w.owner.state() == KeelThread.State.EXITED) {
-            w.cancel();
+        if (key.attachment() instanceof RawFdWatches raw) {
+            int n = raw.poll();
+            for (int i = 0; i < n; i++) {
+                RawFdWatches.RawWatch w = raw.ready(i);
+                if (w != null) {
+                    fdWork += runFdHandler(w.owner, w, w.handler, raw.readyEvents(i));
+                }
+            }
             return;
         }
-        polling = w.owner;
-        fdWork += w.owner.runFdHandler(w.handler, key.readyOps());
+        Watch w = (Watch) key.attachment();
+        fdWork += runFdHandler(w.owner, w, w.handler, key.readyOps());
+    }
+
+    /** Runs a ready watch's handler on its thread; a watch its thread left behind when exiting is reported and ended. */
+    private int runFdHandler(KeelThread owner, FdWatch watch, FdHandler handler, int readyOps) {
+        if (owner.state() == KeelThread.State.EXITED) {
+            LOG.warn("thread {} exited without cancelling its watch on {}: cancelled now", owner.name(), watch);
+            watch.cancel();
+            return 0;
+        }
+        polling = owner;
+        int work = owner.runFdHandler(handler, readyOps);
         polling = null;
+        return work;
     }
 
     FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler) {
@@ -255,6 +282,23 @@ public final class Reactor {
         }
         watched++;
         return w;
+    }
+
+    FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler) {
+        if (Thread.currentThread() != osThread) {
+            throw new IllegalStateException("watchFd() must run on reactor_" + core);
+        }
+        if (rawWatches == null) {
+            rawWatches = new RawFdWatches(selector);
+        }
+        FdWatch w = rawWatches.add(owner, fd, events, handler, onRawUnwatched);
+        watched++;
+        return w;
+    }
+
+    /** Fds watched now, channels and raw; for tests (reactor thread). */
+    int watchedFds() {
+        return watched;
     }
 
     private final class Watch implements FdWatch {
@@ -282,6 +326,11 @@ public final class Reactor {
                 cancelled = true;
                 watched--;
             }
+        }
+
+        @Override
+        public String toString() {
+            return String.valueOf(key.channel());
         }
     }
 

@@ -101,6 +101,11 @@ public final class ReactorRuntime extends ThreadRuntime implements AutoCloseable
         return ((Reactor) owner.placement()).watch(owner, channel, ops, handler);
     }
 
+    @Override
+    protected FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler) {
+        return ((Reactor) owner.placement()).watchFd(owner, fd, events, handler);
+    }
+
     /** The reactor running {@code t}. */
     public Reactor reactorOf(KeelThread t) {
         return (Reactor) t.placement();

@@ -491,6 +491,17 @@ public final class KeelThread {
         return runtime.watch(this, channel, ops, handler);
     }
 
+    /**
+     * Watches a raw file descriptor (an eventfd, a Unix socket passing fds: what NIO has no channel for) on this
+     * thread's reactor, level-triggered; {@code handler} runs on this thread with the ready {@link io.keel.core.sys.Epoll}
+     * bits. {@code events} and {@link FdWatch#interest} take {@code Epoll.EPOLLIN}, {@code EPOLLOUT}... Cancel the watch
+     * before closing the fd; the fd stays the caller's.
+     */
+    public FdWatch watchFd(int fd, int events, FdHandler handler) {
+        checkOwner();
+        return runtime.watchFd(this, fd, events, handler);
+    }
+
     /** Runs a ready fd's handler as this thread, accounting its time. For runtimes. */
     public int runFdHandler(FdHandler handler, int readyOps) {
         KeelThread previous = setCurrent(this);

@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
  * nothing is runnable the clock jumps to the next timer. The same seed gives the same run, action for
  * action, which {@link #fingerprint()} and {@link #trace()} let a test check.
  *
- * <p>Real sockets and files are outside the simulation: {@link KeelThread#watch} fails here.
+ * <p>Real sockets and files are outside the simulation: {@link KeelThread#watch} and
+ * {@link KeelThread#watchFd} fail here.
  */
 public final class SimulationRuntime extends ThreadRuntime {
     private static final long MAX_STEP_COST_NANOS = 2_000;
@@ -273,6 +274,11 @@ public final class SimulationRuntime extends ThreadRuntime {
     @Override
     protected FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler) {
         throw new IllegalStateException("real file descriptors are outside the simulation (thread " + owner.name() + ")");
+    }
+
+    @Override
+    protected FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler) {
+        return watch(owner, null, events, handler);
     }
 
     @Override

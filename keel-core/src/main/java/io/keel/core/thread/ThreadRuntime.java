@@ -105,6 +105,9 @@ public abstract class ThreadRuntime {
     /** Watches a channel for {@code owner}. */
     protected abstract FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler);
 
+    /** Watches a raw file descriptor for {@code owner} ({@code events}: epoll bits). */
+    protected abstract FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler);
+
     /** A message, poller or handler threw: log it; the thread and everyone else keep running. */
     protected void failure(KeelThread t, String what, Throwable e) {
         LOG.error("{} on thread {} failed", what, t.name(), e);

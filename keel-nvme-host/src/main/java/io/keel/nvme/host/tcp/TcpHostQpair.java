@@ -1,6 +1,7 @@
 package io.keel.nvme.host.tcp;
 
-import io.keel.core.reactor.Native;
+import io.keel.core.sys.Libc;
+import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.MessageFn;
@@ -110,8 +111,8 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         int cap = Math.max(txCapacity, 64 << 10);
         tx = arena.allocate(cap, 4096);
         txBuf = tx.asByteBuffer();
-        iov = arena.allocate(Native.IOVEC_BYTES * HostRequest.MAX_SEGMENTS, 8);
-        callState = Native.newCallState(arena);
+        iov = arena.allocate(Libc.IOVEC_BYTES * HostRequest.MAX_SEGMENTS, 8);
+        callState = Libc.callState(arena);
         int n = config.requests();
         r2tRing = new int[n];
         r2tActive = new boolean[n];
@@ -146,7 +147,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         try {
             socket = SocketChannel.open();
             socket.configureBlocking(false);
-            fd = Native.fdOf(socket);
+            fd = NioFds.fdOf(socket);
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             // fixed kernel buffers as SPDK's sockets have (2 MiB each): before connect, so the window scales to them
             socket.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
@@ -308,14 +309,14 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
             long take = Math.min(len - at, want);
             iovSegment[count] = r.segment(i);
             iovOffset[count] = r.segmentOffset(i) + at;
-            iov.set(ValueLayout.JAVA_LONG, count * Native.IOVEC_BYTES, r.segment(i).address() + iovOffset[count]);
-            iov.set(ValueLayout.JAVA_LONG, count * Native.IOVEC_BYTES + 8, take);
+            iov.set(ValueLayout.JAVA_LONG, count * Libc.IOVEC_BYTES, r.segment(i).address() + iovOffset[count]);
+            iov.set(ValueLayout.JAVA_LONG, count * Libc.IOVEC_BYTES + 8, take);
             count++;
             want -= take;
             at = 0;
         }
-        long n = Native.readv(fd, iov, count, callState);
-        if (n == -Native.EAGAIN) {
+        long n = Libc.readv(fd, iov, count, callState);
+        if (n == -Libc.EAGAIN) {
             return 0;
         }
         if (n <= 0) {
@@ -326,7 +327,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         group.countRead((int) Math.min(n, Integer.MAX_VALUE));
         long left = n;
         for (int k = 0; left > 0; k++) {
-            long piece = Math.min(left, iov.get(ValueLayout.JAVA_LONG, k * Native.IOVEC_BYTES + 8));
+            long piece = Math.min(left, iov.get(ValueLayout.JAVA_LONG, k * Libc.IOVEC_BYTES + 8));
             reader.dataReceived(iovSegment[k], iovOffset[k], piece);
             left -= piece;
         }

@@ -1,4 +1,4 @@
-package io.keel.core.reactor;
+package io.keel.core.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,7 +12,7 @@ import java.nio.channels.SocketChannel;
 import org.junit.jupiter.api.Test;
 
 /** readv on the descriptor of a NIO socket: bytes scatter over the iovecs, EAGAIN when empty, 0 at end of stream. */
-class NativeReadvTest {
+class ReadvTest {
     @Test
     void readvScattersWhatArrivedAndTellsEmptyFromClosed() throws Exception {
         try (Arena arena = Arena.ofConfined();
@@ -20,10 +20,10 @@ class NativeReadvTest {
                 SocketChannel reader = SocketChannel.open(server.getLocalAddress());
                 SocketChannel writer = server.accept()) {
             reader.configureBlocking(false);
-            int fd = Native.fdOf(reader);
+            int fd = NioFds.fdOf(reader);
             assertThat(fd).as("the JVM runs with --add-exports java.base/sun.nio.ch (pom.xml, ./keel)").isPositive();
-            MemorySegment iov = arena.allocate(Native.IOVEC_BYTES * 2, 8);
-            MemorySegment state = Native.newCallState(arena);
+            MemorySegment iov = arena.allocate(Libc.IOVEC_BYTES * 2, 8);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment a = arena.allocate(3);
             MemorySegment b = arena.allocate(100);
             iov.set(ValueLayout.JAVA_LONG, 0, a.address());
@@ -31,11 +31,11 @@ class NativeReadvTest {
             iov.set(ValueLayout.JAVA_LONG, 16, b.address());
             iov.set(ValueLayout.JAVA_LONG, 24, b.byteSize());
 
-            assertThat(Native.readv(fd, iov, 2, state)).isEqualTo(-Native.EAGAIN);
+            assertThat(Libc.readv(fd, iov, 2, state)).isEqualTo(-Libc.EAGAIN);
             writer.write(ByteBuffer.wrap("0123456789".getBytes()));
             long n = 0;
             for (int i = 0; i < 1000 && n <= 0; i++) {
-                n = Native.readv(fd, iov, 2, state);
+                n = Libc.readv(fd, iov, 2, state);
                 Thread.sleep(n <= 0 ? 1 : 0);
             }
             assertThat(n).isEqualTo(10);
@@ -44,7 +44,7 @@ class NativeReadvTest {
             writer.close();
             long end = -1;
             for (int i = 0; i < 1000 && end != 0; i++) {
-                end = Native.readv(fd, iov, 2, state);
+                end = Libc.readv(fd, iov, 2, state);
                 Thread.sleep(end != 0 ? 1 : 0);
             }
             assertThat(end).isZero();

@@ -1,0 +1,77 @@
+package io.keel.core.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@code epoll(7)}: an interest set of fds and a wait for the ready ones. Events are read from a caller-owned array
+ * ({@link #newEvents}), each carrying the 64-bit tag given at {@link #ctl}, so waiting allocates nothing.
+ */
+public final class Epoll {
+    public static final int EPOLLIN = 0x001;
+    public static final int EPOLLPRI = 0x002;
+    public static final int EPOLLOUT = 0x004;
+    public static final int EPOLLERR = 0x008;
+    public static final int EPOLLHUP = 0x010;
+    public static final int EPOLLRDHUP = 0x2000;
+    public static final int EPOLL_CLOEXEC = 02000000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    /** {@code struct epoll_event} is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+    public static final long EVENT_BYTES = Libc.X86_64 ? 12 : 16;
+    private static final long DATA_OFFSET = Libc.X86_64 ? 4 : 8;
+    private static final ValueLayout.OfLong DATA = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private Epoll() {
+    }
+
+    /** Room for {@code count} events: a wait's array, or one event as {@link #ctl}'s scratch. */
+    public static MemorySegment newEvents(Arena arena, int count) {
+        return arena.allocate(EVENT_BYTES * count, 8);
+    }
+
+    /** {@code epoll_create1(flags)}: the new fd or {@code -errno}. */
+    public static int create(int flags, MemorySegment callState) {
+        try {
+            return (int) Libc.orErrno((int) Libc.EPOLL_CREATE1.invokeExact(callState, flags), callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code epoll_ctl(epfd, op, fd, {events, tag})}: 0 or {@code -errno}. {@code scratch} is one event's room
+     * ({@link #newEvents}{@code (arena, 1)}), reused.
+     */
+    public static int ctl(int epfd, int op, int fd, int events, long tag, MemorySegment scratch, MemorySegment callState) {
+        scratch.set(ValueLayout.JAVA_INT, 0, events);
+        scratch.set(DATA, DATA_OFFSET, tag);
+        try {
+            return (int) Libc.orErrno((int) Libc.EPOLL_CTL.invokeExact(callState, epfd, op, fd, scratch), callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code epoll_wait}: how many events were filled in (at most {@code max}), or {@code -errno}. */
+    public static int wait(int epfd, MemorySegment events, int max, int timeoutMillis, MemorySegment callState) {
+        try {
+            return (int) Libc.orErrno((int) Libc.EPOLL_WAIT.invokeExact(callState, epfd, events, max, timeoutMillis),
+                    callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** The ready bits of event {@code i}. */
+    public static int events(MemorySegment events, int i) {
+        return events.get(ValueLayout.JAVA_INT, i * EVENT_BYTES);
+    }
+
+    /** The tag of event {@code i}, as given to {@link #ctl}. */
+    public static long tag(MemorySegment events, int i) {
+        return events.get(DATA, i * EVENT_BYTES + DATA_OFFSET);
+    }
+}

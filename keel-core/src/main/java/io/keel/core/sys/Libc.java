@@ -1,0 +1,242 @@
+package io.keel.core.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+
+/**
+ * Every libc entry point Keel calls, bound once, as FFM downcall handles. Every handle that can fail captures
+ * {@code errno} into a caller-supplied call-state segment (its leading parameter, from {@link #callState}), so a hot
+ * path reads errno without allocating. A handle is {@code null} when libc lacks the symbol; callers check.
+ * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link UnixSocket}, {@link SharedMemory})
+ * return {@code -errno} on failure rather than throwing, as the kernel does.
+ */
+public final class Libc {
+    private Libc() {
+    }
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    public static final String ARCH = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+    public static final boolean X86_64 = ARCH.equals("amd64") || ARCH.equals("x86_64");
+    public static final boolean AARCH64 = ARCH.equals("aarch64") || ARCH.equals("arm64");
+    public static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+    /** The constants below are right on these; elsewhere callers report themselves unavailable. */
+    public static final boolean SUPPORTED_PLATFORM = LINUX && (X86_64 || AARCH64);
+
+    // errno values (asm-generic/errno-base.h, errno.h; x86_64 and aarch64 agree)
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
+    public static final int ENODEV = 19;
+    public static final int EISDIR = 21;
+    public static final int EINVAL = 22;
+    public static final int EMFILE = 24;
+    public static final int ENOTTY = 25;
+    public static final int EFBIG = 27;
+    public static final int ENOSPC = 28;
+    public static final int ENOSYS = 38;
+    public static final int EOPNOTSUPP = 95;
+
+    // open(2) flags
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int O_DIRECT = AARCH64 ? 0200000 : 040000;
+
+    // mmap(2), madvise(2)
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_POPULATE = 0x8000;
+    public static final long MAP_FAILED = -1L;
+    public static final int MADV_HUGEPAGE = 14;
+
+    /** One {@code struct iovec}: base address and length. */
+    public static final long IOVEC_BYTES = 16;
+
+    /** {@code long syscall(long nr, long a1, void *a2)}. */
+    public static final MethodHandle SYSCALL_L_P = variadic("syscall", 1,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
+    /** {@code long syscall(long nr, long a1..a6)}. */
+    public static final MethodHandle SYSCALL_6L = variadic("syscall", 1,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    /** {@code long syscall(long nr, long a1, long a2, void *a3, long a4)}. */
+    public static final MethodHandle SYSCALL_L_L_P_L = variadic("syscall", 1,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG));
+    public static final MethodHandle MMAP = fixed("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    public static final MethodHandle MUNMAP = fixed("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    public static final MethodHandle MADVISE = fixed("madvise",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    public static final MethodHandle OPEN = variadic("open", 2,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    public static final MethodHandle CLOSE = fixed("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static final MethodHandle DUP2 = fixed("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static final MethodHandle FTRUNCATE = fixed("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    public static final MethodHandle IOCTL_P = variadic("ioctl", 2,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    public static final MethodHandle STATX = fixed("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    public static final MethodHandle PREAD = fixed("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    public static final MethodHandle READ = fixed("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    public static final MethodHandle WRITE = fixed("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    public static final MethodHandle READV = fixed("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle EVENTFD = fixed("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static final MethodHandle MEMFD_CREATE = fixed("memfd_create",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle SOCKETPAIR = fixed("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    public static final MethodHandle SENDMSG = fixed("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle RECVMSG = fixed("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle EPOLL_CREATE1 = fixed("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static final MethodHandle EPOLL_CTL = fixed("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    public static final MethodHandle EPOLL_WAIT = fixed("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    public static final MethodHandle SCHED_SETAFFINITY = fixed("sched_setaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    public static final MethodHandle GETTID = fixed("gettid", FunctionDescriptor.of(JAVA_INT));
+    public static final MethodHandle KILL = fixed("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle STRERROR = LINKER.defaultLookup().find("strerror")
+            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(ADDRESS, JAVA_INT)))
+            .orElse(null);
+
+    private static MethodHandle fixed(String name, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name)
+                .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION))
+                .orElse(null);
+    }
+
+    private static MethodHandle variadic(String name, int firstVariadic, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name)
+                .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION, Linker.Option.firstVariadicArg(firstVariadic)))
+                .orElse(null);
+    }
+
+    /** A segment to pass as the leading argument of the handles above: one per caller, reused. */
+    public static MemorySegment callState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    public static int errno(MemorySegment callState) {
+        return (int) ERRNO.get(callState, 0L);
+    }
+
+    /** {@code rc} when it is not negative, else {@code -errno} read from {@code callState}. */
+    static long orErrno(long rc, MemorySegment callState) {
+        return rc >= 0 ? rc : -errno(callState);
+    }
+
+    /** libc's text for an errno value, e.g. "Invalid argument". */
+    public static String strerror(int errno) {
+        if (STRERROR != null) {
+            try {
+                MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+                if (!s.equals(MemorySegment.NULL)) {
+                    return s.reinterpret(1024).getString(0);
+                }
+            } catch (Throwable ignored) {
+                // fall through to the number
+            }
+        }
+        return "errno " + errno;
+    }
+
+    /** Rethrows what a downcall threw: FFM handles throw only errors (e.g. a linkage problem), never checked. */
+    public static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException(t);
+    }
+
+    /** {@code close(fd)}: 0 or {@code -errno}. */
+    public static int close(int fd, MemorySegment callState) {
+        try {
+            return (int) orErrno((int) CLOSE.invokeExact(callState, fd), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Closes an fd, ignoring errors (cleanup paths). */
+    public static void closeQuietly(int fd) {
+        if (fd < 0 || CLOSE == null) {
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            int ignored = (int) CLOSE.invokeExact(callState(a), fd);
+        } catch (Throwable ignored) {
+            // best effort
+        }
+    }
+
+    /** {@code read(fd, buf, count)}: bytes read, 0 at end, or {@code -errno}. */
+    public static long read(int fd, MemorySegment buf, long count, MemorySegment callState) {
+        try {
+            return orErrno((long) READ.invokeExact(callState, fd, buf, count), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code write(fd, buf, count)}: bytes written or {@code -errno}. */
+    public static long write(int fd, MemorySegment buf, long count, MemorySegment callState) {
+        try {
+            return orErrno((long) WRITE.invokeExact(callState, fd, buf, count), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code readv(fd, iov, count)}: the bytes read, 0 at end of stream, or {@code -errno} ({@code -EAGAIN}: nothing
+     * there on a non-blocking socket). {@code iov} holds {@code count} {@code struct iovec}s ({@link #IOVEC_BYTES}).
+     */
+    public static long readv(int fd, MemorySegment iov, int count, MemorySegment callState) {
+        try {
+            return orErrno((long) READV.invokeExact(callState, fd, iov, count), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code dup2(from, to)}: {@code to} or {@code -errno}. */
+    public static int dup2(int from, int to, MemorySegment callState) {
+        try {
+            return (int) orErrno((int) DUP2.invokeExact(callState, from, to), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}

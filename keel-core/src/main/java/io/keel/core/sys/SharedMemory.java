@@ -1,0 +1,59 @@
+package io.keel.core.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Memory shared with another process through an fd: {@code memfd_create(2)} to make one, {@code mmap(2)} with
+ * {@code MAP_SHARED} to map one passed in (vhost maps the guest's memory regions this way), {@code munmap(2)}.
+ */
+public final class SharedMemory {
+    public static final int MFD_CLOEXEC = 1;
+    public static final int MFD_ALLOW_SEALING = 2;
+
+    private SharedMemory() {
+    }
+
+    /** {@code memfd_create(name, flags)}: the new fd or {@code -errno}. Size it with {@link #truncate}. */
+    public static int memfdCreate(String name, int flags, MemorySegment callState) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) Libc.orErrno((int) Libc.MEMFD_CREATE.invokeExact(callState, arena.allocateFrom(name), flags),
+                    callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code ftruncate(fd, size)}: 0 or {@code -errno}. */
+    public static int truncate(int fd, long size, MemorySegment callState) {
+        try {
+            return (int) Libc.orErrno((int) Libc.FTRUNCATE.invokeExact(callState, fd, size), callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * Maps {@code size} bytes of {@code fd} from {@code offset}, read-write and shared: the mapping, or
+     * {@link MemorySegment#NULL} on failure (errno in {@code callState}). Unmap it with {@link #unmap}; the fd may be
+     * closed once mapped.
+     */
+    public static MemorySegment mapShared(int fd, long offset, long size, MemorySegment callState) {
+        try {
+            MemorySegment p = (MemorySegment) Libc.MMAP.invokeExact(callState, MemorySegment.NULL, size,
+                    Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, offset);
+            return p.address() == Libc.MAP_FAILED ? MemorySegment.NULL : p.reinterpret(size);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code munmap(mapping, size)}: 0 or {@code -errno}. */
+    public static int unmap(MemorySegment mapping, MemorySegment callState) {
+        try {
+            return (int) Libc.orErrno((int) Libc.MUNMAP.invokeExact(callState, mapping, mapping.byteSize()), callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+}
