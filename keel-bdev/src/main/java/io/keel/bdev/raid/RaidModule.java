@@ -137,7 +137,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     /**
      * {@code bdev_raid_add_base_bdev}: into a configuring raid's first empty slot (configured at once if the bdev
-     * exists, else when it arrives); an online raid would rebuild onto it, which is not implemented yet.
+     * exists, else when it arrives); an online raid1 rebuilds onto it.
      */
     private void addBaseBdev(RaidRpcParams.AddBaseBdev p) {
         Raid raid = raid(p.raidBdev());
@@ -146,7 +146,8 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         }
         String refused = "Failed to add base bdev " + p.baseBdev() + " to RAID bdev " + raid.name() + ": ";
         if (raid.state() == RaidState.ONLINE) {
-            throw RpcException.errno(Errno.ENOTSUP, refused + "rebuild not implemented yet");
+            rebuildOnto(raid, p.baseBdev(), refused);
+            return;
         }
         if (raid.state() != RaidState.CONFIGURING || raid.superblock() != null || !raid.fillEmptySlot(p.baseBdev())) {
             throw RpcException.errno(Errno.EINVAL, refused + "no empty slot");
@@ -158,6 +159,23 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             } catch (BdevException e) {
                 throw RpcException.errno(e.errno(), refused + e.getMessage());
             }
+        }
+    }
+
+    /** An online raid1 with an empty slot copies its data onto {@code memberName} ({@link RaidRebuild}). */
+    private void rebuildOnto(Raid raid, String memberName, String refused) {
+        Bdev b = layer.get(memberName);
+        if (b == null) {
+            throw RpcException.errno(Errno.ENODEV, refused + "no such bdev");
+        }
+        String why = raid.rebuildRefusal(b);
+        if (why != null) {
+            throw RpcException.errno(Errno.EINVAL, refused + why);
+        }
+        try {
+            raid.startRebuild(openAndClaim(b.name()), layer, options);
+        } catch (BdevException e) {
+            throw RpcException.errno(e.errno(), refused + e.getMessage());
         }
     }
 
