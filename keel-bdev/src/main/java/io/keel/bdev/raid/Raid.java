@@ -296,9 +296,11 @@ final class Raid implements VirtualBdevModule.Association {
         dataOffsets[slot] = targetDataOffset(slot, target.bdev());
         bdev.startRebuild(target, dataOffsets[slot]);
         rebuildSlot = slot;
+        operational++; // as SPDK counts it: the target is operational while it is rebuilt
         long window = Math.max(1, options.processWindowSizeKb() * 1024L / blockSize);
         module.log().info("raid {}: rebuilding onto {}", name, target.bdev().name());
-        rebuild = new RaidRebuild(bdev, target, dataOffsets[slot], window, rc -> rebuildEnded(slot, target, rc));
+        rebuild = new RaidRebuild(bdev, target, dataOffsets[slot], window, options.processMaxBandwidthMbSec(),
+                rc -> rebuildEnded(slot, target, rc));
         rebuild.start(layer);
     }
 
@@ -316,7 +318,6 @@ final class Raid implements VirtualBdevModule.Association {
         }
         module.log().info("raid {}: rebuild onto {} done", name, target.bdev().name());
         bdev.endRebuild();
-        operational++;
         if (sb == null) {
             return;
         }
@@ -328,6 +329,7 @@ final class Raid implements VirtualBdevModule.Association {
     /** Lets go of a rebuild's target, the rebuild over: the slot is empty again, the superblock as it was. */
     private void dropTarget(int slot, Runnable done) {
         memberNames[slot] = null;
+        operational--;
         bdev.dropMember(slot, () -> {
             bdev.endRebuild();
             done.run();
@@ -371,7 +373,8 @@ final class Raid implements VirtualBdevModule.Association {
             rebuild.stop(() -> dropTarget(slot, done));
             return;
         }
-        if (operational - 1 < level.minOperational(memberNames.length)) {
+        int withData = rebuild != null ? operational - 1 : operational; // a rebuild's target has not got it all
+        if (withData - 1 < level.minOperational(memberNames.length)) {
             module.log().warn("raid {}: member {} lost, too few left: going offline", name, memberNames[slot]);
             state = RaidState.OFFLINE;
             module.unregister(bdev, done);

@@ -7,6 +7,9 @@ import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevLayer;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
@@ -18,12 +21,19 @@ import java.util.function.IntConsumer;
  * at the next step once {@link #stop} is called. App thread only.
  */
 final class RaidRebuild {
+    /** How often a window waiting for bandwidth looks at the bucket again. */
+    private static final long BANDWIDTH_POLL_MICROS = 1000;
+
     private final RaidBdev bdev;
     private final BdevDesc target;
     private final long targetDataOffset;
     private final long windowBlocks;
     /** done(0) when every block is copied; a negative errno when a window failed; 1 when stopped. */
     private final IntConsumer done;
+    private final int maxMbPerSecond;
+    /** Null without a bandwidth limit. */
+    private ProcessBandwidth bandwidth;
+    private Poller waitForBandwidth;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer;
     private BdevDesc raidDesc;
@@ -36,8 +46,14 @@ final class RaidRebuild {
     /** What runs once a stopped rebuild has let go of everything. */
     private Runnable stopped = () -> { };
 
-    RaidRebuild(RaidBdev bdev, BdevDesc target, long targetDataOffset, long windowBlocks, IntConsumer done) {
+    /**
+     * {@code maxMbPerSecond}: the bandwidth the copy may take (0: no limit); a window waits for it on a poller,
+     * paused while it has nothing to wait for.
+     */
+    RaidRebuild(RaidBdev bdev, BdevDesc target, long targetDataOffset, long windowBlocks, int maxMbPerSecond,
+            IntConsumer done) {
         this.bdev = bdev;
+        this.maxMbPerSecond = maxMbPerSecond;
         this.target = target;
         this.targetDataOffset = targetDataOffset;
         this.windowBlocks = windowBlocks;
@@ -54,7 +70,26 @@ final class RaidRebuild {
         });
         raidChannel = raidDesc.getIoChannel();
         targetChannel = target.getIoChannel();
+        if (maxMbPerSecond > 0) {
+            bandwidth = new ProcessBandwidth(maxMbPerSecond, now());
+            waitForBandwidth = KeelThread.current().registerPoller(bdev.name() + "_rebuild_bandwidth",
+                    this::bandwidthPoll, BANDWIDTH_POLL_MICROS);
+            waitForBandwidth.pause();
+        }
         nextWindow();
+    }
+
+    private static long now() {
+        return KeelThread.current().runtime().clock().nanoTime();
+    }
+
+    private int bandwidthPoll() {
+        if (stopping || bandwidth.take(blocks * bdev.blockSize(), now())) {
+            waitForBandwidth.pause();
+            lockWindow();
+            return PollerFn.BUSY;
+        }
+        return PollerFn.IDLE;
     }
 
     /** The raid blocks copied so far. */
@@ -87,6 +122,18 @@ final class RaidRebuild {
             return;
         }
         blocks = Math.min(windowBlocks, bdev.numBlocks() - offset);
+        if (bandwidth != null && !bandwidth.take(blocks * bdev.blockSize(), now())) {
+            waitForBandwidth.resume();
+            return;
+        }
+        lockWindow();
+    }
+
+    private void lockWindow() {
+        if (stopping) {
+            end(1);
+            return;
+        }
         int rc = raidDesc.lockLbaRange(raidChannel.context(), offset, blocks, this::locked);
         if (rc != 0) {
             end(rc);
@@ -150,6 +197,9 @@ final class RaidRebuild {
             return;
         }
         ended = true;
+        if (waitForBandwidth != null) {
+            waitForBandwidth.unregister();
+        }
         raidChannel.put();
         targetChannel.put();
         raidDesc.close();

@@ -75,4 +75,63 @@ class RaidRebuildTest {
         assertThat(VbdevHarness.differences(readAll("M2"), data)).isEmpty();
         assertThat(VbdevHarness.differences(readAll("M0"), data)).isEmpty();
     }
+
+    @Test
+    void progressIsReportedAndTheBandwidthLimitHoldsTheCopyBack() {
+        MemorySegment data = degradedRaidWithData(64, 2); // 4 MiB at 2 MiB/s: about 2 s
+        long start = System.nanoTime();
+        h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"));
+        await().atMost(VbdevHarness.WAIT).until(() -> {
+            JsonNode p = raid().get("process");
+            return p != null && p.get("progress").get("blocks").asLong() > 0;
+        });
+        JsonNode raid = raid();
+        JsonNode process = raid.get("process");
+        assertThat(process.get("type").asText()).isEqualTo("rebuild");
+        assertThat(process.get("target").asText()).isEqualTo("M2");
+        long blocks = process.get("progress").get("blocks").asLong();
+        assertThat(blocks).isLessThan(BLOCKS);
+        assertThat(process.get("progress").get("percent").asInt()).isEqualTo((int) (blocks * 100 / BLOCKS));
+        assertThat(raid.get("num_base_bdevs_operational").asInt()).isEqualTo(2);
+        await().atMost(VbdevHarness.WAIT).until(() -> !raid().has("process"));
+        assertThat(System.nanoTime() - start).isGreaterThan(1_500_000_000L);
+        assertThat(VbdevHarness.differences(readAll("M2"), data)).isEmpty();
+    }
+
+    @Test
+    void removingTheTargetStopsTheRebuild() {
+        degradedRaidWithData(64, 1);
+        h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"));
+        assertThat(raid().has("process")).isTrue();
+        assertThat(h.result("bdev_raid_remove_base_bdev", Map.of("name", "M2")).asBoolean()).isTrue();
+        JsonNode raid = raid();
+        assertThat(raid.has("process")).isFalse();
+        assertThat(raid.get("state").asText()).isEqualTo("online");
+        assertThat(raid.get("num_base_bdevs_operational").asInt()).isEqualTo(1);
+        assertThat(h.bdev("M2").get("claimed").asBoolean()).isFalse();
+        // and it can be added again, rebuilt from the start
+        h.result("bdev_raid_set_options", Map.of("process_max_bandwidth_mb_sec", 0));
+        h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"));
+        await().atMost(VbdevHarness.WAIT).until(() -> !raid().has("process"));
+        assertThat(VbdevHarness.differences(readAll("M2"), readAll("M0"))).isEmpty();
+    }
+
+    @Test
+    void theTargetGoingAwayStopsTheRebuild() {
+        degradedRaidWithData(64, 1);
+        h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"));
+        assertThat(h.result("bdev_malloc_delete", Map.of("name", "M2")).asBoolean()).isTrue();
+        await().atMost(VbdevHarness.WAIT).until(() -> !raid().has("process"));
+        assertThat(raid().get("state").asText()).isEqualTo("online");
+        assertThat(raid().get("num_base_bdevs_operational").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void deletingTheRaidDuringARebuildCompletes() {
+        degradedRaidWithData(64, 1);
+        h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2"));
+        assertThat(h.result("bdev_raid_delete", Map.of("name", "R1")).asBoolean()).isTrue();
+        await().atMost(VbdevHarness.WAIT).until(() -> h.result("bdev_raid_get_bdevs", Map.of("category", "all"))
+                .isEmpty() && !h.bdev("M2").get("claimed").asBoolean() && !h.bdev("M0").get("claimed").asBoolean());
+    }
 }
