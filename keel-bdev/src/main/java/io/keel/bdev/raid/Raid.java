@@ -2,6 +2,7 @@ package io.keel.bdev.raid;
 
 import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevDesc;
+import io.keel.bdev.BdevLayer;
 import io.keel.bdev.VirtualBdevModule;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,6 +39,9 @@ final class Raid implements VirtualBdevModule.Association {
     private RaidState state = RaidState.CONFIGURING;
     private int operational;
     private RaidBdev bdev;
+    /** The rebuild running, or null; and the slot it writes to. */
+    private RaidRebuild rebuild;
+    private int rebuildSlot = -1;
 
     Raid(RaidModule module, RaidRpcParams.Create p) {
         this.module = module;
@@ -255,6 +259,83 @@ final class Raid implements VirtualBdevModule.Association {
         }
     }
 
+    // ---- rebuild ----
+
+    /**
+     * Why {@code b} cannot be rebuilt onto here, or null: an online raid1 with an empty slot and no rebuild running,
+     * {@code b} as large as the slot's data region needs.
+     */
+    String rebuildRefusal(Bdev b) {
+        if (state != RaidState.ONLINE || level != RaidLevel.RAID1) {
+            return "only an online raid1 rebuilds";
+        }
+        int slot = Arrays.asList(memberNames).indexOf(null);
+        if (slot < 0 || rebuild != null) {
+            return "no empty slot";
+        }
+        if (b.blockSize() != blockSize) {
+            return "block size differs";
+        }
+        if (b.numBlocks() - targetDataOffset(slot, b) < dataSizes[slot]) {
+            return "base bdev is too small";
+        }
+        return null;
+    }
+
+    private long targetDataOffset(int slot, Bdev b) {
+        return withSuperblock ? RaidSuperblock.dataOffsetBlocks(blockSize, b.optimalIoBoundary()) : 0;
+    }
+
+    /**
+     * Starts rebuilding onto {@code target} (opened and claimed; {@link #rebuildRefusal} said yes) in the empty slot
+     * ({@code raid_bdev_start_rebuild}): reads skip it, writes reach it below what is copied.
+     */
+    void startRebuild(BdevDesc target, BdevLayer layer, RaidOptions options) {
+        int slot = Arrays.asList(memberNames).indexOf(null);
+        memberNames[slot] = target.bdev().name();
+        dataOffsets[slot] = targetDataOffset(slot, target.bdev());
+        bdev.startRebuild(target, dataOffsets[slot]);
+        rebuildSlot = slot;
+        operational++; // as SPDK counts it: the target is operational while it is rebuilt
+        long window = Math.max(1, options.processWindowSizeKb() * 1024L / blockSize);
+        module.log().info("raid {}: rebuilding onto {}", name, target.bdev().name());
+        rebuild = new RaidRebuild(bdev, target, dataOffsets[slot], window, options.processMaxBandwidthMbSec(),
+                rc -> rebuildEnded(slot, target, rc));
+        rebuild.start(layer);
+    }
+
+    /** The rebuild ended: 0 copied everything; a negative errno failed (the target goes); 1 was stopped. */
+    private void rebuildEnded(int slot, BdevDesc target, int rc) {
+        rebuild = null;
+        rebuildSlot = -1;
+        if (rc == 1) {
+            return;
+        }
+        if (rc != 0) {
+            module.log().error("raid {}: rebuild onto {} failed: {}", name, target.bdev().name(), rc);
+            dropTarget(slot, () -> { });
+            return;
+        }
+        module.log().info("raid {}: rebuild onto {} done", name, target.bdev().name());
+        bdev.endRebuild();
+        if (sb == null) {
+            return;
+        }
+        sb = sb.withMember(new SuperblockMember(target.bdev().uuid(), dataOffsets[slot], dataSizes[slot], slot,
+                MemberState.CONFIGURED));
+        writeSuperblock(() -> { });
+    }
+
+    /** Lets go of a rebuild's target, the rebuild over: the slot is empty again, the superblock as it was. */
+    private void dropTarget(int slot, Runnable done) {
+        memberNames[slot] = null;
+        operational--;
+        bdev.dropMember(slot, () -> {
+            bdev.endRebuild();
+            done.run();
+        });
+    }
+
     // ---- members leaving ----
 
     /**
@@ -288,7 +369,12 @@ final class Raid implements VirtualBdevModule.Association {
             done.run();
             return;
         }
-        if (operational - 1 < level.minOperational(memberNames.length)) {
+        if (slot == rebuildSlot) { // the target: the rebuild stops first, the raid keeps its members
+            rebuild.stop(() -> dropTarget(slot, done));
+            return;
+        }
+        int withData = rebuild != null ? operational - 1 : operational; // a rebuild's target has not got it all
+        if (withData - 1 < level.minOperational(memberNames.length)) {
             module.log().warn("raid {}: member {} lost, too few left: going offline", name, memberNames[slot]);
             state = RaidState.OFFLINE;
             module.unregister(bdev, done);
@@ -341,7 +427,9 @@ final class Raid implements VirtualBdevModule.Association {
             }
         }
         long blocks = bdev != null ? bdev.numBlocks() : 0;
-        return new RaidInfo(name, uuid, stripSizeKb, state, level, withSuperblock, discovered, operational, blocks, null,
-                members);
+        ProcessInfo process = rebuild == null ? null
+                : new ProcessInfo(ProcessInfo.Type.REBUILD, memberNames[rebuildSlot], rebuild.progress());
+        return new RaidInfo(name, uuid, stripSizeKb, state, level, withSuperblock, discovered, operational, blocks,
+                process, members);
     }
 }

@@ -36,6 +36,14 @@ final class RaidBdev extends VirtualBdev {
      */
     private final AtomicIntegerArray failureReported;
     private final KeelThread appThread;
+    /**
+     * The slot a rebuild writes to, or -1. The rebuild's view is these two fields, read by every channel at each I/O,
+     * so a channel made at any moment of a rebuild sees it (R7): written by the app thread only while the window
+     * it moves past is locked, so no write in flight straddles a change.
+     */
+    private volatile int rebuildSlot = -1;
+    /** While rebuilding: the raid blocks below this are on the target too. */
+    private volatile long rebuiltUpTo;
 
     RaidBdev(RaidModule module, Raid raid, List<BdevDesc> bases, KeelThread appThread) {
         super(module, raid.name(), raid.uuid(), "Raid Volume", raid.blockSize(), raid.layout().blockCount(),
@@ -71,6 +79,49 @@ final class RaidBdev extends VirtualBdev {
     /** Empties {@code slot} (a member removed or failed); {@code done} on this (the app) thread. */
     void dropMember(int slot, Runnable done) {
         removeBase(slot, done);
+    }
+
+    // ---- rebuild ----
+
+    /**
+     * Puts {@code target}, its data from block {@code dataOffset} on, in the first empty slot as the target of a
+     * rebuild at block 0; returns the slot. App thread.
+     */
+    int startRebuild(BdevDesc target, long dataOffset) {
+        rebuiltUpTo = 0;
+        int slot = firstEmptySlot();
+        dataOffsets[slot] = dataOffset; // read by I/O threads only once the slot is filled, after this
+        failureReported.set(slot, 0); // the slot's last member may have failed
+        rebuildSlot = slot; // before the slot fills: no thread sees the target without the rebuild's view
+        addBase(target);
+        return slot;
+    }
+
+    /** The rebuild has copied the raid's blocks below {@code blocks} (their window still locked). App thread. */
+    void rebuiltUpTo(long blocks) {
+        rebuiltUpTo = blocks;
+    }
+
+    /** The rebuild is over: the target, if still there, is a member like the others. App thread. */
+    void endRebuild() {
+        rebuildSlot = -1;
+    }
+
+    private int firstEmptySlot() {
+        for (int slot = 0; slot < slots(); slot++) {
+            if (base(slot) == null) {
+                return slot;
+            }
+        }
+        return slots();
+    }
+
+    /** The blocks of an I/O at {@code offset} of {@code blocks} that go to the member in {@code slot}, from offset. */
+    private long blocksFor(int slot, long offset, long blocks) {
+        if (slot != rebuildSlot) {
+            return blocks;
+        }
+        return Math.max(0, Math.min(blocks, rebuiltUpTo - offset));
     }
 
     @Override
@@ -131,8 +182,12 @@ final class RaidBdev extends VirtualBdev {
             }
             if (io.type() == IoType.RESET) {
                 sendPart(io, slot, 0, 0, 0);
-            } else {
-                sendPart(io, slot, 0, io.offsetBlocks(), io.numBlocks());
+                continue;
+            }
+            // a rebuild's target gets the part below what it has copied: above, the copy brings it later
+            long blocks = io.numBlocks() == 0 ? 0 : blocksFor(slot, io.offsetBlocks(), io.numBlocks());
+            if (blocks > 0 || io.numBlocks() == 0) {
+                sendPart(io, slot, 0, io.offsetBlocks(), blocks);
             }
         }
         PartCount.submitted(io);
@@ -214,9 +269,12 @@ final class RaidBdev extends VirtualBdev {
 
     // ---- member failure ----
 
-    /** Whether the member in {@code slot} failed a write (it is being removed). Any thread. */
+    /**
+     * Whether the member in {@code slot} failed a write (it is being removed), or is a rebuild's target, which reads
+     * skip. Any thread.
+     */
     boolean failed(int slot) {
-        return failureReported.get(slot) != 0;
+        return failureReported.get(slot) != 0 || slot == rebuildSlot;
     }
 
     /** A write to {@code member} failed: the app thread removes it from the raid, once (I/O thread). */

@@ -13,10 +13,12 @@ import io.keel.core.rpc.Errno;
 import io.keel.core.rpc.Json;
 import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
+import io.keel.core.thread.KeelThread;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
@@ -27,17 +29,18 @@ import org.slf4j.Logger;
  * itself and examines new bdevs itself. Application thread throughout.
  */
 public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
-    private final KeelApp app;
+    /** The application thread, asked for when needed: an app has none yet when its modules register. */
+    private final Supplier<KeelThread> appThread;
     private final List<Raid> raids = new CopyOnWriteArrayList<>();
     private RaidOptions options = RaidOptions.DEFAULTS;
 
-    private RaidModule(KeelApp app, BdevLayer layer) {
+    private RaidModule(Supplier<KeelThread> appThread, BdevLayer layer) {
         super(layer, "raid", "raid", Lifetime.UNTIL_DELETE);
-        this.app = app;
+        this.appThread = appThread;
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
-        RaidModule m = new RaidModule(app, layer);
+        RaidModule m = new RaidModule(app::appThread, layer);
         layer.addModule(m);
         app.methods().register("bdev_raid_create", RaidRpcParams.Create.class, (p, call) -> {
             m.create(p);
@@ -53,9 +56,21 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         app.methods().register("bdev_raid_remove_base_bdev", RaidRpcParams.RemoveBaseBdev.class,
                 (p, call) -> m.removeBaseBdev(p.name(), call));
         app.methods().register("bdev_raid_set_options", RaidRpcParams.SetOptions.class, (p, call) -> {
-            m.options = p.applyTo(m.options);
+            m.options(p.applyTo(m.options));
             call.respond(true);
         });
+    }
+
+    /** The module added to {@code layer} without its RPCs (a simulation calls the methods behind them). */
+    static RaidModule addTo(BdevLayer layer, KeelThread appThread) {
+        RaidModule m = new RaidModule(() -> appThread, layer);
+        layer.addModule(m);
+        return m;
+    }
+
+    /** {@code bdev_raid_set_options}' effect. */
+    void options(RaidOptions options) {
+        this.options = options;
     }
 
     Logger log() {
@@ -64,7 +79,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     // ---- RPCs ----
 
-    private void create(RaidRpcParams.Create p) {
+    void create(RaidRpcParams.Create p) {
         p.check();
         if (raid(p.name()) != null || layer.get(p.name()) != null) {
             throw RpcException.errno(Errno.EEXIST, "File exists");
@@ -137,16 +152,17 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     /**
      * {@code bdev_raid_add_base_bdev}: into a configuring raid's first empty slot (configured at once if the bdev
-     * exists, else when it arrives); an online raid would rebuild onto it, which is not implemented yet.
+     * exists, else when it arrives); an online raid1 rebuilds onto it.
      */
-    private void addBaseBdev(RaidRpcParams.AddBaseBdev p) {
+    void addBaseBdev(RaidRpcParams.AddBaseBdev p) {
         Raid raid = raid(p.raidBdev());
         if (raid == null) {
             throw RpcException.errno(Errno.ENODEV, "No such device");
         }
         String refused = "Failed to add base bdev " + p.baseBdev() + " to RAID bdev " + raid.name() + ": ";
         if (raid.state() == RaidState.ONLINE) {
-            throw RpcException.errno(Errno.ENOTSUP, refused + "rebuild not implemented yet");
+            rebuildOnto(raid, p.baseBdev(), refused);
+            return;
         }
         if (raid.state() != RaidState.CONFIGURING || raid.superblock() != null || !raid.fillEmptySlot(p.baseBdev())) {
             throw RpcException.errno(Errno.EINVAL, refused + "no empty slot");
@@ -161,7 +177,24 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         }
     }
 
-    private void removeBaseBdev(String memberName, RpcCall call) {
+    /** An online raid1 with an empty slot copies its data onto {@code memberName} ({@link RaidRebuild}). */
+    private void rebuildOnto(Raid raid, String memberName, String refused) {
+        Bdev b = layer.get(memberName);
+        if (b == null) {
+            throw RpcException.errno(Errno.ENODEV, refused + "no such bdev");
+        }
+        String why = raid.rebuildRefusal(b);
+        if (why != null) {
+            throw RpcException.errno(Errno.EINVAL, refused + why);
+        }
+        try {
+            raid.startRebuild(openAndClaim(b.name()), layer, options);
+        } catch (BdevException e) {
+            throw RpcException.errno(e.errno(), refused + e.getMessage());
+        }
+    }
+
+    void removeBaseBdev(String memberName, RpcCall call) {
         Bdev b = layer.get(memberName);
         Raid raid = b == null ? null : raids.stream().filter(r -> r.slotOf(b) >= 0).findFirst().orElse(null);
         if (raid == null) {
@@ -284,7 +317,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
     /** The bdev of a raid whose members are configured (by slot, null for a missing one) and layout computed. */
     @Override
     protected RaidBdev newBdev(Raid raid, List<BdevDesc> members) {
-        return new RaidBdev(this, raid, members, app.appThread());
+        return new RaidBdev(this, raid, members, appThread.get());
     }
 
     void register(RaidBdev b) {
@@ -298,7 +331,11 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     /** A raid's bdev is destructed and its members released; a raid still listed hears it. Any thread. */
     void bdevDestructed(Raid raid) {
-        app.onAppThread(raid::bdevGone);
+        if (KeelThread.current() == appThread.get()) {
+            raid.bdevGone();
+        } else {
+            appThread.get().send(raid::bdevGone);
+        }
     }
 
     /** A raid leaves the lists (its bdev destructed while not offline). */
@@ -306,7 +343,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         raids.remove(raid);
     }
 
-    private Raid raid(String name) {
+    Raid raid(String name) {
         return raids.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
     }
 
