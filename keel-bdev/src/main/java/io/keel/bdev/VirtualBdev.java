@@ -87,6 +87,16 @@ public abstract class VirtualBdev extends Bdev {
         return IntStream.range(0, now.length).filter(i -> now[i] != null && now[i].bdev() == base).findFirst().orElse(-1);
     }
 
+    /** The slot {@link #addBase} fills next: the first empty one, else a new one at the end. */
+    protected final int firstEmptySlot() {
+        BdevDesc[] now = bases;
+        int slot = 0;
+        while (slot < now.length && now[slot] != null) {
+            slot++;
+        }
+        return slot;
+    }
+
     /**
      * Adds a base, opened and claimed by the module ({@link VirtualBdevModule#openAndClaim}), in the first empty slot
      * or a new one at the end; returns the slot. Each thread takes its channel to it when it first uses the slot.
@@ -94,10 +104,7 @@ public abstract class VirtualBdev extends Bdev {
      */
     protected final int addBase(BdevDesc base) {
         BdevDesc[] now = bases;
-        int slot = 0;
-        while (slot < now.length && now[slot] != null) {
-            slot++;
-        }
+        int slot = firstEmptySlot();
         BdevDesc[] next = Arrays.copyOf(now, Math.max(now.length, slot + 1));
         next[slot] = base;
         bases = next;

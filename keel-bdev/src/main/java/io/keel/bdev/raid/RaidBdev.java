@@ -27,6 +27,7 @@ final class RaidBdev extends VirtualBdev {
 
     private final Raid raid;
     private final RaidLayout layout;
+    private final boolean mirrored;
     /** By slot: the blocks before the member's data region. */
     private final long[] dataOffsets;
     /**
@@ -50,6 +51,7 @@ final class RaidBdev extends VirtualBdev {
                 ioTypes(bases), bases);
         this.raid = raid;
         this.layout = raid.layout();
+        this.mirrored = layout instanceof Raid1Layout;
         this.dataOffsets = raid.dataOffsets();
         this.failureReported = new AtomicIntegerArray(bases.size());
         this.appThread = appThread;
@@ -107,15 +109,6 @@ final class RaidBdev extends VirtualBdev {
         rebuildSlot = -1;
     }
 
-    private int firstEmptySlot() {
-        for (int slot = 0; slot < slots(); slot++) {
-            if (base(slot) == null) {
-                return slot;
-            }
-        }
-        return slots();
-    }
-
     /** The blocks of an I/O at {@code offset} of {@code blocks} that go to the member in {@code slot}, from offset. */
     private long blocksFor(int slot, long offset, long blocks) {
         if (slot != rebuildSlot) {
@@ -136,7 +129,6 @@ final class RaidBdev extends VirtualBdev {
 
     @Override
     protected void submit(BdevIo io) {
-        boolean mirrored = layout instanceof Raid1Layout;
         if (!mirrored && io.type() != IoType.RESET && io.numBlocks() > 0) {
             submitStriped(io, (StripedLayout) layout);
         } else if (mirrored && io.type() == IoType.READ) {
@@ -180,12 +172,8 @@ final class RaidBdev extends VirtualBdev {
             if (ch.base(slot) == null) {
                 continue;
             }
-            if (io.type() == IoType.RESET) {
-                sendPart(io, slot, 0, 0, 0);
-                continue;
-            }
             // a rebuild's target gets the part below what it has copied: above, the copy brings it later
-            long blocks = io.numBlocks() == 0 ? 0 : blocksFor(slot, io.offsetBlocks(), io.numBlocks());
+            long blocks = blocksFor(slot, io.offsetBlocks(), io.numBlocks());
             if (blocks > 0 || io.numBlocks() == 0) {
                 sendPart(io, slot, 0, io.offsetBlocks(), blocks);
             }

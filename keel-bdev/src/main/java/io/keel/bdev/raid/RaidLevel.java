@@ -8,7 +8,7 @@ import java.util.Locale;
 /**
  * A raid level Keel implements, with SPDK's names, numbers ({@code enum spdk_bdev_raid_level}, as stored in the
  * superblock) and member rules ({@code struct raid_bdev_module}: {@code base_bdevs_min} and
- * {@code base_bdevs_constraint}). SPDK's raid5f is not implemented.
+ * {@code base_bdevs_constraint}). Keel leaves out SPDK's raid5f level (code 95): refused by name and by code.
  */
 public enum RaidLevel {
     /** Striping: strip i of the raid is on member {@code i % n}. Any missing member takes the raid offline. */

@@ -23,11 +23,10 @@ public final class NioFds {
     }
 
     /**
-     * The file descriptor of a NIO channel, or -1 where the JDK does not let us see it (or libc lacks the calls that
-     * would use it). The channel keeps owning it: use it only on the channel's owner thread, while it is open.
+     * The file descriptor of a NIO channel, or -1 where the JDK does not let us see it. The channel keeps owning it: use it only on the channel's owner thread, while it is open.
      */
     public static int fdOf(SelectableChannel channel) {
-        if (FD_VAL == null || Libc.READV == null) {
+        if (FD_VAL == null) {
             return -1;
         }
         try {

@@ -147,7 +147,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         try {
             socket = SocketChannel.open();
             socket.configureBlocking(false);
-            fd = NioFds.fdOf(socket);
+            fd = Libc.READV != null ? NioFds.fdOf(socket) : -1; // -1: every byte through the receive buffer
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             // fixed kernel buffers as SPDK's sockets have (2 MiB each): before connect, so the window scales to them
             socket.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
