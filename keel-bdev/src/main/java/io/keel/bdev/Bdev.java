@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -41,6 +42,8 @@ public abstract class Bdev {
     record RetiredChannel(BdevChannel channel, IoStats stats) {
     }
     volatile State state = State.NEW;
+    /** Set by whoever goes on with the removal once the last descriptor is gone (see BdevLayer). */
+    private final AtomicBoolean removalFinishTaken = new AtomicBoolean();
     /** The layer that registered this bdev; set at registration. */
     volatile BdevLayer layer;
     private boolean writeCache;
@@ -159,6 +162,11 @@ public abstract class Bdev {
 
     final IoDevice<BdevChannel> channelDevice() {
         return channels;
+    }
+
+    /** True for exactly one caller: the one that finishes this bdev's removal. */
+    final boolean takeRemovalFinish() {
+        return removalFinishTaken.compareAndSet(false, true);
     }
 
     final List<BdevDesc> descs() {

@@ -257,9 +257,19 @@ public final class BdevLayer {
         byName.values().removeIf(x -> x == b);
         LOG.info("bdev {}: removing ({} open descriptor(s))", b.name(), b.descs().size());
         if (b.descs().isEmpty()) {
-            finishRemoval(b);
+            finishRemovalOnce(b);
         } else {
             b.descs().forEach(d -> d.notify(BdevEvent.REMOVE));
+        }
+    }
+
+    /**
+     * Finishes a removal once its last descriptor is gone. The last close (on any thread) and the removal itself
+     * (on the app thread) may both see no descriptor left at the same instant; exactly one of them goes on.
+     */
+    private void finishRemovalOnce(Bdev b) {
+        if (b.takeRemovalFinish()) {
+            finishRemoval(b);
         }
     }
 
@@ -386,6 +396,10 @@ public final class BdevLayer {
         }
         BdevDesc d = new BdevDesc(this, b, write, handler, t);
         b.descs().add(d);
+        if (b.state != Bdev.State.REGISTERED) { // the removal started between the check and the add: let go again
+            d.close();
+            throw new BdevException(Errno.ENODEV, "bdev " + name + " is being removed");
+        }
         return d;
     }
 
@@ -418,7 +432,7 @@ public final class BdevLayer {
         }
         b.descs().remove(d);
         if (b.state == Bdev.State.REMOVING && b.descs().isEmpty()) {
-            finishRemoval(b);
+            finishRemovalOnce(b);
         }
     }
 

@@ -23,10 +23,14 @@ class BdevHotRemoveTest {
             // measured before M0 exists: the raid module's examine reads M0 for a superblock on the app thread
             int poolFull = t.layer().poolAvailable();
             t.rpc("bdev_malloc_create", Map.of("name", "M0", "block_size", 512, "num_blocks", 3000));
-            List<CompletableFuture<IoLoop.Result>> runs = List.of(
-                    new IoLoop(t.thread("w0", 0), "M0", 0, 1000, 32, false).untilRemoved().start(t.layer()),
-                    new IoLoop(t.thread("w1", 1), "M0", 1000, 1000, 32, false).untilRemoved().start(t.layer()),
-                    new IoLoop(t.thread("w2", 1), "M0", 2000, 1000, 32, false).untilRemoved().start(t.layer()));
+            List<IoLoop> loops = List.of(
+                    new IoLoop(t.thread("w0", 0), "M0", 0, 1000, 32, false).untilRemoved(),
+                    new IoLoop(t.thread("w1", 1), "M0", 1000, 1000, 32, false).untilRemoved(),
+                    new IoLoop(t.thread("w2", 1), "M0", 2000, 1000, 32, false).untilRemoved());
+            List<CompletableFuture<IoLoop.Result>> runs = loops.stream().map(l -> l.start(t.layer())).toList();
+            for (IoLoop l : loops) {
+                l.running().get(10, TimeUnit.SECONDS); // every thread has the bdev open and I/O in flight
+            }
             await().atMost(Duration.ofSeconds(10)).until(() -> t.rpc("bdev_get_iostat", null).get("bdevs").get(0)
                     .get("num_write_ops").asLong() > 1000);
 

@@ -24,6 +24,7 @@ final class IoLoop extends BdevIoWaiter {
     private final int qd;
     private final boolean verify;
     private final CompletableFuture<Result> done = new CompletableFuture<>();
+    private final CompletableFuture<Void> running = new CompletableFuture<>();
     private final Arena arena = Arena.ofShared();
     private BdevDesc desc;
     private IoChannel<BdevChannel> channel;
@@ -66,12 +67,17 @@ final class IoLoop extends BdevIoWaiter {
         return this;
     }
 
+    /** Completes once the first I/O of this loop has completed. */
+    CompletableFuture<Void> running() {
+        return running;
+    }
+
     CompletableFuture<Result> start(BdevLayer layer) {
-        thread.send(() -> {
+        thread.send(() -> guarded(() -> {
             desc = layer.open(bdevName, !skipWrites, (event, bdev) -> {
                 if (event == BdevEvent.REMOVE) {
                     removed = true;
-                    maybeFinish();
+                    guarded(this::maybeFinish);
                 }
             });
             channel = desc.getIoChannel();
@@ -83,8 +89,19 @@ final class IoLoop extends BdevIoWaiter {
                 freeSlots[freeCount++] = i;
             }
             pump();
-        });
+        }));
         return done;
+    }
+
+    /** Runs a step of the loop; what it throws fails the run rather than leaving its future hanging. */
+    private void guarded(Runnable step) {
+        try {
+            step.run();
+        } catch (Throwable e) {
+            finished = true;
+            done.completeExceptionally(e);
+            running.completeExceptionally(e);
+        }
     }
 
     private void pump() {
@@ -130,7 +147,7 @@ final class IoLoop extends BdevIoWaiter {
     @Override
     public void ioAvailable() {
         waiting = false;
-        pump();
+        guarded(this::pump);
     }
 
     private void onDone(BdevIo io, boolean success, Object arg) {
@@ -148,7 +165,8 @@ final class IoLoop extends BdevIoWaiter {
         io.free();
         inFlight--;
         freeSlots[freeCount++] = slot;
-        pump();
+        running.complete(null);
+        guarded(this::pump);
     }
 
     private void maybeFinish() {
