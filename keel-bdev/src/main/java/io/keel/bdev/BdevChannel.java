@@ -328,8 +328,8 @@ public final class BdevChannel {
 
     // ---- LBA range locks ----
 
-    /** See {@link BdevDesc#lockLbaRange}. */
-    int lockLbaRange(BdevDesc desc, long offsetBlocks, long numBlocks, IntConsumer done) {
+    /** See {@link BdevDesc#lockLbaRange} ({@code mayWait}) and {@link BdevDesc#tryLockLbaRange}. */
+    int lockLbaRange(BdevDesc desc, long offsetBlocks, long numBlocks, IntConsumer done, boolean mayWait) {
         checkRangeLockCall(done);
         if (desc.closed() || releasing) {
             return -Errno.EBADF;
@@ -337,8 +337,7 @@ public final class BdevChannel {
         if (desc.bdev() != bdev || numBlocks <= 0 || offsetBlocks < 0 || offsetBlocks > bdev.numBlocks() - numBlocks) {
             return -Errno.EINVAL;
         }
-        rangeLocks.lock(desc, offsetBlocks, numBlocks, done);
-        return 0;
+        return rangeLocks.lock(desc, offsetBlocks, numBlocks, done, mayWait);
     }
 
     /** See {@link BdevDesc#unlockLbaRange}. */

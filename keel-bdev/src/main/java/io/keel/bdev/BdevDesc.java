@@ -120,6 +120,16 @@ public final class BdevDesc {
     }
 
     /**
+     * Submits a child write of {@code numBlocks} at {@code offsetBlocks} of this descriptor's bdev, its data
+     * {@code parent}'s from byte {@code parentByteOffset} on, whatever {@code parent}'s type: how a RAID writes the
+     * data a read brought back to a member that failed to read it. Otherwise as {@link #submitPart}.
+     */
+    public int writePart(BdevChannel ch, BdevIo parent, long parentByteOffset, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        return ch.submitChild(this, parent, IoType.WRITE, parentByteOffset, offsetBlocks, numBlocks, cb, arg);
+    }
+
+    /**
      * Locks blocks [{@code offsetBlocks}, {@code offsetBlocks + numBlocks}) of the bdev against writes (SPDK's
      * {@code bdev_lock_lba_range}), for this descriptor on {@code ch}, the calling thread's channel: what a RAID
      * rebuild does to the window it copies. From the moment the lock is recorded on a channel, writes there (write,
@@ -134,7 +144,18 @@ public final class BdevDesc {
      *     closed descriptor, a released channel); {@code done} runs only after 0
      */
     public int lockLbaRange(BdevChannel ch, long offsetBlocks, long numBlocks, IntConsumer done) {
-        return ch.lockLbaRange(this, offsetBlocks, numBlocks, done);
+        return ch.lockLbaRange(this, offsetBlocks, numBlocks, done, true);
+    }
+
+    /**
+     * As {@link #lockLbaRange}, but refused at once with -EBUSY instead of waiting behind a lock held or being
+     * acquired that overlaps the range: for a holder that must not queue behind another lock whose holder may be
+     * waiting for it (a RAID correcting a read that the holder of an overlapping lock issued).
+     *
+     * @return 0, or at once -EBUSY, -EINVAL or -EBADF; {@code done} runs only after 0
+     */
+    public int tryLockLbaRange(BdevChannel ch, long offsetBlocks, long numBlocks, IntConsumer done) {
+        return ch.lockLbaRange(this, offsetBlocks, numBlocks, done, false);
     }
 
     /**

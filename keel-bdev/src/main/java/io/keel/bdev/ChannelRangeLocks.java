@@ -114,11 +114,19 @@ final class ChannelRangeLocks {
 
     // ---- the locks taken through this channel ----
 
-    /** Asks for a lock on [offset, offset + blocks) for {@code desc} here; {@code done} hears how it ends. */
-    void lock(BdevDesc desc, long offset, long blocks, IntConsumer done) {
+    /**
+     * Asks for a lock on [offset, offset + blocks) for {@code desc} here; {@code done} hears how it ends. Returns 0,
+     * or -EBUSY, {@code done} never called, when it overlaps a lock held or being acquired and {@code mayWait} is
+     * false.
+     */
+    int lock(BdevDesc desc, long offset, long blocks, IntConsumer done, boolean mayWait) {
         RangeLock lock = new RangeLock(offset, blocks, channel, desc, done);
         own.add(lock);
-        bdevLocks.lock(lock);
+        if (!bdevLocks.lock(lock, mayWait)) {
+            own.remove(lock);
+            return -Errno.EBUSY;
+        }
+        return 0;
     }
 
     /** Releases the lock {@code desc} holds here on exactly that range; -EINVAL if there is none. */

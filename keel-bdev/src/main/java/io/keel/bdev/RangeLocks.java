@@ -57,18 +57,24 @@ final class RangeLocks {
 
     // ---- the steps of a lock, on its holder's thread ----
 
-    /** Queues {@code lock}, or starts acquiring it if nothing locked overlaps it. */
-    void lock(RangeLock lock) {
+    /**
+     * Starts acquiring {@code lock} if nothing locked overlaps it; else queues it, or, unless {@code mayWait}, leaves
+     * the table as it was and returns false.
+     */
+    boolean lock(RangeLock lock, boolean mayWait) {
         while (true) {
             Table t = table.get();
             boolean clash = overlapsAny(t.locked(), lock);
+            if (clash && !mayWait) {
+                return false;
+            }
             Table next = clash ? new Table(t.locked(), with(t.waiting(), lock)) : new Table(with(t.locked(), lock),
                     t.waiting());
             if (table.compareAndSet(t, next)) {
                 if (!clash) {
                     acquire(lock);
                 }
-                return;
+                return true;
             }
         }
     }

@@ -159,10 +159,29 @@ public abstract class VirtualBdev extends Bdev {
      */
     protected final int submitPart(int slot, BdevIo io, long parentByteOffset, long offsetBlocks, long numBlocks,
             BdevIoCallback childDone, Object arg) {
+        return part(slot, io, io.type(), parentByteOffset, offsetBlocks, numBlocks, childDone, arg);
+    }
+
+    /**
+     * As {@link #submitPart}, but the child writes {@code io}'s data, whatever {@code io}'s type
+     * ({@link BdevDesc#writePart}): a read's data written back to a base.
+     */
+    protected final int writePart(int slot, BdevIo io, long parentByteOffset, long offsetBlocks, long numBlocks,
+            BdevIoCallback childDone, Object arg) {
+        return part(slot, io, IoType.WRITE, parentByteOffset, offsetBlocks, numBlocks, childDone, arg);
+    }
+
+    private int part(int slot, BdevIo io, IoType type, long parentByteOffset, long offsetBlocks, long numBlocks,
+            BdevIoCallback childDone, Object arg) {
         VirtualBdevChannel ch = io.moduleChannel();
         BdevChannel baseChannel = ch.base(slot);
-        return baseChannel == null ? -Errno.ENODEV
-                : ch.desc(slot).submitPart(baseChannel, io, parentByteOffset, offsetBlocks, numBlocks, childDone, arg);
+        if (baseChannel == null) {
+            return -Errno.ENODEV;
+        }
+        BdevDesc d = ch.desc(slot);
+        return type == io.type()
+                ? d.submitPart(baseChannel, io, parentByteOffset, offsetBlocks, numBlocks, childDone, arg)
+                : d.writePart(baseChannel, io, parentByteOffset, offsetBlocks, numBlocks, childDone, arg);
     }
 
     /** Ends {@code parent} as {@code child} ended (an NVMe error keeps its status codes) and frees the child. */

@@ -159,6 +159,32 @@ class LbaRangeLockTest {
     }
 
     @Test
+    void aTryLockIsRefusedRatherThanQueuedBehindAnOverlappingLock() {
+        scenario("a try-lock does not queue", s -> {
+            RangeLockClient a = RangeLockClient.open(s, s.thread("a", 0), "M0");
+            RangeLockClient b = RangeLockClient.open(s, s.thread("b", 1), "M0");
+            granted(s, a.lock(0, 100));
+            Outcome refused = b.tryLock(99, 10);
+            assertThat(refused.rc).isEqualTo(-Errno.EBUSY);
+            assertThat(s.layer.get("M0").rangeLocks().waiting()).isZero();
+            Outcome disjoint = b.tryLock(100, 10);
+            granted(s, disjoint);
+            Outcome writeInto = a.write(105, 1); // a try-lock, once held, holds writes back as any lock does
+            s.sim.runFor(WHILE);
+            assertThat(writeInto.done).isFalse();
+            unlocked(s, b.unlock(100, 10));
+            completes(s, writeInto);
+            unlocked(s, a.unlock(0, 100));
+            granted(s, b.tryLock(0, 10));
+            unlocked(s, b.unlock(0, 10));
+            s.sim.runFor(WHILE);
+            assertThat(refused.done).as("a refused try-lock's callback never runs").isFalse();
+            a.close();
+            b.close();
+        });
+    }
+
+    @Test
     void onlyTheHolderUnlocksAndOnlyTheRangeItLocked() {
         scenario("unlock checks", s -> {
             RangeLockClient holder = RangeLockClient.open(s, s.thread("holder", 0), "M0");

@@ -99,6 +99,16 @@ final class RangeLockClient {
         return o;
     }
 
+    /** As {@link #lock}, through {@link BdevDesc#tryLockLbaRange}: refused with -EBUSY rather than queued. */
+    Outcome tryLock(long offset, long blocks) {
+        Outcome o = new Outcome();
+        s.run(thread, () -> o.rc = desc.tryLockLbaRange(channel(), offset, blocks, status -> {
+            o.lockStatus = status;
+            o.complete();
+        }));
+        return o;
+    }
+
     Outcome unlock(long offset, long blocks) {
         Outcome o = new Outcome();
         s.run(thread, () -> o.rc = desc.unlockLbaRange(channel(), offset, blocks, status -> {

@@ -1,9 +1,12 @@
 package io.keel.bdev.raid;
 
 import io.keel.bdev.BdevDesc;
+import io.keel.bdev.BdevEvent;
+import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoCallback;
 import io.keel.bdev.BdevIoStatus;
+import io.keel.bdev.BdevLayer;
 import io.keel.bdev.IoType;
 import io.keel.bdev.VirtualBdev;
 import io.keel.core.thread.KeelThread;
@@ -11,19 +14,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A raid's bdev while it is online ({@code struct raid_bdev} registered): one slot per member, I/O split or mirrored
  * on the submitting thread as its level says (docs/raid-design.md, "I/O per level"), nothing allocated per I/O.
  * A member address is the member's data offset plus the layout's address. Membership ({@link Raid}) is the app
- * thread's; an I/O thread that sees a member fail a write only reports it there ({@link Raid#memberFailed}).
+ * thread's; an I/O thread that sees a member fail a write only reports it there ({@link Raid#memberFailed}). A raid1
+ * read its first member fails is read from another and written back to it ({@link ReadCorrection}).
  */
 final class RaidBdev extends VirtualBdev {
     /** A part of a striped I/O, or of a raid1 write, flush or unmap, ended. */
     private static final BdevIoCallback PART_DONE = (child, success, parent) -> partDone(child, (BdevIo) parent);
     /** A raid1 read from one member ended. */
     private static final BdevIoCallback READ_DONE = (child, success, parent) -> readDone(child, (BdevIo) parent);
+    /** A corrected read's data, written back to the member that failed it, is there (or not). */
+    private static final BdevIoCallback WRITTEN_BACK = (child, success, c) -> writtenBack(child, (ReadCorrection) c);
 
     private final Raid raid;
     private final RaidLayout layout;
@@ -45,6 +53,14 @@ final class RaidBdev extends VirtualBdev {
     private volatile int rebuildSlot = -1;
     /** While rebuilding: the raid blocks below this are on the target too. */
     private volatile long rebuiltUpTo;
+    /**
+     * A read-only descriptor of the raid on itself, through which read corrections lock ranges (so no user's write
+     * passes as the lock holder's); null before registration and once a removal closed it.
+     */
+    private volatile BdevDesc lockDesc;
+    private final AtomicLong readsCorrected = new AtomicLong();
+    private final AtomicLong correctionsSkipped = new AtomicLong();
+    private final AtomicBoolean skipLogged = new AtomicBoolean();
 
     RaidBdev(RaidModule module, Raid raid, List<BdevDesc> bases, KeelThread appThread) {
         super(module, raid.name(), raid.uuid(), "Raid Volume", raid.blockSize(), raid.layout().blockCount(),
@@ -76,6 +92,22 @@ final class RaidBdev extends VirtualBdev {
     @Override
     public JsonNode driverSpecific() {
         return RaidJson.driverSpecific(raid.info());
+    }
+
+    /** Opens {@link #lockDesc}, once registered; a removal closes it. App thread. */
+    void openLockDesc(BdevLayer layer) {
+        BdevDesc[] opened = new BdevDesc[1];
+        try {
+            opened[0] = layer.open(name(), false, (event, b) -> {
+                if (event == BdevEvent.REMOVE) {
+                    lockDesc = null;
+                    opened[0].close();
+                }
+            });
+        } catch (BdevException e) {
+            return; // removed already, while its examine ran
+        }
+        lockDesc = opened[0];
     }
 
     /** Empties {@code slot} (a member removed or failed); {@code done} on this (the app) thread. */
@@ -230,10 +262,13 @@ final class RaidBdev extends VirtualBdev {
         ch.readBlocks[slot] -= parent.numBlocks();
         boolean ok = child.status() == BdevIoStatus.SUCCESS;
         child.free();
-        if (ok) {
+        ReadCorrection correcting = (ReadCorrection) parent.moduleContext;
+        if (ok && correcting != null) {
+            raid.writeBack(correcting, parent);
+        } else if (ok) {
             parent.complete(BdevIoStatus.SUCCESS);
-        } else {
-            raid.readOther(parent);
+        } else if (parent.moduleValue >>> 16 != 0 || !raid.startCorrection(parent, slot)) {
+            raid.readOther(parent); // a later member failed too, or the first one's error goes uncorrected
         }
     }
 
@@ -241,7 +276,7 @@ final class RaidBdev extends VirtualBdev {
      * The read failed on its member: tries the next members in slot order, each once ({@code raid1_read_other_base_bdev});
      * fails when it is back at the first. moduleValue: bits 0-15 the slot read now, 16-31 the first slot tried +1.
      */
-    private void readOther(BdevIo io) {
+    void readOther(BdevIo io) {
         long v = io.moduleValue;
         int first = (int) (v >>> 16) == 0 ? (int) (v & 0xFFFF) : (int) (v >>> 16) - 1;
         RaidChannel ch = io.moduleChannel();
@@ -252,7 +287,73 @@ final class RaidBdev extends VirtualBdev {
                 return;
             }
         }
-        io.complete(BdevIoStatus.FAILED);
+        if (io.moduleContext instanceof ReadCorrection c) {
+            c.finish(BdevIoStatus.FAILED);
+        } else {
+            io.complete(BdevIoStatus.FAILED);
+        }
+    }
+
+    // ---- raid1 read-error correction ----
+
+    /**
+     * The first member read, in {@code failedSlot}, failed {@code io}: locks its range, then reads it from the others
+     * and writes it back there ({@link ReadCorrection}). False when it goes uncorrected: no other member to read
+     * from, or (counted, logged once) no correction free on this thread, no lock descriptor, or the range locked
+     * by another (a rebuild copying it, another correction).
+     */
+    private boolean startCorrection(BdevIo io, int failedSlot) {
+        RaidChannel ch = io.moduleChannel();
+        if (!ch.readableOtherThan(failedSlot)) {
+            return false;
+        }
+        BdevDesc desc = lockDesc;
+        ReadCorrection c = desc == null ? null : ch.takeCorrection();
+        if (c == null || c.start(io, failedSlot, desc) != 0) {
+            correctionSkipped();
+            return false;
+        }
+        return true;
+    }
+
+    /** A read error was left uncorrected for want of a correction, a lock descriptor or the lock. Any thread. */
+    void correctionSkipped() {
+        correctionsSkipped.incrementAndGet();
+        if (skipLogged.compareAndSet(false, true)) {
+            ((RaidModule) module()).log().warn("raid {}: a read error was not written back to its member (no "
+                    + "correction free, or its range locked); later ones are only counted", name());
+        }
+    }
+
+    /** The good data is in {@code io}'s buffers: writes it to the member that failed the read. */
+    private void writeBack(ReadCorrection c, BdevIo io) {
+        int slot = c.failedSlot();
+        int rc = writePart(slot, io, 0, dataOffsets[slot] + io.offsetBlocks(), io.numBlocks(), WRITTEN_BACK, c);
+        if (rc != 0) { // the member is leaving (its slot empty, its descriptor closed): nothing to correct
+            c.finish(BdevIoStatus.SUCCESS);
+        }
+    }
+
+    /** A write-back that failed fails its member, as a failed write does; the read succeeds either way. */
+    private static void writtenBack(BdevIo child, ReadCorrection c) {
+        RaidBdev raid = (RaidBdev) c.read().bdev();
+        if (child.status() == BdevIoStatus.SUCCESS) {
+            raid.readsCorrected.incrementAndGet();
+        } else {
+            raid.memberFailed(child.desc());
+        }
+        child.free();
+        c.finish(BdevIoStatus.SUCCESS);
+    }
+
+    /** Reads whose data was written back to the member that failed them. */
+    long readsCorrected() {
+        return readsCorrected.get();
+    }
+
+    /** Read errors left uncorrected for want of a correction, a lock descriptor or the lock. */
+    long correctionsSkipped() {
+        return correctionsSkipped.get();
     }
 
     // ---- member failure ----

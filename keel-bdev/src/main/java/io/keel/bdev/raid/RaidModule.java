@@ -322,6 +322,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
 
     void register(RaidBdev b) {
         layer.register(b);
+        b.openLockDesc(layer);
         log.info("raid {} online: {} blocks", b.name(), b.numBlocks());
     }
 
