@@ -24,6 +24,7 @@ class FdPassingTest {
             int memfd = SharedMemory.memfdCreate("keel-test", SharedMemory.MFD_CLOEXEC, cs);
             assertThat(memfd).isPositive();
             assertThat(SharedMemory.truncate(memfd, SIZE, cs)).isZero();
+            assertThat(SharedMemory.size(memfd, cs)).as("what a receiver checks before mapping").isEqualTo(SIZE);
             MemorySegment mine = SharedMemory.mapShared(memfd, 0, SIZE, cs);
             assertThat(mine).isNotEqualTo(MemorySegment.NULL);
             mine.setString(100, "guest memory");
