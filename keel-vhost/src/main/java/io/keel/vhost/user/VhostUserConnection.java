@@ -180,9 +180,13 @@ public final class VhostUserConnection {
         return work;
     }
 
-    /** Starts queue {@code i} if it has all it needs; watches its kick fd. */
+    /** SET_VRING_KICK: starts queue {@code i} if it has all it needs (a running one keeps running); watches the fd. */
     void startQueue(int i) {
         Virtqueue q = queues[i];
+        if (q.started()) {
+            watchKick(i);
+            return;
+        }
         if ((features & VirtioFeatures.bit(ProtocolFeatures.VHOST_USER_F_PROTOCOL_FEATURES)) == 0) {
             q.enabled(true); // without protocol features a ring starts enabled
         }
@@ -195,6 +199,10 @@ public final class VhostUserConnection {
             LOG.warn("{}: queue {} cannot start: {}", name, i, refused);
             return;
         }
+        watchKick(i);
+    }
+
+    private void watchKick(int i) {
         VringFds f = fds[i];
         if (f.kick >= 0) {
             f.kickWatch = thread.watchFd(f.kick, Epoll.EPOLLIN, ready -> onKick(i));

@@ -49,6 +49,24 @@ class VhostUserSessionTest {
     }
 
     @Test
+    void aNewKickFdForARunningQueueKeepsItRunningWithItsRequests() {
+        s.bringUp();
+        s.submit(0);
+        VirtqueueRequest held = s.awaitRequests(1)[0];
+        int newKick = io.keel.core.sys.EventFd.create(0, io.keel.core.sys.EventFd.EFD_NONBLOCK, s.cs);
+
+        s.acked(() -> s.qemu.sendVringFd(VhostUserRequest.SET_VRING_KICK, ACK, 0, newKick));
+        s.complete(held);
+        s.driver.desc(1, SessionFixture.DATA, 16, 0, 0);
+        s.driver.makeAvailable(1);
+        io.keel.core.sys.EventFd.write(newKick, 1, s.count, s.cs);
+
+        assertThat(s.awaitRequests(1)[0].head()).isOne();
+        assertThat(s.driver.usedIdx()).as("the held request completed into the ring").isEqualTo(1);
+        io.keel.core.sys.Libc.closeQuietly(newKick);
+    }
+
+    @Test
     void getVringBaseStopsTheQueueAndAnswersItsBaseOnceItsRequestsCompleted() {
         s.bringUp();
         s.submit(0);
