@@ -7,6 +7,7 @@ import io.keel.vhost.virtio.Virtqueue;
 import io.keel.vhost.virtio.VirtqueueRequest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /** A virtio-blk-shaped device that keeps the requests it gets for the test to look at and complete (on the thread). */
@@ -43,7 +44,7 @@ public final class RecordingDevice implements VhostUserDevice {
         if (offset != 32 || data.byteSize() != 1) {
             return -22;
         }
-        config.writeback(data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != 0);
+        config.writeback(data.get(ValueLayout.JAVA_BYTE, 0) != 0);
         return 0;
     }
 

@@ -3,7 +3,9 @@ package io.keel.vhost.user;
 import static io.keel.vhost.user.SessionFixture.ACK;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.core.sys.Libc;
 import io.keel.vhost.testing.FakeFrontEnd;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,7 @@ class VhostUserGarbageTest {
             int request = random.nextInt(45);
             int size = random.nextInt(4) == 0 ? random.nextInt(300) : random.nextInt(48);
             for (int i = 0; i < size; i++) {
-                s.qemu.payload().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                s.qemu.payload().set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
             }
             s.qemu.send(request, ACK, size);
 
@@ -37,7 +39,7 @@ class VhostUserGarbageTest {
             assertThat(r.request()).as("seed %d, round %d: the answer to request %d", seed, round, request)
                     .isEqualTo(request);
             if (r.fd() >= 0) {
-                io.keel.core.sys.Libc.closeQuietly(r.fd());
+                Libc.closeQuietly(r.fd());
             }
             if (request == VhostUserRequest.SET_PROTOCOL_FEATURES || request == VhostUserRequest.RESET_OWNER
                     || request == VhostUserRequest.RESET_DEVICE) {

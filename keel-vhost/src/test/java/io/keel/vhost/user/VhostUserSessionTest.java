@@ -4,10 +4,13 @@ import static io.keel.vhost.user.SessionFixture.ACK;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keel.core.sys.EventFd;
+import io.keel.core.sys.Libc;
 import io.keel.core.sys.SharedMemory;
 import io.keel.core.testing.LogCapture;
 import io.keel.core.thread.OnThread;
 import io.keel.vhost.memory.GuestMemory;
+import io.keel.vhost.testing.DriverRing;
 import io.keel.vhost.testing.FakeFrontEnd;
 import io.keel.vhost.testing.GuestRam;
 import io.keel.vhost.virtio.VirtqueueRequest;
@@ -49,21 +52,50 @@ class VhostUserSessionTest {
     }
 
     @Test
+    void twoQueuesOfOneSessionServeTheirOwnRingsOnTheSessionsThread() {
+        s.bringUp();
+        DriverRing second = new DriverRing(s.ram, SessionFixture.RAM_BASE + 0x4000, SessionFixture.QUEUE_SIZE);
+        int kick1 = EventFd.create(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC, s.cs);
+        s.acked(() -> s.qemu.sendVringState(VhostUserRequest.SET_VRING_NUM, ACK, 1, SessionFixture.QUEUE_SIZE));
+        s.acked(() -> s.qemu.sendVringState(VhostUserRequest.SET_VRING_BASE, ACK, 1, 0));
+        s.acked(() -> s.qemu.sendVringAddr(ACK, 1, GuestRam.qemuVa(second.descAddr()), GuestRam.qemuVa(second.usedAddr()),
+                GuestRam.qemuVa(second.availAddr())));
+        s.acked(() -> s.qemu.sendVringFd(VhostUserRequest.SET_VRING_KICK, ACK, 1, kick1));
+        s.acked(() -> s.qemu.sendVringFd(VhostUserRequest.SET_VRING_CALL, ACK, 1, -1)); // this driver polls
+        s.acked(() -> s.qemu.sendVringState(VhostUserRequest.SET_VRING_ENABLE, ACK, 1, 1));
+
+        second.desc(4, SessionFixture.DATA + 0x800, 32, 2, 0);
+        second.makeAvailable(4);
+        EventFd.write(kick1, 1, s.count, s.cs);
+        s.submit(0);
+        VirtqueueRequest[] both = s.awaitRequests(2);
+
+        assertThat(both).extracting(r -> r.queue().index()).containsExactlyInAnyOrder(0, 1);
+        for (VirtqueueRequest r : both) {
+            s.complete(r);
+        }
+        assertThat(second.usedIdx()).isEqualTo(1);
+        assertThat(second.usedId(0)).isEqualTo(4);
+        assertThat(s.driver.usedIdx()).isEqualTo(1);
+        Libc.closeQuietly(kick1);
+    }
+
+    @Test
     void aNewKickFdForARunningQueueKeepsItRunningWithItsRequests() {
         s.bringUp();
         s.submit(0);
         VirtqueueRequest held = s.awaitRequests(1)[0];
-        int newKick = io.keel.core.sys.EventFd.create(0, io.keel.core.sys.EventFd.EFD_NONBLOCK, s.cs);
+        int newKick = EventFd.create(0, EventFd.EFD_NONBLOCK, s.cs);
 
         s.acked(() -> s.qemu.sendVringFd(VhostUserRequest.SET_VRING_KICK, ACK, 0, newKick));
         s.complete(held);
         s.driver.desc(1, SessionFixture.DATA, 16, 0, 0);
         s.driver.makeAvailable(1);
-        io.keel.core.sys.EventFd.write(newKick, 1, s.count, s.cs);
+        EventFd.write(newKick, 1, s.count, s.cs);
 
         assertThat(s.awaitRequests(1)[0].head()).isOne();
         assertThat(s.driver.usedIdx()).as("the held request completed into the ring").isEqualTo(1);
-        io.keel.core.sys.Libc.closeQuietly(newKick);
+        Libc.closeQuietly(newKick);
     }
 
     @Test
@@ -238,7 +270,7 @@ class VhostUserSessionTest {
         s.complete(held);
         assertThat(region.get(ValueLayout.JAVA_BYTE, 16 + 16 * 3)).isZero();
         SharedMemory.unmap(region, s.cs);
-        io.keel.core.sys.Libc.closeQuietly(r.fd());
+        Libc.closeQuietly(r.fd());
     }
 
     @Test

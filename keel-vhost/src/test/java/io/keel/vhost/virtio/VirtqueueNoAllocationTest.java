@@ -2,6 +2,8 @@ package io.keel.vhost.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.core.sys.EventFd;
+import io.keel.core.sys.Libc;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +15,7 @@ class VirtqueueNoAllocationTest {
     void theDataPathAllocatesNothingPerRequest() throws Exception {
         long features = VirtioFeatures.bit(VirtioFeatures.RING_EVENT_IDX) | VirtioFeatures.bit(VirtioFeatures.RING_INDIRECT_DESC);
         try (RingFixture f = new RingFixture(features)) {
-            int callFd = io.keel.core.sys.EventFd.create(0, io.keel.core.sys.EventFd.EFD_NONBLOCK, f.cs);
+            int callFd = EventFd.create(0, EventFd.EFD_NONBLOCK, f.cs);
             f.queue.callFd(callFd);
             long table = RingFixture.DATA + 0x8000;
             f.driver.descAt(table, RingFixture.DATA, 16, SplitRing.DESC_F_NEXT, 1)
@@ -35,7 +37,7 @@ class VirtqueueNoAllocationTest {
 
             assertThat(allocated).as("bytes allocated over %d requests once warm", 2 * ROUNDS).isZero();
             assertThat(f.queue.calls()).isPositive();
-            io.keel.core.sys.Libc.closeQuietly(callFd);
+            Libc.closeQuietly(callFd);
         }
     }
 
