@@ -14,7 +14,8 @@ public final class SharedMemory {
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int STATX_SIZE = 0x200;
     private static final long STATX_BYTES = 256;
-    private static final long STX_SIZE = 40;
+    private static final long STX_BLKSIZE = 4; // u32
+    private static final long STX_SIZE = 40; // u64
 
     private SharedMemory() {
     }
@@ -43,11 +44,27 @@ public final class SharedMemory {
      * before mapping an fd someone else passed: touching a mapping beyond the file's end raises SIGBUS.
      */
     public static long size(int fd, MemorySegment callState) {
+        return statx(fd, STX_SIZE, callState);
+    }
+
+    /**
+     * The block size of the file behind {@code fd}: the page size of its memory (a huge page on hugetlbfs, where a
+     * mapping's offset and length must be multiples of it), or {@code -errno}.
+     */
+    public static long blockSize(int fd, MemorySegment callState) {
+        return statx(fd, STX_BLKSIZE, callState);
+    }
+
+    private static long statx(int fd, long field, MemorySegment callState) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stx = arena.allocate(STATX_BYTES, 8);
             int rc = (int) Libc.orErrno((int) Libc.STATX.invokeExact(callState, fd, arena.allocateFrom(""),
                     AT_EMPTY_PATH, STATX_SIZE, stx), callState);
-            return rc < 0 ? rc : stx.get(ValueLayout.JAVA_LONG, STX_SIZE);
+            if (rc < 0) {
+                return rc;
+            }
+            return field == STX_BLKSIZE ? Integer.toUnsignedLong(stx.get(ValueLayout.JAVA_INT, field))
+                    : stx.get(ValueLayout.JAVA_LONG, field);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

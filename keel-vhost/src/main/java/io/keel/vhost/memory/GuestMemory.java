@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * A vhost-user memory table mapped into this process: every region's fd mapped {@code MAP_SHARED} from its
- * {@code mmap_offset} (rounded down to a page, the rest skipped), so the guest's memory is read and written in place;
+ * {@code mmap_offset} (rounded down to the fd's page size, a huge page on hugetlbfs, and the rest skipped), so the
+ * guest's memory is read and written in place;
  * a region that reaches past its fd's end is refused (touching it would raise SIGBUS).
  * Translates guest-physical addresses (descriptors) and front-end virtual addresses (ring addresses) with bounds
  * checks: an address is good only if the whole range lies in one region.
@@ -57,13 +58,15 @@ public final class GuestMemory {
             long fileSize = SharedMemory.size(fds[i], callState);
             if (fileSize < 0 || Long.compareUnsigned(r.mmapOffset() + r.size(), fileSize) > 0) {
                 m.unmapAll(callState);
-                throw new IllegalArgumentException("region " + i + " (" + r.size() + " bytes at offset " + r.mmapOffset()
-                        + ") goes past the end of its fd (" + (fileSize < 0 ? Libc.strerror((int) -fileSize)
-                        : fileSize + " bytes") + ")");
+                String end = fileSize < 0 ? Libc.strerror((int) -fileSize) : fileSize + " bytes";
+                throw new IllegalArgumentException("region " + i + " (" + r.size() + " bytes at offset "
+                        + r.mmapOffset() + ") goes past the end of its fd (" + end + ")");
             }
-            long mapOffset = r.mmapOffset() & ~(PAGE - 1);
+            long align = pageSize(fds[i], callState);
+            long mapOffset = r.mmapOffset() & -align;
             long skip = r.mmapOffset() - mapOffset;
-            MemorySegment mapping = SharedMemory.mapShared(fds[i], mapOffset, r.size() + skip, callState);
+            MemorySegment mapping = SharedMemory.mapShared(fds[i], mapOffset, (skip + r.size() + align - 1) & -align,
+                    callState);
             if (mapping.equals(MemorySegment.NULL)) {
                 int errno = Libc.errno(callState);
                 m.unmapAll(callState);
@@ -77,6 +80,12 @@ public final class GuestMemory {
             m.size[i] = r.size();
         }
         return m;
+    }
+
+    /** The fd's page size (a huge page on hugetlbfs): what a mapping's offset and length must be multiples of. */
+    private static long pageSize(int fd, MemorySegment callState) {
+        long blockSize = SharedMemory.blockSize(fd, callState);
+        return blockSize > PAGE && Long.bitCount(blockSize) == 1 ? blockSize : PAGE;
     }
 
     private static void checkRegion(RegionSpec r, List<RegionSpec> all, int i) {

@@ -57,7 +57,8 @@ final class InflightRegion {
         }
         MemorySegment m = SharedMemory.mapShared(fd, offset, size, callState);
         if (m.equals(MemorySegment.NULL)) {
-            throw new IllegalArgumentException("cannot map the inflight region: " + Libc.strerror(Libc.errno(callState)));
+            int errno = Libc.errno(callState);
+            throw new IllegalArgumentException("cannot map the inflight region: " + Libc.strerror(errno));
         }
         return new InflightRegion(m, queues, queueSize);
     }

@@ -72,7 +72,8 @@ final class MessageHandlers {
     void reply(int request, int size, int fd) {
         String failed = c.writer.send(c.socket, request, size, fd, c.callState);
         if (failed != null) {
-            LOG.error("{}: cannot answer {}, closing the connection: {}", c.name, VhostUserRequest.name(request), failed);
+            LOG.error("{}: cannot answer {}, closing the connection: {}", c.name, VhostUserRequest.name(request),
+                    failed);
             c.close();
         }
     }
@@ -303,7 +304,8 @@ final class MessageHandlers {
         MemorySegment in = m.payload();
         int offset = m.size() >= ConfigPayload.HEADER_BYTES ? ConfigPayload.offset(in) : -1;
         int size = m.size() >= ConfigPayload.HEADER_BYTES ? ConfigPayload.size(in) : -1;
-        if (offset < 0 || size < 0 || size > ConfigPayload.MAX_CONFIG_BYTES || offset > ConfigPayload.MAX_CONFIG_BYTES) {
+        if (offset < 0 || size < 0 || size > ConfigPayload.MAX_CONFIG_BYTES
+                || offset > ConfigPayload.MAX_CONFIG_BYTES) {
             LOG.warn("{}: GET_CONFIG refused: {} bytes at offset {}", c.name, size, offset);
             reply(GET_CONFIG, 0, -1);
             return;

@@ -24,7 +24,7 @@ final class ReplyWriter {
         return message;
     }
 
-    /** Sends a reply to {@code request} with {@code size} payload bytes and {@code fd} (-1: none): null or the error. */
+    /** Sends a reply to {@code request}: {@code size} payload bytes and {@code fd} (-1: none). Null or the error. */
     String send(int socket, int request, int size, int fd, MemorySegment callState) {
         message.replyHeader(request, size);
         if (fd >= 0) {

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>States ({@link State}): {@code AWAITING_OWNER} (only the feature and queue-count questions QEMU asks first are
  * answered, and nothing is allocated for the peer: rule R10) → SET_OWNER → {@code READY} ⇄ {@code DRAINING} (a
  * GET_VRING_BASE waits until the stopped queue's requests completed, at most {@link #DRAIN_BOUND_NANOS}; no message is
- * read meanwhile) → {@link #close} or the peer hanging up or sending a malformed message → {@code CLOSING} (the socket
- * is closed at once, queues stop, in-flight requests drain, bounded) → {@code CLOSED}, reported once.
+ * read meanwhile) → {@link #close}, the peer hanging up or a malformed message → {@code CLOSING} (the socket is closed
+ * at once, queues stop, in-flight requests drain, bounded) → {@code CLOSED}, reported once.
  *
  * <p>Guest memory (rule R10): a new memory table is mapped before the old one is let go; running queues read their
  * rings through the new one at once, and the old one is unmapped when the last request pointing into it completes.
@@ -123,7 +123,8 @@ public final class VhostUserConnection {
     /** The features offered on GET_FEATURES: the device's, the ring's and the transport's. */
     long offeredFeatures() {
         return device.deviceFeatures() | VirtioFeatures.bit(VirtioFeatures.VERSION_1)
-                | VirtioFeatures.bit(VirtioFeatures.RING_INDIRECT_DESC) | VirtioFeatures.bit(VirtioFeatures.RING_EVENT_IDX)
+                | VirtioFeatures.bit(VirtioFeatures.RING_INDIRECT_DESC)
+                | VirtioFeatures.bit(VirtioFeatures.RING_EVENT_IDX)
                 | VirtioFeatures.bit(ProtocolFeatures.VHOST_USER_F_PROTOCOL_FEATURES);
     }
 

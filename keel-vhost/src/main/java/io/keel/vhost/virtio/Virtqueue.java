@@ -164,7 +164,8 @@ public final class Virtqueue {
         resubmit = pending.stream().mapToInt(Integer::intValue).toArray();
         resubmitNext = 0;
         if (resubmit.length > 0) {
-            LOG.info("{} queue {}: submitting {} requests again that were in flight before", name, index, resubmit.length);
+            LOG.info("{} queue {}: submitting {} requests again that were in flight before", name, index,
+                    resubmit.length);
         }
         started = true;
         enableKicks();
