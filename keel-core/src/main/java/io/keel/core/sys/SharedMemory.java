@@ -2,6 +2,7 @@ package io.keel.core.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Memory shared with another process through an fd: {@code memfd_create(2)} to make one, {@code mmap(2)} with
@@ -10,6 +11,11 @@ import java.lang.foreign.MemorySegment;
 public final class SharedMemory {
     public static final int MFD_CLOEXEC = 1;
     public static final int MFD_ALLOW_SEALING = 2;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int STATX_SIZE = 0x200;
+    private static final long STATX_BYTES = 256;
+    private static final long STX_BLKSIZE = 4; // u32
+    private static final long STX_SIZE = 40; // u64
 
     private SharedMemory() {
     }
@@ -28,6 +34,37 @@ public final class SharedMemory {
     public static int truncate(int fd, long size, MemorySegment callState) {
         try {
             return (int) Libc.orErrno((int) Libc.FTRUNCATE.invokeExact(callState, fd, size), callState);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * The size of the file behind {@code fd} ({@code statx} of the fd itself): bytes, or {@code -errno}. Check it
+     * before mapping an fd someone else passed: touching a mapping beyond the file's end raises SIGBUS.
+     */
+    public static long size(int fd, MemorySegment callState) {
+        return statx(fd, STX_SIZE, callState);
+    }
+
+    /**
+     * The block size of the file behind {@code fd}: the page size of its memory (a huge page on hugetlbfs, where a
+     * mapping's offset and length must be multiples of it), or {@code -errno}.
+     */
+    public static long blockSize(int fd, MemorySegment callState) {
+        return statx(fd, STX_BLKSIZE, callState);
+    }
+
+    private static long statx(int fd, long field, MemorySegment callState) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stx = arena.allocate(STATX_BYTES, 8);
+            int rc = (int) Libc.orErrno((int) Libc.STATX.invokeExact(callState, fd, arena.allocateFrom(""),
+                    AT_EMPTY_PATH, STATX_SIZE, stx), callState);
+            if (rc < 0) {
+                return rc;
+            }
+            return field == STX_BLKSIZE ? Integer.toUnsignedLong(stx.get(ValueLayout.JAVA_INT, field))
+                    : stx.get(ValueLayout.JAVA_LONG, field);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -24,6 +24,8 @@ class FdPassingTest {
             int memfd = SharedMemory.memfdCreate("keel-test", SharedMemory.MFD_CLOEXEC, cs);
             assertThat(memfd).isPositive();
             assertThat(SharedMemory.truncate(memfd, SIZE, cs)).isZero();
+            assertThat(SharedMemory.size(memfd, cs)).as("what a receiver checks before mapping").isEqualTo(SIZE);
+            assertThat(SharedMemory.blockSize(memfd, cs)).as("a memfd's pages").isEqualTo(4096);
             MemorySegment mine = SharedMemory.mapShared(memfd, 0, SIZE, cs);
             assertThat(mine).isNotEqualTo(MemorySegment.NULL);
             mine.setString(100, "guest memory");

@@ -1,0 +1,387 @@
+package io.keel.vhost.virtio;
+
+import static io.keel.vhost.virtio.SplitRing.AVAIL_F_NO_INTERRUPT;
+import static io.keel.vhost.virtio.SplitRing.AVAIL_RING;
+import static io.keel.vhost.virtio.SplitRing.INT_U;
+import static io.keel.vhost.virtio.SplitRing.RING_FLAGS;
+import static io.keel.vhost.virtio.SplitRing.RING_IDX;
+import static io.keel.vhost.virtio.SplitRing.SHORT_U;
+import static io.keel.vhost.virtio.SplitRing.U16;
+import static io.keel.vhost.virtio.SplitRing.USED_ELEM_BYTES;
+import static io.keel.vhost.virtio.SplitRing.USED_F_NO_NOTIFY;
+import static io.keel.vhost.virtio.SplitRing.USED_RING;
+
+import io.keel.core.sys.EventFd;
+import io.keel.core.sys.Libc;
+import io.keel.vhost.memory.GuestMemory;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The device side of one split virtqueue in guest memory. The vhost-user connection configures it (size, ring
+ * addresses, base, call fd), {@link #start}s it, and {@link #poll}s it on its thread; the device type's layer gets each
+ * request through a {@link VirtqueueHandler} and completes it ({@link VirtqueueRequest#complete}).
+ *
+ * <p>Notifications: while the ring has work the driver is told not to kick (VRING_USED_F_NO_NOTIFY, or with
+ * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
+ * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
+ * that will not come. Calls are coalesced: completions publish the used ring at once and {@link #signalIfNeeded} writes
+ * the call eventfd once for all of them, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
+ *
+ * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
+ * with a used length of 0 (only that request fails); an available index that runs ahead by more than the queue size
+ * stops the queue. Owner thread only; nothing is allocated per request.
+ */
+public final class Virtqueue {
+    private static final Logger LOG = LoggerFactory.getLogger(Virtqueue.class);
+
+    private final String name;
+    private final int index;
+    private final int maxSegments;
+    private final MemorySegment callState;
+    private final MemorySegment countBuffer;
+    // configured by the connection
+    private int size;
+    private long descAddr;
+    private long availAddr;
+    private long usedAddr;
+    private boolean addressesSet;
+    private int lastAvail;
+    private int callFd = -1;
+    private boolean enabled;
+    // while started
+    private boolean started;
+    private GuestMemory memory;
+    private MemorySegment desc;
+    private MemorySegment avail;
+    private MemorySegment used;
+    private boolean eventIdx;
+    private boolean indirect;
+    private InflightRing inflight;
+    private int usedIdx;
+    private int signalledUsed;
+    private boolean callPending;
+    private boolean kicksEnabled;
+    private long generation;
+    private int inFlight;
+    private VirtqueueRequest[] requests = new VirtqueueRequest[0];
+    private int[] resubmit = new int[0];
+    private int resubmitNext;
+    // statistics
+    private long popped;
+    private long badChains;
+    private long calls;
+
+    /** A queue of {@code name}'s session; requests carry at most {@code maxSegments} segments. */
+    public Virtqueue(String name, int index, int maxSegments, Arena arena) {
+        this.name = name;
+        this.index = index;
+        this.maxSegments = maxSegments;
+        this.callState = Libc.callState(arena);
+        this.countBuffer = arena.allocate(EventFd.COUNT_BYTES, 8);
+    }
+
+    public int index() {
+        return index;
+    }
+
+    // ---- configuration (the vhost-user connection) ----
+
+    /** SET_VRING_NUM: a power of two; takes effect at the next start. */
+    public void size(int size) {
+        this.size = size;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** SET_VRING_ADDR: the rings' addresses in the front end's address space. */
+    public void addresses(long desc, long avail, long used) {
+        this.descAddr = desc;
+        this.availAddr = avail;
+        this.usedAddr = used;
+        this.addressesSet = true;
+    }
+
+    /** SET_VRING_BASE: the next available index to read. */
+    public void base(int lastAvailIdx) {
+        this.lastAvail = lastAvailIdx & 0xffff;
+    }
+
+    /** The next available index the queue would read: GET_VRING_BASE's answer. */
+    public int lastAvailIndex() {
+        return lastAvail;
+    }
+
+    /** SET_VRING_CALL: the eventfd to call the driver through, or -1 (the driver polls). Stays the caller's. */
+    public void callFd(int fd) {
+        this.callFd = fd;
+    }
+
+    /** SET_VRING_ENABLE. */
+    public void enabled(boolean on) {
+        this.enabled = on;
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public boolean started() {
+        return started;
+    }
+
+    /**
+     * Starts the queue on {@code mem} with the negotiated {@code features}; {@code inflightRegion} is the queue's part
+     * of the inflight region, or null. Null, or why it cannot start (the rings do not lie in guest memory, ...).
+     */
+    public String start(GuestMemory mem, long features, MemorySegment inflightRegion) {
+        if (size == 0 || !addressesSet) {
+            return "queue " + index + " has no size or no ring addresses";
+        }
+        String refused = mapRings(mem);
+        if (refused != null) {
+            return refused;
+        }
+        if (requests.length != size) {
+            requests = new VirtqueueRequest[size];
+            for (int i = 0; i < size; i++) {
+                requests[i] = new VirtqueueRequest(this, maxSegments);
+            }
+        }
+        eventIdx = (features & (1L << VirtioFeatures.RING_EVENT_IDX)) != 0;
+        indirect = (features & (1L << VirtioFeatures.RING_INDIRECT_DESC)) != 0;
+        usedIdx = (short) U16.getAcquire(used, RING_IDX) & 0xffff;
+        signalledUsed = usedIdx;
+        generation++;
+        inflight = inflightRegion == null ? null : new InflightRing(inflightRegion);
+        List<Integer> pending = inflight == null ? List.of() : inflight.pending(size, usedIdx);
+        resubmit = pending.stream().mapToInt(Integer::intValue).toArray();
+        resubmitNext = 0;
+        if (resubmit.length > 0) {
+            LOG.info("{} queue {}: submitting {} requests again that were in flight before", name, index,
+                    resubmit.length);
+        }
+        started = true;
+        enableKicks();
+        return null;
+    }
+
+    /** A new memory table while the queue runs: the rings are read through it from now on. Null, or why not. */
+    public String remap(GuestMemory mem) {
+        return started ? mapRings(mem) : null;
+    }
+
+    private String mapRings(GuestMemory mem) {
+        MemorySegment d = mem.userRange(descAddr, SplitRing.descTableBytes(size));
+        MemorySegment a = mem.userRange(availAddr, SplitRing.availBytes(size));
+        MemorySegment u = mem.userRange(usedAddr, SplitRing.usedBytes(size));
+        if (d == null || a == null || u == null) {
+            return "queue " + index + "'s rings do not lie in guest memory";
+        }
+        if (d.address() % SplitRing.DESC_ALIGN != 0 || a.address() % SplitRing.AVAIL_ALIGN != 0
+                || u.address() % SplitRing.USED_ALIGN != 0) {
+            return "queue " + index + "'s rings are misaligned";
+        }
+        memory = mem;
+        desc = d;
+        avail = a;
+        used = u;
+        return null;
+    }
+
+    /** GET_VRING_BASE: no more requests are taken; those in flight still complete into the used ring. */
+    public void stop() {
+        started = false;
+    }
+
+    /**
+     * Lets go of the rings and the memory table (after a stop, once the requests drained, or given up on): completions
+     * of requests still in flight no longer touch the rings.
+     */
+    public void detach() {
+        started = false;
+        generation++;
+        memory = null;
+        desc = null;
+        avail = null;
+        used = null;
+        inflight = null;
+        callPending = false;
+    }
+
+    /** Requests handed to the handler and not completed yet. */
+    public int inFlight() {
+        return inFlight;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    // ---- the data path ----
+
+    /** Takes up to {@code budget} available requests to {@code handler}: how many it took. */
+    public int poll(VirtqueueHandler handler, int budget) {
+        if (!started || !enabled) {
+            return 0;
+        }
+        int work = 0;
+        while (resubmitNext < resubmit.length && work < budget) {
+            deliver(resubmit[resubmitNext++], handler);
+            work++;
+        }
+        while (work < budget && started) {
+            int pending = ((short) U16.getAcquire(avail, RING_IDX) - lastAvail) & 0xffff;
+            if (pending == 0) {
+                if (kicksEnabled || !enableKicks()) {
+                    break;
+                }
+                continue;
+            }
+            if (pending > size) {
+                LOG.error("{} queue {}: the available index ran {} ahead of {} (queue size {}): queue stopped", name,
+                        index, pending, lastAvail, size);
+                started = false;
+                break;
+            }
+            if (kicksEnabled) {
+                disableKicks();
+            }
+            int n = Math.min(pending, budget - work);
+            for (int i = 0; i < n; i++) {
+                int head = avail.get(SHORT_U, AVAIL_RING + 2L * (lastAvail & (size - 1))) & 0xffff;
+                lastAvail = (lastAvail + 1) & 0xffff;
+                deliver(head, handler);
+            }
+            work += n;
+        }
+        return work;
+    }
+
+    /** Asks the driver for kicks again and looks once more: whether requests arrived meanwhile. */
+    private boolean enableKicks() {
+        kicksEnabled = true;
+        if (eventIdx) {
+            used.set(SHORT_U, SplitRing.availEventOffset(size), (short) lastAvail);
+        } else {
+            used.set(SHORT_U, RING_FLAGS, (short) (used.get(SHORT_U, RING_FLAGS) & ~USED_F_NO_NOTIFY));
+        }
+        VarHandle.fullFence();
+        return ((short) U16.getAcquire(avail, RING_IDX) & 0xffff) != lastAvail;
+    }
+
+    private void disableKicks() {
+        kicksEnabled = false;
+        if (!eventIdx) {
+            used.set(SHORT_U, RING_FLAGS, (short) (used.get(SHORT_U, RING_FLAGS) | USED_F_NO_NOTIFY));
+        }
+    }
+
+    private void deliver(int head, VirtqueueHandler handler) {
+        if (head >= size) {
+            refused(head, "the available ring names a head out of range");
+            return;
+        }
+        VirtqueueRequest r = requests[head];
+        if (r.inFlight) {
+            refused(head, "the available ring names a head already in flight");
+            return;
+        }
+        String refused = ChainWalker.walk(desc, size, head, memory, indirect, r);
+        if (refused != null) {
+            r.clearSegments();
+            refused(head, refused);
+            publishUsed(head, 0);
+            return;
+        }
+        r.inFlight = true;
+        r.generation = generation;
+        r.memory = memory;
+        memory.acquire();
+        inFlight++;
+        popped++;
+        if (inflight != null) {
+            inflight.popped(head);
+        }
+        handler.onRequest(this, r);
+    }
+
+    /** Logs a refused chain: the first ones, then every power of two, so a hostile guest cannot flood the log. */
+    private void refused(int head, String why) {
+        badChains++;
+        if ((badChains & (badChains - 1)) == 0) {
+            LOG.warn("{} queue {}: request {} refused: {} ({} refused so far)", name, index, head, why, badChains);
+        }
+    }
+
+    void complete(VirtqueueRequest r, int usedLength) {
+        r.inFlight = false;
+        inFlight--;
+        if (r.generation == generation && used != null) {
+            publishUsed(r.head(), usedLength);
+        }
+        GuestMemory m = r.memory;
+        r.memory = null;
+        r.clearSegments();
+        m.release(callState);
+    }
+
+    private void publishUsed(int head, int length) {
+        if (inflight != null) {
+            inflight.completing(head);
+        }
+        long at = USED_RING + USED_ELEM_BYTES * (usedIdx & (size - 1));
+        used.set(INT_U, at, head);
+        used.set(INT_U, at + 4, length);
+        usedIdx = (usedIdx + 1) & 0xffff;
+        U16.setRelease(used, RING_IDX, (short) usedIdx);
+        if (inflight != null) {
+            inflight.completed(head, usedIdx);
+        }
+        callPending = true;
+    }
+
+    /**
+     * Calls the driver if it asked for it since the last call (event-idx: used_event crossed; otherwise no
+     * VRING_AVAIL_F_NO_INTERRUPT): 1 if it called. Run after each batch of completions.
+     */
+    public int signalIfNeeded() {
+        if (!callPending || used == null) {
+            return 0;
+        }
+        callPending = false;
+        VarHandle.fullFence(); // the used index is visible before we read what the driver wants
+        boolean wanted = eventIdx
+                ? SplitRing.needEvent(avail.get(SHORT_U, SplitRing.usedEventOffset(size)) & 0xffff, usedIdx,
+                        signalledUsed)
+                : (avail.get(SHORT_U, RING_FLAGS) & AVAIL_F_NO_INTERRUPT) == 0;
+        signalledUsed = usedIdx;
+        if (!wanted || callFd < 0) {
+            return 0;
+        }
+        EventFd.write(callFd, 1, countBuffer, callState);
+        calls++;
+        return 1;
+    }
+
+    /** Requests handed to the handler since the queue was made. */
+    public long popped() {
+        return popped;
+    }
+
+    /** Chains refused (malformed, outside guest memory). */
+    public long badChains() {
+        return badChains;
+    }
+
+    /** Calls written to the call eventfd. */
+    public long calls() {
+        return calls;
+    }
+}

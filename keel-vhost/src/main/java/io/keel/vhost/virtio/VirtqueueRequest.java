@@ -1,0 +1,146 @@
+package io.keel.vhost.virtio;
+
+import io.keel.vhost.memory.GuestMemory;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One descriptor chain popped from a virtqueue, as segments of guest memory read and written in place: segment
+ * {@code i} is {@link #length(int)} bytes at {@link #offset(int)} in {@link #base(int)} (a mapped guest memory
+ * region). The device-readable segments come first ({@link #readableCount()}), then the device-writable ones (the
+ * spec's order; a chain that breaks it is refused before it gets here). A buffer that spans two memory regions is
+ * two segments. Pooled: one per descriptor head, reused, nothing allocated per request.
+ */
+public final class VirtqueueRequest {
+    private final Virtqueue queue;
+    private final MemorySegment[] bases;
+    private final long[] offsets;
+    private final long[] lengths;
+    private int head;
+    private int segmentCount;
+    private int readableCount;
+    private long readableBytes;
+    private long writableBytes;
+    boolean inFlight;
+    long generation;
+    GuestMemory memory;
+
+    VirtqueueRequest(Virtqueue queue, int maxSegments) {
+        this.queue = queue;
+        bases = new MemorySegment[maxSegments];
+        offsets = new long[maxSegments];
+        lengths = new long[maxSegments];
+    }
+
+    /** The chain's head descriptor index: its id in the used ring. */
+    public int head() {
+        return head;
+    }
+
+    public Virtqueue queue() {
+        return queue;
+    }
+
+    public int segmentCount() {
+        return segmentCount;
+    }
+
+    /** Segments {@code 0 .. readableCount()-1} are device-readable (driver to device), the rest device-writable. */
+    public int readableCount() {
+        return readableCount;
+    }
+
+    public boolean writable(int i) {
+        return i >= readableCount;
+    }
+
+    /** The guest memory region segment {@code i} lies in (whole region: use {@link #offset} and {@link #length}). */
+    public MemorySegment base(int i) {
+        return bases[i];
+    }
+
+    public long offset(int i) {
+        return offsets[i];
+    }
+
+    public long length(int i) {
+        return lengths[i];
+    }
+
+    /** Segment {@code i} as a segment of its own. Allocates a view: for the control path and tests. */
+    public MemorySegment slice(int i) {
+        return bases[i].asSlice(offsets[i], lengths[i]);
+    }
+
+    public long readableBytes() {
+        return readableBytes;
+    }
+
+    public long writableBytes() {
+        return writableBytes;
+    }
+
+    /**
+     * Ends the request: {@code status} goes into the last byte of the device-writable part (where virtio-blk puts its
+     * status; nothing is written when there is none), then the head goes to the used ring with {@code usedLength}
+     * (bytes the device wrote). Exactly once per request, on the queue's thread; the guest is called (if it asked)
+     * at the queue's next {@link Virtqueue#signalIfNeeded()}.
+     */
+    public void complete(byte status, int usedLength) {
+        if (!inFlight) {
+            throw new IllegalStateException("request " + head + " of queue " + queue.index() + " is not in flight");
+        }
+        if (writableBytes > 0 && generation == queue.generation()) {
+            int last = segmentCount - 1;
+            bases[last].set(ValueLayout.JAVA_BYTE, offsets[last] + lengths[last] - 1, status);
+        }
+        queue.complete(this, usedLength);
+    }
+
+    void reset(int head) {
+        this.head = head;
+        segmentCount = 0;
+        readableCount = 0;
+        readableBytes = 0;
+        writableBytes = 0;
+    }
+
+    /** Adds a buffer of the chain, split at region ends; null, or why the chain is refused (a constant). */
+    String addBuffer(GuestMemory mem, long addr, long length, boolean deviceWritable) {
+        if (!deviceWritable && writableBytes > 0) {
+            return "a device-readable buffer follows a device-writable one";
+        }
+        while (length > 0) {
+            if (segmentCount == bases.length) {
+                return "more segments than the device takes";
+            }
+            int r = mem.regionOfGuest(addr);
+            if (r < 0) {
+                return "a buffer lies outside guest memory";
+            }
+            long off = addr - mem.guestStart(r);
+            long take = Math.min(length, mem.regionSize(r) - off);
+            bases[segmentCount] = mem.region(r);
+            offsets[segmentCount] = off;
+            lengths[segmentCount] = take;
+            segmentCount++;
+            if (deviceWritable) {
+                writableBytes += take;
+            } else {
+                readableCount++;
+                readableBytes += take;
+            }
+            addr += take;
+            length -= take;
+        }
+        return null;
+    }
+
+    /** Drops the segments' references to guest memory (the request is free again). */
+    void clearSegments() {
+        for (int i = 0; i < segmentCount; i++) {
+            bases[i] = null;
+        }
+        segmentCount = 0;
+    }
+}
