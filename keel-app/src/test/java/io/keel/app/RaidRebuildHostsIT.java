@@ -27,13 +27,14 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Scenario S4 with real processes and real peers: a raid1 rebuilds onto a member slowed by the delay bdev while
- * hosts connect over NVMe/TCP and verify their I/O. One {@code keel start} serves the raid (two uring files,
- * the second behind a delay bdev) as namespace 1 of a subsystem on 127.0.0.1; the second member is removed and
- * added back, which starts a rebuild held to {@value #REBUILD_MB_PER_S} MiB/s. While it runs, these connect:
- * the Linux kernel initiator in a QEMU guest (tests/e2e/raid-rebuild-guest.sh: fio verify=crc32c until the
- * rebuild is over), and Keel's own host in other processes ({@code keel bdevperf -w verify} over the nvme bdev
- * module on two reactor threads) right at the start, mid-way, and in a loop of short runs across the end of the
- * rebuild. Each user verifies its own quarter of the namespace. Then: no crash, no failed or wrong I/O, the
+ * hosts connect over NVMe/TCP and verify their I/O. One {@code keel start} on four reactors serves the raid (two
+ * uring files, the second behind a delay bdev) as namespace 1 of a subsystem on 127.0.0.1; the second member is
+ * removed and added back, which starts a rebuild held to {@value #REBUILD_MB_PER_S} MiB/s. While it runs, these
+ * connect: the Linux kernel initiator in a QEMU guest (tests/e2e/raid-rebuild-guest.sh: fio verify=crc32c until
+ * the rebuild is over), and Keel's own host in other processes ({@code keel bdevperf -w verify} over the nvme
+ * bdev module on two reactor threads) right at the start (4 KiB I/O), at {@value #MID_PERCENT}% (128 KiB, across
+ * rebuild windows), and in a loop of short runs (16 KiB) across the end of the rebuild. Each user verifies its
+ * own quarter of the namespace. Then: no crash, no failed or wrong I/O, the
  * rebuild is done with both members configured, and the two member files, read by this test after Keel stopped,
  * are identical block by block. Without QEMU the guest part is skipped (said in the output) and the rest runs.
  * Logs stay in keel-app/target/raid-rebuild-hosts/.
@@ -146,7 +147,7 @@ class RaidRebuildHostsIT {
         assertThat(rebuildState(raid())).as("the rebuild started").startsWith("running");
         long rebuildStart = System.nanoTime();
         step("rebuild started");
-        Host first = host("start", 1, 20);
+        Host first = host("start", 1, 4096, 20);
         if (guest != null) {
             guest.connect();
         }
@@ -180,12 +181,12 @@ class RaidRebuildHostsIT {
                 }
             }
             if (mid == null && percent(raid) >= MID_PERCENT) {
-                mid = host("mid", 2, 8);
+                mid = host("mid", 2, 128 << 10, 8);
             }
             Host last = loop.isEmpty() ? null : loop.getLast();
             boolean loopDone = last != null && !last.process.isAlive() && "done".equals(last.ioBeganWhile);
             if (first.ioBeganWhile != null && !loopDone && (last == null || !last.process.isAlive())) {
-                loop.add(host("loop-" + (loop.size() + 1), 3, 2));
+                loop.add(host("loop-" + (loop.size() + 1), 3, 16 << 10, 2));
             }
             boolean guestDone = guest == null || !guest.running();
             if (rebuildEnd != 0 && loopDone && !first.process.isAlive() && mid != null && !mid.process.isAlive()
@@ -263,7 +264,8 @@ class RaidRebuildHostsIT {
         step("members identical: %d blocks compared", a.length / BLOCK);
     }
 
-    private Host host(String tag, int region, int seconds) throws IOException {
+    /** bdevperf verify on two threads over quarter {@code region} of the namespace, I/Os of {@code ioBytes}. */
+    private Host host(String tag, int region, int ioBytes, int seconds) throws IOException {
         Path cfg = out.resolve("host.json");
         if (!Files.exists(cfg)) {
             Files.writeString(cfg, """
@@ -276,12 +278,12 @@ class RaidRebuildHostsIT {
         Path log = out.resolve("host-" + tag + ".log");
         long regionBlocks = REGION_BYTES / BLOCK;
         Process p = KeelProcess.start(log, "bdevperf", "-c", cfg.toString(), "-T", "Nvme0n1", "-m", "0x3",
-                "-q", "8", "-o", "4096", "-w", "verify", "-t", Integer.toString(seconds),
+                "-q", "8", "-o", Integer.toString(ioBytes), "-w", "verify", "-t", Integer.toString(seconds),
                 "--offset", Long.toString(region * regionBlocks), "--length", Long.toString(regionBlocks),
                 "--interrupt-mode", "-r", out.resolve("host-" + tag + ".sock").toString());
         started.add(p);
-        step("host %s started: bdevperf verify on two threads over blocks %d..%d, %d s", tag, region * regionBlocks,
-                (region + 1) * regionBlocks - 1, seconds);
+        step("host %s started: bdevperf verify on two threads over blocks %d..%d, %d B I/O, %d s", tag,
+                region * regionBlocks, (region + 1) * regionBlocks - 1, ioBytes, seconds);
         return new Host(tag, p, log);
     }
 
