@@ -17,8 +17,8 @@
 # altogether, default 300).
 #
 # fio runs back to back (randrw, verify=crc32c, 4 KiB then 64 KiB, 2 jobs, iodepth 8), at least one of them whole
-# after connect. Ends with "RAID-REBUILD-GUEST-OK: N fio runs" and exit 0; any failure prints
-# "RAID-REBUILD-GUEST-FAIL: why" and exit 1.
+# after connect; then the kernel's log must show no NVMe timeout, reset, reconnect or I/O error. Ends with
+# "RAID-REBUILD-GUEST-OK: N fio runs" and exit 0; any failure prints "RAID-REBUILD-GUEST-FAIL: why" and exit 1.
 set -uo pipefail
 SYNC=${1:?sync folder}; ADDR=${2:?addr}; PORT=${3:?port}; NQN=${4:?subnqn}; REGION=${5:?region bytes}
 WAIT_S=${WAIT_S:-300}; RUN_S=${RUN_S:-300}
@@ -72,4 +72,7 @@ done
 step "nvme disconnect -n $NQN"
 out=$(nvme disconnect -n "$NQN" 2>&1) || fail "nvme disconnect: $out"
 grep -q "disconnected 1 controller" <<< "$out" || fail "nvme disconnect did not disconnect one controller: $out"
+# an I/O the kernel timed out or retried never reaches fio: its log must show none
+dmesg | grep -i nvme | sed 's/^/[dmesg] /'
+! dmesg | grep -i nvme | grep -qiE "timeout|resetting|I/O error|reconnect|failed" || fail "the kernel's log shows NVMe trouble"
 echo "RAID-REBUILD-GUEST-OK: $runs fio runs ($(( $(date +%s) - T0 ))s in the guest)"
