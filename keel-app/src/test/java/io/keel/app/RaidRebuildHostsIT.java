@@ -18,9 +18,11 @@ import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,6 +64,8 @@ class RaidRebuildHostsIT {
 
     private final List<Process> started = new ArrayList<>();
     private Path out;
+    /** The RPC sockets: a short temporary path (a Unix socket's path is limited to 107 bytes). */
+    private Path sockets;
     private Path sock;
     private int port;
 
@@ -85,8 +89,13 @@ class RaidRebuildHostsIT {
     }
 
     @AfterEach
-    void killLeftovers() {
+    void killLeftovers() throws IOException {
         started.forEach(GuestHarness::kill);
+        if (sockets != null) {
+            try (Stream<Path> files = Files.walk(sockets)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     @Test
@@ -95,7 +104,8 @@ class RaidRebuildHostsIT {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         out = KeelProcess.ROOT.resolve("keel-app/target/raid-rebuild-hosts/" + stamp);
         Files.createDirectories(out);
-        sock = out.resolve("keel.sock");
+        sockets = Files.createTempDirectory("keel-s4");
+        sock = sockets.resolve("keel.sock");
         port = freePort();
         Path memberA = out.resolve("member-a.img");
         Path memberB = out.resolve("member-b.img");
@@ -280,7 +290,7 @@ class RaidRebuildHostsIT {
         ProcessBuilder pb = KeelProcess.builder(List.of("bdevperf", "-c", cfg.toString(), "-T", "Nvme0n1", "-m", "0x3",
                 "-q", "8", "-o", Integer.toString(ioBytes), "-w", "verify", "-t", Integer.toString(seconds),
                 "--offset", Long.toString(region * regionBlocks), "--length", Long.toString(regionBlocks),
-                "--interrupt-mode", "-r", out.resolve("host-" + tag + ".sock").toString()), log);
+                "--interrupt-mode", "-r", sockets.resolve("host-" + tag + ".sock").toString()), log);
         // C1 only: a host JVM starts in a few seconds even with the guest's emulated CPUs taking most of the machine
         pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1");
         Process p = pb.start();
