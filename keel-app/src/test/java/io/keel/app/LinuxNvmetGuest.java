@@ -38,9 +38,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class LinuxNvmetGuest implements AutoCloseable {
     static final String SUBNQN = "nqn.2024-11.io.keel:linux-nvmet";
-    private static final Path HARNESS = KeelProcess.ROOT.resolve("../shared/guest").normalize();
     private static final Path SCRIPT = KeelProcess.ROOT.resolve("tests/e2e/nvmet-guest-target.sh");
-    private static final Duration SETUP_BOUND = Duration.ofMinutes(10);
     private static final Duration COMMAND_BOUND = Duration.ofSeconds(60);
     private static final Duration STOP_BOUND = Duration.ofSeconds(60);
     /** The guest stops by itself after this long, in case neither close() nor the shutdown hook stops it. */
@@ -63,7 +61,7 @@ final class LinuxNvmetGuest implements AutoCloseable {
         this.log = log;
         this.port = port;
         this.sizeBytes = sizeBytes;
-        this.killOnExit = new Thread(() -> kill(guest));
+        this.killOnExit = new Thread(() -> GuestHarness.kill(guest));
         Runtime.getRuntime().addShutdownHook(killOnExit);
     }
 
@@ -73,19 +71,19 @@ final class LinuxNvmetGuest implements AutoCloseable {
      * bounded separately). The log goes to {@code logDir}.
      */
     static LinuxNvmetGuest start(Path logDir, int sizeMb, Duration bound) throws IOException, InterruptedException {
-        Assumptions.assumeTrue(Files.isExecutable(HARNESS.resolve("guest-run.sh")),
-                "no QEMU guest harness at " + HARNESS + " (CI has it as ../shared/guest beside the clone)");
         Files.createDirectories(logDir);
         int port = freePort();
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path log = logDir.resolve("nvmet-guest-" + stamp + "-" + port + ".log");
-        prepare(log);
+        step(log, "guest-setup.sh");
+        String cannot = GuestHarness.prepare(log);
+        Assumptions.assumeTrue(cannot == null, cannot);
 
         Path sync = Files.createTempDirectory("keel-nvmet-guest");
         step(log, "booting the guest: nvmet %s, namespace 1 of %d MiB, host 127.0.0.1:%d -> guest :4420, folder %s",
                 SUBNQN, sizeMb, port, sync);
         long lifeS = GUEST_LIFE.toSeconds();
-        Process p = new ProcessBuilder(HARNESS.resolve("guest-run.sh").toString(), "-t", Long.toString(lifeS + 60),
+        Process p = new ProcessBuilder(GuestHarness.RUN.toString(), "-t", Long.toString(lifeS + 60),
                 "-w", sync.toString(), "--hostfwd", "tcp:127.0.0.1:" + port + "-:4420", SCRIPT.toString(),
                 sync.toString(), SUBNQN, Integer.toString(sizeMb), Long.toString(lifeS))
                 .directory(KeelProcess.ROOT.toFile()).redirectErrorStream(true)
@@ -219,35 +217,6 @@ final class LinuxNvmetGuest implements AutoCloseable {
         } catch (IOException e) {
             step("cannot remove %s: %s", sync, e);
         }
-    }
-
-    /** SIGKILL to the descendants (QEMU, timeout, tail) first: they are found through their live parent. */
-    private static void kill(Process p) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-    }
-
-    /**
-     * guest-setup.sh is idempotent and installs what is missing (QEMU, the guest kernel): skip only when QEMU
-     * cannot be had at all.
-     */
-    private static void prepare(Path log) throws IOException, InterruptedException {
-        step(log, "guest-setup.sh");
-        Process setup = new ProcessBuilder(HARNESS.resolve("guest-setup.sh").toString()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        setup.getOutputStream().close();
-        if (!setup.waitFor(SETUP_BOUND.toSeconds(), TimeUnit.SECONDS)) {
-            kill(setup);
-            throw new AssertionError("guest-setup.sh did not finish within " + SETUP_BOUND.toMinutes() + " min; log "
-                    + log);
-        }
-        if (setup.exitValue() == 0) {
-            return;
-        }
-        boolean qemu = new ProcessBuilder("sh", "-c", "command -v qemu-system-x86_64").start().waitFor() == 0;
-        Assumptions.assumeTrue(qemu, "QEMU is not installed and guest-setup.sh could not install it; log " + log);
-        throw new AssertionError("guest-setup.sh failed although QEMU is installed; log " + log + ":\n"
-                + KeelProcess.log(log));
     }
 
     /**

@@ -52,15 +52,11 @@ class NvmeTcpGuestIT {
     @Test
     @Timeout(value = 12, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theLinuxKernelInitiatorDiscoversConnectsAndVerifiesData() throws Exception {
-        Path harness = KeelProcess.ROOT.resolve("../shared/guest").normalize();
-        Assumptions.assumeTrue(Files.isExecutable(harness.resolve("guest-run.sh")),
-                "no QEMU guest harness at " + harness + " (CI has it as ../shared/guest beside the clone); "
-                        + "the kernel-initiator test cannot run here");
-        prepareGuest(harness);
-
         Path out = KeelProcess.ROOT.resolve("keel-app/target/nvme-tcp-guest");
         Files.createDirectories(out);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String cannot = GuestHarness.prepare(out.resolve("guest-setup-" + stamp + ".log"));
+        Assumptions.assumeTrue(cannot == null, cannot + "; the kernel-initiator test cannot run here");
         Path keelLog = out.resolve("keel-" + stamp + ".log");
         Path guestLog = out.resolve("guest-" + stamp + ".log");
         Path sock = Files.createTempDirectory("keel-e2e").resolve("keel.sock");
@@ -84,7 +80,7 @@ class NvmeTcpGuestIT {
         assertThat(listening(port)).as("Keel listens on 127.0.0.1:%d; log:\n%s", port, KeelProcess.log(keelLog))
                 .isTrue();
 
-        ProcessBuilder pb = new ProcessBuilder(harness.resolve("guest-run.sh").toString(), "-c", "2",
+        ProcessBuilder pb = new ProcessBuilder(GuestHarness.RUN.toString(), "-c", "2",
                 "-t", Integer.toString(GUEST_TIMEOUT_S), "-e", "EXPECT_SN=" + SN, "-e", "EXPECT_MN=" + MN,
                 KeelProcess.ROOT.resolve("tests/e2e/nvme-tcp-guest.sh").toString(),
                 "10.0.2.2", Integer.toString(port), NQN, Long.toString(NS_BYTES), RNQN, RHOST,
@@ -139,21 +135,6 @@ class NvmeTcpGuestIT {
         assertThat(keel.waitFor(30, TimeUnit.SECONDS)).as("graceful stop; log:\n%s", tail(KeelProcess.log(keelLog), 100))
                 .isTrue();
         assertThat(keel.exitValue()).isZero();
-    }
-
-    /** guest-setup.sh is idempotent and installs what is missing; skip only when QEMU cannot be had at all. */
-    private static void prepareGuest(Path harness) throws Exception {
-        Process setup = new ProcessBuilder(harness.resolve("guest-setup.sh").toString()).redirectErrorStream(true)
-                .start();
-        setup.getOutputStream().close();
-        String out = new String(setup.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        boolean finished = setup.waitFor(10, TimeUnit.MINUTES);
-        if (finished && setup.exitValue() == 0) {
-            return;
-        }
-        boolean qemu = new ProcessBuilder("sh", "-c", "command -v qemu-system-x86_64").start().waitFor() == 0;
-        Assumptions.assumeTrue(qemu, "QEMU is not installed and guest-setup.sh could not install it:\n" + out);
-        throw new AssertionError("guest-setup.sh failed although QEMU is installed:\n" + out);
     }
 
     private static JsonNode ok(Path sock, String... args) throws Exception {

@@ -194,11 +194,17 @@ public final class Bdevperf {
                 continue;
             }
             long ioBlocks = o.ioSize() / b.blockSize();
-            long blocksPerJob = b.numBlocks() / cores.length;
+            long span = o.lengthBlocks() == 0 ? b.numBlocks() - o.offsetBlocks() : o.lengthBlocks();
+            if (o.offsetBlocks() % ioBlocks != 0 || span < 0 || o.offsetBlocks() + span > b.numBlocks()) {
+                throw new Problem("--offset " + o.offsetBlocks() + " --length " + o.lengthBlocks() + " is not a range of "
+                        + "bdev " + b.name() + " (" + b.numBlocks() + " blocks) starting at a multiple of the "
+                        + ioBlocks + "-block I/O size");
+            }
+            long blocksPerJob = span / cores.length;
             long iosPerJob = blocksPerJob / ioBlocks;
             if (iosPerJob == 0) {
-                throw new Problem("bdev " + b.name() + " (" + b.numBlocks() + " blocks of " + b.blockSize()
-                        + " bytes) is too small for " + cores.length + " job(s) of " + o.ioSize() + "-byte I/O");
+                throw new Problem("bdev " + b.name() + " (" + span + " blocks of " + b.blockSize()
+                        + " bytes to use) is too small for " + cores.length + " job(s) of " + o.ioSize() + "-byte I/O");
             }
             if (o.workload().verifies() && iosPerJob >= Integer.MAX_VALUE * 64L) {
                 throw new Problem("bdev " + b.name() + " is too large to verify with " + o.ioSize() + "-byte I/O");
@@ -212,7 +218,7 @@ public final class Bdevperf {
                 qd = (int) iosPerJob;
             }
             for (int i = 0; i < cores.length; i++) {
-                long iosBase = i * blocksPerJob / ioBlocks;
+                long iosBase = (o.offsetBlocks() + i * blocksPerJob) / ioBlocks;
                 jobs.add(new Job(jobs.size(), b, cores[i], iosBase, iosPerJob, qd, o, layer, run));
             }
         }

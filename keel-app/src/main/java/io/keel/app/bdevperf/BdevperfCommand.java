@@ -72,6 +72,14 @@ public final class BdevperfCommand implements Callable<Integer> {
             description = "Test only this bdev (repeatable). Default: every bdev no module claims")
     List<String> bdevs = new ArrayList<>();
 
+    @Option(names = "--offset", paramLabel = "BLOCKS", defaultValue = "0",
+            description = "Jobs work from this block of each bdev on (SPDK's job-config offset), a multiple of -o. Default: 0")
+    long offsetBlocks;
+
+    @Option(names = "--length", paramLabel = "BLOCKS", defaultValue = "0",
+            description = "Jobs work over this many blocks from --offset (SPDK's job-config length), split among the cores. Default: 0, to the end")
+    long lengthBlocks;
+
     @Option(names = "-k", paramLabel = "SECONDS", defaultValue = "0",
             description = "Count an I/O outstanding longer than this as timed out (TO/s). Default: 0, off")
     double timeoutSeconds;
@@ -142,7 +150,8 @@ public final class BdevperfCommand implements Callable<Integer> {
         }
         try {
             return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevs, queueDepth, ioSize, workload,
-                    readPercent == null ? -1 : readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json);
+                    readPercent == null ? -1 : readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json,
+                    offsetBlocks, lengthBlocks);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

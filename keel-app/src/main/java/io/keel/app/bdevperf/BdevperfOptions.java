@@ -22,14 +22,19 @@ import java.util.List;
  * @param continueOnFailure keep running after an I/O fails ({@code -f}); the run still fails
  * @param seed              base seed of the jobs' random offsets
  * @param json              print the results as JSON instead of a table
+ * @param offsetBlocks      jobs work from this block of each bdev on ({@code --offset}; SPDK's job-config
+ *                          {@code offset}); a multiple of the I/O size
+ * @param lengthBlocks      over this many blocks ({@code --length}; SPDK's job-config {@code length}); 0: to the end
  */
 public record BdevperfOptions(CpuMask cores, Path config, Path rpcSocket, boolean interruptMode, boolean pin,
         List<String> bdevNames, int queueDepth, int ioSize, Workload workload, int readPercent, double seconds,
-        double timeoutSeconds, boolean continueOnFailure, long seed, boolean json) {
+        double timeoutSeconds, boolean continueOnFailure, long seed, boolean json, long offsetBlocks,
+        long lengthBlocks) {
 
     public BdevperfOptions {
         bdevNames = List.copyOf(bdevNames);
-        String problem = problem(config, queueDepth, ioSize, workload, readPercent, seconds, timeoutSeconds);
+        String problem = problem(config, queueDepth, ioSize, workload, readPercent, seconds, timeoutSeconds,
+                offsetBlocks, lengthBlocks);
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
@@ -38,37 +43,47 @@ public record BdevperfOptions(CpuMask cores, Path config, Path rpcSocket, boolea
     /** Defaults for everything but what a run must say. */
     public static BdevperfOptions of(Path config, Workload workload, int queueDepth, int ioSize, double seconds) {
         return new BdevperfOptions(CpuMask.of(0), config, null, false, false, List.of(), queueDepth, ioSize, workload,
-                workload.mixed() ? 50 : -1, seconds, 0, false, 0x5eed, false);
+                workload.mixed() ? 50 : -1, seconds, 0, false, 0x5eed, false, 0, 0);
     }
 
     public BdevperfOptions withCores(CpuMask c) {
         return new BdevperfOptions(c, config, rpcSocket, interruptMode, pin, bdevNames, queueDepth, ioSize, workload,
-                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json);
+                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json, offsetBlocks,
+                lengthBlocks);
     }
 
     public BdevperfOptions withInterruptMode(boolean i) {
         return new BdevperfOptions(cores, config, rpcSocket, i, pin, bdevNames, queueDepth, ioSize, workload,
-                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json);
+                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json, offsetBlocks,
+                lengthBlocks);
     }
 
     public BdevperfOptions withBdevNames(List<String> names) {
         return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, names, queueDepth, ioSize, workload,
-                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json);
+                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json, offsetBlocks,
+                lengthBlocks);
     }
 
     public BdevperfOptions withReadPercent(int m) {
         return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevNames, queueDepth, ioSize, workload,
-                m, seconds, timeoutSeconds, continueOnFailure, seed, json);
+                m, seconds, timeoutSeconds, continueOnFailure, seed, json, offsetBlocks,
+                lengthBlocks);
     }
 
     public BdevperfOptions withTimeoutSeconds(double k) {
         return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevNames, queueDepth, ioSize, workload,
-                readPercent, seconds, k, continueOnFailure, seed, json);
+                readPercent, seconds, k, continueOnFailure, seed, json, offsetBlocks,
+                lengthBlocks);
+    }
+
+    public BdevperfOptions withRange(long offset, long length) {
+        return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevNames, queueDepth, ioSize, workload,
+                readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json, offset, length);
     }
 
     /** Why these values cannot run, or null if they can (messages name the option, as the user typed it). */
     static String problem(Path config, int queueDepth, int ioSize, Workload workload, int readPercent, double seconds,
-            double timeoutSeconds) {
+            double timeoutSeconds, long offsetBlocks, long lengthBlocks) {
         if (config == null) {
             return "no bdevs to test: give an SPDK JSON config that creates them with -c FILE";
         }
@@ -92,6 +107,9 @@ public record BdevperfOptions(CpuMask cores, Path config, Path rpcSocket, boolea
         }
         if (!(timeoutSeconds >= 0)) {
             return "I/O timeout (-k) cannot be negative, not " + timeoutSeconds;
+        }
+        if (offsetBlocks < 0 || lengthBlocks < 0) {
+            return "--offset and --length cannot be negative, not " + offsetBlocks + " and " + lengthBlocks;
         }
         return null;
     }

@@ -79,6 +79,17 @@ class ArgumentsTest {
         Runs.Outcome k = Runs.cli("-c", cfg(), "-q", "8", "-o", "4k", "-w", "randread", "-t", "1", "-k", "-1");
         assertThat(k.exitCode()).isEqualTo(2);
         assertThat(k.err()).contains("I/O timeout (-k) cannot be negative");
+        Runs.Outcome r = Runs.cli("-c", cfg(), "-q", "8", "-o", "4k", "-w", "verify", "-t", "1", "--offset", "-8");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--offset and --length cannot be negative");
+    }
+
+    @Test
+    void anOffsetThatIsNotAMultipleOfTheIoSizeIsRefused() {
+        Runs.Outcome o = Runs.cli("-c", cfg(), "-q", "8", "-o", "8k", "-w", "verify", "-t", "1", "--offset", "1");
+        assertThat(o.exitCode()).isEqualTo(1);
+        assertThat(o.err()).contains("--offset 1 --length 0 is not a range of bdev Malloc0 (256 blocks) starting at a "
+                + "multiple of the 2-block I/O size");
     }
 
     @Test

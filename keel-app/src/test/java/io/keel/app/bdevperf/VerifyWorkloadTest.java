@@ -119,6 +119,30 @@ class VerifyWorkloadTest {
     }
 
     @Test
+    void offsetAndLengthKeepTheJobsInsideTheirRange() throws Exception {
+        AtomicReference<FaultyBdev> bdev = new AtomicReference<>();
+        BdevperfOptions opts = BdevperfOptions.of(config(dir), Workload.VERIFY, 8, 4096, 1)
+                .withCores(CpuMask.of(0, 1)).withInterruptMode(true).withRange(64, 128);
+        Runs.Outcome o = Runs.run(opts, app -> bdev.set(FaultyBdev.register(app, "Shared0", 4096, 256,
+                FaultyBdev.Fault.NONE, 1, 0)));
+
+        assertThat(o.exitCode()).as(o.err()).isZero();
+        List<JobResult> jobs = o.result().jobs();
+        assertThat(jobs).extracting(JobResult::verifyStart).containsExactly(64L, 128L);
+        assertThat(jobs).extracting(JobResult::verifyLength).containsExactly(64L, 64L);
+        assertThat(jobs).allSatisfy(j -> assertThat(j.ios()).isPositive());
+    }
+
+    @Test
+    void aRangeBeyondTheBdevIsRefused() throws Exception {
+        Path cfg = config(dir, malloc("Malloc0", 256, 4096));
+        Runs.Outcome o = Runs.run(BdevperfOptions.of(cfg, Workload.VERIFY, 8, 4096, 1).withRange(192, 128));
+
+        assertThat(o.exitCode()).isEqualTo(1);
+        assertThat(o.err()).contains("--offset 192 --length 128 is not a range of bdev Malloc0 (256 blocks)");
+    }
+
+    @Test
     void resetWorkloadVerifiesAndResets() throws Exception {
         Path cfg = config(dir, malloc("Malloc0", 1024, 4096));
         Runs.Outcome o = Runs.run(BdevperfOptions.of(cfg, Workload.RESET, 16, 4096, 1));
