@@ -99,6 +99,15 @@ final class RaidBdev extends VirtualBdev {
         return slot;
     }
 
+    /**
+     * A raid put together again with a rebuild's target in {@code slot}, the raid blocks below {@code copiedBlocks}
+     * on it already. App thread, before the bdev is registered (no channel sees the slot before the view).
+     */
+    void resumeRebuild(int slot, long copiedBlocks) {
+        rebuiltUpTo = copiedBlocks;
+        rebuildSlot = slot;
+    }
+
     /** The rebuild has copied the raid's blocks below {@code blocks} (their window still locked). App thread. */
     void rebuiltUpTo(long blocks) {
         rebuiltUpTo = blocks;

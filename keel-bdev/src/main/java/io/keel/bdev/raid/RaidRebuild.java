@@ -13,12 +13,14 @@ import io.keel.core.thread.PollerFn;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
+import java.util.function.LongConsumer;
 
 /**
  * A raid1 rebuild ({@code raid_bdev_process} of type rebuild) on the app thread, one window at a time: lock the
  * window on the raid bdev (writes to it wait), read it through the raid (reads skip the target), write it to the
- * target, move the raid's "rebuilt up to" past it, unlock. One window buffer, allocated once. Never blocks; stops
- * at the next step once {@link #stop} is called. App thread only.
+ * target, move the raid's "rebuilt up to" past it, unlock. It starts at block 0, or where a restart found it had
+ * come to. One window buffer, allocated once. Never blocks; stops at the next step once {@link #stop} is called.
+ * App thread only.
  */
 final class RaidRebuild {
     /** How often a window waiting for bandwidth looks at the bucket again. */
@@ -28,6 +30,8 @@ final class RaidRebuild {
     private final BdevDesc target;
     private final long targetDataOffset;
     private final long windowBlocks;
+    /** Told the raid blocks copied after each window (the window unlocked). */
+    private final LongConsumer copied;
     /** done(0) when every block is copied; a negative errno when a window failed; 1 when stopped. */
     private final IntConsumer done;
     private final int maxMbPerSecond;
@@ -48,15 +52,17 @@ final class RaidRebuild {
 
     /**
      * {@code maxMbPerSecond}: the bandwidth the copy may take (0: no limit); a window waits for it on a poller,
-     * paused while it has nothing to wait for.
+     * paused while it has nothing to wait for. {@code fromBlocks}: the raid blocks already on the target.
      */
     RaidRebuild(RaidBdev bdev, BdevDesc target, long targetDataOffset, long windowBlocks, int maxMbPerSecond,
-            IntConsumer done) {
+            long fromBlocks, LongConsumer copied, IntConsumer done) {
         this.bdev = bdev;
         this.maxMbPerSecond = maxMbPerSecond;
         this.target = target;
         this.targetDataOffset = targetDataOffset;
         this.windowBlocks = windowBlocks;
+        this.offset = fromBlocks;
+        this.copied = copied;
         this.done = done;
         this.buffer = arena.allocate(windowBlocks * bdev.blockSize(), 4096);
     }
@@ -182,6 +188,7 @@ final class RaidRebuild {
         }
         int rc = raidDesc.unlockLbaRange(raidChannel.context(), start, blocks, unlocked -> {
             if (why == 0) {
+                copied.accept(offset);
                 nextWindow();
             } else {
                 end(why);
