@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A raid1 rebuild with a superblock across real restarts of Keel, on uring files: a rebuild stopped by the restart
- * goes on from its checkpoint; a target that missed writes is rebuilt from block 0. Each restart configures only
- * the base bdevs (same files, same UUIDs), as a saved config does.
+ * goes on from its checkpoint; a target that missed writes is rebuilt from block 0; a finished rebuild leaves both
+ * members configured. Each restart configures only the base bdevs (same files, same UUIDs), as a saved config does.
  */
 class RaidRebuildRestartTest {
     private static final int BLOCK = 512;
@@ -178,5 +178,37 @@ class RaidRebuildRestartTest {
         }
         assertThat(firstDifference("m0.img", "m2.img")).isEqualTo(-1);
         assertThat(dataRegion("m2.img")).isEqualTo(newer);
+    }
+
+    @Test
+    void aFinishedRebuildLeavesBothMembersConfiguredAfterARestart() throws Exception {
+        byte[] data;
+        try (VbdevHarness h = start(0)) {
+            data = rebuildingRaid(h);
+            await().atMost(VbdevHarness.WAIT).until(() -> !raid(h).has("process"));
+        }
+        RaidSuperblock sb = superblockOn("m2.img");
+        assertThat(sb).isEqualTo(superblockOn("m0.img"));
+        assertThat(sb.rebuild()).isNull();
+        assertThat(sb.members().get(1)).isEqualTo(new SuperblockMember(uuids.get(2), DATA_OFFSET / BLOCK, RAID_BLOCKS,
+                1, MemberState.CONFIGURED));
+        try (VbdevHarness h = start(0)) {
+            await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("R1") != null);
+            JsonNode raid = raid(h);
+            assertThat(raid.has("process")).as("no rebuild").isFalse();
+            assertThat(raid.get("num_base_bdevs_discovered").asInt()).isEqualTo(2);
+            assertThat(raid.get("num_base_bdevs_operational").asInt()).isEqualTo(2);
+            for (int slot = 0; slot < 2; slot++) {
+                JsonNode m = raid.get("base_bdevs_list").get(slot);
+                assertThat(m.get("name").asText()).isEqualTo(slot == 0 ? "U0" : "U2");
+                assertThat(m.get("is_configured").asBoolean()).isTrue();
+            }
+            VbdevHarness.Handle r = h.open("R1");
+            MemorySegment back = h.buffer(RAID_BLOCKS * BLOCK);
+            assertThat(r.read(0, back).ok()).isTrue();
+            assertThat(back.toArray(ValueLayout.JAVA_BYTE)).isEqualTo(data);
+            r.close();
+        }
+        assertThat(firstDifference("m0.img", "m2.img")).isEqualTo(-1);
     }
 }
