@@ -4,6 +4,8 @@ import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.VirtualBdevModule;
 import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +19,12 @@ import java.util.UUID;
  * only.
  */
 final class Raid implements VirtualBdevModule.Association {
+    /**
+     * How long a raid reassembled with a rebuild checkpoint waits for the rebuild's target once every CONFIGURED
+     * member is there (R5: no wait without a bound); then it goes online without it and the checkpoint is dropped.
+     */
+    static final long TARGET_WAIT_MICROS = 5_000_000;
+
     private final RaidModule module;
     private final String name;
     private final UUID uuid;
@@ -41,8 +49,7 @@ final class Raid implements VirtualBdevModule.Association {
     private RaidBdev bdev;
     private final SuperblockWriter sbWriter = new SuperblockWriter(() -> sb = sb.nextSequence(),
             () -> bdev == null ? List.of() : bdev.bases(),
-            (written, rc) -> module().log().error("raid {}: writing superblock {} failed: {}", name(),
-                    written.seqNumber(), rc));
+            this::superblockWriteFailed);
     /** The rebuild running, or null; and the slot it writes to. */
     private RaidRebuild rebuild;
     private int rebuildSlot = -1;
@@ -53,6 +60,8 @@ final class Raid implements VirtualBdevModule.Association {
      * configured members; the rebuild goes on from the checkpoint once the raid is online.
      */
     private int resumeSlot = -1;
+    /** While the configured members wait for the rebuild's target: the bound on that wait. */
+    private Poller targetWait;
 
     Raid(RaidModule module, RaidRpcParams.Create p) {
         this.module = module;
@@ -96,10 +105,6 @@ final class Raid implements VirtualBdevModule.Association {
             resumeSlot = sb.rebuild().slot();
             operational++;
         }
-    }
-
-    private RaidModule module() {
-        return module;
     }
 
     /** The superblock last written or read, or null. */
@@ -176,10 +181,41 @@ final class Raid implements VirtualBdevModule.Association {
     void configure(int slot, BdevDesc member) {
         configuring[slot] = member;
         memberNames[slot] = member.bdev().name();
+        long configured = Arrays.stream(configuring).filter(d -> d != null).count();
         int withData = resumeSlot >= 0 ? operational - 1 : operational;
-        if (Arrays.stream(configuring).filter(d -> d != null).count() == operational
-                && withData >= level.minOperational(memberNames.length)) {
+        if (configured == operational && withData >= level.minOperational(memberNames.length)) {
+            stopTargetWait();
             goOnline();
+        } else if (resumeSlot >= 0 && configuring[resumeSlot] == null && configured == withData && targetWait == null) {
+            targetWait = KeelThread.current().registerPoller(name + "_rebuild_target_wait", this::targetWaitOver,
+                    TARGET_WAIT_MICROS);
+        }
+    }
+
+    /**
+     * The rebuild's target did not come within {@link #TARGET_WAIT_MICROS}: with every CONFIGURED member still there,
+     * the raid goes online degraded without it; the checkpoint is dropped (writes it misses from now on), so the target
+     * is rebuilt from block 0 when added again.
+     */
+    private int targetWaitOver() {
+        stopTargetWait();
+        long configured = Arrays.stream(configuring).filter(d -> d != null).count();
+        if (state == RaidState.CONFIGURING && resumeSlot >= 0 && configuring[resumeSlot] == null
+                && configured == operational - 1 && configured >= level.minOperational(memberNames.length)) {
+            module.log().warn("raid {}: rebuild target {} not back after {} s: online without it", name,
+                    sb.rebuild().target(), TARGET_WAIT_MICROS / 1_000_000);
+            resumeSlot = -1;
+            operational--;
+            sb = sb.withRebuild(null);
+            goOnline();
+        }
+        return PollerFn.BUSY;
+    }
+
+    private void stopTargetWait() {
+        if (targetWait != null) {
+            targetWait.unregister();
+            targetWait = null;
         }
     }
 
@@ -256,11 +292,16 @@ final class Raid implements VirtualBdevModule.Association {
     }
 
     /**
-     * Writes the superblock, its sequence number one up, to every member the bdev holds, then runs {@code then}; a
-     * failed write is logged (the members written still carry it).
+     * Writes the superblock, its sequence number one up, to every member the bdev holds (after the write in flight,
+     * if any), then runs {@code then}, written or not.
      */
     private void writeSuperblock(Runnable then) {
         sbWriter.write(then);
+    }
+
+    /** A failed write is logged: the members written still carry it. */
+    private void superblockWriteFailed(RaidSuperblock written, int rc) {
+        module.log().error("raid {}: writing superblock {} failed: {}", name, written.seqNumber(), rc);
     }
 
     /** The geometry computed when the raid went online. */
@@ -279,6 +320,7 @@ final class Raid implements VirtualBdevModule.Association {
 
     /** Lets go of the members opened while configuring (delete of a raid that never went online). */
     void closeConfiguring() {
+        stopTargetWait();
         for (int slot = 0; slot < configuring.length; slot++) {
             if (configuring[slot] != null) {
                 configuring[slot].close();

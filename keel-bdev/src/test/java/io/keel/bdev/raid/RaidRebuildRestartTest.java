@@ -49,14 +49,22 @@ class RaidRebuildRestartTest {
 
     /** Keel started with the rebuild held to {@code mbSec} (0: no limit) and U0, U1, U2 on the three files. */
     private VbdevHarness start(int mbSec) throws Exception {
+        return start(mbSec, 3);
+    }
+
+    /** As {@link #start(int)} with only the first {@code members} of U0, U1, U2. */
+    private VbdevHarness start(int mbSec, int members) throws Exception {
         VbdevHarness h = VbdevHarness.start(dir);
         h.result("bdev_raid_set_options", Map.of("process_window_size_kb", 64, "process_max_bandwidth_mb_sec", mbSec));
-        List<Path> files = files();
-        for (int i = 0; i < files.size(); i++) {
-            h.result("bdev_uring_create", Map.of("filename", files.get(i).toString(), "name", "U" + i, "block_size",
-                    BLOCK, "uuid", uuids.get(i).toString()));
+        for (int i = 0; i < members; i++) {
+            member(h, i);
         }
         return h;
+    }
+
+    private void member(VbdevHarness h, int i) throws Exception {
+        h.result("bdev_uring_create", Map.of("filename", files().get(i).toString(), "name", "U" + i, "block_size",
+                BLOCK, "uuid", uuids.get(i).toString()));
     }
 
     /** R1, a raid1 with a superblock on U0 and U1 holding a pattern, U1 then removed and U2 added: rebuilding. */
@@ -178,6 +186,37 @@ class RaidRebuildRestartTest {
         }
         assertThat(firstDifference("m0.img", "m2.img")).isEqualTo(-1);
         assertThat(dataRegion("m2.img")).isEqualTo(newer);
+    }
+
+    @Test
+    void aTargetThatDoesNotComeBackIsWaitedForWithABound() throws Exception {
+        byte[] data;
+        RebuildCheckpoint cp;
+        try (VbdevHarness h = start(1)) {
+            data = rebuildingRaid(h);
+            cp = checkpointOnTarget();
+        }
+        try (VbdevHarness h = start(1, 2)) { // U2 missing
+            long started = System.nanoTime();
+            assertThat(raid(h).get("state").asText()).as("waiting for U2").isEqualTo("configuring");
+            await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("R1") != null);
+            assertThat(System.nanoTime() - started).isGreaterThan(Raid.TARGET_WAIT_MICROS * 1000 / 2);
+            JsonNode raid = raid(h);
+            assertThat(raid.get("state").asText()).isEqualTo("online");
+            assertThat(raid.has("process")).isFalse();
+            assertThat(raid.get("num_base_bdevs_operational").asInt()).isEqualTo(1);
+            assertThat(superblockOn("m0.img").rebuild()).as("the checkpoint dropped").isNull();
+            member(h, 2); // too late: its superblock is older now
+            h.result("bdev_wait_for_examine", Map.of());
+            assertThat(raid(h).get("num_base_bdevs_discovered").asInt()).isEqualTo(1);
+            assertThat(h.bdev("U2").get("claimed").asBoolean()).as("left out").isFalse();
+            h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "U2"));
+            assertThat(raid(h).get("process").get("progress").get("blocks").asLong()).as("from block 0")
+                    .isLessThan(cp.copiedBlocks());
+            await().atMost(VbdevHarness.WAIT).until(() -> !raid(h).has("process"));
+        }
+        assertThat(firstDifference("m0.img", "m2.img")).isEqualTo(-1);
+        assertThat(dataRegion("m2.img")).isEqualTo(data);
     }
 
     @Test
