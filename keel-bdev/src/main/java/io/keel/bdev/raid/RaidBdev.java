@@ -39,8 +39,8 @@ final class RaidBdev extends VirtualBdev {
     private final KeelThread appThread;
     /**
      * The slot a rebuild writes to, or -1. The rebuild's view is these two fields, read by every channel at each I/O,
-     * so a channel made at any moment of a rebuild sees it (R7): written by the app thread only while the window
-     * it moves past is locked, so no write in flight straddles a change.
+     * so a channel made at any moment of a rebuild sees it (R7): written by the app thread only while the windows
+     * it moves past are locked, so no write in flight straddles a change.
      */
     private volatile int rebuildSlot = -1;
     /** While rebuilding: the raid blocks below this are on the target too. */
@@ -108,7 +108,7 @@ final class RaidBdev extends VirtualBdev {
         rebuildSlot = slot;
     }
 
-    /** The rebuild has copied the raid's blocks below {@code blocks} (their window still locked). App thread. */
+    /** The rebuild has copied the raid's blocks below {@code blocks} (the windows it moves past still locked). App thread. */
     void rebuiltUpTo(long blocks) {
         rebuiltUpTo = blocks;
     }
