@@ -2,8 +2,10 @@ package io.keel.bdev.raid;
 
 import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevDesc;
-import io.keel.bdev.BdevLayer;
 import io.keel.bdev.VirtualBdevModule;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +19,12 @@ import java.util.UUID;
  * only.
  */
 final class Raid implements VirtualBdevModule.Association {
+    /**
+     * How long a raid reassembled with a rebuild checkpoint waits for the rebuild's target once every CONFIGURED
+     * member is there (R5: no wait without a bound); then it goes online without it and the checkpoint is dropped.
+     */
+    static final long TARGET_WAIT_MICROS = 5_000_000;
+
     private final RaidModule module;
     private final String name;
     private final UUID uuid;
@@ -39,9 +47,21 @@ final class Raid implements VirtualBdevModule.Association {
     private RaidState state = RaidState.CONFIGURING;
     private int operational;
     private RaidBdev bdev;
+    private final SuperblockWriter sbWriter = new SuperblockWriter(() -> sb = sb.nextSequence(),
+            () -> bdev == null ? List.of() : bdev.bases(),
+            this::superblockWriteFailed);
     /** The rebuild running, or null; and the slot it writes to. */
     private RaidRebuild rebuild;
     private int rebuildSlot = -1;
+    /** When the rebuild running records its progress in the superblock. */
+    private CheckpointSchedule checkpoints;
+    /**
+     * A raid put together from a superblock with a rebuild checkpoint: the target's slot (-1: none), awaited with the
+     * configured members; the rebuild goes on from the checkpoint once the raid is online.
+     */
+    private int resumeSlot = -1;
+    /** While the configured members wait for the rebuild's target: the bound on that wait. */
+    private Poller targetWait;
 
     Raid(RaidModule module, RaidRpcParams.Create p) {
         this.module = module;
@@ -59,7 +79,8 @@ final class Raid implements VirtualBdevModule.Association {
 
     /**
      * A raid put together again from a member's superblock ({@code raid_bdev_create_from_sb}): its members are found
-     * by UUID, and only the slots the superblock has CONFIGURED are operational.
+     * by UUID, and only the slots the superblock has CONFIGURED are operational; and, with a rebuild checkpoint (Keel's),
+     * the rebuild's target, operational as SPDK counts a target, which the raid waits for too.
      */
     Raid(RaidModule module, RaidSuperblock sb) {
         this.module = module;
@@ -79,6 +100,10 @@ final class Raid implements VirtualBdevModule.Association {
             if (m.state() == MemberState.CONFIGURED) {
                 operational++;
             }
+        }
+        if (sb.rebuild() != null && level == RaidLevel.RAID1) {
+            resumeSlot = sb.rebuild().slot();
+            operational++;
         }
     }
 
@@ -117,7 +142,8 @@ final class Raid implements VirtualBdevModule.Association {
                     return m.slot();
                 }
             }
-            return -1;
+            boolean target = resumeSlot >= 0 && configuring[resumeSlot] == null && sb.rebuild().target().equals(b.uuid());
+            return target ? resumeSlot : -1;
         }
         for (int slot = 0; slot < memberNames.length; slot++) {
             if (configuring[slot] == null && memberNames[slot] != null
@@ -155,15 +181,47 @@ final class Raid implements VirtualBdevModule.Association {
     void configure(int slot, BdevDesc member) {
         configuring[slot] = member;
         memberNames[slot] = member.bdev().name();
-        if (Arrays.stream(configuring).filter(d -> d != null).count() == operational
-                && operational >= level.minOperational(memberNames.length)) {
+        long configured = Arrays.stream(configuring).filter(d -> d != null).count();
+        int withData = resumeSlot >= 0 ? operational - 1 : operational;
+        if (configured == operational && withData >= level.minOperational(memberNames.length)) {
+            stopTargetWait();
             goOnline();
+        } else if (resumeSlot >= 0 && configuring[resumeSlot] == null && configured == withData && targetWait == null) {
+            targetWait = KeelThread.current().registerPoller(name + "_rebuild_target_wait", this::targetWaitOver,
+                    TARGET_WAIT_MICROS);
+        }
+    }
+
+    /**
+     * The rebuild's target did not come within {@link #TARGET_WAIT_MICROS}: with every CONFIGURED member still there,
+     * the raid goes online degraded without it; the checkpoint is dropped (writes it misses from now on), so the target
+     * is rebuilt from block 0 when added again.
+     */
+    private int targetWaitOver() {
+        stopTargetWait();
+        long configured = Arrays.stream(configuring).filter(d -> d != null).count();
+        if (state == RaidState.CONFIGURING && resumeSlot >= 0 && configuring[resumeSlot] == null
+                && configured == operational - 1 && configured >= level.minOperational(memberNames.length)) {
+            module.log().warn("raid {}: rebuild target {} not back after {} s: online without it", name,
+                    sb.rebuild().target(), TARGET_WAIT_MICROS / 1_000_000);
+            resumeSlot = -1;
+            operational--;
+            sb = sb.withRebuild(null);
+            goOnline();
+        }
+        return PollerFn.BUSY;
+    }
+
+    private void stopTargetWait() {
+        if (targetWait != null) {
+            targetWait.unregister();
+            targetWait = null;
         }
     }
 
     /**
      * raid_bdev_configure: the layout from the members' data regions, the superblock written (a raid that keeps
-     * one), the bdev registered.
+     * one), the bdev registered; a rebuild found in the superblock goes on from its checkpoint.
      */
     private void goOnline() {
         int blockSize = -1;
@@ -207,7 +265,19 @@ final class Raid implements VirtualBdevModule.Association {
         if (sb == null) {
             sb = newSuperblock(strip);
         }
-        writeSuperblock(() -> module.register(bdev));
+        if (resumeSlot >= 0) { // the target is in its slot: the view before any channel exists
+            long from = sb.rebuild().copiedBlocks();
+            bdev.resumeRebuild(resumeSlot, from);
+            module.log().info("raid {}: resuming the rebuild onto {} at block {}", name, memberNames[resumeSlot], from);
+            newRebuild(resumeSlot, bdev.base(resumeSlot), from);
+            resumeSlot = -1;
+        }
+        writeSuperblock(() -> {
+            module.register(bdev);
+            if (rebuild != null) {
+                rebuild.start(module.layer());
+            }
+        });
     }
 
     /** The superblock of a raid just created: every member CONFIGURED, sequence 0 (the first write makes it 1). */
@@ -222,17 +292,16 @@ final class Raid implements VirtualBdevModule.Association {
     }
 
     /**
-     * Writes the superblock, its sequence number one up, to every member the bdev holds, then runs {@code then}; a
-     * failed write is logged (the members written still carry it).
+     * Writes the superblock, its sequence number one up, to every member the bdev holds (after the write in flight,
+     * if any), then runs {@code then}, written or not.
      */
     private void writeSuperblock(Runnable then) {
-        sb = sb.nextSequence();
-        SuperblockIo.write(sb, bdev.bases(), rc -> {
-            if (rc != 0) {
-                module.log().error("raid {}: writing superblock {} failed: {}", name, sb.seqNumber(), rc);
-            }
-            then.run();
-        });
+        sbWriter.write(then);
+    }
+
+    /** A failed write is logged: the members written still carry it. */
+    private void superblockWriteFailed(RaidSuperblock written, int rc) {
+        module.log().error("raid {}: writing superblock {} failed: {}", name, written.seqNumber(), rc);
     }
 
     /** The geometry computed when the raid went online. */
@@ -251,6 +320,7 @@ final class Raid implements VirtualBdevModule.Association {
 
     /** Lets go of the members opened while configuring (delete of a raid that never went online). */
     void closeConfiguring() {
+        stopTargetWait();
         for (int slot = 0; slot < configuring.length; slot++) {
             if (configuring[slot] != null) {
                 configuring[slot].close();
@@ -288,20 +358,48 @@ final class Raid implements VirtualBdevModule.Association {
 
     /**
      * Starts rebuilding onto {@code target} (opened and claimed; {@link #rebuildRefusal} said yes) in the empty slot
-     * ({@code raid_bdev_start_rebuild}): reads skip it, writes reach it below what is copied.
+     * ({@code raid_bdev_start_rebuild}): reads skip it, writes reach it below what is copied. The superblock's slot
+     * takes the target, not yet CONFIGURED, with the first checkpoint.
      */
-    void startRebuild(BdevDesc target, BdevLayer layer, RaidOptions options) {
+    void startRebuild(BdevDesc target) {
         int slot = Arrays.asList(memberNames).indexOf(null);
         memberNames[slot] = target.bdev().name();
         dataOffsets[slot] = targetDataOffset(slot, target.bdev());
         bdev.startRebuild(target, dataOffsets[slot]);
-        rebuildSlot = slot;
         operational++; // as SPDK counts it: the target is operational while it is rebuilt
-        long window = Math.max(1, options.processWindowSizeKb() * 1024L / blockSize);
+        if (sb != null) {
+            sb = sb.withMember(new SuperblockMember(target.bdev().uuid(), dataOffsets[slot], dataSizes[slot], slot,
+                    MemberState.MISSING));
+        }
         module.log().info("raid {}: rebuilding onto {}", name, target.bdev().name());
-        rebuild = new RaidRebuild(bdev, target, dataOffsets[slot], window, options.processMaxBandwidthMbSec(),
-                rc -> rebuildEnded(slot, target, rc));
-        rebuild.start(layer);
+        newRebuild(slot, target, 0);
+        rebuild.start(module.layer());
+    }
+
+    /** The rebuild onto {@code target} in {@code slot} from raid block {@code from}, not started yet. */
+    private void newRebuild(int slot, BdevDesc target, long from) {
+        RaidOptions options = module.options();
+        long window = Math.max(1, options.processWindowSizeKb() * 1024L / blockSize);
+        rebuildSlot = slot;
+        checkpoints = new CheckpointSchedule(blockSize, from, now());
+        rebuild = new RaidRebuild(bdev, target, dataOffsets[slot], window, options.processMaxBandwidthMbSec(), from,
+                copied -> checkpoint(slot, target, copied), rc -> rebuildEnded(slot, target, rc));
+    }
+
+    private static long now() {
+        return KeelThread.current().runtime().clock().nanoTime();
+    }
+
+    /**
+     * A window is copied: records the progress in the superblock when the schedule says so and no other write is in
+     * flight (the next window tries again); not the last window, whose end writes the slot CONFIGURED.
+     */
+    private void checkpoint(int slot, BdevDesc target, long copied) {
+        if (sb == null || sbWriter.busy() || copied >= bdev.numBlocks() || !checkpoints.due(copied, now())) {
+            return;
+        }
+        sb = sb.withRebuild(new RebuildCheckpoint(slot, target.bdev().uuid(), copied));
+        writeSuperblock(() -> { });
     }
 
     /** The rebuild ended: 0 copied everything; a negative errno failed (the target goes); 1 was stopped. */
@@ -313,7 +411,7 @@ final class Raid implements VirtualBdevModule.Association {
         }
         if (rc != 0) {
             module.log().error("raid {}: rebuild onto {} failed: {}", name, target.bdev().name(), rc);
-            dropTarget(slot, () -> { });
+            dropTarget(slot, MemberState.FAILED, () -> { });
             return;
         }
         module.log().info("raid {}: rebuild onto {} done", name, target.bdev().name());
@@ -322,18 +420,32 @@ final class Raid implements VirtualBdevModule.Association {
             return;
         }
         sb = sb.withMember(new SuperblockMember(target.bdev().uuid(), dataOffsets[slot], dataSizes[slot], slot,
-                MemberState.CONFIGURED));
+                MemberState.CONFIGURED)).withRebuild(null);
         writeSuperblock(() -> { });
     }
 
-    /** Lets go of a rebuild's target, the rebuild over: the slot is empty again, the superblock as it was. */
-    private void dropTarget(int slot, Runnable done) {
+    /**
+     * Lets go of a rebuild's target, the rebuild over: the slot is empty again and marked {@code why}; the
+     * superblock, written without the checkpoint, leaves the target's own older (what it misses from now on, a
+     * later rebuild copies from block 0).
+     */
+    private void dropTarget(int slot, MemberState why, Runnable done) {
         memberNames[slot] = null;
         operational--;
         bdev.dropMember(slot, () -> {
             bdev.endRebuild();
-            done.run();
+            if (sb == null) {
+                done.run();
+                return;
+            }
+            sb = sb.withMember(memberOf(slot).withState(why)).withRebuild(null);
+            writeSuperblock(done);
         });
+    }
+
+    /** The superblock's entry for {@code slot}. */
+    private SuperblockMember memberOf(int slot) {
+        return sb.members().stream().filter(m -> m.slot() == slot).findFirst().orElseThrow();
     }
 
     // ---- members leaving ----
@@ -370,7 +482,7 @@ final class Raid implements VirtualBdevModule.Association {
             return;
         }
         if (slot == rebuildSlot) { // the target: the rebuild stops first, the raid keeps its members
-            rebuild.stop(() -> dropTarget(slot, done));
+            rebuild.stop(() -> dropTarget(slot, MemberState.MISSING, done));
             return;
         }
         int withData = rebuild != null ? operational - 1 : operational; // a rebuild's target has not got it all
@@ -388,8 +500,7 @@ final class Raid implements VirtualBdevModule.Association {
                 done.run();
                 return;
             }
-            sb = sb.withMember(sb.members().stream().filter(m -> m.slot() == slot).findFirst().orElseThrow()
-                    .withState(why));
+            sb = sb.withMember(memberOf(slot).withState(why));
             writeSuperblock(done);
         });
     }

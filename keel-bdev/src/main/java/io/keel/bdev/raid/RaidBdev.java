@@ -47,8 +47,8 @@ final class RaidBdev extends VirtualBdev {
     private final KeelThread appThread;
     /**
      * The slot a rebuild writes to, or -1. The rebuild's view is these two fields, read by every channel at each I/O,
-     * so a channel made at any moment of a rebuild sees it (R7): written by the app thread only while the window
-     * it moves past is locked, so no write in flight straddles a change.
+     * so a channel made at any moment of a rebuild sees it (R7): written by the app thread only while the windows
+     * it moves past are locked, so no write in flight straddles a change.
      */
     private volatile int rebuildSlot = -1;
     /** While rebuilding: the raid blocks below this are on the target too. */
@@ -131,7 +131,16 @@ final class RaidBdev extends VirtualBdev {
         return slot;
     }
 
-    /** The rebuild has copied the raid's blocks below {@code blocks} (their window still locked). App thread. */
+    /**
+     * A raid put together again with a rebuild's target in {@code slot}, the raid blocks below {@code copiedBlocks}
+     * on it already. App thread, before the bdev is registered (no channel sees the slot before the view).
+     */
+    void resumeRebuild(int slot, long copiedBlocks) {
+        rebuiltUpTo = copiedBlocks;
+        rebuildSlot = slot;
+    }
+
+    /** The rebuild has copied the raid's blocks below {@code blocks} (the windows it moves past still locked). App thread. */
     void rebuiltUpTo(long blocks) {
         rebuiltUpTo = blocks;
     }

@@ -73,6 +73,14 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         this.options = options;
     }
 
+    RaidOptions options() {
+        return options;
+    }
+
+    BdevLayer layer() {
+        return layer;
+    }
+
     Logger log() {
         return log;
     }
@@ -188,7 +196,7 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             throw RpcException.errno(Errno.EINVAL, refused + why);
         }
         try {
-            raid.startRebuild(openAndClaim(b.name()), layer, options);
+            raid.startRebuild(openAndClaim(b.name()));
         } catch (BdevException e) {
             throw RpcException.errno(e.errno(), refused + e.getMessage());
         }

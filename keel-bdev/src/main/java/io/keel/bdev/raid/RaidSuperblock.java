@@ -24,9 +24,11 @@ import java.util.UUID;
  * @param seqNumber incremented on every write of the superblock
  * @param memberCount the raid's number of members (slots)
  * @param members the member slots recorded, at most {@link RaidLayout#MAX_MEMBERS}
+ * @param rebuild where a rebuild had come to (Keel's extension in the reserved bytes), or null
  */
 public record RaidSuperblock(UUID raidUuid, String name, long raidSize, int blockSize, RaidLevel level,
-        int stripSize, RaidState state, long seqNumber, int memberCount, List<SuperblockMember> members) {
+        int stripSize, RaidState state, long seqNumber, int memberCount, List<SuperblockMember> members,
+        RebuildCheckpoint rebuild) {
     /** The fixed part's size in bytes; member slots follow it. */
     public static final int HEADER_SIZE = 256;
     /** One member slot's size in bytes. */
@@ -56,6 +58,16 @@ public record RaidSuperblock(UUID raidUuid, String name, long raidSize, int bloc
                 throw new IllegalArgumentException("slot " + m.slot() + " of a raid of " + memberCount + " members");
             }
         }
+        if (rebuild != null && rebuild.slot() >= memberCount) {
+            throw new IllegalArgumentException("a rebuild of slot " + rebuild.slot() + " of a raid of " + memberCount
+                    + " members");
+        }
+    }
+
+    /** A superblock without a rebuild checkpoint, as SPDK writes them. */
+    public RaidSuperblock(UUID raidUuid, String name, long raidSize, int blockSize, RaidLevel level, int stripSize,
+            RaidState state, long seqNumber, int memberCount, List<SuperblockMember> members) {
+        this(raidUuid, name, raidSize, blockSize, level, stripSize, state, seqNumber, memberCount, members, null);
     }
 
     /** The superblock's length in bytes: the header and the member slots. */
@@ -66,7 +78,7 @@ public record RaidSuperblock(UUID raidUuid, String name, long raidSize, int bloc
     /** The same superblock with the next sequence number, as every write makes it. */
     public RaidSuperblock nextSequence() {
         return new RaidSuperblock(raidUuid, name, raidSize, blockSize, level, stripSize, state, seqNumber + 1,
-                memberCount, members);
+                memberCount, members, rebuild);
     }
 
     /**
@@ -82,7 +94,13 @@ public record RaidSuperblock(UUID raidUuid, String name, long raidSize, int bloc
                 .map(m -> m.slot() == member.slot() ? member : m)
                 .toList();
         return new RaidSuperblock(raidUuid, name, raidSize, blockSize, level, stripSize, state, seqNumber,
-                memberCount, updated);
+                memberCount, updated, rebuild);
+    }
+
+    /** The same superblock with {@code checkpoint} (null: none) as its rebuild's progress. */
+    public RaidSuperblock withRebuild(RebuildCheckpoint checkpoint) {
+        return new RaidSuperblock(raidUuid, name, raidSize, blockSize, level, stripSize, state, seqNumber,
+                memberCount, members, checkpoint);
     }
 
     /**

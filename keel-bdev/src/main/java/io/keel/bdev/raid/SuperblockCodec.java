@@ -16,7 +16,9 @@ import java.util.zip.CRC32C;
  * Reads and writes a {@link RaidSuperblock} in SPDK's on-disk layout ({@code bdev_raid.h}, format 1.0), byte for
  * byte: little-endian integers, UUIDs in RFC 4122 byte order, a 256-byte header followed by 64-byte member
  * slots, and a CRC32C over the whole length computed with the CRC field zeroed, seeded with 0 and not inverted
- * ({@code spdk_crc32c_update(sb, length, 0)}). Flags and reserved bytes are written as zero and not read back.
+ * ({@code spdk_crc32c_update(sb, length, 0)}). Flags and reserved bytes are written as zero and not read back,
+ * except Keel's rebuild checkpoint ({@link RebuildCheckpoint}) in the header's reserved bytes: a signature, then the
+ * blocks copied, the target's UUID and its slot. SPDK ignores those bytes (the CRC covers them, as it covers all).
  */
 public final class SuperblockCodec {
     private static final byte[] SIGNATURE = "SPDKRAID".getBytes(StandardCharsets.US_ASCII);
@@ -39,6 +41,12 @@ public final class SuperblockCodec {
     private static final int SEQ_NUMBER_AT = 128;
     private static final int MEMBER_COUNT_AT = 136;
     private static final int SLOTS_RECORDED_AT = 255;
+    // Keel's rebuild checkpoint, in the header's reserved bytes (137..254)
+    private static final byte[] CHECKPOINT_SIGNATURE = "KEELRBLD".getBytes(StandardCharsets.US_ASCII);
+    private static final int CHECKPOINT_SIGNATURE_AT = 144;
+    private static final int CHECKPOINT_COPIED_AT = 152;
+    private static final int CHECKPOINT_TARGET_AT = 160;
+    private static final int CHECKPOINT_SLOT_AT = 176;
     // member slot fields (struct raid_bdev_sb_base_bdev), from the slot's start
     private static final int MEMBER_UUID_AT = 0;
     private static final int MEMBER_DATA_OFFSET_AT = 16;
@@ -87,6 +95,13 @@ public final class SuperblockCodec {
         out.set(U64, SEQ_NUMBER_AT, sb.seqNumber());
         out.set(ValueLayout.JAVA_BYTE, MEMBER_COUNT_AT, (byte) sb.memberCount());
         out.set(ValueLayout.JAVA_BYTE, SLOTS_RECORDED_AT, (byte) sb.members().size());
+        if (sb.rebuild() != null) {
+            MemorySegment.copy(CHECKPOINT_SIGNATURE, 0, out, ValueLayout.JAVA_BYTE, CHECKPOINT_SIGNATURE_AT,
+                    CHECKPOINT_SIGNATURE.length);
+            out.set(U64, CHECKPOINT_COPIED_AT, sb.rebuild().copiedBlocks());
+            putUuid(out, CHECKPOINT_TARGET_AT, sb.rebuild().target());
+            out.set(ValueLayout.JAVA_BYTE, CHECKPOINT_SLOT_AT, (byte) sb.rebuild().slot());
+        }
         for (int i = 0; i < sb.members().size(); i++) {
             SuperblockMember m = sb.members().get(i);
             long at = RaidSuperblock.HEADER_SIZE + (long) i * RaidSuperblock.MEMBER_SIZE;
@@ -178,9 +193,28 @@ public final class SuperblockCodec {
             members.add(new SuperblockMember(getUuid(in, at + MEMBER_UUID_AT), in.get(U64, at + MEMBER_DATA_OFFSET_AT),
                     in.get(U64, at + MEMBER_DATA_SIZE_AT), slot, memberState));
         }
-        return new SuperblockDecode.Decoded(new RaidSuperblock(getUuid(in, UUID_AT), name, in.get(U64, RAID_SIZE_AT),
+        long raidSize = in.get(U64, RAID_SIZE_AT);
+        return new SuperblockDecode.Decoded(new RaidSuperblock(getUuid(in, UUID_AT), name, raidSize,
                 in.get(U32, BLOCK_SIZE_AT), level, in.get(U32, STRIP_SIZE_AT), state, in.get(U64, SEQ_NUMBER_AT),
-                memberCount, members));
+                memberCount, members, checkpoint(in, raidSize, members)));
+    }
+
+    /**
+     * Keel's rebuild checkpoint, or null: none written, or one that no longer fits the superblock around it (SPDK
+     * rewrites a superblock it read with its reserved bytes as they were, so a slot it has since made CONFIGURED or
+     * given another member may still carry one). A checkpoint ignored only means a rebuild from block 0.
+     */
+    private static RebuildCheckpoint checkpoint(MemorySegment in, long raidSize, List<SuperblockMember> members) {
+        if (in.asSlice(CHECKPOINT_SIGNATURE_AT, CHECKPOINT_SIGNATURE.length)
+                .mismatch(MemorySegment.ofArray(CHECKPOINT_SIGNATURE)) != -1) {
+            return null;
+        }
+        long copied = in.get(U64, CHECKPOINT_COPIED_AT);
+        UUID target = getUuid(in, CHECKPOINT_TARGET_AT);
+        int slot = in.get(ValueLayout.JAVA_BYTE, CHECKPOINT_SLOT_AT) & 0xFF;
+        boolean fits = copied >= 0 && copied <= raidSize && members.stream().anyMatch(m -> m.slot() == slot
+                && m.state() != MemberState.CONFIGURED && m.uuid().equals(target));
+        return fits ? new RebuildCheckpoint(slot, target, copied) : null;
     }
 
     /** SPDK's superblock CRC of the first {@code length} bytes, read with the CRC field as zero. */

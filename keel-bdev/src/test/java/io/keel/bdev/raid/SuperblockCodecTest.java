@@ -258,6 +258,47 @@ class SuperblockCodecTest {
                 List.of())).hasMessageContaining("0 members");
     }
 
+    @Test
+    void aRebuildCheckpointGoesInTheReservedBytesOfSpdksLayout() throws IOException {
+        byte[] spdk = sample("spdk-sb-raid1-degraded-512.bin");
+        RaidSuperblock sb = decoded(spdk);
+        SuperblockMember target = sb.members().get(1);
+        assertThat(sb.rebuild()).isNull();
+        RebuildCheckpoint cp = new RebuildCheckpoint(1, target.uuid(), 5000);
+        byte[] keel = encoded(sb.withRebuild(cp), spdk.length);
+        for (int at = 0; at < spdk.length; at++) {
+            boolean reserved = at >= 137 && at < 255; // struct raid_bdev_superblock's reserved[118]
+            boolean crc = at >= 16 && at < 20;
+            if (!reserved && !crc) {
+                assertThat(keel[at]).as("byte %d, a field SPDK reads", at).isEqualTo(spdk[at]);
+            }
+        }
+        byte[] crcZeroed = keel.clone();
+        putU32(crcZeroed, 16, 0);
+        assertThat(ByteBuffer.wrap(keel).order(ByteOrder.LITTLE_ENDIAN).getInt(16))
+                .as("the CRC SPDK computes over the reserved bytes too").isEqualTo(spdkCrc32c(crcZeroed, sb.length()));
+        assertThat(target.state()).as("not a full member for SPDK, which re-adds and rebuilds it")
+                .isEqualTo(MemberState.MISSING);
+        assertThat(decoded(keel)).isEqualTo(sb.withRebuild(cp));
+        assertThat(decoded(keel).withRebuild(null)).isEqualTo(sb);
+    }
+
+    @Test
+    void aCheckpointThatNoLongerFitsItsSuperblockIsIgnored() {
+        RaidSuperblock sb = raid1(); // slot 0 CONFIGURED M0, slot 1 MISSING M1, 7936 blocks
+        assertThat(decoded(encoded(sb.withRebuild(new RebuildCheckpoint(1, M1, 7936)), 512)).rebuild())
+                .isEqualTo(new RebuildCheckpoint(1, M1, 7936));
+        assertThat(decoded(encoded(sb.withRebuild(new RebuildCheckpoint(0, M0, 100)), 512)).rebuild())
+                .as("a CONFIGURED slot").isNull();
+        assertThat(decoded(encoded(sb.withRebuild(new RebuildCheckpoint(1, M0, 100)), 512)).rebuild())
+                .as("another member in the slot").isNull();
+        assertThat(decoded(encoded(sb.withRebuild(new RebuildCheckpoint(1, M1, 7937)), 512)).rebuild())
+                .as("past the raid's end").isNull();
+        RaidSuperblock after = sb.withRebuild(new RebuildCheckpoint(1, M1, 100)).nextSequence()
+                .withMember(sb.members().get(0).withState(MemberState.FAILED));
+        assertThat(after.rebuild()).as("kept by the next write").isEqualTo(new RebuildCheckpoint(1, M1, 100));
+    }
+
     // ---- helpers ----
 
     private static byte[] sample(String name) throws IOException {
