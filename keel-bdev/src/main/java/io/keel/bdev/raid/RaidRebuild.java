@@ -41,6 +41,8 @@ final class RaidRebuild {
      */
     private final class Window extends BdevIoWaiter {
         final MemorySegment buffer;
+        /** The part of {@link #buffer} this window copies: all of it but in a raid's last, shorter window. */
+        MemorySegment data;
         long offset;
         long blocks;
         boolean locked;
@@ -195,6 +197,7 @@ final class RaidRebuild {
             inFlight++;
             w.offset = next;
             w.blocks = blocks;
+            w.data = blocks == windowBlocks ? w.buffer : w.buffer.asSlice(0, blocks * bdev.blockSize());
             w.locked = false;
             w.status = COPYING;
             w.writing = false;
@@ -219,7 +222,7 @@ final class RaidRebuild {
     }
 
     private void submitRead(Window w) {
-        int rc = raidDesc.read(raidChannel.context(), w.buffer, w.offset, w.blocks, w.readDone, null);
+        int rc = raidDesc.read(raidChannel.context(), w.data, w.offset, w.blocks, w.readDone, null);
         if (rc == -Errno.ENOMEM) {
             raidChannel.context().queueIoWait(w);
         } else if (rc != 0) {
@@ -238,7 +241,7 @@ final class RaidRebuild {
     }
 
     private void submitWrite(Window w) {
-        int rc = target.write(targetChannel.context(), w.buffer, targetDataOffset + w.offset, w.blocks, w.writeDone,
+        int rc = target.write(targetChannel.context(), w.data, targetDataOffset + w.offset, w.blocks, w.writeDone,
                 null);
         if (rc == -Errno.ENOMEM) {
             targetChannel.context().queueIoWait(w);

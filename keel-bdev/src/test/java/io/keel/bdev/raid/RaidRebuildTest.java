@@ -104,6 +104,16 @@ class RaidRebuildTest {
     }
 
     @Test
+    void aRaidThatIsNotAWholeNumberOfWindowsIsCopiedToItsLastBlock() {
+        MemorySegment data = degradedRaidWithData(3, 0); // windows of 6 blocks: the last one has 2
+        assertThat(h.result("bdev_raid_add_base_bdev", Map.of("raid_bdev", "R1", "base_bdev", "M2")).asBoolean())
+                .isTrue();
+        await().atMost(VbdevHarness.WAIT).until(() -> !raid().has("process"));
+        assertThat(raid().get("num_base_bdevs_operational").asInt()).isEqualTo(2);
+        assertThat(VbdevHarness.differences(readAll("M2"), data)).isEmpty();
+    }
+
+    @Test
     void progressIsReportedAndTheBandwidthLimitHoldsTheCopyBack() {
         MemorySegment data = degradedRaidWithData(64, 2); // 4 MiB at 2 MiB/s: about 2 s
         long start = System.nanoTime();
