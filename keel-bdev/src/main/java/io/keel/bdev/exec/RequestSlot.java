@@ -24,6 +24,9 @@ final class RequestSlot implements BdevIoCallback {
     private long numBlocks;
     private MemorySegment buf;
     private MemorySegment[] iovs;
+    /** Where each of {@link #iovs} starts and its length; both null: each segment whole. */
+    private long[] iovOffsets;
+    private long[] iovLengths;
     private int iovCount;
     // a table of ranges, one I/O per non-empty entry, one after another
     private MemorySegment ranges;
@@ -44,9 +47,12 @@ final class RequestSlot implements BdevIoCallback {
         return channel;
     }
 
-    /** Sets up an I/O of one range; {@code data} (may be larger than the I/O) or {@code vector} carries its data. */
-    void set(IoType t, BdevDesc d, BdevChannel ch, MemorySegment data, MemorySegment[] vector, int vectorCount,
-            long offset, long blocks) {
+    /**
+     * Sets up an I/O of one range; {@code data} (may be larger than the I/O) or {@code vector} (pieces of it where
+     * {@code vectorOffsets}/{@code vectorLengths} say, each segment whole if null) carries its data.
+     */
+    void set(IoType t, BdevDesc d, BdevChannel ch, MemorySegment data, MemorySegment[] vector, long[] vectorOffsets,
+            long[] vectorLengths, int vectorCount, long offset, long blocks) {
         type = t;
         desc = d;
         channel = ch;
@@ -54,6 +60,8 @@ final class RequestSlot implements BdevIoCallback {
         numBlocks = blocks;
         buf = data == null ? null : exact(data, blocks * d.bdev().blockSize());
         iovs = vector;
+        iovOffsets = vectorOffsets;
+        iovLengths = vectorLengths;
         iovCount = vectorCount;
     }
 
@@ -101,9 +109,11 @@ final class RequestSlot implements BdevIoCallback {
      */
     boolean submit() {
         int rc = switch (type) {
-            case READ -> iovs != null ? desc.readv(channel, iovs, iovCount, offsetBlocks, numBlocks, this, null)
+            case READ -> iovs != null
+                    ? desc.readv(channel, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks, this, null)
                     : desc.read(channel, buf, offsetBlocks, numBlocks, this, null);
-            case WRITE -> iovs != null ? desc.writev(channel, iovs, iovCount, offsetBlocks, numBlocks, this, null)
+            case WRITE -> iovs != null
+                    ? desc.writev(channel, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks, this, null)
                     : desc.write(channel, buf, offsetBlocks, numBlocks, this, null);
             case COMPARE -> desc.compare(channel, buf, offsetBlocks, numBlocks, this, null);
             case WRITE_ZEROES -> desc.writeZeroes(channel, offsetBlocks, numBlocks, this, null);
@@ -149,6 +159,8 @@ final class RequestSlot implements BdevIoCallback {
         channel = null;
         buf = null;
         iovs = null;
+        iovOffsets = null;
+        iovLengths = null;
         ranges = null;
         rangeFormat = null;
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The request executor allocates nothing per request (DESIGN section 5): after warm-up, a round of reads, vectored
- * reads, writes and two-range unmaps at queue depth {@link #QD} on a malloc bdev leaves the reactors' allocation
+ * reads, writes, writes of pieces of a segment and two-range unmaps at queue depth {@link #QD} on a malloc bdev leaves the reactors' allocation
  * counters where they were — also when the bdev_io pool is smaller than the queue, so requests wait and are
  * re-driven all the time. The bound is the one malloc alone is held to (VbdevNoAllocationTest): well under a byte
  * per request.
@@ -99,12 +99,16 @@ class RequestExecutorNoAllocationTest {
         final long firstBlock;
         final MemorySegment buf;
         final MemorySegment[] halves;
+        final MemorySegment[] bases;
+        final long[] offsets = {0, 100, 300};
+        final long[] lengths = {100, 200, BLOCK - 300};
         final MemorySegment ranges;
 
         Request(int slot, Arena arena) {
             firstBlock = slot * 8L;
             buf = arena.allocate(2 * BLOCK, 64);
             halves = new MemorySegment[] {buf.asSlice(0, BLOCK), buf.asSlice(BLOCK, BLOCK)};
+            bases = new MemorySegment[] {buf, buf, buf};
             ranges = PairRanges.table(firstBlock + 4, 1, firstBlock + 6, 2);
         }
     }
@@ -139,10 +143,11 @@ class RequestExecutorNoAllocationTest {
 
         private void submit(Request r) {
             BdevChannel ch = channel.context();
-            switch ((int) (issued++ & 3)) {
+            switch ((int) (issued++ % 5)) {
                 case 0 -> ex.read(r, desc, ch, r.buf, r.firstBlock, 1); // a buffer larger than the I/O
                 case 1 -> ex.readv(r, desc, ch, r.halves, 2, r.firstBlock, 2);
                 case 2 -> ex.write(r, desc, ch, r.buf, r.firstBlock, 2);
+                case 3 -> ex.writev(r, desc, ch, r.bases, r.offsets, r.lengths, 3, r.firstBlock, 1);
                 default -> ex.unmap(r, desc, ch, r.ranges, 2, PairRanges.FORMAT);
             }
         }

@@ -13,6 +13,8 @@ import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -178,6 +180,55 @@ class RequestExecutorTest {
             endNext(BdevIoStatus.SUCCESS);
         }
         assertThat(q.events).containsExactly("big SUCCESS", "vector SUCCESS", "zeroes SUCCESS", "unmap SUCCESS");
+    }
+
+    @Test
+    void piecesOfLargerSegmentsGoWithoutAViewAndReadBackAsWritten() {
+        t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", BLOCK, "num_blocks", 64));
+        BdevDesc malloc = on(() -> t.layer().open("Malloc0", true, (e, b) -> { }));
+        IoChannel<BdevChannel> channel = on(malloc::getIoChannel);
+        Queue q = queue(4);
+        try {
+            // two "guest memory regions"; the I/O's 1024 bytes are three pieces of them, read back into two others
+            MemorySegment[] regions = {buffer(4096), buffer(4096)};
+            for (int i = 0; i < 4096; i++) {
+                regions[0].set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + 7));
+                regions[1].set(ValueLayout.JAVA_BYTE, i, (byte) (i * 17 + 3));
+            }
+            MemorySegment[] bases = {regions[0], regions[1], regions[0]};
+            long[] offsets = {7, 1000, 2000};
+            long[] lengths = {100, 300, 624};
+            byte[] written = concat(bases, offsets, lengths);
+            MemorySegment[] readBases = {regions[1], regions[0]};
+            long[] readOffsets = {3000, 3000};
+            long[] readLengths = {24, 1000};
+            run(() -> q.ex.writev("write", malloc, channel.context(), bases, offsets, lengths, 3, 8, 2));
+            await().atMost(Duration.ofSeconds(5)).until(() -> q.events.contains("write SUCCESS"));
+            run(() -> q.ex.readv("read", malloc, channel.context(), readBases, readOffsets, readLengths, 2, 8, 2));
+            await().atMost(Duration.ofSeconds(5)).until(() -> q.events.contains("read SUCCESS"));
+            assertThat(concat(readBases, readOffsets, readLengths)).isEqualTo(written);
+            // a piece that does not lie inside its segment is refused
+            run(() -> {
+                q.ex.writev("outside", malloc, channel.context(), new MemorySegment[] {regions[0]}, new long[] {4000},
+                        new long[] {BLOCK}, 1, 0, 1);
+                q.ex.readv("negative", malloc, channel.context(), new MemorySegment[] {regions[0]}, new long[] {-1},
+                        new long[] {BLOCK}, 1, 0, 1);
+            });
+            assertThat(q.events).endsWith("outside REFUSED -22", "negative REFUSED -22");
+        } finally {
+            run(() -> {
+                channel.put();
+                malloc.close();
+            });
+        }
+    }
+
+    static byte[] concat(MemorySegment[] bases, long[] offsets, long[] lengths) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < bases.length; i++) {
+            out.writeBytes(bases[i].asSlice(offsets[i], lengths[i]).toArray(ValueLayout.JAVA_BYTE));
+        }
+        return out.toByteArray();
     }
 
     @Test
