@@ -132,10 +132,8 @@ final class RequestSlot implements BdevIoCallback {
 
     @Override
     public void done(BdevIo io, boolean success, Object arg) {
-        BdevIoStatus st = io.status();
-        int nvmeStatus = (io.nvmeSct() & 0x7) << 8 | (io.nvmeSc() & 0xFF);
-        io.free();
         if (success) {
+            io.free();
             if (ranges != null) {
                 rangeIndex++;
                 nextRange();
@@ -144,6 +142,9 @@ final class RequestSlot implements BdevIoCallback {
             }
             return;
         }
+        BdevIoStatus st = io.status();
+        int nvmeStatus = (io.nvmeSct() & 0x7) << 8 | (io.nvmeSc() & 0xFF);
+        io.free();
         switch (st) {
             case MISCOMPARE -> executor.finish(this, RequestStatus.MISCOMPARE, 0);
             case ABORTED -> executor.finish(this, RequestStatus.ABORTED, 0);
