@@ -163,13 +163,16 @@ public final class BdevChannel {
         return 0;
     }
 
-    /** Submits an I/O; {@code lens} gives the bytes used of each segment (null: all of each). */
-    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offsetBlocks,
-            long numBlocks, BdevIoCallback cb, Object arg) {
+    /**
+     * Submits an I/O; {@code offs} and {@code lens} (both null: each segment whole) give where in each segment its
+     * bytes start and how many there are.
+     */
+    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int iovCount,
+            long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
         if (KeelThread.current() != thread) {
             throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
         }
-        int rc = validate(desc, type, iovs, lens, iovCount, offsetBlocks, numBlocks);
+        int rc = validate(desc, type, iovs, offs, lens, iovCount, offsetBlocks, numBlocks);
         if (rc != 0) {
             return rc;
         }
@@ -179,7 +182,11 @@ public final class BdevChannel {
         }
         io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
         for (int i = 0; i < iovCount; i++) {
-            io.addIov(iovs[i], lens == null ? iovs[i].byteSize() : lens[i]);
+            if (lens == null) {
+                io.addIov(iovs[i], iovs[i].byteSize());
+            } else {
+                io.addIov(iovs[i], offs[i], lens[i]);
+            }
         }
         outstanding++;
         io.submitted(clock.nanoTime());
@@ -198,8 +205,8 @@ public final class BdevChannel {
         }
     }
 
-    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] lens, int iovCount, long offset,
-            long blocks) {
+    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int iovCount,
+            long offset, long blocks) {
         int rc = validateRange(desc, type, offset, blocks);
         if (rc != 0) {
             return rc;
@@ -214,7 +221,8 @@ public final class BdevChannel {
             long total = 0;
             for (int i = 0; i < iovCount; i++) {
                 long len = lens == null ? iovs[i].byteSize() : lens[i];
-                if (len <= 0 || len > iovs[i].byteSize()) {
+                long off = lens == null ? 0 : offs[i];
+                if (len <= 0 || off < 0 || off > iovs[i].byteSize() - len) {
                     return -Errno.EINVAL;
                 }
                 total += len;

@@ -4,11 +4,9 @@ import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevException;
-import io.keel.bdev.BdevIo;
-import io.keel.bdev.BdevIoCallback;
-import io.keel.bdev.BdevIoStatus;
-import io.keel.bdev.BdevIoWaiter;
 import io.keel.bdev.IoType;
+import io.keel.bdev.exec.RequestExecutor;
+import io.keel.bdev.exec.RequestStatus;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
@@ -30,29 +28,29 @@ import java.util.List;
  * Compare, against the namespaces of one subsystem through this thread's bdev channels (one per namespace,
  * obtained on first use, put on {@link #close()}).
  *
- * <p>Each command in flight uses a request slot allocated up front (one per queue entry): the slot is the bdev
- * completion callback and owns a {@link BdevIoWaiter}, so an -ENOMEM from submission parks the command in the
- * channel's io-wait queue and resubmits it when a bdev_io is freed (rule R6) — nothing is allocated per command
- * while the slots last. Every method runs on the owner thread only.
+ * <p>This is the NVMe half: decoding, the namespace table and its channels, and NVMe status. The request slots
+ * (one per queue entry, nothing allocated per command), the waits for a bdev_io and the drain at close are the
+ * bdev layer's transport-neutral {@link RequestExecutor}. Every method runs on the owner thread only.
  *
  * <p>Status mapping (as SPDK's nvmf bdev controller does it): unknown NSID → Invalid Namespace or Format;
  * SLBA+NLB beyond the namespace → LBA Out of Range; a data length other than NLB × block size → Data SGL Length
  * Invalid; unknown opcode or an I/O type the bdev does not support → Invalid Opcode; bdev FAILED → Internal
- * Error; NVME_ERROR → the bdev's SCT/SC; ABORTED → Command Abort Requested; MISCOMPARE → Compare Failure.
+ * Error; NVME_ERROR → the bdev's SCT/SC; ABORTED → Command Abort Requested; MISCOMPARE → Compare Failure; a command
+ * the queue's close found still waiting for a bdev_io, or that arrives after it → Command Aborted due to SQ Deletion.
  */
 public final class IoCommandExecutor {
+    /** How long a closing queue waits for commands at the bdev layer before it says so (it keeps waiting). */
+    static final long CLOSE_BOUND_NANOS = 5_000_000_000L;
+
     private final KeelThread owner;
+    private final RequestExecutor<AdminCommand> requests;
+    private final DsmRanges dsmRanges = new DsmRanges();
     private Namespace[] namespaces;
     /** This thread's channel per NSID (index), taken lazily; null where none was taken yet. */
     @SuppressWarnings("unchecked")
     private IoChannel<BdevChannel>[] channels = new IoChannel[0];
     /** The namespace each channel in {@link #channels} was taken for. */
     private Namespace[] channelOwners = new Namespace[0];
-    private Slot[] free;
-    private int freeCount;
-    private int inFlight;
-    private long ioWaits;
-    private int waitingForIo;
     /** Commands in flight per NSID (indexed like {@link #channels}). */
     private int[] inFlightByNsid = new int[0];
     private final List<Runnable> drainWaiters = new ArrayList<>();
@@ -65,19 +63,12 @@ public final class IoCommandExecutor {
      * {@code namespaceTable} (from {@link #namespaceTable}).
      */
     public IoCommandExecutor(Namespace[] namespaceTable, int depth) {
-        if (depth < 1) {
-            throw new IllegalArgumentException("depth " + depth);
-        }
         this.owner = KeelThread.current();
         if (owner == null) {
             throw new IllegalStateException("an I/O command executor is created on its owner thread");
         }
+        this.requests = new RequestExecutor<>("nvmf_io_queue", depth, this::commandDone);
         this.namespaces = namespaceTable.clone();
-        this.free = new Slot[depth];
-        for (int i = 0; i < depth; i++) {
-            free[i] = new Slot();
-        }
-        this.freeCount = depth;
     }
 
     /**
@@ -113,7 +104,7 @@ public final class IoCommandExecutor {
     public void updateNamespaces(Namespace[] namespaceTable, Runnable drained) {
         checkThread();
         this.namespaces = namespaceTable.clone();
-        if (inFlight == 0) {
+        if (requests.inFlight() == 0) {
             releaseStaleChannels();
         }
         if (drained != null) {
@@ -142,12 +133,12 @@ public final class IoCommandExecutor {
 
     /** Commands accepted and not yet completed. */
     public int inFlight() {
-        return inFlight;
+        return requests.inFlight();
     }
 
     /** Commands waiting for a bdev_io now (SPDK's pending_bdev_io). */
     public int waitingForBdevIo() {
-        return waitingForIo;
+        return requests.waitingForBdevIo();
     }
 
     /** Commands completed since the executor was created. */
@@ -155,20 +146,21 @@ public final class IoCommandExecutor {
         return completed;
     }
 
-    /** Times a submission found no bdev_io and waited (R6 statistics). */
+    /** Times a command waited for a bdev_io (R6 statistics). */
     public long ioWaits() {
-        return ioWaits;
+        return requests.ioWaits();
     }
 
     /**
-     * Stops taking commands and puts this thread's channels, at once or when the last command in flight has
-     * completed. Idempotent.
+     * Stops taking commands, aborts those still waiting for a bdev_io, and puts this thread's channels, at once or
+     * when the last command at the bdev layer has completed (logged if that takes over {@link #CLOSE_BOUND_NANOS}).
+     * Idempotent.
      */
     public void close() {
         checkThread();
-        closing = true;
-        if (inFlight == 0) {
-            releaseAll();
+        if (!closing) {
+            closing = true;
+            requests.drain(CLOSE_BOUND_NANOS, this::releaseAll);
         }
         checkDrained(); // a closing queue takes no more commands: namespace changes need not wait for it
     }
@@ -212,8 +204,6 @@ public final class IoCommandExecutor {
         BdevDesc desc = ns.desc();
         Bdev bdev = desc.bdev();
         long numBlocks = bdev.numBlocks();
-        int blockSize = bdev.blockSize();
-        Slot s;
         switch (opcode) {
             case Opcode.READ, Opcode.WRITE, Opcode.COMPARE, Opcode.WRITE_ZEROES -> {
                 Sqe.ReadWrite rw = sqe.rw();
@@ -223,28 +213,31 @@ public final class IoCommandExecutor {
                     complete(cmd, Status.LBA_OUT_OF_RANGE, true);
                     return;
                 }
-                MemorySegment buf = null;
-                if (opcode != Opcode.WRITE_ZEROES) {
-                    long bytes = nlb * blockSize;
-                    MemorySegment data = cmd.data();
-                    if (cmd.length() != bytes || data == null || data.byteSize() < bytes) {
-                        complete(cmd, Status.DATA_SGL_LENGTH_INVALID, true);
-                        return;
-                    }
-                    s = take((int) nsid);
-                    buf = s.exact(data, bytes);
-                } else {
-                    s = take((int) nsid);
+                if (opcode == Opcode.WRITE_ZEROES) {
+                    inFlightByNsid[(int) nsid]++;
+                    requests.writeZeroes(cmd, desc, ch, slba, nlb);
+                    return;
                 }
-                s.start(cmd, desc, ch, opcode, slba, nlb, buf);
+                long bytes = nlb * bdev.blockSize();
+                MemorySegment data = cmd.data();
+                if (cmd.length() != bytes || data == null || data.byteSize() < bytes) {
+                    complete(cmd, Status.DATA_SGL_LENGTH_INVALID, true);
+                    return;
+                }
+                inFlightByNsid[(int) nsid]++;
+                switch (opcode) {
+                    case Opcode.READ -> requests.read(cmd, desc, ch, data, slba, nlb);
+                    case Opcode.WRITE -> requests.write(cmd, desc, ch, data, slba, nlb);
+                    default -> requests.compare(cmd, desc, ch, data, slba, nlb);
+                }
             }
             case Opcode.FLUSH -> {
                 if (!bdev.writeCache() || !bdev.supports(IoType.FLUSH)) {
                     complete(cmd, Status.SUCCESS, false); // nothing volatile to flush
                     return;
                 }
-                s = take((int) nsid);
-                s.start(cmd, desc, ch, opcode, 0, numBlocks, null);
+                inFlightByNsid[(int) nsid]++;
+                requests.flush(cmd, desc, ch, 0, numBlocks);
             }
             default -> { // Dataset Management
                 Sqe.Dsm dsm = sqe.dsm();
@@ -259,9 +252,8 @@ public final class IoCommandExecutor {
                     complete(cmd, Status.DATA_SGL_LENGTH_INVALID, true);
                     return;
                 }
-                DsmRange r = dsmCheck;
                 for (int i = 0; i < nr; i++) {
-                    r.wrap(data, (long) i * DsmRange.SIZE);
+                    DsmRange r = dsmRanges.at(data, i);
                     long slba = r.slba();
                     long len = r.length();
                     if (slba < 0 || slba > numBlocks - len) {
@@ -269,46 +261,34 @@ public final class IoCommandExecutor {
                         return;
                     }
                 }
-                s = take((int) nsid);
-                s.startDsm(cmd, desc, ch, data, nr);
+                inFlightByNsid[(int) nsid]++;
+                requests.unmap(cmd, desc, ch, data, nr, dsmRanges);
             }
         }
     }
 
-    private final DsmRange dsmCheck = new DsmRange();
-
-    private Slot take(int nsid) {
-        Slot s;
-        if (freeCount > 0) {
-            s = free[--freeCount];
-            free[freeCount] = null;
-        } else {
-            s = new Slot(); // more commands than queue entries: a transport bug, but never fail a command for it
-        }
-        inFlight++;
-        inFlightByNsid[nsid]++;
-        s.nsid = nsid;
-        return s;
-    }
-
-    private void release(Slot s) {
-        inFlight--;
-        inFlightByNsid[s.nsid]--;
-        if (freeCount == free.length) {
-            Slot[] bigger = new Slot[free.length * 2];
-            System.arraycopy(free, 0, bigger, 0, freeCount);
-            free = bigger;
-        }
-        free[freeCount++] = s;
-        if (inFlight == 0) {
-            if (closing) {
-                releaseAll();
-            } else {
-                releaseStaleChannels();
-            }
+    /** The request executor ended {@code cmd} (its slot is free again): NVMe status, then the completion. */
+    private void commandDone(AdminCommand cmd, RequestStatus status, int detail) {
+        inFlightByNsid[(int) (cmd.sqe().nsid() & 0xFFFFFFFFL)]--;
+        if (requests.inFlight() == 0 && !closing) {
+            releaseStaleChannels();
         }
         if (!drainWaiters.isEmpty()) {
             checkDrained();
+        }
+        switch (status) {
+            case SUCCESS -> complete(cmd, Status.SUCCESS, false);
+            case MISCOMPARE -> complete(cmd, Status.COMPARE_FAILURE, false);
+            case ABORTED -> complete(cmd, Status.ABORT_REQUESTED, false);
+            case NVME_ERROR -> complete(cmd, Status.code(detail >>> 8, detail & 0xFF), false);
+            case FAILED -> complete(cmd, Status.INTERNAL_ERROR, false);
+            case CANCELLED -> complete(cmd, Status.ABORTED_SQ_DELETION, false);
+            case REFUSED -> complete(cmd, switch (-detail) {
+                case Errno.ENOTSUP -> Status.INVALID_OPCODE;
+                case Errno.EINVAL -> Status.INVALID_FIELD; // (range and length were checked before)
+                case Errno.EBADF -> Status.INVALID_NAMESPACE_OR_FORMAT; // the namespace's descriptor is closed
+                default -> Status.INTERNAL_ERROR;
+            }, true);
         }
     }
 
@@ -339,7 +319,7 @@ public final class IoCommandExecutor {
         }
         if (channels[nsid] != null) {
             // taken for a namespace since replaced at this NSID: keep the old one until nothing is in flight
-            if (inFlight > 0) {
+            if (requests.inFlight() > 0) {
                 return null;
             }
             putChannel(nsid);
@@ -388,145 +368,6 @@ public final class IoCommandExecutor {
     private void checkThread() {
         if (KeelThread.current() != owner) {
             throw new IllegalStateException("I/O command executor of " + owner.name() + " used on another thread");
-        }
-    }
-
-    // ---- one command in flight ----
-
-    /** A request slot: the state of one command, its bdev completion callback and its io-wait entry. */
-    private final class Slot extends BdevIoWaiter implements BdevIoCallback {
-        private int nsid;
-        private AdminCommand cmd;
-        private BdevDesc desc;
-        private BdevChannel ch;
-        private int opcode;
-        private long slba;
-        private long nlb;
-        private MemorySegment buf;
-        // Dataset Management
-        private MemorySegment ranges;
-        private int rangeCount;
-        private int rangeIndex;
-        private final DsmRange range = new DsmRange();
-        // a one-entry cache of the exact-length view of the last data buffer
-        private MemorySegment sliceBase;
-        private MemorySegment slice;
-
-        /** {@code data} cut to {@code bytes} (the same segment when it has that size; cached per slot). */
-        MemorySegment exact(MemorySegment data, long bytes) {
-            if (data.byteSize() == bytes) {
-                return data;
-            }
-            if (sliceBase != data || slice.byteSize() != bytes) {
-                sliceBase = data;
-                slice = data.asSlice(0, bytes);
-            }
-            return slice;
-        }
-
-        void start(AdminCommand c, BdevDesc d, BdevChannel channel, int op, long lba, long blocks, MemorySegment b) {
-            cmd = c;
-            desc = d;
-            ch = channel;
-            opcode = op;
-            slba = lba;
-            nlb = blocks;
-            buf = b;
-            submit();
-        }
-
-        void startDsm(AdminCommand c, BdevDesc d, BdevChannel channel, MemorySegment data, int nr) {
-            cmd = c;
-            desc = d;
-            ch = channel;
-            opcode = Opcode.DATASET_MANAGEMENT;
-            ranges = data;
-            rangeCount = nr;
-            rangeIndex = 0;
-            nextRange();
-        }
-
-        /** Submits the next non-empty range, or completes the command when none is left. */
-        private void nextRange() {
-            while (rangeIndex < rangeCount) {
-                range.wrap(ranges, (long) rangeIndex * DsmRange.SIZE);
-                long len = range.length();
-                if (len > 0) {
-                    slba = range.slba();
-                    nlb = len;
-                    submit();
-                    return;
-                }
-                rangeIndex++;
-            }
-            finish(0, false);
-        }
-
-        private void submit() {
-            int rc = switch (opcode) {
-                case Opcode.READ -> desc.read(ch, buf, slba, nlb, this, null);
-                case Opcode.WRITE -> desc.write(ch, buf, slba, nlb, this, null);
-                case Opcode.COMPARE -> desc.compare(ch, buf, slba, nlb, this, null);
-                case Opcode.WRITE_ZEROES -> desc.writeZeroes(ch, slba, nlb, this, null);
-                case Opcode.FLUSH -> desc.flush(ch, slba, nlb, this, null);
-                default -> desc.unmap(ch, slba, nlb, this, null);
-            };
-            if (rc == 0) {
-                return;
-            }
-            if (rc == -Errno.ENOMEM) { // wait for a bdev_io (R6)
-                ioWaits++;
-                waitingForIo++;
-                ch.queueIoWait(this);
-                return;
-            }
-            finish(switch (rc) {
-                case -Errno.ENOTSUP -> Status.INVALID_OPCODE;
-                case -Errno.EINVAL -> Status.INVALID_FIELD; // (range and length were checked before)
-                case -Errno.EBADF -> Status.INVALID_NAMESPACE_OR_FORMAT; // the namespace's descriptor is closed
-                default -> Status.INTERNAL_ERROR;
-            }, true);
-        }
-
-        @Override
-        public void ioAvailable() {
-            waitingForIo--;
-            submit();
-        }
-
-        @Override
-        public void done(BdevIo io, boolean success, Object arg) {
-            BdevIoStatus st = io.status();
-            int sct = io.nvmeSct();
-            int sc = io.nvmeSc();
-            io.free();
-            if (success) {
-                if (opcode == Opcode.DATASET_MANAGEMENT) {
-                    rangeIndex++;
-                    nextRange();
-                    return;
-                }
-                finish(0, false);
-                return;
-            }
-            switch (st) {
-                case MISCOMPARE -> finish(Status.COMPARE_FAILURE, false);
-                case ABORTED -> finish(Status.ABORT_REQUESTED, false);
-                case NVME_ERROR -> finish(Status.code(sct, sc), false);
-                default -> finish(Status.INTERNAL_ERROR, false);
-            }
-        }
-
-        /** Releases the slot, then completes the command (which may execute a new one on this slot). */
-        private void finish(int code, boolean dnr) {
-            AdminCommand c = cmd;
-            cmd = null;
-            desc = null;
-            ch = null;
-            buf = null;
-            ranges = null;
-            release(this);
-            complete(c, code, dnr);
         }
     }
 }

@@ -377,6 +377,40 @@ class IoCommandExecutorTest {
         assertThat(BdevTestApp.on(io, other::closed)).isTrue();
     }
 
+    @Test
+    void closeAbortsCommandsWaitingForABdevIoAndPutsChannelsAfterThoseAtTheBdev(@TempDir Path dir2) throws Exception {
+        try (BdevTestApp small = BdevTestApp.start(dir2, Map.of("bdev_set_options",
+                params("bdev_io_pool_size", 4, "bdev_io_cache_size", 1)))) {
+            KeelThread thread = setUp(small);
+            IoCommandExecutor e = executor(small, thread, 8);
+            // the first four writes take the pool's four bdev_ios and stay at the error bdev; two more wait
+            small.rpc("bdev_error_inject_error", params("name", "EE_Malloc1", "io_type", "write", "error_type",
+                    "pending", "num", 4));
+            List<Cmd> writes = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                writes.add(write(3, i, 1, i));
+            }
+            BdevTestApp.on(thread, () -> {
+                writes.forEach(e::execute);
+                return null;
+            });
+            assertThat(BdevTestApp.on(thread, e::waitingForBdevIo)).isEqualTo(2);
+            BdevTestApp.on(thread, () -> {
+                e.close();
+                return null;
+            });
+            assertThat(writes.get(4).code()).isEqualTo(Status.ABORTED_SQ_DELETION);
+            assertThat(writes.get(5).code()).isEqualTo(Status.ABORTED_SQ_DELETION);
+            assertThat(BdevTestApp.on(thread, e::inFlight)).isEqualTo(4);
+            assertThat(BdevTestApp.on(thread, e::closed)).as("channels held while writes are at the bdev").isFalse();
+            small.rpc("bdev_error_resume_pending", params("name", "EE_Malloc1"));
+            for (int i = 0; i < 4; i++) {
+                assertThat(writes.get(i).code()).isEqualTo(Status.SUCCESS);
+            }
+            assertThat(BdevTestApp.on(thread, e::closed)).isTrue();
+        }
+    }
+
     // ---- zero allocation ----
 
     @Test
