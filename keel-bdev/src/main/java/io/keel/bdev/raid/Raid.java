@@ -276,6 +276,8 @@ final class Raid implements VirtualBdevModule.Association {
             module.register(bdev);
             if (rebuild != null) {
                 rebuild.start(module.layer());
+            } else if (level == RaidLevel.RAID1 && Arrays.asList(memberNames).contains(null)) {
+                module.examineLeftOut(); // a former member left out while configuring is re-added now
             }
         });
     }

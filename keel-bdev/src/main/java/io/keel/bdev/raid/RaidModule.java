@@ -237,6 +237,18 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
         }
     }
 
+    /**
+     * Reads again the superblock of every bdev nobody claimed: a raid that went online degraded re-adds a former
+     * member left out while it was configuring (SPDK's {@code raid_bdev_examine_others}).
+     */
+    void examineLeftOut() {
+        for (Bdev b : layer.bdevs()) {
+            if (b.claimedBy() == null && b.module() != this && b.sizeBytes() > RaidSuperblock.MIN_DATA_OFFSET_BYTES) {
+                readSuperblock(b);
+            }
+        }
+    }
+
     private void readSuperblock(Bdev bdev) {
         boolean[] removed = {false};
         BdevDesc d;
@@ -289,6 +301,9 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             }
             raid = new Raid(this, sb);
             raids.add(raid);
+        } else if (raid.state() == RaidState.ONLINE && wasMember(raid, bdev)) {
+            readdAndRebuild(raid, bdev);
+            return;
         } else if (sb.seqNumber() < raid.superblock().seqNumber()) {
             log.warn("raid {}: bdev {} has an older superblock ({} < {}): left out", raid.name(), bdev.name(),
                     sb.seqNumber(), raid.superblock().seqNumber());
@@ -303,6 +318,31 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             configure(raid, bdev);
         } catch (BdevException e) {
             log.error("raid {}: cannot configure bdev {}: {}", raid.name(), bdev.name(), e.getMessage());
+        }
+    }
+
+    /** Whether the online raid's superblock names {@code bdev} in a slot it no longer counts (MISSING or FAILED). */
+    private static boolean wasMember(Raid raid, Bdev bdev) {
+        return raid.superblock().members().stream()
+                .anyMatch(m -> m.uuid().equals(bdev.uuid()) && m.state() != MemberState.CONFIGURED);
+    }
+
+    /**
+     * A former member of an online raid came back (its superblock is older: it missed writes): it is not trusted
+     * but rebuilt, as SPDK re-adds it ({@code raid_bdev_examine_sb} on an online raid).
+     */
+    private void readdAndRebuild(Raid raid, Bdev bdev) {
+        String why = raid.rebuildRefusal(bdev);
+        if (why != null) {
+            log.warn("raid {}: former member {} came back but is left out: {}", raid.name(), bdev.name(), why);
+            return;
+        }
+        log.info("raid {}: former member {} came back: re-adding it, rebuilt from block 0", raid.name(),
+                bdev.name());
+        try {
+            raid.startRebuild(openAndClaim(bdev.name()));
+        } catch (BdevException e) {
+            log.error("raid {}: cannot re-add bdev {}: {}", raid.name(), bdev.name(), e.getMessage());
         }
     }
 

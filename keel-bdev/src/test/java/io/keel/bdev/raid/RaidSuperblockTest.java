@@ -94,7 +94,7 @@ class RaidSuperblockTest {
     }
 
     @Test
-    void aMemberWithAnOlderSuperblockIsLeftOut() {
+    void aMemberWithAnOlderSuperblockIsNotTrustedButRebuilt() {
         members(3);
         h.result("bdev_raid_create", Map.of("name", "R1", "raid_level", "raid1", "base_bdevs",
                 List.of("P0", "P1", "P2"), "superblock", true));
@@ -114,19 +114,28 @@ class RaidSuperblockTest {
         passthru(0); // ...and replaced by the newer one
         passthru(1);
         await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("R1") != null);
+        // online without P2, which is then re-added as a rebuild target (SPDK's re-add), not trusted as a member
+        await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("P2").get("claimed").asBoolean());
+        await().atMost(VbdevHarness.WAIT).until(() -> !raid("R1").has("process"));
         JsonNode info = raid("R1");
         assertThat(info.get("state").asText()).isEqualTo("online");
-        assertThat(info.get("num_base_bdevs_operational").asInt()).isEqualTo(2);
-        assertThat(info.get("num_base_bdevs_discovered").asInt()).isEqualTo(2);
-        assertThat(info.get("base_bdevs_list").get(2).get("is_configured").asBoolean()).isFalse();
-        assertThat(h.bdev("P2").get("claimed").asBoolean()).isFalse();
+        assertThat(info.get("num_base_bdevs_operational").asInt()).isEqualTo(3);
+        assertThat(info.get("num_base_bdevs_discovered").asInt()).isEqualTo(3);
+        assertThat(info.get("base_bdevs_list").get(2).get("is_configured").asBoolean()).isTrue();
         VbdevHarness.Handle again = h.open("R1");
+        long p2DataOffset = info.get("base_bdevs_list").get(2).get("data_offset").asLong();
         for (int i = 0; i < 8; i++) { // whichever member serves it, the data is the last written
             MemorySegment back = h.buffer(16 * BLOCK);
             assertThat(again.read(0, back).ok()).isTrue();
             assertThat(VbdevHarness.differences(data, back)).isEmpty();
         }
         again.close();
+        assertThat(h.result("bdev_raid_delete", Map.of("name", "R1")).asBoolean()).isTrue();
+        VbdevHarness.Handle p2 = h.open("P2"); // the rebuild wrote the write P2 had missed
+        MemorySegment onP2 = h.buffer(16 * BLOCK);
+        assertThat(p2.read(p2DataOffset, onP2).ok()).isTrue();
+        assertThat(VbdevHarness.differences(data, onP2)).isEmpty();
+        p2.close();
     }
 
     @Test
