@@ -157,7 +157,9 @@ class RaidOverNvmeTcpTest {
     private void loseAndRebuild(Outage outage, HostRpc host, List<String> steps) throws Exception {
         Thread.sleep(1000);
         outage.lose();
-        waitFor(() -> raid(host).get("num_base_bdevs_operational").asInt() == 1, "the raid to go degraded");
+        // degraded at once; the slot is free once the raid has released the member (I/O to it ended)
+        waitFor(() -> raid(host).get("num_base_bdevs_operational").asInt() == 1
+                && !raid(host).get("base_bdevs_list").toString().contains("Nvme1n1"), "the raid to let go of Nvme1n1");
         assertThat(raid(host).get("state").asText()).isEqualTo("online");
         steps.add("degraded");
 

@@ -496,8 +496,8 @@ final class Raid implements VirtualBdevModule.Association {
         }
         module.log().warn("raid {}: member {} removed, running degraded", name, memberNames[slot]);
         operational--;
-        memberNames[slot] = null;
         bdev.dropMember(slot, () -> {
+            memberNames[slot] = null; // the slot is free once the member is released (its claim too), as SPDK's
             if (sb == null) {
                 done.run();
                 return;
