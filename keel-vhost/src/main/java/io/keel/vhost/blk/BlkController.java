@@ -115,10 +115,19 @@ public final class BlkController {
         return iopsThreshold;
     }
 
-    /** Records the interrupt coalescing parameters (vhost_controller_set_coalescing). */
+    /** Interrupt coalescing (vhost_controller_set_coalescing) for the session now and those to come. */
     public void coalescing(int delayBaseUs, int iopsThreshold) {
         this.delayBaseUs = delayBaseUs;
         this.iopsThreshold = iopsThreshold;
+        thread.send(() -> {
+            if (session != null) {
+                applyCoalescing(session);
+            }
+        });
+    }
+
+    private void applyCoalescing(VhostUserConnection s) {
+        s.coalescing(delayBaseUs * 1000L, iopsThreshold);
     }
 
     /**
@@ -186,6 +195,7 @@ public final class BlkController {
         device = new VirtioBlkDevice(name, desc, readonly, MAX_QUEUES);
         session = new VhostUserConnection(sessionName(vid), thread, fd, device, this::sessionEnded);
         session.start();
+        applyCoalescing(session);
         LOG.info("vhost: controller {}: session {} connected", name, sessionName(vid));
     }
 

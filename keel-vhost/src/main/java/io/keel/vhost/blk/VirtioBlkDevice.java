@@ -303,8 +303,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
         VirtqueueRequest r = io.request;
         int used = io.usedLength;
         give(io);
-        r.complete(status, used);
-        r.queue().signalIfNeeded();
+        r.complete(status, used); // the session's poller calls the guest once per batch
     }
 
     private BlkIo take(VirtqueueRequest r) {
