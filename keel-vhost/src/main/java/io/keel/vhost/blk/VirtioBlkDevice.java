@@ -9,6 +9,7 @@ import static io.keel.vhost.blk.VirtioBlk.S_UNSUPP;
 import io.keel.bdev.Bdev;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
+import io.keel.bdev.BdevIo;
 import io.keel.bdev.IoType;
 import io.keel.bdev.exec.DrainListener;
 import io.keel.bdev.exec.RequestDone;
@@ -42,9 +43,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo> {
     private static final Logger LOG = LoggerFactory.getLogger(VirtioBlkDevice.class);
-    /** Segments of one request: the header's and the status byte's descriptors besides the data's. */
-    public static final int MAX_SEGMENTS = 130;
-    public static final int SEG_MAX = MAX_SEGMENTS - 2;
+    /**
+     * Data segments a driver may put in one request (seg_max): what one bdev_io carries, less two for buffers
+     * split where guest memory regions meet.
+     */
+    public static final int SEG_MAX = BdevIo.MAX_IOVS - 2;
+    /** Segments of one request: its data's as the bdev layer takes them, the header's and the status byte's. */
+    public static final int MAX_SEGMENTS = BdevIo.MAX_IOVS + 2;
     /** Entries of one discard or write zeroes table. */
     public static final int MAX_RANGES = 16;
     /** Sectors of one discard or write zeroes entry (2 GiB). */
@@ -286,8 +291,11 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
 
     @Override
     public void requestDone(BlkIo io, RequestStatus status, int detail) {
+        if (status == RequestStatus.REFUSED) {
+            problems.report(thread.runtime().clock().nanoTime(), "refused by the bdev layer (" + detail + ")", -1,
+                    io.usedLength);
+        }
         if (status != RequestStatus.SUCCESS) {
-            LOG.debug("{}: request {} ended {} {}", name, io.request.head(), status, detail);
             io.usedLength = 1;
         }
         end(io, status == RequestStatus.SUCCESS ? S_OK : S_IOERR);
