@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keel.bdev.BdevTestApp;
 import io.keel.vhost.blk.VirtioBlk;
 import io.keel.vhost.testing.BlkGuest;
+import io.keel.vhost.testing.BlkLoad;
 import io.keel.vhost.testing.FakeFrontEnd;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,51 +61,6 @@ class VhostDeleteNeighbourTest {
         t.close();
     }
 
-    /** A's I/O, run on its own thread until stopped: completion times and failures. */
-    static final class Load implements Runnable {
-        final BlkGuest guest;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicInteger failed = new AtomicInteger();
-        final long[] completions = new long[1 << 20];
-        volatile int count;
-
-        Load(BlkGuest guest) {
-            this.guest = guest;
-        }
-
-        @Override
-        public void run() {
-            for (int i = 0; !stop.get() && i < completions.length; i++) {
-                boolean write = (i & 1) == 0;
-                long sector = 8L * (i % 64);
-                guest.request(0, write ? VirtioBlk.T_OUT : VirtioBlk.T_IN, sector, 16, 4096, 1, !write);
-                if (guest.kickAndWait(0).status() != VirtioBlk.S_OK) {
-                    failed.incrementAndGet();
-                }
-                completions[i] = System.nanoTime();
-                count = i + 1;
-            }
-        }
-
-        /** The longest time between consecutive completions from {@code from} to {@code to}. */
-        long maxGap(long from, long to) {
-            long max = 0;
-            long prev = from;
-            for (int i = 0; i < count; i++) {
-                long c = completions[i];
-                if (c < from) {
-                    continue;
-                }
-                max = Math.max(max, Math.min(c, to) - prev);
-                prev = c;
-                if (c >= to) {
-                    return max;
-                }
-            }
-            return Math.max(max, to - prev);
-        }
-    }
-
     /** B's driver makes four reads available on each queue and kicks: they wait at B's delay bdev. */
     private void bMidIo() {
         for (int q = 0; q < 2; q++) {
@@ -118,7 +72,7 @@ class VhostDeleteNeighbourTest {
     }
 
     private void deleteBWhile(boolean bHangsUp) throws Exception {
-        Load load = new Load(a);
+        BlkLoad load = new BlkLoad(a);
         Thread loader = new Thread(load, "guest-A-io");
         loader.start();
         Thread.sleep(300); // A is warm and running
@@ -134,13 +88,13 @@ class VhostDeleteNeighbourTest {
         assertThat(delete.get(10, TimeUnit.SECONDS).asBoolean()).isTrue();
         long to = System.nanoTime();
         Thread.sleep(100);
-        load.stop.set(true);
+        load.stop();
         loader.join(10_000);
 
         long gap = load.maxGap(from, to);
         System.out.printf("delete took %.1f ms; A completed %d I/Os, longest gap during the delete %.2f ms%n",
-                (to - from) / 1e6, load.count, gap / 1e6);
-        assertThat(load.failed.get()).as("A's failed I/Os").isZero();
+                (to - from) / 1e6, load.completed(), gap / 1e6);
+        assertThat(load.failed()).as("A's failed I/Os").isZero();
         assertThat(to - from).as("the delete waited for B's requests at the bdev")
                 .isGreaterThan(DELAY_US * 1000 / 4);
         assertThat(gap).as("A's longest completion gap during the delete").isLessThan(GAP_BOUND_NANOS);
