@@ -302,7 +302,10 @@ public final class RaidModule extends VirtualBdevModule<Raid, RaidBdev> {
             raid = new Raid(this, sb);
             raids.add(raid);
         } else if (raid.state() == RaidState.ONLINE && wasMember(raid, bdev)) {
-            readdAndRebuild(raid, bdev);
+            // not yet registered (its superblock being written): re-read once it is (examineLeftOut)
+            if (raid.bdev().state() == Bdev.State.REGISTERED) {
+                readdAndRebuild(raid, bdev);
+            }
             return;
         } else if (sb.seqNumber() < raid.superblock().seqNumber()) {
             log.warn("raid {}: bdev {} has an older superblock ({} < {}): left out", raid.name(), bdev.name(),

@@ -198,6 +198,7 @@ class RaidRebuildRestartTest {
         }
         try (VbdevHarness h = start(1, 2)) { // U2 missing
             long started = System.nanoTime();
+            h.result("bdev_wait_for_examine", Map.of()); // U0's superblock read: the raid is listed
             assertThat(raid(h).get("state").asText()).as("waiting for U2").isEqualTo("configuring");
             await().atMost(VbdevHarness.WAIT).until(() -> h.bdev("R1") != null);
             assertThat(System.nanoTime() - started).isGreaterThan(Raid.TARGET_WAIT_MICROS * 1000 / 2);
