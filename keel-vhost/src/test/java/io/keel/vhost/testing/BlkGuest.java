@@ -12,7 +12,6 @@ import io.keel.vhost.virtio.VirtioFeatures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.List;
 
 /**
@@ -138,7 +137,6 @@ public final class BlkGuest implements AutoCloseable {
             }
             Thread.onSpinWait();
         }
-        VarHandle.acquireFence(); // the driver's read barrier (virtio_rmb): the entry and status after the index
         int last = (d.usedIdx() - 1) & 0xffff;
         int head = d.usedId(last);
         byte status = guest(slot(q, head) + SLOT_BYTES - 1, 1).get(ValueLayout.JAVA_BYTE, 0);
