@@ -37,3 +37,15 @@ keel_build_if_needed() {
     (cd "$keel_root" && mvn -q -B -DskipTests package) >&2 || { echo "keel: build failed" >&2; return 1; }
     touch "$stamp"
 }
+
+# Builds keel-bench when its sources (or keel-core's) are newer than its jar; sets bench_cp to its classpath.
+keel_bench_classpath() {
+    local here="$keel_root/keel-bench"
+    local jar="$here/target/keel-bench-0.1.0-SNAPSHOT.jar"
+    if [[ ! -f "$jar" || ! -d "$here/target/lib" ]] \
+        || [[ -n "$(find "$keel_root/keel-core/src/main" "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit)" ]]; then
+        keel_find_maven
+        (cd "$keel_root" && mvn -q -B -DskipTests -pl keel-bench -am package)
+    fi
+    bench_cp="$jar:$here/target/lib/*"
+}
