@@ -38,6 +38,9 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--pin", description = "Pin each reactor's OS thread to its core")
     boolean pin;
 
+    @Option(names = {"-S", "--vhost-socket-dir"}, defaultValue = "", description = "Folder of the vhost controllers' Unix sockets (each is DIR/ctrlr). Default: the current directory")
+    Path vhostSocketDir;
+
     @Option(names = "--watchdog-ms", defaultValue = "100", description = "Report reactor iterations longer than this (0: off). Default: ${DEFAULT-VALUE}")
     long watchdogMillis;
 
@@ -52,7 +55,8 @@ final class StartCommand implements Callable<Integer> {
                 .withWaitForRpc(waitForRpc)
                 .withInterruptMode(interruptMode)
                 .withPin(pin)
-                .withWatchdogMillis(watchdogMillis);
+                .withWatchdogMillis(watchdogMillis)
+                .withVhostSocketDir(vhostSocketDir);
         KeelApp app = KeelApp.create(options);
         Signal.handle(new Signal("INT"), s -> app.shutdown());
         Signal.handle(new Signal("TERM"), s -> app.shutdown());

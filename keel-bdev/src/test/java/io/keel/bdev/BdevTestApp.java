@@ -44,7 +44,7 @@ public final class BdevTestApp implements AutoCloseable {
     /** Starts, applying {@code startupRpcs} (method → params, e.g. bdev_set_options) before initialisation. */
     public static BdevTestApp start(Path dir, Map<String, Object> startupRpcs) {
         AppOptions o = AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true)
-                .withRpcSocket(dir.resolve("keel.sock")).withWaitForRpc(true);
+                .withRpcSocket(dir.resolve("keel.sock")).withWaitForRpc(true).withVhostSocketDir(dir);
         BdevTestApp t = new BdevTestApp(KeelApp.create(o));
         t.app.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> t.app.appThread() != null);

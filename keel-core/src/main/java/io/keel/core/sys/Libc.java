@@ -56,6 +56,7 @@ public final class Libc {
     public static final int ENOTTY = 25;
     public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
 
@@ -113,6 +114,12 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle SOCKETPAIR = fixed("socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    public static final MethodHandle SOCKET = fixed("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    public static final MethodHandle BIND = fixed("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle CONNECT = fixed("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle LISTEN = fixed("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static final MethodHandle ACCEPT4 = fixed("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     public static final MethodHandle SENDMSG = fixed("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle RECVMSG = fixed("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle EPOLL_CREATE1 = fixed("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));

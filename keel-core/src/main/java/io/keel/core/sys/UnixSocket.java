@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Unix-domain sockets at the fd level: {@code socketpair(2)}, and {@code sendmsg(2)}/{@code recvmsg(2)} of a
+ * Unix-domain sockets at the fd level: {@code socketpair(2)}, a listening socket at a path and {@code accept4(2)}, and {@code sendmsg(2)}/{@code recvmsg(2)} of a
  * {@link FdMessage} (bytes plus passed fds, as vhost-user's control socket carries them).
  */
 public final class UnixSocket {
@@ -18,6 +18,9 @@ public final class UnixSocket {
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** {@code sizeof(struct sockaddr_un)}: a 2-byte family, then the path (with its terminating NUL). */
+    public static final int SOCKADDR_UN_BYTES = 110;
+    public static final int MAX_PATH_BYTES = SOCKADDR_UN_BYTES - 2 - 1;
 
     private UnixSocket() {
     }
@@ -35,6 +38,71 @@ public final class UnixSocket {
                 fds[1] = sv.getAtIndex(ValueLayout.JAVA_INT, 1);
             }
             return rc;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * A non-blocking, close-on-exec stream socket listening at {@code path} with {@code backlog}: its fd, or
+     * {@code -errno} ({@code -ENAMETOOLONG} for a path longer than {@link #MAX_PATH_BYTES} bytes). The caller removes
+     * a file left at the path first, and the file when done.
+     */
+    public static int listen(String path, int backlog, MemorySegment callState) {
+        return atPath(path, backlog, callState);
+    }
+
+    /**
+     * A non-blocking, close-on-exec stream socket connected to the listening socket at {@code path} (a Unix
+     * socket's connect completes at once): its fd, or {@code -errno}.
+     */
+    public static int connect(String path, MemorySegment callState) {
+        return atPath(path, -1, callState);
+    }
+
+    /** A socket bound to {@code path} and listening with {@code backlog}, or (backlog -1) connected to it. */
+    private static int atPath(String path, int backlog, MemorySegment callState) {
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (name.length > MAX_PATH_BYTES) {
+            return -Libc.ENAMETOOLONG;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment addr = arena.allocate(SOCKADDR_UN_BYTES, 2);
+            addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(name, 0, addr, ValueLayout.JAVA_BYTE, 2, name.length);
+            int fd = (int) Libc.orErrno((int) Libc.SOCKET.invokeExact(callState, AF_UNIX,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), callState);
+            if (fd < 0) {
+                return fd;
+            }
+            int rc;
+            if (backlog < 0) {
+                rc = (int) Libc.orErrno((int) Libc.CONNECT.invokeExact(callState, fd, addr, SOCKADDR_UN_BYTES),
+                        callState);
+            } else {
+                rc = (int) Libc.orErrno((int) Libc.BIND.invokeExact(callState, fd, addr, SOCKADDR_UN_BYTES), callState);
+                if (rc == 0) {
+                    rc = (int) Libc.orErrno((int) Libc.LISTEN.invokeExact(callState, fd, backlog), callState);
+                }
+            }
+            if (rc != 0) {
+                Libc.closeQuietly(fd);
+                return rc;
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * Accepts a connection on listening socket {@code fd}: the new socket (non-blocking, close-on-exec), or
+     * {@code -errno} ({@code -EAGAIN}: none waiting).
+     */
+    public static int accept(int fd, MemorySegment callState) {
+        try {
+            return (int) Libc.orErrno((int) Libc.ACCEPT4.invokeExact(callState, fd, MemorySegment.NULL,
+                    MemorySegment.NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), callState);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -73,6 +73,7 @@ public final class VhostUserConnection {
     private FdWatch socketWatch;
     private Poller queuePoller;
     private Poller waitPoller;
+    private Poller coalescingPoller;
     private int drainingQueue;
     private long waitDeadline;
 
@@ -173,10 +174,40 @@ public final class VhostUserConnection {
     }
 
     private int pollQueues() {
+        long now = thread.runtime().clock().nanoTime();
         int work = 0;
         for (Virtqueue q : queues) {
             work += q.poll(device, POLL_BUDGET);
-            work += q.signalIfNeeded();
+            work += q.signalIfDue(now);
+        }
+        return work;
+    }
+
+    /**
+     * Interrupt coalescing for every queue ({@link Virtqueue#coalescing}); while on, a timed poller delivers the
+     * calls it held back, so a guest that waits for one is never left without it. Owner thread.
+     */
+    public void coalescing(long delayBaseNanos, int iopsThreshold) {
+        for (Virtqueue q : queues) {
+            q.coalescing(delayBaseNanos, iopsThreshold);
+        }
+        if (coalescingPoller != null) {
+            coalescingPoller.unregister();
+            coalescingPoller = null;
+        }
+        if (delayBaseNanos > 0 && state != State.CLOSING && state != State.CLOSED) {
+            coalescingPoller = thread.registerPoller(name + "_coalescing", this::deliverHeldBackCalls,
+                    Math.max(10, delayBaseNanos / 2000));
+        }
+    }
+
+    private int deliverHeldBackCalls() {
+        long now = thread.runtime().clock().nanoTime();
+        int work = 0;
+        for (Virtqueue q : queues) {
+            if (q.callHeldBack()) {
+                work += q.signalIfDue(now);
+            }
         }
         return work;
     }
@@ -213,7 +244,7 @@ public final class VhostUserConnection {
     private int onKick(int i) {
         EventFd.read(fds[i].kick, kickCount, callState);
         Virtqueue q = queues[i];
-        return 1 + q.poll(device, POLL_BUDGET) + q.signalIfNeeded();
+        return 1 + q.poll(device, POLL_BUDGET) + q.signalIfDue(thread.runtime().clock().nanoTime());
     }
 
     /** GET_VRING_BASE: stops queue {@code i} and answers its base once its requests completed. */
@@ -334,6 +365,10 @@ public final class VhostUserConnection {
         }
         if (queuePoller != null) {
             queuePoller.unregister();
+        }
+        if (coalescingPoller != null) {
+            coalescingPoller.unregister();
+            coalescingPoller = null;
         }
         for (int i = 0; i < queues.length; i++) {
             queues[i].detach();

@@ -71,6 +71,13 @@ public final class Virtqueue {
     private VirtqueueRequest[] requests = new VirtqueueRequest[0];
     private int[] resubmit = new int[0];
     private int resubmitNext;
+    // interrupt coalescing (SPDK's): above a request rate, calls are spaced by a delay that grows with the rate
+    private long delayBaseNanos;
+    private int ioThreshold;
+    private long callDelayNanos;
+    private long nextCallNanos;
+    private long intervalStartNanos;
+    private int completedInInterval;
     // statistics
     private long popped;
     private long badChains;
@@ -321,6 +328,7 @@ public final class Virtqueue {
     }
 
     void complete(VirtqueueRequest r, int usedLength) {
+        completedInInterval++;
         r.inFlight = false;
         inFlight--;
         if (r.generation == generation && used != null) {
@@ -368,6 +376,45 @@ public final class Virtqueue {
         EventFd.write(callFd, 1, countBuffer, callState);
         calls++;
         return 1;
+    }
+
+    /** How often the request rate is measured to set the call delay (SPDK's stats check interval). */
+    public static final long COALESCING_INTERVAL_NANOS = 10_000_000L;
+
+    /**
+     * Interrupt coalescing, as SPDK's {@code vhost_controller_set_coalescing}: when more than {@code iopsThreshold}
+     * requests a second completed over the last interval, calls to the driver are spaced by
+     * {@code delayBaseNanos * (rate - threshold) / threshold}; a {@code delayBaseNanos} of 0 turns it off.
+     */
+    public void coalescing(long delayBaseNanos, int iopsThreshold) {
+        this.delayBaseNanos = delayBaseNanos;
+        this.ioThreshold = (int) Math.max(1, (long) iopsThreshold * COALESCING_INTERVAL_NANOS / 1_000_000_000L);
+        callDelayNanos = 0;
+    }
+
+    /**
+     * {@link #signalIfNeeded} with coalescing: while the rate is above the threshold, at most one call per call
+     * delay; a call held back stays pending for the next look ({@link #callHeldBack}). 1 if it called.
+     */
+    public int signalIfDue(long nowNanos) {
+        if (delayBaseNanos > 0 && nowNanos - intervalStartNanos >= COALESCING_INTERVAL_NANOS) {
+            int n = completedInInterval;
+            completedInInterval = 0;
+            intervalStartNanos = nowNanos;
+            callDelayNanos = n <= ioThreshold ? 0 : delayBaseNanos * (n - ioThreshold) / ioThreshold;
+        }
+        if (callDelayNanos > 0 && callPending) {
+            if (nowNanos - nextCallNanos < 0) {
+                return 0;
+            }
+            nextCallNanos = nowNanos + callDelayNanos;
+        }
+        return signalIfNeeded();
+    }
+
+    /** Whether completions wait for a call that coalescing held back. */
+    public boolean callHeldBack() {
+        return callPending && callDelayNanos > 0;
     }
 
     /** Requests handed to the handler since the queue was made. */

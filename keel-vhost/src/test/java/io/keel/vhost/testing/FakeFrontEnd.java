@@ -41,6 +41,17 @@ public final class FakeFrontEnd implements AutoCloseable {
         }
     }
 
+    /** A front end connected to the back end listening at {@code path} (a controller's socket). */
+    public FakeFrontEnd(String path) {
+        int fd = UnixSocket.connect(path, cs);
+        if (fd < 0) {
+            throw new IllegalStateException("connect " + path + ": " + Libc.strerror(-fd));
+        }
+        pair[0] = fd;
+        pair[1] = -1;
+        backEndTaken = true;
+    }
+
     /** The back end's end, for the connection (which owns it from then on). */
     public int backEndSocket() {
         backEndTaken = true;

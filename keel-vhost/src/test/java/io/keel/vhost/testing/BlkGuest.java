@@ -1,0 +1,172 @@
+package io.keel.vhost.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keel.core.sys.EventFd;
+import io.keel.core.sys.Libc;
+import io.keel.vhost.user.ProtocolFeatures;
+import io.keel.vhost.user.VhostUserMessage;
+import io.keel.vhost.user.VhostUserRequest;
+import io.keel.vhost.virtio.SplitRing;
+import io.keel.vhost.virtio.VirtioFeatures;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * A guest's virtio-blk driver over a {@link FakeFrontEnd}: negotiates as QEMU does, brings two queues up, lays
+ * requests out in its RAM (header, data, status byte), makes them available, kicks, and waits for the used ring.
+ */
+public final class BlkGuest implements AutoCloseable {
+    public static final long RAM_BASE = 0x10_0000;
+    public static final int QUEUE_SIZE = 16;
+    static final int ACK = VhostUserMessage.VERSION | VhostUserMessage.FLAG_NEED_REPLY;
+    /** Per queue and head: 64 KiB of guest RAM for one request's header, data and status. */
+    static final long SLOT_BYTES = 0x1_0000;
+    static final long SLOTS = RAM_BASE + 0x1_0000;
+    private static final long WAIT_NANOS = 10_000_000_000L;
+
+    public final FakeFrontEnd qemu;
+    final Arena arena = Arena.ofShared();
+    final MemorySegment cs = Libc.callState(arena);
+    final MemorySegment count = arena.allocate(8, 8);
+    final GuestRam ram = new GuestRam(RAM_BASE, 4 << 20);
+    final DriverRing[] rings = {new DriverRing(ram, RAM_BASE, QUEUE_SIZE), new DriverRing(ram, RAM_BASE + 0x4000,
+            QUEUE_SIZE)};
+    final int[] kickFds = new int[2];
+    final int[] callFds = new int[2];
+    private final int[] nextHead = new int[2];
+
+    public BlkGuest(FakeFrontEnd qemu) {
+        this.qemu = qemu;
+        for (int q = 0; q < 2; q++) {
+            kickFds[q] = EventFd.create(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC, cs);
+            callFds[q] = EventFd.create(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC, cs);
+        }
+    }
+
+    void acked(Runnable send) {
+        send.run();
+        assertThat(qemu.awaitReply().u64()).isZero();
+    }
+
+    public long features() {
+        qemu.send(VhostUserRequest.GET_FEATURES, VhostUserMessage.VERSION, 0);
+        return qemu.awaitReply().u64();
+    }
+
+    /** Negotiates as QEMU does and brings both queues up. */
+    public void bringUp() {
+        long offered = features();
+        qemu.send(VhostUserRequest.GET_PROTOCOL_FEATURES, VhostUserMessage.VERSION, 0);
+        long protocol = qemu.awaitReply().u64();
+        qemu.sendU64(VhostUserRequest.SET_PROTOCOL_FEATURES, VhostUserMessage.VERSION, protocol);
+        qemu.sendU64(VhostUserRequest.SET_OWNER, VhostUserMessage.VERSION, 0);
+        long wanted = offered & ~(1L << VirtioFeatures.RING_EVENT_IDX)
+                | VirtioFeatures.bit(ProtocolFeatures.VHOST_USER_F_PROTOCOL_FEATURES);
+        acked(() -> qemu.sendU64(VhostUserRequest.SET_FEATURES, ACK, wanted));
+        acked(() -> qemu.sendMemTable(ACK, List.of(ram.region()), ram.fd()));
+        for (int q = 0; q < 2; q++) {
+            int i = q;
+            DriverRing d = rings[q];
+            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_NUM, ACK, i, QUEUE_SIZE));
+            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_BASE, ACK, i, 0));
+            acked(() -> qemu.sendVringAddr(ACK, i, GuestRam.qemuVa(d.descAddr()), GuestRam.qemuVa(d.usedAddr()),
+                    GuestRam.qemuVa(d.availAddr())));
+            acked(() -> qemu.sendVringFd(VhostUserRequest.SET_VRING_KICK, ACK, i, kickFds[i]));
+            acked(() -> qemu.sendVringFd(VhostUserRequest.SET_VRING_CALL, ACK, i, callFds[i]));
+            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_ENABLE, ACK, i, 1));
+        }
+    }
+
+    /** Guest-physical address of queue {@code q}'s slot for {@code head}. */
+    public static long slot(int q, int head) {
+        return SLOTS + (q * QUEUE_SIZE + head) * SLOT_BYTES;
+    }
+
+    public MemorySegment guest(long gpa, long bytes) {
+        return ram.bytes().asSlice(gpa - RAM_BASE, bytes);
+    }
+
+    /** What a request ended with. */
+    public record Done(byte status, int usedLength, int head) {
+    }
+
+    /**
+     * Makes a request on queue {@code q}: the header (its own descriptor, {@code headerBytes} of it), then
+     * {@code dataBytes} split into {@code pieces} descriptors (device-writable when {@code deviceWrites}), then a
+     * status byte; returns its data's guest address (contiguous) for the test to fill or read.
+     */
+    public long request(int q, int type, long sector, int headerBytes, int dataBytes, int pieces, boolean deviceWrites) {
+        int head = nextHead[q];
+        nextHead[q] = (head + pieces + 2) % QUEUE_SIZE;
+        long at = slot(q, head);
+        MemorySegment h = guest(at, 16);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0);
+        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, sector);
+        long data = at + 512;
+        long status = at + SLOT_BYTES - 1;
+        guest(status, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
+        DriverRing d = rings[q];
+        int idx = head;
+        d.desc(idx, at, headerBytes, SplitRing.DESC_F_NEXT, (idx + 1) % QUEUE_SIZE);
+        int per = pieces == 0 ? 0 : dataBytes / pieces;
+        for (int p = 0; p < pieces; p++) {
+            idx = (idx + 1) % QUEUE_SIZE;
+            int len = p == pieces - 1 ? dataBytes - per * (pieces - 1) : per;
+            d.desc(idx, data + (long) per * p, len, SplitRing.DESC_F_NEXT | (deviceWrites ? SplitRing.DESC_F_WRITE : 0),
+                    (idx + 1) % QUEUE_SIZE);
+        }
+        idx = (idx + 1) % QUEUE_SIZE;
+        d.desc(idx, status, 1, SplitRing.DESC_F_WRITE, 0);
+        d.makeAvailable(head);
+        return data;
+    }
+
+    /** Kicks queue {@code q} and waits for its used ring to reach the available index; the last one's outcome. */
+    public Done kickAndWait(int q) {
+        kick(q);
+        DriverRing d = rings[q];
+        long deadline = System.nanoTime() + WAIT_NANOS;
+        while (d.usedIdx() != d.availIdx()) { // spun, not polled: a test measures completion gaps with it
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("queue " + q + ": used index " + d.usedIdx() + " did not reach "
+                        + d.availIdx() + " in 10 s");
+            }
+            Thread.onSpinWait();
+        }
+        int last = (d.usedIdx() - 1) & 0xffff;
+        int head = d.usedId(last);
+        byte status = guest(slot(q, head) + SLOT_BYTES - 1, 1).get(ValueLayout.JAVA_BYTE, 0);
+        return new Done(status, d.usedLen(last), head);
+    }
+
+    /** Kicks queue {@code q}: the device looks at its available ring. */
+    public void kick(int q) {
+        EventFd.write(kickFds[q], 1, count, cs);
+    }
+
+    /** One request on queue 0, run to its end. */
+    public Done run(int type, long sector, int dataBytes, boolean deviceWrites) {
+        request(0, type, sector, 16, dataBytes, dataBytes == 0 ? 0 : 1, deviceWrites);
+        return kickAndWait(0);
+    }
+
+    /** Hangs up, as a QEMU that exits. */
+    public void hangUp() {
+        qemu.hangUp();
+    }
+
+    @Override
+    public void close() {
+        qemu.close();
+        ram.close();
+        for (int q = 0; q < 2; q++) {
+            Libc.closeQuietly(kickFds[q]);
+            Libc.closeQuietly(callFds[q]);
+        }
+        arena.close();
+    }
+}
