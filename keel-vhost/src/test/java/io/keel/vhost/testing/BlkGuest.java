@@ -37,6 +37,9 @@ public final class BlkGuest implements AutoCloseable {
     final int[] kickFds = new int[2];
     final int[] callFds = new int[2];
     private final int[] nextHead = new int[2];
+    /** Heads laid out but not yet made available, per queue: a kick publishes them, once the test filled them. */
+    private final int[][] unpublished = new int[2][QUEUE_SIZE];
+    private final int[] unpublishedCount = new int[2];
 
     public BlkGuest(FakeFrontEnd qemu) {
         this.qemu = qemu;
@@ -96,7 +99,8 @@ public final class BlkGuest implements AutoCloseable {
     /**
      * Makes a request on queue {@code q}: the header (its own descriptor, {@code headerBytes} of it), then
      * {@code dataBytes} split into {@code pieces} descriptors (device-writable when {@code deviceWrites}), then a
-     * status byte; returns its data's guest address (contiguous) for the test to fill or read.
+     * status byte; returns its data's guest address (contiguous) for the test to fill or read. The device sees it only
+     * at the next {@link #kick}: a request made available before its data is written may be served with stale data.
      */
     public long request(int q, int type, long sector, int headerBytes, int dataBytes, int pieces, boolean deviceWrites) {
         int head = nextHead[q];
@@ -121,7 +125,7 @@ public final class BlkGuest implements AutoCloseable {
         }
         idx = (idx + 1) % QUEUE_SIZE;
         d.desc(idx, status, 1, SplitRing.DESC_F_WRITE, 0);
-        d.makeAvailable(head);
+        unpublished[q][unpublishedCount[q]++] = head;
         return data;
     }
 
@@ -143,8 +147,12 @@ public final class BlkGuest implements AutoCloseable {
         return new Done(status, d.usedLen(last), head);
     }
 
-    /** Kicks queue {@code q}: the device looks at its available ring. */
+    /** Makes queue {@code q}'s requests laid out since the last kick available and kicks: the device looks at them. */
     public void kick(int q) {
+        for (int i = 0; i < unpublishedCount[q]; i++) {
+            rings[q].makeAvailable(unpublished[q][i]);
+        }
+        unpublishedCount[q] = 0;
         EventFd.write(kickFds[q], 1, count, cs);
     }
 

@@ -2,6 +2,7 @@ package io.keel.vhost.testing;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 
 /**
  * The driver's side of a split virtqueue laid out in {@link GuestRam} from guest-physical {@code at}: descriptor
@@ -70,6 +71,7 @@ public final class DriverRing {
     public void makeAvailable(int head) {
         ram.set(U16, avail - base + 4 + 2L * (availIdx % size), (short) head);
         availIdx = (availIdx + 1) & 0xffff;
+        VarHandle.releaseFence(); // virtio_wmb: the descriptors and the entry before the index
         ram.set(U16, avail - base + 2, (short) availIdx);
     }
 
@@ -87,7 +89,9 @@ public final class DriverRing {
     }
 
     public int usedIdx() {
-        return ram.get(U16, used - base + 2) & 0xffff;
+        int idx = ram.get(U16, used - base + 2) & 0xffff;
+        VarHandle.acquireFence(); // virtio_rmb: what the device wrote before the index is read after it
+        return idx;
     }
 
     public int usedFlags() {
