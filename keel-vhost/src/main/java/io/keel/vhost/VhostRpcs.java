@@ -67,7 +67,13 @@ final class VhostRpcs {
                 call.fail(errno(-Errno.ENODEV));
                 return;
             }
-            t.delete(c, () -> call.respond(true)); // a second delete while one runs hears with it
+            t.delete(c, false, rc -> { // a second delete while one runs hears with it
+                if (rc == 0) {
+                    call.respond(true);
+                } else {
+                    call.fail(errno(rc)); // -EBUSY: a running VM uses it (the controller's log says which session)
+                }
+            });
         }));
         m.register("vhost_get_controllers", GetControllersParams.class, (p, call) -> app.onAppThread(() -> {
             List<BlkController> list;

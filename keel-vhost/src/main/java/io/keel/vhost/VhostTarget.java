@@ -74,15 +74,20 @@ public final class VhostTarget {
         }));
     }
 
-    /** Deletes controller {@code c}; {@code done} runs on the application thread once it is gone. */
-    public void delete(BlkController c, Runnable done) {
-        c.delete(() -> app.onAppThread(() -> {
-            controllers.remove(c.name(), c);
-            done.run();
+    /**
+     * Deletes controller {@code c}; {@code done} hears 0 on the application thread once it is gone, or -EBUSY at once
+     * when a running VM uses it and {@code force} is not set ({@link BlkController#delete}).
+     */
+    public void delete(BlkController c, boolean force, IntConsumer done) {
+        c.delete(force, rc -> app.onAppThread(() -> {
+            if (rc == 0) {
+                controllers.remove(c.name(), c);
+            }
+            done.accept(rc);
         }));
     }
 
-    /** Deletes every controller (the application is stopping), then {@code done}. */
+    /** Deletes every controller, ending the sessions that run (the application is stopping), then {@code done}. */
     void deleteAll(Runnable done) {
         List<BlkController> all = controllers();
         if (all.isEmpty()) {
@@ -91,7 +96,7 @@ public final class VhostTarget {
         }
         int[] left = {all.size()};
         for (BlkController c : all) {
-            delete(c, () -> {
+            delete(c, true, rc -> {
                 if (--left[0] == 0) {
                     done.run();
                 }

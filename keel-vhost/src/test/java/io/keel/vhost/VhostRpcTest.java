@@ -137,7 +137,7 @@ class VhostRpcTest {
     }
 
     @Test
-    void deletingAControllerEndsItsLiveSession() {
+    void deletingAControllerWhoseSessionRunsNoQueueEndsTheSession() {
         assertThat(create("vhost.0")).isTrue();
         try (FakeFrontEnd qemu = new FakeFrontEnd(dir.resolve("vhost.0").toString())) {
             assertThat(features(qemu)).isNotZero();

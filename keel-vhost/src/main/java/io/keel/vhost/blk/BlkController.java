@@ -13,6 +13,7 @@ import io.keel.core.sys.UnixSocket;
 import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.Poller;
 import io.keel.vhost.user.VhostUserConnection;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,10 +32,13 @@ import org.slf4j.LoggerFactory;
  * refused (closed, logged); when the session ends (QEMU went away) everything it held is released and the next
  * connection is taken.
  *
- * <p>States: {@code STARTING} → {@code ACTIVE} → {@code DELETING} → {@code DELETED}. Delete (rule R4): stop
- * listening, end the session if there is one (its queues stop, requests drain with a bound, guest memory is
- * unmapped: {@link VhostUserConnection#close}), let go of the channel and descriptor, then the thread exits and the
- * callers hear, each once; nothing waits on a reactor. A removed bdev (hot-remove) fails the session's new requests
+ * <p>States: {@code STARTING} → {@code ACTIVE} → {@code DELETING} → {@code DELETED}. A delete is refused (-EBUSY,
+ * as SPDK's "has still valid connection") while a running VM uses the session ({@link VhostUserConnection#inUse});
+ * otherwise (rule R4) it stops listening and ends the session: at once when nothing runs, or — when the VM is
+ * stopping the device (shutting down) — once QEMU hangs up, at most {@link #HANG_UP_BOUND_NANOS} later (its queues
+ * stop, requests drain with a bound, guest memory is unmapped: {@link VhostUserConnection#close}); then it lets go of
+ * the channel and descriptor, the thread exits and the callers hear, each once. Nothing waits on a reactor. The
+ * application stopping deletes with {@code force}: a running session is ended too. A removed bdev (hot-remove) fails the session's new requests
  * IOERR and the descriptor is closed once those at the bdev finished; the controller stays until deleted, as SPDK's
  * does, and refuses new connections. Methods not named for the owner thread may be called from any thread.
  */
@@ -46,6 +50,8 @@ public final class BlkController {
     public static final int DEFAULT_DELAY_BASE_US = 0;
     public static final int DEFAULT_IOPS_THRESHOLD = 60_000;
     private static final int BACKLOG = 4;
+    /** How long a delete waits for a VM that is stopping its device to hang up before it ends the session itself. */
+    public static final long HANG_UP_BOUND_NANOS = 5_000_000_000L;
 
     public enum State { STARTING, ACTIVE, DELETING, DELETED }
 
@@ -66,10 +72,13 @@ public final class BlkController {
     private int listenFd = -1;
     private FdWatch listenWatch;
     private VhostUserConnection session;
+    /** The session's device: set while a session lives and until it has let go after the session ended. */
     private VirtioBlkDevice device;
+    private Poller hangUpWait;
+    private long hangUpDeadline;
     private int nextVid;
     private boolean bdevRemoved;
-    private final List<Runnable> deleted = new ArrayList<>(1);
+    private final List<IntConsumer> deleted = new ArrayList<>(1);
 
     /** A controller to be {@link #start}ed on {@code thread}, which it owns from then on and ends when deleted. */
     public BlkController(String name, String bdevName, boolean readonly, CpuMask cpumask, Path socketPath,
@@ -191,6 +200,7 @@ public final class BlkController {
     }
 
     private void startSession(int fd) {
+        assert device == null : "the previous session's device has not let go";
         int vid = nextVid++;
         device = new VirtioBlkDevice(name, desc, readonly, MAX_QUEUES);
         session = new VhostUserConnection(sessionName(vid), thread, fd, device, this::sessionEnded);
@@ -203,17 +213,25 @@ public final class BlkController {
         return name + "s" + vid;
     }
 
-    /** The session ended (QEMU went, or a delete closed it) and released guest memory: the device lets go next. */
+    /**
+     * The session ended (QEMU went, or a delete closed it) and released guest memory: the device lets go next. A
+     * connection waiting meanwhile is taken once it has (the listening socket is not watched until then).
+     */
     private void sessionEnded() {
-        VirtioBlkDevice d = device;
         session = null;
-        device = null;
-        d.release(() -> {
+        cancelHangUpWait();
+        if (listenWatch != null) {
+            listenWatch.interest(0);
+        }
+        device.release(() -> {
+            device = null;
             if (bdevRemoved) {
                 closeDesc();
             }
             if (state == State.DELETING) {
                 finishDelete();
+            } else if (listenWatch != null) {
+                listenWatch.interest(Epoll.EPOLLIN);
             }
         });
     }
@@ -225,11 +243,11 @@ public final class BlkController {
         LOG.info("vhost: controller {}: bdev {} removed; new requests fail, the controller stays until deleted", name,
                 bdevName);
         bdevRemoved = true;
-        if (device != null) {
+        if (session != null) {
             device.bdevRemoved(this::closeDesc);
-        } else {
+        } else if (device == null) {
             closeDesc();
-        }
+        } // else the ended session's device is letting go, and closes the descriptor when it has
     }
 
     private void closeDesc() {
@@ -239,29 +257,66 @@ public final class BlkController {
     }
 
     /**
-     * Deletes the controller: {@code done} runs once it is gone (on some thread; at once if it already is). A
-     * second delete while one runs hears with the first.
+     * Deletes the controller: {@code done} hears 0 once it is gone (on some thread; at once if it already is), or
+     * -EBUSY at once when a running VM uses it and {@code force} is not set. A second delete while one runs hears with
+     * the first.
      */
-    public void delete(Runnable done) {
-        if (!thread.send(() -> deleteOnThread(done))) {
-            done.run(); // the thread is gone: so is the controller
+    public void delete(boolean force, IntConsumer done) {
+        if (!thread.send(() -> deleteOnThread(force, done))) {
+            done.accept(0); // the thread is gone: so is the controller
         }
     }
 
-    private void deleteOnThread(Runnable done) {
+    private void deleteOnThread(boolean force, IntConsumer done) {
         switch (state) {
-            case DELETED -> done.run();
+            case DELETED -> done.accept(0);
             case DELETING -> deleted.add(done);
             case STARTING, ACTIVE -> {
+                if (session != null && !force) {
+                    session.catchUp(); // a hang-up or GET_VRING_BASE QEMU already sent counts
+                }
+                if (session != null && !force && session.inUse()) {
+                    LOG.error("vhost: controller {} not deleted: it has still valid connection (session {} is running"
+                            + " its VM's I/O); stop the VM or detach its disk first", name, sessionName(nextVid - 1));
+                    done.accept(-Libc.EBUSY);
+                    return;
+                }
                 state = State.DELETING;
                 deleted.add(done);
                 stopListening();
-                if (session != null) {
-                    session.close(); // sessionEnded goes on from there
-                } else if (device == null) {
-                    finishDelete();
+                if (session == null) {
+                    if (device == null) {
+                        finishDelete();
+                    } // else the ended session's device is letting go, and finishes the delete when it has
+                } else if (session.stopping() && !force) {
+                    awaitHangUp();
+                } else {
+                    session.close(); // nothing runs, or the application stops: sessionEnded goes on from there
                 }
             }
+        }
+    }
+
+    /** The VM is stopping the device: QEMU hangs up when it is done; a session still there at the bound is ended. */
+    private void awaitHangUp() {
+        LOG.info("vhost: controller {}: delete waits for its VM, which is stopping the device, to hang up", name);
+        hangUpDeadline = thread.runtime().clock().nanoTime() + HANG_UP_BOUND_NANOS;
+        hangUpWait = thread.registerPoller(name + "_hang_up_wait", () -> {
+            if (session == null || thread.runtime().clock().nanoTime() < hangUpDeadline) {
+                return 0;
+            }
+            LOG.warn("vhost: controller {}: its VM did not hang up within {} ms of the delete: ending the session",
+                    name, HANG_UP_BOUND_NANOS / 1_000_000);
+            cancelHangUpWait();
+            session.close();
+            return 1;
+        }, 100_000);
+    }
+
+    private void cancelHangUpWait() {
+        if (hangUpWait != null) {
+            hangUpWait.unregister();
+            hangUpWait = null;
         }
     }
 
@@ -283,10 +338,10 @@ public final class BlkController {
         closeDesc();
         state = State.DELETED;
         arena.close();
-        List<Runnable> callers = List.copyOf(deleted);
+        List<IntConsumer> callers = List.copyOf(deleted);
         deleted.clear();
         LOG.info("vhost: controller {} deleted", name);
-        thread.exit(() -> callers.forEach(Runnable::run));
+        thread.exit(() -> callers.forEach(c -> c.accept(0)));
     }
 
     /**

@@ -76,6 +76,8 @@ public final class VhostUserConnection {
     private Poller coalescingPoller;
     private int drainingQueue;
     private long waitDeadline;
+    /** The front end stopped a running queue (GET_VRING_BASE) and started none since: its VM is stopping the device. */
+    private boolean stopping;
 
     /**
      * A session on {@code socket} (a connected, non-blocking Unix stream socket, now owned by the connection) for
@@ -114,6 +116,29 @@ public final class VhostUserConnection {
     /** The protocol features the front end acknowledged (SET_PROTOCOL_FEATURES). */
     public long negotiatedProtocolFeatures() {
         return protocolFeatures;
+    }
+
+    /**
+     * Whether a running VM uses the session: a queue runs and the front end is not stopping the device. A session
+     * that is {@link #stopping}, has no queue started, or is ending is not in use.
+     */
+    public boolean inUse() {
+        return (state == State.AWAITING_OWNER || state == State.READY) && !stopping && anyQueueStarted();
+    }
+
+    /** The front end has begun stopping the device (a VM shutting down or resetting it): no queue started since. */
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * Handles what the front end has already sent (messages, a hang-up) now rather than at the next wake-up, so a
+     * decision taken next sees the session as the front end left it. Owner thread; reads without waiting.
+     */
+    public void catchUp() {
+        if (state == State.AWAITING_OWNER || state == State.READY) {
+            onSocketReady(Epoll.EPOLLIN);
+        }
     }
 
     /** Queue {@code i} (whether or not it runs). */
@@ -231,6 +256,7 @@ public final class VhostUserConnection {
             LOG.warn("{}: queue {} cannot start: {}", name, i, refused);
             return;
         }
+        stopping = false;
         watchKick(i);
     }
 
@@ -249,6 +275,7 @@ public final class VhostUserConnection {
 
     /** GET_VRING_BASE: stops queue {@code i} and answers its base once its requests completed. */
     void stopQueue(int i) {
+        stopping |= queues[i].started();
         queues[i].stop();
         fds[i].stopKick();
         if (queues[i].inFlight() == 0) {
