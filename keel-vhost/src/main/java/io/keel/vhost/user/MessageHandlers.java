@@ -350,6 +350,7 @@ final class MessageHandlers {
         try {
             InflightRegion region = InflightRegion.create(queues, queueSize, fd, c.callState);
             replaceInflight(region);
+            LOG.info("{}: inflight region made for {} queues of {}", c.name, queues, queueSize);
             InflightPayload.write(out, region.size(), 0, queues, queueSize);
             reply(GET_INFLIGHT_FD, InflightPayload.BYTES, fd[0]);
         } catch (IllegalArgumentException e) {
@@ -374,6 +375,8 @@ final class MessageHandlers {
             replaceInflight(InflightRegion.map(c.reader.fd(0), InflightPayload.mmapSize(p),
                     InflightPayload.mmapOffset(p), InflightPayload.numQueues(p), InflightPayload.queueSize(p),
                     c.callState));
+            LOG.info("{}: inflight region handed over for {} queues of {}", c.name, InflightPayload.numQueues(p),
+                    InflightPayload.queueSize(p));
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();

@@ -170,9 +170,14 @@ public final class Virtqueue {
         List<Integer> pending = inflight == null ? List.of() : inflight.pending(size, usedIdx);
         resubmit = pending.stream().mapToInt(Integer::intValue).toArray();
         resubmitNext = 0;
+        if (inflight != null) {
+            // every popped request is either used or still marked: the ring is read on from there, whatever base
+            // the front end gave (after a back end died, QEMU gives the used index, which would pop these again)
+            lastAvail = (usedIdx + resubmit.length) & 0xffff;
+        }
         if (resubmit.length > 0) {
-            LOG.info("{} queue {}: submitting {} requests again that were in flight before", name, index,
-                    resubmit.length);
+            LOG.info("{} queue {}: submitting {} requests again that were in flight before; the ring goes on at {}",
+                    name, index, resubmit.length, lastAvail);
         }
         started = true;
         enableKicks();
