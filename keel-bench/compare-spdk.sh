@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Keel's NVMe/TCP target against SPDK's nvmf_tgt, side by side, loaded by SPDK's own spdk_nvme_perf (issue 12): the
+# target on core 0 — `taskset -c 0 keel start -m 0x1 --pin` (one poll-mode reactor; the whole JVM on core 0, as
+# SPDK's process is on its mask) or `nvmf_tgt -m 0x1` — serving a null bdev (4 KiB blocks) as namespace 1 of
+# cnode1 on 127.0.0.1, spdk_nvme_perf on core 1. Per round each target is started, warmed up 2 s, measured on every
+# row and stopped; the targets alternate round by round (the VM is shared and noisy). Rows: 4 KiB randread at QD 1
+# (with p50 latency), 32 and 128, 4 KiB randwrite at QD 128, 128 KiB read at QD 16. Prints each pair and the median
+# Keel/SPDK ratio per row (for latency, Keel/SPDK of the p50: lower is better).
+# Needs SPDK's tools (../shared/peers/spdk/README.md): from $SPDK_BIN, or sourced from $SPDK_ENV (default
+# /var/tmp/spdk-peer/spdk-env.sh). Without them it says so and exits 0. Not part of ./test.sh.
+# Usage: keel-bench/compare-spdk.sh [rounds=3] [seconds=5] [port=4420]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds=${1:-3}
+secs=${2:-5}
+port=${3:-4420}
+if [[ -z "${SPDK_BIN:-}" && -f "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" ]]; then
+  # shellcheck disable=SC1090
+  . "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" >/dev/null 2>&1
+fi
+if [[ ! -x "${SPDK_BIN:-}/nvmf_tgt" || ! -x "${SPDK_BIN:-}/spdk_nvme_perf" ]]; then
+  echo "compare-spdk.sh: SPDK's nvmf_tgt and spdk_nvme_perf are not here (set SPDK_BIN; see ../shared/peers/spdk/README.md): nothing to compare"
+  exit 0
+fi
+dir=/var/tmp/keel-bench/compare-spdk
+rm -rf "$dir"
+mkdir -p "$dir"
+nqn=nqn.2016-06.io.spdk:cnode1
+cat > "$dir/target.json" <<JSON
+{"subsystems":[
+ {"subsystem":"bdev","config":[
+  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":262144,"block_size":4096}}]},
+ {"subsystem":"nvmf","config":[
+  {"method":"nvmf_create_transport","params":{"trtype":"TCP"}},
+  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true}},
+  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"Null0","nsid":1}}},
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":
+    {"trtype":"TCP","adrfam":"IPv4","traddr":"127.0.0.1","trsvcid":"$port"}}}]}]}
+JSON
+"$root/keel" --version >/dev/null   # build once, before the timed runs
+trid="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$nqn"
+
+target=
+stop_target() {
+  if [[ -n "$target" ]]; then
+    kill "$target" 2>/dev/null || true
+    wait "$target" 2>/dev/null || true
+    target=
+  fi
+}
+trap stop_target EXIT
+start_target() { # keel|spdk
+  if [[ $1 == keel ]]; then
+    taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/target.json" -r "$dir/keel.sock" \
+      > "$dir/keel-target.log" 2>&1 &
+  else
+    "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/spdk.sock" --json "$dir/target.json" > "$dir/spdk-target.log" 2>&1 &
+  fi
+  target=$!
+  for _ in $(seq 150); do
+    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "the $1 target did not listen on port $port: see $dir/$1-target.log" >&2
+  exit 1
+}
+measure() { # keel|spdk QD SIZE WORKLOAD SECONDS -> "IOPS P50US"
+  "$SPDK_BIN/spdk_nvme_perf" -q "$2" -o "$3" -w "$4" -t "$5" -c 0x2 -L -r "$trid" 2>&1 \
+    | tee -a "$dir/perf-$1.log" | python3 -c "
+import re, sys
+iops = p50 = None
+for line in sys.stdin:
+    if re.match(r'\s*Total\s*:', line):
+        iops = round(float(line.split(':')[1].split()[0]))
+    m = re.match(r'\s*50\.00000%\s*:\s*([0-9.]+)us', line)
+    if m and p50 is None:
+        p50 = float(m.group(1))
+print(iops if iops is not None else 0, p50 if p50 is not None else 0)"
+}
+rows=("randread 1 4096" "randread 32 4096" "randread 128 4096" "randwrite 128 4096" "read 16 131072")
+declare -A got
+for r in $(seq "$rounds"); do
+  for t in keel spdk; do
+    start_target "$t"
+    measure "$t" 32 4096 randread 2 > /dev/null   # warm-up (Keel's JIT; both: connections)
+    for row in "${rows[@]}"; do
+      set -- $row
+      got["$r $t $row"]=$(measure "$t" "$2" "$3" "$1" "$secs")
+    done
+    stop_target
+  done
+  for row in "${rows[@]}"; do
+    echo "round $r: $row: Keel ${got["$r keel $row"]} SPDK ${got["$r spdk $row"]} (IOPS, p50 us)"
+  done
+done
+for row in "${rows[@]}"; do
+  pairs=""
+  for r in $(seq "$rounds"); do pairs+="${got["$r keel $row"]// /,}/${got["$r spdk $row"]// /,} "; done
+  python3 -c "
+import statistics
+p = [[tuple(map(float, side.split(','))) for side in x.split('/')] for x in '$pairs'.split()]
+k = statistics.median(a[0] for a, _ in p); s = statistics.median(b[0] for _, b in p)
+ratio = statistics.median(a[0] / b[0] for a, b in p if b[0])
+line = f'$row: Keel {k:,.0f} SPDK {s:,.0f} IOPS (medians); Keel/SPDK {ratio:.2f}'
+if '$row'.startswith('randread 1 '):
+    kl = statistics.median(a[1] for a, _ in p); sl = statistics.median(b[1] for _, b in p)
+    line += f'; p50 Keel {kl:.1f} us SPDK {sl:.1f} us (Keel/SPDK {statistics.median(a[1] / b[1] for a, b in p if b[1]):.2f})'
+print(line)"
+done
