@@ -26,37 +26,21 @@ dir=/var/tmp/keel-bench/compare-spdk
 rm -rf "$dir"
 mkdir -p "$dir"
 nqn=nqn.2016-06.io.spdk:cnode1
-cat > "$dir/target.json" <<JSON
-{"subsystems":[
- {"subsystem":"bdev","config":[
-  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":262144,"block_size":4096}}]},
- {"subsystem":"nvmf","config":[
-  {"method":"nvmf_create_transport","params":{"trtype":"TCP"}},
-  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true}},
-  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"Null0","nsid":1}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":
-    {"trtype":"TCP","adrfam":"IPv4","traddr":"127.0.0.1","trsvcid":"$port"}}}]}]}
-JSON
+# shellcheck source=keel-bench/nvme-host-configs.sh
+. "$root/keel-bench/nvme-host-configs.sh"   # the target's config: $dir/nvme-host-target.json
+# shellcheck source=keel-bench/bench-target.sh
+. "$root/keel-bench/bench-target.sh"
 "$root/keel" --version >/dev/null   # build once, before the timed runs
 trid="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$nqn"
 
-target=
-stop_target() {
-  if [[ -n "$target" ]]; then
-    kill "$target" 2>/dev/null || true
-    wait "$target" 2>/dev/null || true
-    target=
-  fi
-}
-trap stop_target EXIT
 start_target() { # keel|spdk
   if [[ $1 == keel ]]; then
-    taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/target.json" -r "$dir/keel.sock" \
-      > "$dir/keel-target.log" 2>&1 &
+    bench_target_start "$dir/keel-target.log" \
+      taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$dir/keel.sock"
   else
-    "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/spdk.sock" --json "$dir/target.json" > "$dir/spdk-target.log" 2>&1 &
+    bench_target_start "$dir/spdk-target.log" \
+      "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/spdk.sock" --json "$dir/nvme-host-target.json"
   fi
-  target=$!
   for _ in $(seq 150); do
     if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
       return 0
@@ -89,7 +73,7 @@ for r in $(seq "$rounds"); do
       set -- $row
       got["$r $t $row"]=$(measure "$t" "$2" "$3" "$1" "$secs")
     done
-    stop_target
+    bench_target_stop
   done
   for row in "${rows[@]}"; do
     echo "round $r: $row: Keel ${got["$r keel $row"]} SPDK ${got["$r spdk $row"]} (IOPS, p50 us)"

@@ -37,27 +37,19 @@ host_json "$dir/keel/vhost.0" > "$dir/host-keel.json"
 host_json "$dir/spdk/vhost.0" > "$dir/host-spdk.json"
 "$root/keel" --version >/dev/null   # build once, before the timed runs
 
-target=
-stop_target() {
-  if [[ -n "$target" ]]; then
-    kill "$target" 2>/dev/null || true
-    wait "$target" 2>/dev/null || true
-    target=
-  fi
-}
-trap stop_target EXIT
+# shellcheck source=keel-bench/bench-target.sh
+. "$root/keel-bench/bench-target.sh"
 start_target() { # keel|spdk
   rm -f "$dir/$1/vhost.0" "$dir/$1.sock"
   if [[ $1 == keel ]]; then
     # the whole JVM on core 0 (its compiler, GC and watchdog threads too), as SPDK's process is on its mask:
     # with only the reactor pinned they took turns with the initiator on core 1 and cut its IOPS by 5-30x
-    taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/target.json" -r "$dir/keel.sock" -S "$dir/keel" \
-      > "$dir/keel-target.log" 2>&1 &
+    bench_target_start "$dir/keel-target.log" \
+      taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/target.json" -r "$dir/keel.sock" -S "$dir/keel"
   else
-    "$SPDK_BIN/vhost" -m 0x1 -s 512 -r "$dir/spdk.sock" -S "$dir/spdk" --json "$dir/target.json" \
-      > "$dir/spdk-target.log" 2>&1 &
+    bench_target_start "$dir/spdk-target.log" \
+      "$SPDK_BIN/vhost" -m 0x1 -s 512 -r "$dir/spdk.sock" -S "$dir/spdk" --json "$dir/target.json"
   fi
-  target=$!
   for _ in $(seq 150); do
     [[ -S "$dir/$1/vhost.0" ]] && return 0
     sleep 0.2
@@ -83,7 +75,7 @@ for r in $(seq "$rounds"); do
       set -- $row
       got["$r $t $1 $2"]=$(iops "$t" "$2" "$1" "$secs")
     done
-    stop_target
+    bench_target_stop
   done
   for row in "${rows[@]}"; do
     set -- $row
