@@ -9,10 +9,14 @@ import io.keel.core.rpc.RpcException;
 import io.keel.core.rpc.RpcMethods;
 import io.keel.nvmf.ctrlr.Controller;
 import io.keel.nvmf.ctrlr.ListenAddress;
-import io.keel.nvmf.tcp.TcpPollGroupStats;
-import io.keel.nvmf.tcp.TcpTransport;
+import io.keel.nvmf.transport.QpairRegistry;
+import io.keel.nvmf.transport.Transport;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The target's connection methods with SPDK's names and shapes: listeners (nvmf_subsystem_add_listener,
@@ -85,7 +89,7 @@ final class NvmfConnectionRpcs {
                         o.put("cntrltype", c.discovery() ? "discovery" : "io");
                         o.put("hostnqn", c.hostnqn());
                         o.put("hostid", c.hostId().toString());
-                        o.put("num_io_qpairs", qpairs(t, c).stream().filter(q -> q.qid() > 0).count());
+                        o.put("num_io_qpairs", t.qpairs().qpairsOf(c).stream().filter(q -> q.qid() > 0).count());
                     }
                     call.respond(out);
                 }));
@@ -95,7 +99,7 @@ final class NvmfConnectionRpcs {
                     NvmfSubsystem s = t.find(p.nqn());
                     ArrayNode out = Json.MAPPER.createArrayNode();
                     for (Controller c : t.controllers().controllers(s.nqn())) {
-                        for (TcpTransport.QpairInfo q : qpairs(t, c)) {
+                        for (QpairRegistry.QpairInfo q : t.qpairs().qpairsOf(c)) {
                             ObjectNode o = out.addObject();
                             o.put("cntlid", c.cntlid());
                             o.put("qid", q.qid());
@@ -110,51 +114,58 @@ final class NvmfConnectionRpcs {
                 }));
         m.register("nvmf_get_stats", StatsParams.class, (p, call) -> NvmfRpcs.onApp(app, call, () -> {
             NvmfRpcs.target(p.tgtName());
-            if (t.tcp() == null) {
-                call.respond(stats(List.of()));
-                return;
-            }
-            t.tcp().stats(groups -> call.respond(stats(groups)));
+            gatherStats(t.runningTransports(), 0, new ArrayList<>(), all -> call.respond(stats(all)));
         }));
     }
 
-    private static List<TcpTransport.QpairInfo> qpairs(Target t, Controller c) {
-        return t.tcp() == null ? List.of() : t.tcp().qpairsOf(c);
+    /** Each transport's poll-group statistics, one transport after the other (application thread). */
+    private static void gatherStats(List<Transport> transports, int next, List<Transport.PollGroupStats> into,
+            Consumer<List<Transport.PollGroupStats>> done) {
+        if (next == transports.size()) {
+            done.accept(into);
+            return;
+        }
+        transports.get(next).stats(groups -> {
+            into.addAll(groups);
+            gatherStats(transports, next + 1, into, done);
+        });
     }
 
-    private static ObjectNode stats(List<TcpPollGroupStats> groups) {
+    /**
+     * SPDK's nvmf_get_stats answer: one entry per poll group (by name, in order of first appearance) with its
+     * counters summed over the transports and each transport's entry in its "transports" array.
+     */
+    private static ObjectNode stats(List<Transport.PollGroupStats> groups) {
         ObjectNode o = Json.object();
         o.put("tick_rate", TICK_RATE);
         ArrayNode pgs = o.putArray("poll_groups");
-        for (TcpPollGroupStats g : groups) {
-            ObjectNode pg = pgs.addObject();
-            pg.put("name", g.name());
-            pg.put("admin_qpairs", g.adminQpairs());
-            pg.put("io_qpairs", g.ioQpairs());
-            pg.put("current_admin_qpairs", g.currentAdminQpairs());
-            pg.put("current_io_qpairs", g.currentIoQpairs());
-            pg.put("current_unassociated_qpairs", g.currentUnassociatedQpairs());
-            pg.put("pending_bdev_io", g.pendingBdevIo());
-            pg.put("completed_nvme_io", g.completedNvmeIo());
-            ObjectNode tcp = pg.putArray("transports").addObject();
-            tcp.put("trtype", "TCP");
-            // Keel's own counters (SPDK's TCP transport reports none; DESIGN S3)
-            tcp.put("pending_data_buffer", g.pendingDataBuffer());
-            tcp.put("requests_in_use", g.requestsInUse());
-            tcp.put("data_buffers_in_use", g.dataBuffersInUse());
-            tcp.put("data_buffer_pool_size", g.dataBufferLimit());
-            tcp.put("peak_data_buffers_in_use", g.peakDataBuffersInUse());
-            tcp.put("data_buffer_waits", g.dataBufferWaits());
-            tcp.put("socket_reads", g.socketReads());
-            tcp.put("socket_writes", g.socketWrites());
-            tcp.put("queue_memory_in_use", g.queueMemoryInUse());
-            tcp.put("queue_memory_kept", g.queueMemoryKept());
-            tcp.put("queue_memory_limit", g.queueMemoryLimit());
-            tcp.put("peak_queue_memory_in_use", g.queueMemoryPeak());
-            tcp.put("queue_memory_refusals", g.queueMemoryRefusals());
-            tcp.put("queue_memory_allocations", g.queueMemoryAllocations());
+        Map<String, ObjectNode> byName = new LinkedHashMap<>();
+        for (Transport.PollGroupStats g : groups) {
+            ObjectNode pg = byName.get(g.name());
+            if (pg == null) {
+                pg = pgs.addObject();
+                pg.put("name", g.name());
+                for (String f : List.of("admin_qpairs", "io_qpairs", "current_admin_qpairs", "current_io_qpairs",
+                        "current_unassociated_qpairs", "pending_bdev_io", "completed_nvme_io")) {
+                    pg.put(f, 0L);
+                }
+                pg.putArray("transports");
+                byName.put(g.name(), pg);
+            }
+            add(pg, "admin_qpairs", g.adminQpairs());
+            add(pg, "io_qpairs", g.ioQpairs());
+            add(pg, "current_admin_qpairs", g.currentAdminQpairs());
+            add(pg, "current_io_qpairs", g.currentIoQpairs());
+            add(pg, "current_unassociated_qpairs", g.currentUnassociatedQpairs());
+            add(pg, "pending_bdev_io", g.pendingBdevIo());
+            add(pg, "completed_nvme_io", g.completedNvmeIo());
+            ((ArrayNode) pg.get("transports")).add(g.transport());
         }
         return o;
+    }
+
+    private static void add(ObjectNode o, String field, long value) {
+        o.put(field, o.get(field).asLong() + value);
     }
 
     /** SPDK's listen address with its case rules: trtype and adrfam case-insensitive, IPv4 by default. */

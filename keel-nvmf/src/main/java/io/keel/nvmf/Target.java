@@ -20,6 +20,8 @@ import io.keel.nvmf.ctrlr.Controller;
 import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.tcp.TcpTransport;
+import io.keel.nvmf.transport.QpairRegistry;
+import io.keel.nvmf.transport.Transport;
 import java.io.IOException;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -50,7 +52,10 @@ public final class Target {
     private long maxSubsystems = 1024;
     private boolean started;
     private final ControllerManager controllers;
-    private TcpTransport tcp;
+    /** Made when the target starts (the application thread exists from then). */
+    private QpairRegistry registry;
+    /** The running transports by trtype (made from {@link #transports} once the target starts). */
+    private final Map<String, Transport> running = new LinkedHashMap<>();
 
     Target(KeelApp app) {
         this.app = app;
@@ -62,9 +67,14 @@ public final class Target {
         return controllers;
     }
 
-    /** The TCP transport, or null until nvmf_create_transport made it. */
-    public TcpTransport tcp() {
-        return tcp;
+    /** The bound qpairs of every transport, per controller (application thread; once the target started). */
+    public QpairRegistry qpairs() {
+        return registry;
+    }
+
+    /** The running transports, in the order they were made (application thread). */
+    public List<Transport> runningTransports() {
+        return List.copyOf(running.values());
     }
 
     public static Target of(KeelApp app) {
@@ -83,11 +93,9 @@ public final class Target {
         onAppThread();
         if (!started) {
             started = true;
+            registry = new QpairRegistry(app.appThread(), app.runtime().clock(), controllers);
             subsystems.put(Nqn.DISCOVERY, new NvmfSubsystem(Nqn.DISCOVERY, NvmfSubsystem.Type.DISCOVERY, null, true));
-            TransportOptions t = transports.get("TCP");
-            if (t != null) {
-                startTcp(t);
-            }
+            transports.values().forEach(this::startTransport);
         }
     }
 
@@ -110,14 +118,25 @@ public final class Target {
             }
             subsystems.clear();
             transports.clear();
-            tcp = null;
+            running.clear();
+            if (registry != null) {
+                registry.stopped();
+            }
             done.run();
         };
-        if (tcp == null) {
-            rest.run();
-        } else {
-            tcp.stop(rest);
+        if (registry != null) {
+            registry.stop();
         }
+        List<Transport> all = List.copyOf(running.values());
+        int[] left = {all.size()};
+        if (all.isEmpty()) {
+            rest.run();
+        }
+        all.forEach(t -> t.stop(() -> {
+            if (--left[0] == 0) {
+                rest.run();
+            }
+        }));
     }
 
     // ---- settings ----
@@ -154,14 +173,19 @@ public final class Target {
         }
         transports.put(t.trtype(), t);
         if (started) {
-            startTcp(t);
+            startTransport(t);
         } // else (nvmf_create_transport before framework_start_init): at start(), once iobuf is up
         LOG.info("nvmf: transport {} created", t.trtype());
     }
 
-    private void startTcp(TransportOptions t) {
-        tcp = new TcpTransport(app.appThread(), app.runtime(), IoBufSubsystem.of(app), controllers, t);
-        tcp.start();
+    private void startTransport(TransportOptions o) {
+        Transport t = switch (o.trtype()) {
+            case "TCP" -> new TcpTransport(app.appThread(), app.runtime(), IoBufSubsystem.of(app), registry, o);
+            default -> throw new IllegalStateException("no " + o.trtype() + " transport"); // refused at create
+        };
+        running.put(o.trtype(), t);
+        t.start();
+        registry.start();
     }
 
     // ---- listeners ----
@@ -169,7 +193,8 @@ public final class Target {
     /** Adds a listener to {@code s}, listening on it if no other subsystem does (SPDK's errors otherwise). */
     void addListener(NvmfSubsystem s, ListenAddress a) {
         onAppThread();
-        if (tcp == null || !a.trtype().equals("TCP")) {
+        Transport t = running.get(a.trtype());
+        if (t == null) {
             throw RpcException.invalidParams("Unable to find " + a.trtype() + " transport: create it first");
         }
         if (s.listeners().contains(a)) {
@@ -177,7 +202,7 @@ public final class Target {
                     + s.nqn());
         }
         try {
-            tcp.listen(a);
+            t.listen(a);
         } catch (IOException | RuntimeException e) {
             LOG.warn("nvmf: cannot listen on {}:{}: {}", a.traddr(), a.trsvcid(), e.toString());
             throw RpcException.invalidParams("cannot listen on " + a.traddr() + ":" + a.trsvcid() + ": "
@@ -192,15 +217,15 @@ public final class Target {
         if (!s.removeListener(a)) {
             throw RpcException.invalidParams("no listener " + a.traddr() + ":" + a.trsvcid() + " in " + s.nqn());
         }
-        tcp.disconnect(s, a);
-        tcp.stopListening(a);
+        registry.disconnect(s, a);
+        running.get(a.trtype()).stopListening(a);
         controllers.discoveryLogChanged();
     }
 
     /** The hosts allowed to {@code s} changed; {@code removedHost} (if any) loses its controllers. */
     void hostsChanged(NvmfSubsystem s, String removedHost) {
-        if (removedHost != null && tcp != null && !s.hostAllowed(removedHost)) {
-            tcp.disconnect(s, removedHost, "host removed from the subsystem");
+        if (removedHost != null && registry != null && !s.hostAllowed(removedHost)) {
+            registry.disconnect(s, removedHost, "host removed from the subsystem");
         }
         controllers.discoveryLogChanged();
     }
@@ -216,10 +241,10 @@ public final class Target {
             controllers.namespaceChanged(s.nqn(), nsid);
             done.run();
         };
-        if (tcp == null) {
-            after.run();
+        if (registry == null) {
+            after.run(); // not started: no queue to tell
         } else {
-            tcp.namespacesChanged(s, after);
+            registry.namespacesChanged(s, after);
         }
     }
 
@@ -278,13 +303,13 @@ public final class Target {
             throw RpcException.internal("Subsystem is already being destroyed.");
         }
         s.state = NvmfSubsystem.State.DELETING;
-        if (tcp != null) {
-            tcp.disconnect(s, null, "subsystem deleted");
-            s.listeners().forEach(a -> {
-                s.removeListener(a);
-                tcp.stopListening(a);
-            });
+        if (registry != null) {
+            registry.disconnect(s, null, "subsystem deleted");
         }
+        s.listeners().forEach(a -> {
+            s.removeListener(a);
+            running.get(a.trtype()).stopListening(a);
+        });
         controllers.discoveryLogChanged();
         app.appThread().send(() -> {
             destroy(s);

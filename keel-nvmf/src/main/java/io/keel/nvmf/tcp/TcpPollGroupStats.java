@@ -1,5 +1,9 @@
 package io.keel.nvmf.tcp;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keel.core.rpc.Json;
+import io.keel.nvmf.transport.Transport;
+
 /**
  * A snapshot of one poll group for {@code nvmf_get_stats}: SPDK's per-poll-group fields and, for the TCP
  * transport's entry, Keel's own pool counters (SPDK's TCP transport reports none, so a run dry of buffers is
@@ -55,5 +59,28 @@ public record TcpPollGroupStats(String name, long adminQpairs, long ioQpairs, in
                 g.bufferWaits, g.socketReads, g.socketWrites, g.memory().inUse(), g.memory().kept(),
                 g.memory().limit(), g.memory().peakInUse(), g.memory().refusals(),
                 g.memory().allocations());
+    }
+
+    /** As nvmf_get_stats reports it: the group's SPDK counters, and the TCP transport's entry with Keel's. */
+    Transport.PollGroupStats asPollGroupStats() {
+        ObjectNode tcp = Json.object();
+        tcp.put("trtype", "TCP");
+        // Keel's own counters (SPDK's TCP transport reports none; DESIGN S3)
+        tcp.put("pending_data_buffer", pendingDataBuffer);
+        tcp.put("requests_in_use", requestsInUse);
+        tcp.put("data_buffers_in_use", dataBuffersInUse);
+        tcp.put("data_buffer_pool_size", dataBufferLimit);
+        tcp.put("peak_data_buffers_in_use", peakDataBuffersInUse);
+        tcp.put("data_buffer_waits", dataBufferWaits);
+        tcp.put("socket_reads", socketReads);
+        tcp.put("socket_writes", socketWrites);
+        tcp.put("queue_memory_in_use", queueMemoryInUse);
+        tcp.put("queue_memory_kept", queueMemoryKept);
+        tcp.put("queue_memory_limit", queueMemoryLimit);
+        tcp.put("peak_queue_memory_in_use", queueMemoryPeak);
+        tcp.put("queue_memory_refusals", queueMemoryRefusals);
+        tcp.put("queue_memory_allocations", queueMemoryAllocations);
+        return new Transport.PollGroupStats(name, adminQpairs, ioQpairs, currentAdminQpairs, currentIoQpairs,
+                currentUnassociatedQpairs, pendingBdevIo, completedNvmeIo, tcp);
     }
 }

@@ -9,11 +9,14 @@ import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
 import io.keel.nvmf.Namespace;
+import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.Controller;
 import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.ctrlr.QueueActivity;
 import io.keel.nvmf.io.IoCommandExecutor;
+import io.keel.nvmf.transport.ForwardedCommand;
+import io.keel.nvmf.transport.QpairRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -24,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One NVMe/TCP queue pair on its poll group's thread: the socket, the protocol state machine
  * ({@link TcpQpairConnection}) fed from it, and where each command goes — a Connect and every admin command to
- * the controller logic on the application thread ({@link ForwardedCommand}), I/O commands to this queue's
+ * the controller logic on the application thread ({@link ForwardedCommand}, through the {@link QpairRegistry}),
+ * I/O commands to this queue's
  * {@link IoCommandExecutor} on this thread. Output is gathered in a {@link SendBuffer} and written once per
  * readiness event or, for completions that arrive later, once per message turn.
  *
@@ -38,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * when the group's queue memory is spent — and the queue runs on it once bound. All of it goes back to the
  * pool when the qpair closes (the table once the last command the bdev layer or the controller holds is done).
  */
-final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
+final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, ForwardedCommand.Owner<TcpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(TcpQpair.class);
     private static final MessageFn<TcpQpair> FLUSH = TcpQpair::flushFromMessage;
     /** The send buffer a connection starts with (ICResp, a Connect's answer, a C2HTermReq fit many times). */
@@ -107,7 +111,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         watch = group.thread().watch(socket, interest, this);
     }
 
-    KeelThread thread() {
+    @Override
+    public KeelThread thread() {
         return group.thread();
     }
 
@@ -128,12 +133,19 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         return qid;
     }
 
-    ListenAddress listenAddress() {
+    @Override
+    public ListenAddress listenAddress() {
         return listenAddress;
     }
 
-    ListenAddress peerAddress() {
+    @Override
+    public ListenAddress peerAddress() {
         return peerAddress;
+    }
+
+    @Override
+    public TransportOptions transportOptions() {
+        return transport.options();
     }
 
     int pendingBuffers() {
@@ -157,8 +169,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         return transport;
     }
 
-    /** The controller of this admin queue (read by the application thread once the queue is bound). */
-    Controller adminController() {
+    @Override
+    public Controller adminController() {
         return binding.controller();
     }
 
@@ -269,7 +281,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             case CONNECTING -> r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
             case ENABLED -> {
                 if (qid == 0) {
-                    transport.adminCommand(r.forwarded.bind(this, r, false));
+                    transport.registry().adminCommand(r.forwarded.bind(this, r, false));
                 } else if (fabrics) {
                     ioQueueFabrics(r);
                 } else {
@@ -302,7 +314,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             }
         }
         state = State.CONNECTING;
-        transport.connect(r.forwarded.bind(this, r, true));
+        transport.registry().connect(r.forwarded.bind(this, r, true));
     }
 
     /** Fabrics commands on an I/O queue: a second Connect is a sequence error, properties live on the admin queue. */
@@ -318,9 +330,9 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         }
     }
 
-    /** A forwarded command's answer arrived back on this thread. */
-    void forwardedDone(ForwardedCommand f, TcpRequest r, int status, int dw0, int dw1) {
-        if (f.binding != null) {
+    @Override
+    public void forwardedDone(ForwardedCommand<TcpRequest> f, TcpRequest r, int status, int dw0, int dw1) {
+        if (f.binding() != null) {
             bound(f);
         } else if (state == State.CONNECTING) {
             state = State.AWAITING_CONNECT; // the Connect failed: the host may try another one
@@ -339,10 +351,10 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         }
     }
 
-    private void bound(ForwardedCommand f) {
-        ControllerManager.Binding b = f.binding;
+    private void bound(ForwardedCommand<TcpRequest> f) {
+        ControllerManager.Binding b = f.binding();
         if (state != State.CONNECTING) {
-            transport.queueGone(this, b); // closed while the Connect ran: undo it
+            transport.registry().queueGone(this, b); // closed while the Connect ran: undo it
             return;
         }
         binding = b;
@@ -353,16 +365,13 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
-            executor = new IoCommandExecutor(f.namespaces, reserved != null ? reserved.entries() : 1);
+            executor = new IoCommandExecutor(f.namespaces(), reserved != null ? reserved.entries() : 1);
         }
         state = State.ENABLED;
     }
 
-    /**
-     * The namespaces of this I/O queue's subsystem changed (sent by the application thread): {@code drained}
-     * runs here once no command is in flight on a namespace that left the table.
-     */
-    void namespacesChanged(Namespace[] table, Runnable drained) {
+    @Override
+    public void namespacesChanged(Namespace[] table, Runnable drained) {
         if (executor != null && state == State.ENABLED) {
             executor.updateNamespaces(table, drained);
         } else {
@@ -382,8 +391,9 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         close(reason);
     }
 
-    /** Closes the socket and tells the controller the queue is gone. Idempotent; on the group's thread. */
-    void close(String reason) {
+    /** Closes the socket and tells the registry the queue is gone. Idempotent; on the group's thread. */
+    @Override
+    public void close(String reason) {
         if (state == State.CLOSED) {
             return;
         }
@@ -407,7 +417,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler {
         }
         group.remove(this);
         if (was == State.ENABLED) {
-            transport.queueGone(this, binding);
+            transport.registry().queueGone(this, binding);
         }
     }
 

@@ -2,6 +2,7 @@ package io.keel.nvmf.tcp;
 
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvmf.ctrlr.AdminCommand;
+import io.keel.nvmf.transport.ForwardedCommand;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -44,7 +45,7 @@ public final class TcpRequest implements AdminCommand {
     int failedStatus;
 
     /** How this request travels to the application thread (Connect and admin commands of a {@link TcpQpair}). */
-    final ForwardedCommand forwarded = new ForwardedCommand();
+    final ForwardedCommand<TcpRequest> forwarded = new ForwardedCommand<>();
 
     TcpRequest(int index, MemorySegment sqeSlot, MemorySegment inCapsuleBuffer) {
         this.index = index;
