@@ -35,6 +35,10 @@ public final class DiscoveryLog extends Flyweight<DiscoveryLog> {
     public static final int TCP_SECTYPE_NONE = 0;
     public static final int TCP_SECTYPE_TLS12 = 1;
     public static final int TCP_SECTYPE_TLS13 = 2;
+    /** TSAS for RDMA: byte 0 QP type, byte 1 provider type, byte 2 connection management service. */
+    public static final int RDMA_QPTYPE_RELIABLE_CONNECTED = 1;
+    public static final int RDMA_PRTYPE_NONE = 1;
+    public static final int RDMA_CMS_RDMA_CM = 1;
     public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
 
     @Override
@@ -203,6 +207,14 @@ public final class DiscoveryLog extends Flyweight<DiscoveryLog> {
                 throw new IndexOutOfBoundsException("tsas " + i);
             }
             u8(768 + i, v);
+            return this;
+        }
+
+        /** NVMe/RDMA TSAS: RDMA_QPTYPE, RDMA_PRTYPE and RDMA_CMS at bytes 0, 1 and 2. */
+        public Entry rdmaTsas(int qptype, int prtype, int cms) {
+            u8(768, qptype);
+            u8(769, prtype);
+            u8(770, cms);
             return this;
         }
 

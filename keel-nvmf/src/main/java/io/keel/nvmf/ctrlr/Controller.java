@@ -754,12 +754,12 @@ public final class Controller {
             h.entry(e, i);
             e.trtype(d.address().trtypeCode()).adrfam(d.address().adrfamCode())
                     .subtype(d.current() ? DiscoveryLog.SUBTYPE_CURRENT_DISCOVERY : DiscoveryLog.SUBTYPE_NVM)
-                    .treq(DiscoveryLog.TREQ_SECURE_NOT_REQUIRED).portid(0).cntlid(0xFFFF)
+                    .portid(0).cntlid(0xFFFF)
                     .asqsz((int) opts.maxAqDepth())
                     .eflags(d.current() ? DiscoveryLog.EFLAGS_DUPLICATE_RETURNED_INFO
                             | DiscoveryLog.EFLAGS_EXPLICIT_PERSISTENT_CONNECTION : 0)
-                    .trsvcid(d.address().trsvcid()).subnqn(d.nqn()).traddr(d.address().traddr())
-                    .tcpSectype(DiscoveryLog.TCP_SECTYPE_NONE);
+                    .trsvcid(d.address().trsvcid()).subnqn(d.nqn()).traddr(d.address().traddr());
+            d.address().describeTransport(e);
         }
         return page;
     }

@@ -5,7 +5,10 @@ import io.keel.nvmf.NvmfSubsystem;
 import java.util.List;
 import java.util.Locale;
 
-/** A listener of a subsystem as the Discovery log page reports it (SPDK's {@code listen_address}). */
+/**
+ * A listener of a subsystem as the Discovery log page reports it (SPDK's {@code listen_address}); {@code trtype} is
+ * upper case ("TCP", "RDMA") and names a transport the target runs (listeners are added only for those).
+ */
 public record ListenAddress(String trtype, String adrfam, String traddr, String trsvcid) {
 
     /** Where the Discovery log page learns each subsystem's listeners. */
@@ -19,12 +22,22 @@ public record ListenAddress(String trtype, String adrfam, String traddr, String 
     }
 
     int trtypeCode() {
-        return switch (trtype.toUpperCase(Locale.ROOT)) {
+        return switch (trtype) {
+            case "TCP" -> DiscoveryLog.TRTYPE_TCP;
             case "RDMA" -> DiscoveryLog.TRTYPE_RDMA;
-            case "FC" -> DiscoveryLog.TRTYPE_FC;
-            case "LOOP" -> DiscoveryLog.TRTYPE_LOOP;
-            default -> DiscoveryLog.TRTYPE_TCP;
+            default -> throw new IllegalStateException("a listener of transport " + trtype + ", which Keel has not");
         };
+    }
+
+    /** The transport's part of a Discovery log entry (TREQ and TSAS), as SPDK's transports fill it. */
+    void describeTransport(DiscoveryLog.Entry e) {
+        e.treq(DiscoveryLog.TREQ_SECURE_NOT_REQUIRED);
+        switch (trtype) {
+            case "TCP" -> e.tcpSectype(DiscoveryLog.TCP_SECTYPE_NONE);
+            case "RDMA" -> e.rdmaTsas(DiscoveryLog.RDMA_QPTYPE_RELIABLE_CONNECTED, DiscoveryLog.RDMA_PRTYPE_NONE,
+                    DiscoveryLog.RDMA_CMS_RDMA_CM);
+            default -> throw new IllegalStateException("a listener of transport " + trtype + ", which Keel has not");
+        }
     }
 
     int adrfamCode() {
