@@ -62,10 +62,6 @@ final class SimulatedFdWatches {
             }
         }
 
-        boolean cancelled() {
-            return cancelled;
-        }
-
         @Override
         public String toString() {
             return "fd watch #" + id + " (fd " + fd + ")";
@@ -79,10 +75,6 @@ final class SimulatedFdWatches {
         Watch w = new Watch(owner, fd, events, handler, made++);
         watches.add(w);
         return w;
-    }
-
-    boolean isEmpty() {
-        return watches.isEmpty();
     }
 
     /**
