@@ -18,8 +18,8 @@ import java.util.Locale;
  * Every libc entry point Keel calls, bound once, as FFM downcall handles. Every handle that can fail captures
  * {@code errno} into a caller-supplied call-state segment (its leading parameter, from {@link #callState}), so a hot
  * path reads errno without allocating. A handle is {@code null} when libc lacks the symbol; callers check.
- * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link Poll}, {@link UnixSocket}, {@link SharedMemory})
- * return {@code -errno} on failure rather than throwing, as the kernel does.
+ * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link Poll}, {@link UnixSocket},
+ * {@link SharedMemory}) return {@code -errno} on failure rather than throwing, as the kernel does.
  */
 public final class Libc {
     private Libc() {

@@ -83,10 +83,10 @@ final class SimulatedFdWatches {
      * {@code closedUnder}.
      */
     List<Watch> poll(List<Watch> closedUnder) {
-        List<Watch> ready = new ArrayList<>();
         if (watches.isEmpty()) {
-            return ready;
+            return List.of(); // a simulation without watches pays nothing
         }
+        List<Watch> ready = new ArrayList<>();
         int n = watches.size();
         if (n > pollCapacity) {
             pollCapacity = Math.max(n, pollCapacity * 2);

@@ -33,6 +33,7 @@ public final class SimulationRuntime extends ThreadRuntime {
     private final boolean recordTrace;
     private final List<String> trace = new ArrayList<>();
     private final SimulatedFdWatches fdWatches = new SimulatedFdWatches();
+    private final List<SimulatedFdWatches.Watch> closedUnder = new ArrayList<>();
     private long fingerprint = 0xcbf29ce484222325L; // FNV-1a offset basis
     private long steps;
     private Throwable failure;
@@ -97,7 +98,7 @@ public final class SimulationRuntime extends ThreadRuntime {
 
     /**
      * Takes one action. Returns false when the system is quiescent: no message waiting, no timer pending,
-     * and every active poller found nothing to do on its last run.
+     * every active poller found nothing to do on its last run, and no watched fd is ready.
      */
     public boolean step() {
         return step(Long.MAX_VALUE);
@@ -155,7 +156,7 @@ public final class SimulationRuntime extends ThreadRuntime {
 
     /** The watches whose fd is ready now; one whose fd was closed under it fails the run. */
     private List<SimulatedFdWatches.Watch> readyFdWatches() {
-        List<SimulatedFdWatches.Watch> closedUnder = new ArrayList<>();
+        closedUnder.clear();
         List<SimulatedFdWatches.Watch> ready = fdWatches.poll(closedUnder);
         for (SimulatedFdWatches.Watch w : closedUnder) {
             w.cancel();

@@ -27,7 +27,7 @@ class SimulationFdWatchTest {
     private record Run(List<String> trace, List<String> events, long fingerprint) {
     }
 
-    /** A writer thread adds 1 to an eventfd every millisecond; a reader on another core watches it and takes the count. */
+    /** A writer adds 1 to an eventfd every millisecond; a reader on another core watches it and takes the count. */
     private static Run eventFdAcrossThreads(long seed) {
         SimulationRuntime sim = SimulationRuntime.createTraced(seed, CpuMask.of(0, 1));
         List<String> events = new ArrayList<>();
@@ -82,7 +82,8 @@ class SimulationFdWatchTest {
         assertThat(first.trace()).anyMatch(line -> line.endsWith("fd #0 ready " + Epoll.EPOLLIN))
                 .noneMatch(line -> line.contains("fd #1"));
         assertThat(first.events().getFirst()).startsWith("read 1 at ");
-        assertThat(eventFdAcrossThreads(6).fingerprint()).as("another seed, another path").isNotEqualTo(first.fingerprint());
+        assertThat(eventFdAcrossThreads(6).fingerprint()).as("another seed, another path")
+                .isNotEqualTo(first.fingerprint());
     }
 
     @Test

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +44,7 @@ class VhostDeleteSimulationTest {
     private static final long TICK_US = 1_000;
     private static final long A_GAP_BOUND = 5 * MS;
     private static final int B_DEPTH = 3;
-    private static final AtomicInteger RUNS = new AtomicInteger();
+    private int runs;
 
     @TempDir
     Path dir;
@@ -191,7 +190,7 @@ class VhostDeleteSimulationTest {
 
     private Path folder() {
         try {
-            return Files.createDirectory(dir.resolve("run" + RUNS.incrementAndGet()));
+            return Files.createDirectory(dir.resolve("run" + ++runs));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
