@@ -42,8 +42,7 @@ public final class DelayModule extends VirtualBdevModule<DelayModule.CreateParam
     }
 
     public static void register(KeelApp app, BdevLayer layer) {
-        DelayModule m = new DelayModule(layer);
-        layer.addModule(m);
+        DelayModule m = addTo(layer);
         app.methods().register("bdev_delay_create", CreateParams.class, (p, call) -> {
             checkLatencies(p);
             m.create(p);
@@ -54,6 +53,24 @@ public final class DelayModule extends VirtualBdevModule<DelayModule.CreateParam
             call.respond(true);
         });
         m.registerDelete(app, "bdev_delay_delete");
+    }
+
+    /**
+     * Adds the module to {@code layer} without its RPC methods, for a layer outside an application (the simulation),
+     * which makes its bdevs with {@link #create(String, String, long, long, long, long)}.
+     */
+    public static DelayModule addTo(BdevLayer layer) {
+        DelayModule m = new DelayModule(layer);
+        layer.addModule(m);
+        return m;
+    }
+
+    /** {@code bdev_delay_create} without the RPC (latencies in microseconds, checked as there). Application thread. */
+    public void create(String name, String baseBdevName, long avgReadUs, long p99ReadUs, long avgWriteUs,
+            long p99WriteUs) {
+        CreateParams p = new CreateParams(name, baseBdevName, avgReadUs, p99ReadUs, avgWriteUs, p99WriteUs, null);
+        checkLatencies(p);
+        create(p);
     }
 
     // ---- RPCs ----

@@ -18,8 +18,8 @@ import java.util.Locale;
  * Every libc entry point Keel calls, bound once, as FFM downcall handles. Every handle that can fail captures
  * {@code errno} into a caller-supplied call-state segment (its leading parameter, from {@link #callState}), so a hot
  * path reads errno without allocating. A handle is {@code null} when libc lacks the symbol; callers check.
- * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link UnixSocket}, {@link SharedMemory})
- * return {@code -errno} on failure rather than throwing, as the kernel does.
+ * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link Poll}, {@link UnixSocket},
+ * {@link SharedMemory}) return {@code -errno} on failure rather than throwing, as the kernel does.
  */
 public final class Libc {
     private Libc() {
@@ -122,6 +122,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     public static final MethodHandle SENDMSG = fixed("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle RECVMSG = fixed("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static final MethodHandle POLL = fixed("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     public static final MethodHandle EPOLL_CREATE1 = fixed("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     public static final MethodHandle EPOLL_CTL = fixed("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));

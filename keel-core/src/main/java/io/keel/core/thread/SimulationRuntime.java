@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The deterministic runtime (rule R9): every lightweight thread runs on the calling OS thread, one action at
@@ -14,10 +16,15 @@ import java.util.function.BooleanSupplier;
  * nothing is runnable the clock jumps to the next timer. The same seed gives the same run, action for
  * action, which {@link #fingerprint()} and {@link #trace()} let a test check.
  *
- * <p>Real sockets and files are outside the simulation: {@link KeelThread#watch} and
- * {@link KeelThread#watchFd} fail here.
+ * <p>Raw fd watches ({@link KeelThread#watchFd}) are actions too: before each step every watched fd is asked whether
+ * it is ready, without waiting ({@link SimulatedFdWatches}), and a ready one may be picked to run its handler. The rule
+ * that keeps this deterministic: every writer to a watched fd (an eventfd's writer, a socket's peer end) runs inside
+ * the simulation too, so an fd becomes ready only in a step the seed chose. Watches that are not ready are not work:
+ * the clock still jumps to the next timer, and a system with nothing else to do is quiescent. Channel watches
+ * ({@link KeelThread#watch}) are refused.
  */
 public final class SimulationRuntime extends ThreadRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(SimulationRuntime.class);
     private static final long MAX_STEP_COST_NANOS = 2_000;
 
     private final long seed;
@@ -25,6 +32,8 @@ public final class SimulationRuntime extends ThreadRuntime {
     private final SimulatedClock clock;
     private final boolean recordTrace;
     private final List<String> trace = new ArrayList<>();
+    private final SimulatedFdWatches fdWatches = new SimulatedFdWatches();
+    private final List<SimulatedFdWatches.Watch> closedUnder = new ArrayList<>();
     private long fingerprint = 0xcbf29ce484222325L; // FNV-1a offset basis
     private long steps;
     private Throwable failure;
@@ -75,7 +84,7 @@ public final class SimulationRuntime extends ThreadRuntime {
         return clock;
     }
 
-    private sealed interface Action permits Deliver, RunPoller {
+    private sealed interface Action permits Deliver, RunPoller, RunFdHandler {
     }
 
     private record Deliver(KeelThread thread, long lane) implements Action {
@@ -84,9 +93,12 @@ public final class SimulationRuntime extends ThreadRuntime {
     private record RunPoller(KeelThread thread, Poller poller) implements Action {
     }
 
+    private record RunFdHandler(SimulatedFdWatches.Watch watch, int ready) implements Action {
+    }
+
     /**
      * Takes one action. Returns false when the system is quiescent: no message waiting, no timer pending,
-     * and every active poller found nothing to do on its last run.
+     * every active poller found nothing to do on its last run, and no watched fd is ready.
      */
     public boolean step() {
         return step(Long.MAX_VALUE);
@@ -116,6 +128,10 @@ public final class SimulationRuntime extends ThreadRuntime {
                 }
             }
         }
+        for (SimulatedFdWatches.Watch w : readyFdWatches()) {
+            runnable.add(new RunFdHandler(w, w.ready));
+            busyCandidate = true;
+        }
         if (!busyCandidate) {
             long next = nextTimer();
             if (next == Long.MAX_VALUE) {
@@ -136,6 +152,19 @@ public final class SimulationRuntime extends ThreadRuntime {
         finishExits();
         throwIfFailed();
         return true;
+    }
+
+    /** The watches whose fd is ready now; one whose fd was closed under it fails the run. */
+    private List<SimulatedFdWatches.Watch> readyFdWatches() {
+        closedUnder.clear();
+        List<SimulatedFdWatches.Watch> ready = fdWatches.poll(closedUnder);
+        for (SimulatedFdWatches.Watch w : closedUnder) {
+            w.cancel();
+            failure(w.owner, w + " was closed before its watch was cancelled",
+                    new IllegalStateException("cancel an fd watch before closing its fd"));
+        }
+        throwIfFailed();
+        return ready;
     }
 
     private void throwIfFailed() {
@@ -173,6 +202,18 @@ public final class SimulationRuntime extends ThreadRuntime {
                 if (work > 0) {
                     mayHaveWork(r.thread(), r.poller());
                 }
+            }
+            case RunFdHandler f -> {
+                KeelThread owner = f.watch().owner;
+                record("t" + owner.id() + " fd #" + f.watch().id + " ready " + f.ready());
+                if (owner.state() == KeelThread.State.EXITED) {
+                    LOG.warn("thread {} exited without cancelling its {}: cancelled now", owner.name(), f.watch());
+                    f.watch().cancel();
+                    return;
+                }
+                int work = owner.runFdHandler(f.watch().handler, f.ready());
+                owner.account(work, cost);
+                mayHaveWork(owner, null);
             }
         }
     }
@@ -273,12 +314,13 @@ public final class SimulationRuntime extends ThreadRuntime {
 
     @Override
     protected FdWatch watch(KeelThread owner, SelectableChannel channel, int ops, FdHandler handler) {
-        throw new IllegalStateException("real file descriptors are outside the simulation (thread " + owner.name() + ")");
+        throw new IllegalStateException("channel watches are outside the simulation (thread " + owner.name()
+                + "): only raw fds (watchFd) run under it");
     }
 
     @Override
     protected FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler) {
-        return watch(owner, null, events, handler);
+        return fdWatches.add(owner, fd, events, handler);
     }
 
     @Override

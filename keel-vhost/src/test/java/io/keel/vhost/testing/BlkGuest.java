@@ -1,18 +1,13 @@
 package io.keel.vhost.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.keel.core.sys.EventFd;
 import io.keel.core.sys.Libc;
-import io.keel.vhost.user.ProtocolFeatures;
 import io.keel.vhost.user.VhostUserMessage;
 import io.keel.vhost.user.VhostUserRequest;
 import io.keel.vhost.virtio.SplitRing;
-import io.keel.vhost.virtio.VirtioFeatures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.List;
 
 /**
  * A guest's virtio-blk driver over a {@link FakeFrontEnd}: negotiates as QEMU does, brings two queues up, lays
@@ -49,37 +44,17 @@ public final class BlkGuest implements AutoCloseable {
         }
     }
 
-    void acked(Runnable send) {
-        send.run();
-        assertThat(qemu.awaitReply().u64()).isZero();
-    }
-
     public long features() {
         qemu.send(VhostUserRequest.GET_FEATURES, VhostUserMessage.VERSION, 0);
         return qemu.awaitReply().u64();
     }
 
-    /** Negotiates as QEMU does and brings both queues up. */
+    /** Negotiates as QEMU does and brings both queues up ({@link BlkBringUp}), waiting for each reply. */
     public void bringUp() {
-        long offered = features();
-        qemu.send(VhostUserRequest.GET_PROTOCOL_FEATURES, VhostUserMessage.VERSION, 0);
-        long protocol = qemu.awaitReply().u64();
-        qemu.sendU64(VhostUserRequest.SET_PROTOCOL_FEATURES, VhostUserMessage.VERSION, protocol);
-        qemu.sendU64(VhostUserRequest.SET_OWNER, VhostUserMessage.VERSION, 0);
-        long wanted = offered & ~(1L << VirtioFeatures.RING_EVENT_IDX)
-                | VirtioFeatures.bit(ProtocolFeatures.VHOST_USER_F_PROTOCOL_FEATURES);
-        acked(() -> qemu.sendU64(VhostUserRequest.SET_FEATURES, ACK, wanted));
-        acked(() -> qemu.sendMemTable(ACK, List.of(ram.region()), ram.fd()));
-        for (int q = 0; q < 2; q++) {
-            int i = q;
-            DriverRing d = rings[q];
-            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_NUM, ACK, i, QUEUE_SIZE));
-            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_BASE, ACK, i, 0));
-            acked(() -> qemu.sendVringAddr(ACK, i, GuestRam.qemuVa(d.descAddr()), GuestRam.qemuVa(d.usedAddr()),
-                    GuestRam.qemuVa(d.availAddr())));
-            acked(() -> qemu.sendVringFd(VhostUserRequest.SET_VRING_KICK, ACK, i, kickFds[i]));
-            acked(() -> qemu.sendVringFd(VhostUserRequest.SET_VRING_CALL, ACK, i, callFds[i]));
-            acked(() -> qemu.sendVringState(VhostUserRequest.SET_VRING_ENABLE, ACK, i, 1));
+        BlkBringUp steps = new BlkBringUp(this);
+        steps.begin();
+        while (steps.onReply(qemu.awaitReply())) {
+            // each reply sends the next message
         }
     }
 
@@ -141,10 +116,35 @@ public final class BlkGuest implements AutoCloseable {
             }
             Thread.onSpinWait();
         }
-        int last = (d.usedIdx() - 1) & 0xffff;
-        int head = d.usedId(last);
+        return used(q, (d.usedIdx() - 1) & 0xffff);
+    }
+
+    /** Queue {@code q}'s used index: how many requests the device has completed (mod 2^16). */
+    public int usedIdx(int q) {
+        return rings[q].usedIdx();
+    }
+
+    /** The outcome of queue {@code q}'s {@code i}-th used entry (read after {@link #usedIdx} passed it). */
+    public Done used(int q, int i) {
+        DriverRing d = rings[q];
+        int head = d.usedId(i);
         byte status = guest(slot(q, head) + SLOT_BYTES - 1, 1).get(ValueLayout.JAVA_BYTE, 0);
-        return new Done(status, d.usedLen(last), head);
+        return new Done(status, d.usedLen(i), head);
+    }
+
+    /** The head the next {@link #request} on queue {@code q} takes (its descriptors follow it, modulo the size). */
+    public int nextHead(int q) {
+        return nextHead[q];
+    }
+
+    /** Queue {@code q}'s call eventfd: the device writes it when it completed requests. */
+    public int callFd(int q) {
+        return callFds[q];
+    }
+
+    /** The RAM the front end shares with the back end. */
+    public GuestRam ram() {
+        return ram;
     }
 
     /** Makes queue {@code q}'s requests laid out since the last kick available and kicks: the device looks at them. */

@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The front end's (QEMU's) end of a vhost-user socket pair: sends messages with their fds exactly as QEMU does (one
- * sendmsg per message, fds with it) and reads replies, waiting a bounded time. Test thread only.
+ * sendmsg per message, fds with it, never waiting) and reads replies ({@link ReplyReader}), either waiting a bounded
+ * time ({@link #awaitReply}) or, for a simulated front end, as they arrive ({@link #replies()}). One thread at a time.
  */
 public final class FakeFrontEnd implements AutoCloseable {
     private static final long WAIT_NANOS = 5_000_000_000L;
@@ -22,6 +23,7 @@ public final class FakeFrontEnd implements AutoCloseable {
     private final MemorySegment cs = Libc.callState(arena);
     private final FdMessage out = new FdMessage(arena, 12 + 4096, 8);
     private final FdMessage in = new FdMessage(arena, 12 + 4096, 1);
+    private final ReplyReader replies = new ReplyReader(arena);
     private final VhostUserMessage outMessage = new VhostUserMessage(out.data());
     private final int[] pair = new int[2];
     private boolean backEndTaken;
@@ -50,6 +52,16 @@ public final class FakeFrontEnd implements AutoCloseable {
         pair[0] = fd;
         pair[1] = -1;
         backEndTaken = true;
+    }
+
+    /** The front end's end of the connection: what a simulated front end watches (non-blocking). */
+    public int socket() {
+        return pair[0];
+    }
+
+    /** Reads replies from {@link #socket()} without waiting. */
+    public ReplyReader replies() {
+        return replies;
     }
 
     /** The back end's end, for the connection (which owns it from then on). */
@@ -144,32 +156,21 @@ public final class FakeFrontEnd implements AutoCloseable {
 
     /** The next reply if one comes within {@code nanos}, else null. */
     public Reply replyWithin(long nanos) {
-        MemorySegment msg = Arena.ofAuto().allocate(12 + 4096);
-        int have = 0;
-        int fd = -1;
         long deadline = System.nanoTime() + nanos;
-        while (have < 12 || have < 12 + msg.get(ValueLayout.JAVA_INT_UNALIGNED, 8)) {
-            int want = have < 12 ? 12 - have : 12 + msg.get(ValueLayout.JAVA_INT_UNALIGNED, 8) - have;
-            in.prepareReceive(want);
-            long n = UnixSocket.recvmsg(pair[0], in, 0, cs);
-            if (n > 0) {
-                if (in.fdCount() > 0) {
-                    fd = in.fd(0);
+        while (true) {
+            switch (replies.read(pair[0])) {
+                case REPLY -> {
+                    return replies.reply();
                 }
-                MemorySegment.copy(in.data(), 0, msg, have, n);
-                have += (int) n;
-            } else if (n == -Libc.EAGAIN && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-                sleepBriefly();
-            } else if (n == 0) {
-                throw new AssertionError("the back end closed the connection");
-            } else {
-                return null;
+                case CLOSED -> throw new AssertionError("the back end closed the connection");
+                case AGAIN -> {
+                    if (System.nanoTime() >= deadline) {
+                        return null;
+                    }
+                    sleepBriefly();
+                }
             }
         }
-        int size = msg.get(ValueLayout.JAVA_INT_UNALIGNED, 8);
-        return new Reply(msg.get(ValueLayout.JAVA_INT_UNALIGNED, 0), msg.get(ValueLayout.JAVA_INT_UNALIGNED, 4), size,
-                msg.asSlice(12, size), fd);
     }
 
     /** Whether the back end closed its end (reading gives end of stream), waiting at most 5 s. */
