@@ -103,7 +103,7 @@ public final class VirtioBdevModule implements BdevModule {
     }
 
     private void detach(String name, RpcCall call) {
-        VirtioUserController c = controllers.get(name);
+        VirtioUserController c = controller(name);
         if (c == null) {
             call.fail(-Errno.ENODEV, "No such device");
             return;
@@ -128,6 +128,11 @@ public final class VirtioBdevModule implements BdevModule {
             }
         }
         return out;
+    }
+
+    /** The controller of that name (attaching, attached or being removed), or null. App thread. */
+    VirtioUserController controller(String name) {
+        return controllers.get(name);
     }
 
     /** A controller is over (attach failed, or its bdev destructed). App thread. */

@@ -231,6 +231,15 @@ final class VirtioUserController {
         return null;
     }
 
+    /** Queues held by channels now. */
+    int queuesInUse() {
+        int n = 0;
+        for (int q = 0; q < taken.length(); q++) {
+            n += taken.get(q);
+        }
+        return n;
+    }
+
     /** Gives {@code q} back: its ring state goes with it to the next channel that takes it. */
     void releaseQueue(BlkQueue q) {
         taken.set(q.index, 0);
