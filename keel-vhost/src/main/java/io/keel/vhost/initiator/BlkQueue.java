@@ -10,6 +10,8 @@ import io.keel.vhost.virtio.SplitRing;
 import io.keel.vhost.virtio.SplitRingDriver;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One virtqueue of a virtio-blk device, driven from our side: its split ring and its request slots in the shared
@@ -30,6 +32,7 @@ import java.lang.foreign.ValueLayout;
  * mode it leaves calls on and the channel watches the call eventfd.
  */
 final class BlkQueue {
+    private static final Logger LOG = LoggerFactory.getLogger(BlkQueue.class);
     static final long SLOT_META_BYTES = 64;
     private static final long HEADER = 0;
     private static final long RANGE = 16;
@@ -61,6 +64,8 @@ final class BlkQueue {
     private int freeCount;
     private int lastUsed;
     private boolean kickPending;
+    private boolean dead;
+    private long strayCompletions;
 
     /** Bytes one queue of {@code size} entries takes in the region (page-aligned parts). */
     static long bytes(int size, BlkGeometry g) {
@@ -201,6 +206,9 @@ final class BlkQueue {
 
     /** Kicks the back end if a submission awaits it, and ends the requests it finished: work done (0 = none). */
     int poll() {
+        if (dead) {
+            return 0;
+        }
         int work = 0;
         if (kickPending) {
             kickPending = false;
@@ -211,12 +219,26 @@ final class BlkQueue {
         }
         int used = ring.usedIdx();
         while (lastUsed != used) {
-            int slot = ring.usedId(lastUsed) / descsPerSlot;
+            int head = ring.usedId(lastUsed);
             lastUsed = (lastUsed + 1) & 0xffff;
-            completed(slot);
+            int slot = head / descsPerSlot;
+            if (head < 0 || head % descsPerSlot != 0 || slot >= ios.length || ios[slot] == null) {
+                strayCompletion(head);
+            } else {
+                completed(slot);
+            }
             work = 1;
         }
         return work;
+    }
+
+    /** A used entry for no request of ours: the back end is broken; logged (the first, then every power of two). */
+    private void strayCompletion(int head) {
+        long n = ++strayCompletions;
+        if (Long.bitCount(n) == 1) {
+            LOG.error("virtio queue {}: the back end returned head {}, which is no request in flight ({} so far)", index,
+                    head, n);
+        }
     }
 
     /** Takes the call eventfd's count (interrupt mode), then polls. */
@@ -253,6 +275,7 @@ final class BlkQueue {
 
     /** The back end is gone: every request in flight fails, and the queue takes no more. */
     void failAll() {
+        dead = true;
         for (int slot = 0; slot < ios.length; slot++) {
             BdevIo io = ios[slot];
             if (io != null) {

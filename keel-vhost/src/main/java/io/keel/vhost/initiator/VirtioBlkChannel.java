@@ -11,46 +11,80 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One thread's use of a virtio-blk bdev (SPDK's {@code bdev_virtio_blk_io_channel}): a virtqueue of its own, taken
- * from the controller when the channel is made and given back when it goes, polled on this thread by an active
- * poller (poll mode) and on its call eventfd's watch (interrupt mode). A thread that finds every queue taken fails its
- * I/O (logged once), as SPDK refuses the channel. Owner thread only.
+ * from the controller at the thread's first I/O and given back when the channel goes, polled on this thread by an
+ * active poller (poll mode) and on its call eventfd's watch (interrupt mode).
+ *
+ * <p>While every queue is held by other threads (more threads than queues, or a short-lived channel such as an
+ * examine read still holding one) I/O is answered NOMEM, which the bdev layer re-drives on every poll, and the queue
+ * is asked for again each time; after {@link #QUEUE_WAIT_NANOS} without one the I/O fails (logged once per channel)
+ * rather than wait for ever. Owner thread only.
  */
 final class VirtioBlkChannel {
     private static final Logger LOG = LoggerFactory.getLogger(VirtioBlkChannel.class);
+    /** How long I/O waits for a queue to come free. */
+    static final long QUEUE_WAIT_NANOS = 1_000_000_000L;
 
     private final VirtioUserController controller;
-    private final BlkQueue queue;
-    private final Poller poller;
-    private final FdWatch callWatch;
+    private final KeelThread thread;
+    private BlkQueue queue;
+    private Poller poller;
+    private FdWatch callWatch;
+    private long waitingSince;
+    private boolean waitLogged;
     private boolean failed;
 
     VirtioBlkChannel(VirtioUserController controller, KeelThread thread) {
         this.controller = controller;
-        this.queue = controller.acquireQueue();
-        if (queue == null) {
-            LOG.error("virtio {}: thread {} found all {} queues taken by other threads; its I/O fails",
-                    controller.name(), thread.name(), controller.queueCount());
-            poller = null;
-            callWatch = null;
-            return;
-        }
-        poller = thread.registerPoller("virtio_" + controller.name() + "_q" + queue.index, queue::poll);
-        callWatch = controller.interruptMode() ? thread.watchFd(queue.callFd, Epoll.EPOLLIN, r -> queue.onCall()) : null;
+        this.thread = thread;
     }
 
-    /** The queue this channel drives, or null when none was free. */
+    /** The queue this channel drives, or null before its first I/O or while none is free. */
     BlkQueue queue() {
         return queue;
     }
 
     void submit(BdevIo io) {
-        if (queue == null || failed || controller.gone()) {
+        if (failed || controller.gone()) {
             io.complete(BdevIoStatus.FAILED);
+            return;
+        }
+        if (queue == null && !takeQueue()) {
+            waitForQueue(io);
             return;
         }
         if (!queue.submit(io)) {
             io.complete(BdevIoStatus.NOMEM); // every slot in flight: the bdev layer re-drives it
         }
+    }
+
+    private boolean takeQueue() {
+        queue = controller.acquireQueue();
+        if (queue == null) {
+            return false;
+        }
+        waitingSince = 0;
+        poller = thread.registerPoller("virtio_" + controller.name() + "_q" + queue.index, queue::poll);
+        if (controller.interruptMode()) {
+            callWatch = thread.watchFd(queue.callFd, Epoll.EPOLLIN, r -> queue.onCall());
+        }
+        return true;
+    }
+
+    private void waitForQueue(BdevIo io) {
+        long now = thread.runtime().clock().nanoTime();
+        if (waitingSince == 0) {
+            waitingSince = now;
+        }
+        if (now - waitingSince < QUEUE_WAIT_NANOS) {
+            io.complete(BdevIoStatus.NOMEM);
+            return;
+        }
+        if (!waitLogged) {
+            waitLogged = true;
+            LOG.error("virtio {}: thread {} found all {} queues held by other threads for {} ms; its I/O fails",
+                    controller.name(), thread.name(), controller.queueCount(), QUEUE_WAIT_NANOS / 1_000_000);
+        }
+        io.complete(BdevIoStatus.FAILED);
     }
 
     /** The back end went away: what is in flight fails now, what comes later fails at once. */
@@ -71,5 +105,6 @@ final class VirtioBlkChannel {
         }
         poller.unregister();
         controller.releaseQueue(queue);
+        queue = null;
     }
 }

@@ -1,6 +1,7 @@
 package io.keel.vhost.initiator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.IoType;
@@ -81,33 +82,34 @@ class VirtioUserIoTest {
     }
 
     @Test
-    void twoThreadsTakeTwoQueuesAndAThirdFindsNone() throws Exception {
+    void twoThreadsTakeTwoQueues() throws Exception {
         VirtioUserController c = f.h.onWorker(() -> module().controller("VirtioBlk0"));
+        MemorySegment a = f.h.pattern(4096, 1);
+        assertThat(virtio.write(900, a).ok()).isTrue(); // a channel takes its queue at its first I/O
         assertThat(c.queuesInUse()).isEqualTo(1);
         KeelThread other = f.h.app.runtime().createThread("virtio_test_io2", CpuMask.of(0));
-        var desc = on(other, () -> f.h.layer().open("VirtioBlk0", true, (e, b) -> { }));
-        var ch = on(other, desc::getIoChannel);
-        assertThat(c.queuesInUse()).isEqualTo(2);
-        // both queues carry I/O at once
-        MemorySegment a = f.h.pattern(4096, 1);
-        MemorySegment b = f.h.pattern(4096, 2);
-        CompletableFuture<BdevIoStatus> second = new CompletableFuture<>();
-        other.send(() -> desc.write(ch.context(), b, 800, 8, (io, ok, arg) -> {
-            second.complete(io.status());
-            io.free();
-        }, null));
-        assertThat(virtio.write(900, a).ok()).isTrue();
-        assertThat(second.get()).isEqualTo(BdevIoStatus.SUCCESS);
-        assertThat(VbdevHarness.differences(readMalloc(800, 8), b)).isEmpty();
-        assertThat(VbdevHarness.differences(readMalloc(900, 8), a)).isEmpty();
-        on(other, () -> {
-            ch.put();
-            desc.close();
-            return null;
-        });
-        on(other, () -> null); // the channel is released one message after its put
-        org.awaitility.Awaitility.await().atMost(VbdevHarness.WAIT).until(() -> c.queuesInUse() == 1);
-        other.exit(() -> { });
+        try {
+            var desc = on(other, () -> f.h.layer().open("VirtioBlk0", true, (e, b) -> { }));
+            var ch = on(other, desc::getIoChannel);
+            MemorySegment b = f.h.pattern(4096, 2);
+            CompletableFuture<BdevIoStatus> second = new CompletableFuture<>();
+            other.send(() -> desc.write(ch.context(), b, 800, 8, (io, ok, arg) -> {
+                second.complete(io.status());
+                io.free();
+            }, null));
+            assertThat(second.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(BdevIoStatus.SUCCESS);
+            assertThat(c.queuesInUse()).isEqualTo(2);
+            assertThat(VbdevHarness.differences(readMalloc(800, 8), b)).isEmpty();
+            assertThat(VbdevHarness.differences(readMalloc(900, 8), a)).isEmpty();
+            on(other, () -> {
+                ch.put();
+                desc.close();
+                return null;
+            });
+            await().atMost(VbdevHarness.WAIT).until(() -> c.queuesInUse() == 1); // released one message after the put
+        } finally {
+            other.send(() -> other.exit(() -> { }));
+        }
     }
 
     /**
