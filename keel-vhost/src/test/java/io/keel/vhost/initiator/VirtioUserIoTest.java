@@ -119,7 +119,8 @@ class VirtioUserIoTest {
      */
     @Test
     void noAllocationPerIo() {
-        assertThat(new AllocationProbe(f.h).bytesPerRound("VirtioBlk0", 8, 0)).isLessThan(AllocationProbe.ROUND * 8);
+        long perIo8 = AllocationProbe.ROUND * 8;
+        assertThat(new AllocationProbe(f.h).bytesPerRound("VirtioBlk0", 8, 0, perIo8)).isLessThan(perIo8);
     }
 
     private VirtioBdevModule module() {
