@@ -108,14 +108,6 @@ final class BlkQueue {
         ring.availFlags(polled ? SplitRing.AVAIL_F_NO_INTERRUPT : 0);
     }
 
-    int size() {
-        return ring.size();
-    }
-
-    int slots() {
-        return ios.length;
-    }
-
     long descAddr() {
         return region.address(ringOffset);
     }
@@ -126,11 +118,6 @@ final class BlkQueue {
 
     long usedAddr() {
         return region.address(ringOffset + SplitRingDriver.usedOffset(ring.size()));
-    }
-
-    /** Requests in flight. */
-    int inFlight() {
-        return ios.length - freeCount;
     }
 
     /** Starts {@code io}: false when no slot is free (the caller answers NOMEM). */

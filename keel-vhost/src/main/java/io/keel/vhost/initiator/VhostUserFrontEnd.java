@@ -97,7 +97,6 @@ final class VhostUserFrontEnd {
     private long protocolFeatures;
     private int queueNum = -1;
     private int configWanted;
-    private int configBytes;
     // asked for by start()
     private long features;
     private RegionSpec region;
@@ -124,13 +123,9 @@ final class VhostUserFrontEnd {
         return queueNum;
     }
 
-    /** The device's config space as GET_CONFIG answered it ({@link #configBytes} of it are real). */
+    /** The device's config space as GET_CONFIG answered it (bytes past a short answer read as 0). */
     MemorySegment config() {
         return config;
-    }
-
-    int configBytes() {
-        return configBytes;
     }
 
     /**
@@ -170,10 +165,6 @@ final class VhostUserFrontEnd {
         state = State.STARTING;
         step = 0;
         advance();
-    }
-
-    long features() {
-        return features;
     }
 
     boolean hasProtocol(int bit) {
@@ -373,8 +364,7 @@ final class VhostUserFrontEnd {
                 if (size <= 0 || m.size() < ConfigPayload.HEADER_BYTES + size) {
                     return "GET_CONFIG answered without a config space";
                 }
-                configBytes = Math.min(size, ConfigPayload.MAX_CONFIG_BYTES);
-                MemorySegment.copy(p, ConfigPayload.HEADER_BYTES, config, 0, configBytes);
+                MemorySegment.copy(p, ConfigPayload.HEADER_BYTES, config, 0, Math.min(size, configWanted));
             }
             default -> { // an acknowledgement: 0 is success
                 if (m.size() < 8 || m.u64() != 0) {

@@ -38,11 +38,6 @@ final class VirtioBlkChannel {
         this.thread = thread;
     }
 
-    /** The queue this channel drives, or null before its first I/O or while none is free. */
-    BlkQueue queue() {
-        return queue;
-    }
-
     void submit(BdevIo io) {
         if (failed || controller.gone()) {
             io.complete(BdevIoStatus.FAILED);

@@ -84,10 +84,6 @@ final class VirtioUserController {
         return name;
     }
 
-    String path() {
-        return path;
-    }
-
     State state() {
         return state;
     }
@@ -102,10 +98,6 @@ final class VirtioUserController {
 
     int queueCount() {
         return queues.length;
-    }
-
-    int vqSize() {
-        return vqSize;
     }
 
     // ---- attach ----

@@ -3,7 +3,12 @@ package io.keel.vhost.initiator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keel.core.sys.Libc;
+import io.keel.core.sys.UnixSocket;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,6 +91,31 @@ class VirtioUserAttachTest {
         // and a good attach still works after them
         assertThat(f.attach("V", 1, 64).get("result").get(0).asText()).isEqualTo("V");
         f.detach("V");
+    }
+
+    /** A socket nobody serves (a hung back end): the first question's deadline ends the attach, nothing blocks. */
+    @Test
+    void aBackEndThatNeverAnswersFailsTheAttachAtTheStepDeadline() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cs = Libc.callState(arena);
+            Path silent = dir.resolve("silent");
+            int fd = UnixSocket.listen(silent.toString(), 4, cs);
+            assertThat(fd).isPositive();
+            try {
+                long start = System.nanoTime();
+                JsonNode r = f.h.call("bdev_virtio_attach_controller", Map.of("name", "V", "trtype", "user", "traddr",
+                        silent.toString(), "dev_type", "blk"));
+                assertThat(r.get("error").get("message").asText()).contains("GET_FEATURES").contains("5 s");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(4),
+                        Duration.ofSeconds(9));
+                assertThat(f.h.bdev("V")).isNull();
+                // the application thread kept serving meanwhile: a good attach works at once
+                assertThat(f.attach("V", 1, 64).get("result").get(0).asText()).isEqualTo("V");
+                f.detach("V");
+            } finally {
+                Libc.closeQuietly(fd);
+            }
+        }
     }
 
     @Test
