@@ -1,6 +1,7 @@
 package io.keel.vhost.initiator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.core.sys.Libc;
@@ -48,6 +49,8 @@ class VirtioUserAttachTest {
         assertThat(virtio.get("type").asText()).isEqualTo("user");
         assertThat(virtio.get("socket").asText()).isEqualTo(f.socket.toString());
 
+        assertThat(SharedMemoryMaps.mappings("VirtioBlk0")).as("ours and the target's").isEqualTo(2);
+        assertThat(SharedMemoryMaps.fds("VirtioBlk0")).as("ours (the target keeps none open)").isEqualTo(1);
         JsonNode devices = f.h.result("bdev_virtio_get_devices", null);
         assertThat(devices).hasSize(1);
         assertThat(devices.get(0).get("name").asText()).isEqualTo("VirtioBlk0");
@@ -57,6 +60,7 @@ class VirtioUserAttachTest {
         assertThat(f.h.bdev("VirtioBlk0")).isNull();
         assertThat(f.h.result("bdev_virtio_get_devices", null)).isEmpty();
         assertThat(f.h.error("bdev_virtio_detach_controller", Map.of("name", "VirtioBlk0"))).isEqualTo(-19);
+        await().atMost(Duration.ofSeconds(10)).until(() -> SharedMemoryMaps.released("VirtioBlk0"));
         // the controller took the session's end: a second attach works
         assertThat(f.attach("VirtioBlk1", 1, 64).get("result").get(0).asText()).isEqualTo("VirtioBlk1");
         f.detach("VirtioBlk1");
@@ -88,6 +92,7 @@ class VirtioUserAttachTest {
         assertThat(taken.get("error").get("message").asText()).contains("Malloc0");
         assertThat(f.h.result("bdev_virtio_get_devices", null)).isEmpty();
         assertThat(f.h.bdev("V")).isNull();
+        assertThat(SharedMemoryMaps.released("V")).as("nothing left of refused attaches").isTrue();
         // and a good attach still works after them
         assertThat(f.attach("V", 1, 64).get("result").get(0).asText()).isEqualTo("V");
         f.detach("V");

@@ -52,6 +52,8 @@ class VirtioUserRemovalTest {
         assertThat(load.failed).as("a live back end completes what it has").isZero();
         assertThat(f.h.bdev("V")).isNull();
         assertThat(f.h.result("bdev_virtio_get_devices", null)).isEmpty();
+        // ours unmapped and closed at once; the target's session lets go of its mapping as it ends
+        await().atMost(VbdevHarness.WAIT).until(() -> SharedMemoryMaps.released("V"));
     }
 
     @Test
@@ -73,5 +75,6 @@ class VirtioUserRemovalTest {
             assertThat(f.h.result("bdev_virtio_get_devices", null)).isEmpty();
             assertThat(f.h.error("bdev_virtio_detach_controller", Map.of("name", "V"))).isEqualTo(-19);
         }
+        await().atMost(VbdevHarness.WAIT).until(() -> SharedMemoryMaps.released("V"));
     }
 }
