@@ -3,9 +3,9 @@
 # one poll-mode reactor pinned to core 0) serves vhost-blk controllers over a null bdev and a malloc bdev; `keel
 # bdevperf` on core 1 attaches each through the virtio bdev module (the virtio-user initiator:
 # bdev_virtio_attach_controller in its config, one virtqueue per bdevperf core) and drives it: 4 KiB randread and
-# randwrite at QD 1, 32 and 128. Cases are interleaved round by round (the VM is shared and noisy); medians of IOPS
-# with min and max, the latency of the median round, and the bytes bdevperf's reactor allocated per I/O (the initiator
-# side) are printed.
+# randwrite at QD 1, 32 and 128, after a warm-up run per bdev. Cases are interleaved round by round (the VM is shared
+# and noisy); medians of IOPS with min and max, the latency of the median round, and the bytes bdevperf's reactor
+# allocated per I/O (the initiator side) are printed.
 # Usage: keel-bench/run-vhost-bench.sh [rounds=3] [seconds=5]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +38,11 @@ trap 'kill $target 2>/dev/null; wait $target 2>/dev/null || true' EXIT
 for i in $(seq 100); do
   "$root/keel" rpc -s "$sock" framework_wait_init >/dev/null 2>&1 && break
   sleep 0.2
+done
+# a run per bdev first, not recorded: the target's JIT warms up and malloc's pages are backed
+for b in null malloc; do
+  "$root/keel" bdevperf -c "$dir/vhost-$b.json" -T "Virtio_$b" -m 0x2 --pin -q 32 -o 4096 -w randread -t 2 \
+      >/dev/null 2>&1
 done
 out="$dir/vhost-results.txt"
 : > "$out"
