@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * free slot: the caller answers NOMEM, which the bdev layer re-drives. Owned by one bdev channel at a time (its
  * thread); nothing is allocated per I/O.
  *
- * <p>Notifications: a submission publishes the available index at once and leaves the kick to {@link #poll}, so a
- * burst of submissions costs one eventfd write, and none while the back end says it is polling (no
- * VRING_USED_F_NO_NOTIFY clear). In poll mode the driver asks for no calls (VRING_AVAIL_F_NO_INTERRUPT); in interrupt
- * mode it leaves calls on and the channel watches the call eventfd.
+ * <p>Notifications: a submission publishes the available index at once and leaves the kick to {@link #poll}, after
+ * the completions it reaps (whose callbacks often submit again), so a burst of submissions costs one eventfd write,
+ * and none while the back end says it needs none (VRING_USED_F_NO_NOTIFY). In poll mode the driver asks for no calls
+ * (VRING_AVAIL_F_NO_INTERRUPT); in interrupt mode it leaves calls on and the channel watches the call eventfd.
  */
 final class BlkQueue {
     private static final Logger LOG = LoggerFactory.getLogger(BlkQueue.class);
@@ -191,19 +191,15 @@ final class BlkQueue {
         kickPending = true;
     }
 
-    /** Kicks the back end if a submission awaits it, and ends the requests it finished: work done (0 = none). */
+    /**
+     * Ends the requests the back end finished, then kicks it if a submission awaits it (those its completions made
+     * included): work done (0 = none).
+     */
     int poll() {
         if (dead) {
             return 0;
         }
         int work = 0;
-        if (kickPending) {
-            kickPending = false;
-            if (ring.deviceWantsKick()) {
-                EventFd.write(kickFd, 1, count, callState);
-            }
-            work = 1;
-        }
         int used = ring.usedIdx();
         while (lastUsed != used) {
             int head = ring.usedId(lastUsed);
@@ -213,6 +209,13 @@ final class BlkQueue {
                 strayCompletion(head);
             } else {
                 completed(slot);
+            }
+            work = 1;
+        }
+        if (kickPending && !dead) {
+            kickPending = false;
+            if (ring.deviceWantsKick()) {
+                EventFd.write(kickFd, 1, count, callState);
             }
             work = 1;
         }
