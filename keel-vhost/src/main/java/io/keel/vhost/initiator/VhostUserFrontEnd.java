@@ -143,8 +143,6 @@ final class VhostUserFrontEnd {
         }
         state = State.NEGOTIATING;
         watch = thread.watchFd(socket, Epoll.EPOLLIN, this::onSocketReady);
-        deadlinePoller = thread.registerPoller(name + "_vhost_user_deadline", this::checkDeadline,
-                DEADLINE_CHECK_MICROS);
         step = 0;
         advance();
     }
@@ -195,7 +193,6 @@ final class VhostUserFrontEnd {
         while (state == State.NEGOTIATING || state == State.STARTING) {
             String sent = state == State.NEGOTIATING ? negotiationStep(step++) : startStep(step++);
             if (sent == null) { // the phase is over
-                stopDeadline();
                 state = state == State.NEGOTIATING ? State.NEGOTIATED : State.RUNNING;
                 listener.phaseDone();
                 return;
@@ -298,9 +295,12 @@ final class VhostUserFrontEnd {
         }
         if (question || ack) {
             awaiting = request;
-            awaitingWhat = question ? "an answer to " + VhostUserRequest.name(request)
-                    : "an acknowledgement of " + VhostUserRequest.name(request);
+            awaitingWhat = (question ? "answer to " : "acknowledgement of ") + VhostUserRequest.name(request);
             deadline = thread.runtime().clock().nanoTime() + STEP_NANOS;
+            if (deadlinePoller == null) {
+                deadlinePoller = thread.registerPoller(name + "_vhost_user_deadline", this::checkDeadline,
+                        DEADLINE_CHECK_MICROS);
+            }
         }
         return VhostUserRequest.name(request);
     }
@@ -344,6 +344,7 @@ final class VhostUserFrontEnd {
         }
         int request = awaiting;
         awaiting = -1;
+        stopDeadline();
         MemorySegment p = m.payload();
         switch (request) {
             case GET_FEATURES, GET_PROTOCOL_FEATURES, GET_QUEUE_NUM -> {

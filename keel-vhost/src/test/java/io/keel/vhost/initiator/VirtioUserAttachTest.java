@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.UnixSocket;
+import io.keel.vhost.user.VhostUserRequest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -113,7 +114,7 @@ class VirtioUserAttachTest {
                 long start = System.nanoTime();
                 JsonNode r = f.h.call("bdev_virtio_attach_controller", Map.of("name", "V", "trtype", "user", "traddr",
                         silent.toString(), "dev_type", "blk"));
-                assertThat(r.get("error").get("message").asText()).contains("GET_FEATURES").contains("5 s");
+                assertThat(r.get("error").get("message").asText()).contains("no answer to GET_FEATURES within 5 s");
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(4),
                         Duration.ofSeconds(9));
                 assertThat(f.h.bdev("V")).isNull();
@@ -123,6 +124,24 @@ class VirtioUserAttachTest {
             } finally {
                 Libc.closeQuietly(fd);
             }
+        }
+    }
+
+    /** A back end that hangs after the negotiation (no acknowledgement of SET_MEM_TABLE): that step's deadline. */
+    @Test
+    void aBackEndThatHangsMidSetupFailsTheAttachAtThatStepsDeadline() throws Exception {
+        Path path = dir.resolve("scripted");
+        try (ScriptedBackEnd backEnd = new ScriptedBackEnd(path, VhostUserRequest.SET_MEM_TABLE)) {
+            long start = System.nanoTime();
+            JsonNode r = f.h.call("bdev_virtio_attach_controller", Map.of("name", "V", "trtype", "user", "traddr",
+                    path.toString(), "dev_type", "blk", "vq_size", 64));
+            assertThat(r.get("error").get("message").asText()).contains("no acknowledgement of SET_MEM_TABLE within 5 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(4),
+                    Duration.ofSeconds(9));
+            assertThat(backEnd.seen()).containsExactly("GET_FEATURES", "GET_PROTOCOL_FEATURES", "SET_PROTOCOL_FEATURES",
+                    "SET_OWNER", "GET_QUEUE_NUM", "GET_CONFIG", "SET_FEATURES", "SET_MEM_TABLE");
+            assertThat(f.h.bdev("V")).isNull();
+            await().atMost(Duration.ofSeconds(10)).until(() -> SharedMemoryMaps.released("V"));
         }
     }
 
