@@ -50,7 +50,10 @@ public final class VbdevHarness implements AutoCloseable {
         this.worker = app.runtime().createThread("vbdev_test_io", CpuMask.of(1));
     }
 
-    /** Starts an application; with {@code config}, loaded from that JSON config file as {@code keel start -c}. */
+    /**
+     * Starts an application (vhost controllers' sockets in {@code dir}); with {@code config}, loaded from that JSON
+     * config file as {@code keel start -c}.
+     */
     public static VbdevHarness start(Path dir, Path config) {
         AppOptions o = AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true)
                 .withRpcSocket(dir.resolve("keel-" + System.nanoTime() + ".sock")).withVhostSocketDir(dir);

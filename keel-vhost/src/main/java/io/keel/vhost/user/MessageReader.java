@@ -100,17 +100,17 @@ public final class MessageReader {
         return !tooMany;
     }
 
-    public int fdCount() {
+    int fdCount() {
         return fdCount;
     }
 
     /** Fd {@code i} of the message, still the reader's (closed by {@link #finish}). */
-    public int fd(int i) {
+    int fd(int i) {
         return fds[i];
     }
 
     /** Takes fd {@code i} of the message: the caller owns it now (it is not closed by {@link #finish}). */
-    public int takeFd(int i) {
+    int takeFd(int i) {
         int fd = fds[i];
         fds[i] = -1;
         return fd;
