@@ -42,7 +42,7 @@ done
 # a run per bdev first, not recorded: the target's JIT warms up and malloc's pages are backed
 for b in null malloc; do
   "$root/keel" bdevperf -c "$dir/vhost-$b.json" -T "Virtio_$b" -m 0x2 --pin -q 32 -o 4096 -w randread -t 2 \
-      >/dev/null 2>&1
+      >/dev/null 2>&1 || true
 done
 out="$dir/vhost-results.txt"
 : > "$out"
@@ -50,8 +50,13 @@ for r in $(seq "$rounds"); do
   for b in null malloc; do
     for c in "randread 1" "randread 32" "randread 128" "randwrite 1" "randwrite 32" "randwrite 128"; do
       set -- $c
-      "$root/keel" bdevperf -c "$dir/vhost-$b.json" -T "Virtio_$b" -m 0x2 --pin -q "$2" -o 4096 -w "$1" -t "$secs" \
-          --json 2>/dev/null | python3 -c "import json,sys; print('$b $1 $2', json.dumps(json.load(sys.stdin)))" >> "$out"
+      # a failed run (an attach that timed out on an overloaded machine, ...) is reported and left out
+      if ! "$root/keel" bdevperf -c "$dir/vhost-$b.json" -T "Virtio_$b" -m 0x2 --pin -q "$2" -o 4096 -w "$1" \
+          -t "$secs" --json > "$dir/vhost-run.json" 2> "$dir/vhost-run.err"; then
+        echo "run-vhost-bench: $b $1 QD $2 failed: $(grep -m1 -i 'fail' "$dir/vhost-run.err")" >&2
+        continue
+      fi
+      python3 -c "import json,sys; print('$b $1 $2', json.dumps(json.load(sys.stdin)))" < "$dir/vhost-run.json" >> "$out"
     done
   done
 done
