@@ -50,10 +50,13 @@ public final class VbdevHarness implements AutoCloseable {
         this.worker = app.runtime().createThread("vbdev_test_io", CpuMask.of(1));
     }
 
-    /** Starts an application; with {@code config}, loaded from that JSON config file as {@code keel start -c}. */
+    /**
+     * Starts an application (vhost controllers' sockets in {@code dir}); with {@code config}, loaded from that JSON
+     * config file as {@code keel start -c}.
+     */
     public static VbdevHarness start(Path dir, Path config) {
         AppOptions o = AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true)
-                .withRpcSocket(dir.resolve("keel-" + System.nanoTime() + ".sock"));
+                .withRpcSocket(dir.resolve("keel-" + System.nanoTime() + ".sock")).withVhostSocketDir(dir);
         KeelApp app = KeelApp.create(config == null ? o : o.withConfig(config));
         app.start();
         await().atMost(WAIT).until(() -> app.state() == KeelApp.State.RUNNING);

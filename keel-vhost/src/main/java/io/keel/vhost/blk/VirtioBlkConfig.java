@@ -48,6 +48,10 @@ public final class VirtioBlkConfig {
         return this;
     }
 
+    public int sizeMax() {
+        return bytes.get(U32, 8);
+    }
+
     public VirtioBlkConfig segMax(int max) {
         bytes.set(U32, 12, max);
         return this;
@@ -89,6 +93,10 @@ public final class VirtioBlkConfig {
         return this;
     }
 
+    public int maxDiscardSectors() {
+        return bytes.get(U32, 36);
+    }
+
     public VirtioBlkConfig maxDiscardSeg(int segments) {
         bytes.set(U32, 40, segments);
         return this;
@@ -102,6 +110,10 @@ public final class VirtioBlkConfig {
     public VirtioBlkConfig maxWriteZeroesSectors(int sectors) {
         bytes.set(U32, 48, sectors);
         return this;
+    }
+
+    public int maxWriteZeroesSectors() {
+        return bytes.get(U32, 48);
     }
 
     public VirtioBlkConfig maxWriteZeroesSeg(int segments) {

@@ -11,10 +11,11 @@ import java.lang.foreign.MemorySegment;
  * payload it announces, so one receive never takes bytes of two messages and the fds that arrive with a message
  * (SCM_RIGHTS) are that message's. A header with a wrong version or a payload over
  * {@link VhostUserMessage#MAX_PAYLOAD_BYTES}, or more fds than {@link VhostUserMessage#MAX_FDS}, is malformed: the
- * stream cannot be trusted after it. Memory is fixed at construction (rule R10). Owner thread only.
+ * stream cannot be trusted after it. Memory is fixed at construction (rule R10). Owner thread only. Both ends use it:
+ * the back end for the front end's requests, a front end (the virtio-user initiator) for the replies.
  */
-final class MessageReader {
-    enum Result { MESSAGE, AGAIN, CLOSED, MALFORMED }
+public final class MessageReader {
+    public enum Result { MESSAGE, AGAIN, CLOSED, MALFORMED }
 
     private static final int BUFFER_BYTES = VhostUserMessage.HEADER_BYTES + VhostUserMessage.MAX_PAYLOAD_BYTES;
 
@@ -25,23 +26,23 @@ final class MessageReader {
     private int have;
     private String problem;
 
-    MessageReader(Arena arena) {
+    public MessageReader(Arena arena) {
         in = new FdMessage(arena, BUFFER_BYTES, VhostUserMessage.MAX_FDS);
         message = new VhostUserMessage(arena.allocate(BUFFER_BYTES, 8));
     }
 
     /** The message {@link #read} completed; valid until {@link #finish}. */
-    VhostUserMessage message() {
+    public VhostUserMessage message() {
         return message;
     }
 
     /** Why the last read answered MALFORMED or CLOSED. */
-    String problem() {
+    public String problem() {
         return problem;
     }
 
     /** Reads until a message is complete (MESSAGE), the socket has no more (AGAIN), ends, or lies. */
-    Result read(int socket, MemorySegment callState) {
+    public Result read(int socket, MemorySegment callState) {
         while (true) {
             int want = have < VhostUserMessage.HEADER_BYTES ? VhostUserMessage.HEADER_BYTES - have
                     : VhostUserMessage.HEADER_BYTES + message.size() - have;
@@ -54,7 +55,7 @@ final class MessageReader {
                 return Result.AGAIN;
             }
             if (n <= 0) {
-                problem = n == 0 ? "the front end closed the connection" : "recvmsg: " + Libc.strerror((int) -n);
+                problem = n == 0 ? "the peer closed the connection" : "recvmsg: " + Libc.strerror((int) -n);
                 return Result.CLOSED;
             }
             if (!takeFds()) {
@@ -116,7 +117,7 @@ final class MessageReader {
     }
 
     /** Done with the message: closes the fds nobody took, and starts the next message. */
-    void finish() {
+    public void finish() {
         for (int i = 0; i < fdCount; i++) {
             Libc.closeQuietly(fds[i]);
             fds[i] = -1;

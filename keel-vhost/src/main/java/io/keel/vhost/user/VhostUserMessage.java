@@ -63,6 +63,17 @@ public final class VhostUserMessage {
         return (flags() & FLAG_NEED_REPLY) != 0;
     }
 
+    /** Writes a request header (the front end's side): {@code flags} beyond the version, e.g. {@link #FLAG_NEED_REPLY}. */
+    public void requestHeader(int request, int flags, int size) {
+        buffer.set(U32, 0, request);
+        buffer.set(U32, 4, VERSION | flags);
+        buffer.set(U32, 8, size);
+    }
+
+    public boolean isReply() {
+        return (flags() & FLAG_REPLY) != 0;
+    }
+
     /** Writes a reply header to {@code request} with a payload of {@code size} bytes. */
     public void replyHeader(int request, int size) {
         buffer.set(U32, 0, request);
@@ -89,6 +100,16 @@ public final class VhostUserMessage {
     public void vringState(int index, int num) {
         buffer.set(U32, HEADER_BYTES, index);
         buffer.set(U32, HEADER_BYTES + 4, num);
+    }
+
+    /** Writes a vring address payload (the front end's side); no dirty log. */
+    public void vringAddr(int index, long desc, long used, long avail) {
+        buffer.set(U32, HEADER_BYTES, index);
+        buffer.set(U32, HEADER_BYTES + 4, 0);
+        buffer.set(U64, HEADER_BYTES + 8, desc);
+        buffer.set(U64, HEADER_BYTES + 16, used);
+        buffer.set(U64, HEADER_BYTES + 24, avail);
+        buffer.set(U64, HEADER_BYTES + 32, 0);
     }
 
     public int vringAddrFlags() {

@@ -1,13 +1,16 @@
 package io.keel.vhost.testing;
 
+import io.keel.vhost.virtio.SplitRing;
+import io.keel.vhost.virtio.SplitRingDriver;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * The driver's side of a split virtqueue laid out in {@link GuestRam} from guest-physical {@code at}: descriptor
- * table, then the available ring, then (4-aligned) the used ring. The test writes descriptors and makes heads
- * available as a guest's virtio driver would, and reads what the device put in the used ring.
+ * table, then the available ring, then (4-aligned) the used ring, driven through {@link SplitRingDriver} (what the
+ * virtio-user initiator uses). The test writes descriptors and makes heads available as a guest's virtio driver
+ * would, and reads what the device put in the used ring; it also writes indirect tables and the event-idx fields,
+ * which the initiator does not use.
  */
 public final class DriverRing {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -20,15 +23,16 @@ public final class DriverRing {
     private final long desc;
     private final long avail;
     private final long used;
-    private int availIdx;
+    private final SplitRingDriver driver;
 
     public DriverRing(GuestRam ram, long at, int size) {
         this.ram = ram.bytes();
         this.base = ram.base();
         this.size = size;
         this.desc = at;
-        this.avail = at + 16L * size;
-        this.used = (avail + 4 + 2L * size + 2 + 3) & ~3L;
+        this.avail = at + SplitRingDriver.availOffset(size);
+        this.used = at + SplitRingDriver.usedOffset(size);
+        this.driver = new SplitRingDriver(this.ram.asSlice(at - base, SplitRingDriver.bytes(size)), size);
     }
 
     public int size() {
@@ -49,12 +53,13 @@ public final class DriverRing {
 
     /** Guest-physical bytes the rings take from {@code at}. */
     public long end() {
-        return used + 4 + 8L * size + 2;
+        return desc + SplitRingDriver.bytes(size);
     }
 
     /** Writes descriptor {@code i} of the ring's table. */
     public DriverRing desc(int i, long addr, int len, int flags, int next) {
-        return descAt(desc + 16L * i, addr, len, flags, next);
+        driver.desc(i, addr, len, flags, next);
+        return this;
     }
 
     /** Writes a descriptor at guest-physical {@code at} (an indirect table's entry). */
@@ -69,45 +74,41 @@ public final class DriverRing {
 
     /** Puts {@code head} in the available ring and publishes the new index. */
     public void makeAvailable(int head) {
-        ram.set(U16, avail - base + 4 + 2L * (availIdx % size), (short) head);
-        availIdx = (availIdx + 1) & 0xffff;
-        VarHandle.releaseFence(); // virtio_wmb: the descriptors and the entry before the index
-        ram.set(U16, avail - base + 2, (short) availIdx);
+        driver.makeAvailable(head);
+        driver.publish();
     }
 
     public int availIdx() {
-        return availIdx;
+        return driver.availIdx();
     }
 
     public void availFlags(int flags) {
-        ram.set(U16, avail - base, (short) flags);
+        driver.availFlags(flags);
     }
 
     /** used_event: the driver wants a call when the used index passes it. */
     public void usedEvent(int idx) {
-        ram.set(U16, avail - base + 4 + 2L * size, (short) idx);
+        ram.set(U16, avail - base + SplitRing.usedEventOffset(size), (short) idx);
     }
 
     public int usedIdx() {
-        int idx = ram.get(U16, used - base + 2) & 0xffff;
-        VarHandle.acquireFence(); // virtio_rmb: what the device wrote before the index is read after it
-        return idx;
+        return driver.usedIdx();
     }
 
     public int usedFlags() {
-        return ram.get(U16, used - base) & 0xffff;
+        return driver.usedFlags();
     }
 
     public int usedId(int i) {
-        return ram.get(U32, used - base + 4 + 8L * (i % size));
+        return driver.usedId(i);
     }
 
     public int usedLen(int i) {
-        return ram.get(U32, used - base + 4 + 8L * (i % size) + 4);
+        return driver.usedLen(i);
     }
 
     /** avail_event: the device wants a kick when the available index passes it. */
     public int availEvent() {
-        return ram.get(U16, used - base + 4 + 8L * size) & 0xffff;
+        return ram.get(U16, used - base + SplitRing.availEventOffset(size)) & 0xffff;
     }
 }
