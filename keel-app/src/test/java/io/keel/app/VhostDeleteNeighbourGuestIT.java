@@ -100,31 +100,31 @@ class VhostDeleteNeighbourGuestIT {
         assertThat(KeelProcess.log(log)).as("B's guest output").contains(marker);
         assertThat(t.rpc("vhost_get_controllers", Map.of("name", "vhost.B")).get(0).get("sessions")).hasSize(1);
 
-        BlkLoad load = new BlkLoad(a);
-        Thread loader = new Thread(load, "guest-A-io");
-        loader.start();
-        Thread.sleep(200);
-        long from = System.nanoTime();
+        long from;
+        long to;
         int refused = 0;
         boolean deleted = false;
-        while (!deleted && System.nanoTime() - from < TimeUnit.SECONDS.toNanos(60)) {
-            try {
-                deleted = t.rpcAsync("vhost_delete_controller", Map.of("ctrlr", "vhost.B")).get(30, TimeUnit.SECONDS)
-                        .asBoolean();
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).isInstanceOf(BdevTestApp.RpcError.class)
-                        .hasMessageEndingWith("Device or resource busy");
-                refused++;
-                if (!retry) {
-                    break;
+        BlkLoad load = BlkLoad.start(a, "guest-A-io");
+        try (load) {
+            Thread.sleep(200);
+            from = System.nanoTime();
+            while (!deleted && System.nanoTime() - from < TimeUnit.SECONDS.toNanos(60)) {
+                try {
+                    deleted = t.rpcAsync("vhost_delete_controller", Map.of("ctrlr", "vhost.B"))
+                            .get(30, TimeUnit.SECONDS).asBoolean();
+                } catch (ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(BdevTestApp.RpcError.class)
+                            .hasMessageEndingWith("Device or resource busy");
+                    refused++;
+                    if (!retry) {
+                        break;
+                    }
+                    Thread.sleep(100);
                 }
-                Thread.sleep(100);
             }
+            to = System.nanoTime();
+            Thread.sleep(200);
         }
-        long to = System.nanoTime();
-        Thread.sleep(200);
-        load.stop();
-        loader.join(10_000);
         long gap = load.maxGap(from, to);
         System.out.printf("%s: delete refused %d times, then %s after %.1f ms; A completed %d I/Os, longest gap %.2f ms%n",
                 name, refused, deleted ? "done" : "not done", (to - from) / 1e6, load.completed(), gap / 1e6);

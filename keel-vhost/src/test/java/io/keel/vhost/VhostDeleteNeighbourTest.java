@@ -15,11 +15,13 @@ import io.keel.vhost.user.VhostUserMessage;
 import io.keel.vhost.user.VhostUserRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,14 +94,17 @@ class VhostDeleteNeighbourTest {
     }
 
     private void deleteBWhile(BGoes how) throws Exception {
-        BlkLoad load = new BlkLoad(a);
-        Thread loader = new Thread(load, "guest-A-io");
-        loader.start();
+        try (BlkLoad load = BlkLoad.start(a, "guest-A-io")) {
+            deleteBWhileARuns(how, load);
+        }
+    }
+
+    private void deleteBWhileARuns(BGoes how, BlkLoad load) throws Exception {
         Thread.sleep(300); // A is warm and running
         bMidIo();
-        Thread.sleep(50);
-        assertThat(t.rpc("vhost_get_controllers", Map.of("name", "vhost.B")).get(0).at("/sessions/0/inflight_task_cnt")
-                .asInt()).as("B's requests wait at its bdev").isEqualTo(8);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).untilAsserted(() ->
+                assertThat(t.rpc("vhost_get_controllers", Map.of("name", "vhost.B")).get(0)
+                        .at("/sessions/0/inflight_task_cnt").asInt()).as("B's requests wait at its bdev").isEqualTo(8));
         long from = System.nanoTime();
         CompletableFuture<JsonNode> delete;
         CompletableFuture<JsonNode> again;
@@ -123,7 +128,6 @@ class VhostDeleteNeighbourTest {
         assertThat(again.get(1, TimeUnit.SECONDS).asBoolean()).as("a second delete hears with the first").isTrue();
         Thread.sleep(100);
         load.stop();
-        loader.join(10_000);
 
         long gap = load.maxGap(from, to);
         System.out.printf("%s: delete took %.1f ms; A completed %d I/Os, longest gap during the delete %.2f ms%n", how,

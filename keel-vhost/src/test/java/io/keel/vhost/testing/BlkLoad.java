@@ -7,17 +7,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A guest's I/O, one 4 KiB request at a time on queue 0 (writes and reads in turn over 256 KiB), run on its own
  * thread until stopped: when each completed, and how many failed. For scenario S2: the longest gap between
- * completions while something else happens.
+ * completions while something else happens. {@link #close} stops the thread and waits for it, so a test that ends
+ * (or fails) never unmaps the guest's RAM under its driver: use it in try-with-resources.
  */
-public final class BlkLoad implements Runnable {
+public final class BlkLoad implements Runnable, AutoCloseable {
     private final BlkGuest guest;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicInteger failed = new AtomicInteger();
     private final long[] completions = new long[1 << 20];
     private volatile int count;
 
+    private Thread thread;
+
     public BlkLoad(BlkGuest guest) {
         this.guest = guest;
+    }
+
+    /** Runs a load on {@code guest} on a new thread named {@code name}. */
+    public static BlkLoad start(BlkGuest guest, String name) {
+        BlkLoad load = new BlkLoad(guest);
+        load.thread = new Thread(load, name);
+        load.thread.start();
+        return load;
     }
 
     @Override
@@ -36,6 +47,15 @@ public final class BlkLoad implements Runnable {
 
     public void stop() {
         stop.set(true);
+    }
+
+    /** Stops the load and waits for its thread (each request ends within the driver's bound). */
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+        if (thread != null) {
+            thread.join(20_000);
+        }
     }
 
     public int failed() {
