@@ -29,13 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * S2 without QEMU: controllers vhost.A and vhost.B on one reactor (cpumask 1), a front end each. B's bdev delays
- * every I/O by 400 ms, so B's session has requests at the bdev when vhost_delete_controller is called for it. A runs
- * I/O throughout: none of it fails and no completion waits for the delete. A delete while B's VM runs is refused at
- * once (-EBUSY, as SPDK's) and B loses nothing; a delete while B's VM shuts down (stopping its queues, then hanging
- * up), after it hung up, or while it stopped its queues and never hangs up completes once B's session is torn down.
+ * every I/O by 2 s (far longer than a loaded test machine's hiccups), so B's session has requests at the bdev when
+ * vhost_delete_controller is called for it. A runs I/O throughout: none of it fails and no completion waits for the
+ * delete. A delete while B's VM runs is refused at once (-EBUSY, as SPDK's) and B loses nothing; a delete while B's VM
+ * shuts down (stopping its queues, then hanging up), after it hung up, or while it stopped its queues and never hangs
+ * up completes once B's session is torn down.
  */
 class VhostDeleteNeighbourTest {
-    static final long DELAY_US = 400_000;
+    static final long DELAY_US = 2_000_000;
     static final long GAP_BOUND_NANOS = 1_000_000_000L;
 
     @TempDir
