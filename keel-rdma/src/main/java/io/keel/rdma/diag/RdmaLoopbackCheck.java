@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import com.sun.management.ThreadMXBean;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmEventType;
@@ -23,6 +24,7 @@ import io.keel.rdma.VerbsContext;
 import io.keel.rdma.WorkCompletions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +37,8 @@ import java.util.Deque;
  * channel), exchanging private data both ways (the accept carries the passive side's buffer address and rkey); then
  * SENDs into posted RECVs both ways (one direction waiting for the completion channel's event), a chain of three
  * SENDs posted with one call, an RDMA WRITE and an RDMA READ against the peer's registered buffer, each checked by data
- * and by completion; a disconnect that each side sees exactly once, the RECVs left over flushing; and every resource
+ * and by completion; no heap allocation in thousands of SEND/RECV rounds (the data path's requirement); a
+ * second connection rejected with private data; a disconnect that each side sees exactly once, the RECVs left over flushing; and every resource
  * freed. Prints {@value #MARKER} at the end on success, exits 1 saying what failed, 2 when RDMA is not usable here.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp keel-rdma/target/classes:keel-core/target/classes
@@ -201,6 +204,35 @@ public final class RdmaLoopbackCheck {
         check(local.asSlice(4096, 4096).mismatch(remotePage) == -1, "the RDMA READ brought the peer's data");
         step("RDMA READ " + len + " bytes, data checked");
 
+        // the data path allocates nothing: a SEND into a reposted RECV, both completions polled, round after round
+        pingPong(host, target, 2000);
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        long start = System.nanoTime();
+        int rounds = 2000;
+        pingPong(host, target, rounds);
+        long elapsed = System.nanoTime() - start;
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        check(allocated == 0, "the data path allocated " + allocated + " bytes in " + rounds + " rounds");
+        step(String.format("data path: %d SEND/RECV rounds (2 posts, 2 polls each) in %.2f s, 0 bytes allocated",
+                rounds, elapsed / 1e9));
+
+        // a second connection, refused with private data
+        CmId refused = own(CmId.create(activeEvents));
+        ok(refused.resolveAddress(null, address, 5000), "rdma_resolve_addr (second)");
+        expect(activeEvents, CmEventType.ADDR_RESOLVED, refused.address());
+        ok(refused.resolveRoute(5000), "rdma_resolve_route (second)");
+        expect(activeEvents, CmEventType.ROUTE_RESOLVED, refused.address());
+        ok(refused.connect(hello), "rdma_connect (second)");
+        expect(passiveEvents, CmEventType.CONNECT_REQUEST, -1);
+        try (CmId request = CmId.adopt(event.id()); ConnectionParameters no = new ConnectionParameters()) {
+            int n = text(no.privateData(), "KEEL-RDMA-REJECT");
+            ok(request.reject(no.privateData(), n), "rdma_reject");
+        }
+        next(activeEvents, CmEventType.REJECTED, refused.address());
+        check("KEEL-RDMA-REJECT".equals(text(event.privateData(), 16)), "the reject's private data arrives: " + event);
+        step("second connection rejected with private data (IB CM reason " + event.status() + ")");
+
         // disconnect: each side sees DISCONNECTED once; the RECVs still posted flush
         ok(active.disconnect(), "rdma_disconnect");
         // the passive side answers the peer's disconnect with its own (the CM's DREP), as a target does; until then
@@ -309,15 +341,49 @@ public final class RdmaLoopbackCheck {
         }
     }
 
-    /** Waits for the next event on {@code channel}: it must be {@code type}, for {@code id} unless that is -1. */
+    /** SEND slot 1 of {@code from} into RECV slot 0 of {@code to}, {@code rounds} times; nothing here allocates. */
+    private static void pingPong(Side from, Side to, int rounds) {
+        to.recvs().single(0, to.region(), to.region().address() + BUFFER, MESSAGE);
+        to.recvs().id(0, RECV_ID);
+        to.recvs().end(0);
+        from.sends().operation(1, RdmaAbi.IBV_WR_SEND, RdmaAbi.IBV_SEND_SIGNALED);
+        from.sends().single(1, from.region(), from.region().address(), 64);
+        from.sends().id(1, 300);
+        from.sends().end(1);
+        for (int i = 0; i < rounds; i++) {
+            if (to.qp().postReceive(to.recvs(), 0) != 0 || from.qp().postSend(from.sends(), 1) != 0) {
+                throw new AssertionError("post failed in round " + i);
+            }
+            pollOneQuietly(from);
+            pollOneQuietly(to);
+        }
+    }
+
+    private static void pollOneQuietly(Side s) {
+        int n;
+        while ((n = s.cq().poll(s.wcs(), 1)) == 0) {
+            Thread.onSpinWait();
+        }
+        if (n != 1 || s.wcs().status(0) != RdmaAbi.IBV_WC_SUCCESS) {
+            throw new AssertionError(s.name() + ": poll " + n + ", status " + s.wcs().status(0));
+        }
+    }
+
+    /** Waits for the next event on {@code channel}: {@code type}, status 0, for {@code id} unless that is -1. */
     private void expect(CmEventChannel channel, CmEventType type, long id) {
+        next(channel, type, id);
+        check(event.status() == 0, "expected " + type + " with status 0, got " + event);
+    }
+
+    /** Waits for the next event on {@code channel}: it must be {@code type}, for {@code id} unless that is -1. */
+    private void next(CmEventChannel channel, CmEventType type, long id) {
         long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
         int rc;
         while ((rc = channel.next(event)) == 0 && System.nanoTime() < deadline) {
             sleepBriefly();
         }
         check(rc == 1, "waiting for " + type + ": rdma_get_cm_event returned " + rc);
-        check(event.type() == type && event.status() == 0 && (id == -1 || event.id() == id),
+        check(event.type() == type && (id == -1 || event.id() == id),
                 "expected " + type + " for 0x" + Long.toHexString(id) + ", got " + event);
     }
 
