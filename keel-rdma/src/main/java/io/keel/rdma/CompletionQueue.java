@@ -49,6 +49,9 @@ public final class CompletionQueue implements AutoCloseable {
 
     /** Takes up to {@code max} completions into {@code into} from its start: how many, or a negative error. */
     public int poll(WorkCompletions into, int max) {
+        if (cq == null) {
+            return -Libc.EBADF;
+        }
         try {
             return (int) RdmaNative.POLL_CQ.invokeExact(pollFn, cq, Math.min(max, into.capacity()), into.segment());
         } catch (Throwable t) {
@@ -61,6 +64,9 @@ public final class CompletionQueue implements AutoCloseable {
      * after arming, or a completion that arrived in between is seen only at the next one. 0 or {@code -errno}.
      */
     public int requestNotify(boolean solicitedOnly) {
+        if (cq == null) {
+            return -Libc.EBADF;
+        }
         try {
             int rc = (int) RdmaNative.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, solicitedOnly ? 1 : 0);
             return -Math.abs(rc);
