@@ -1,5 +1,6 @@
 package io.keel.app;
 
+import io.keel.core.testing.GuestHarness;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs ./keel from the repository root as a separate process, as a user would. */
 final class KeelProcess {
-    static final Path ROOT = Path.of(System.getProperty("keel.root", "..")).toAbsolutePath().normalize();
+    static final Path ROOT = GuestHarness.ROOT;
 
     /** What a finished command printed and returned. */
     record Result(int exitCode, String out, String err) {

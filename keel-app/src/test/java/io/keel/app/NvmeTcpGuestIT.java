@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.core.rpc.Json;
+import io.keel.core.testing.GuestHarness;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

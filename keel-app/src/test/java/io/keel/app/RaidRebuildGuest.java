@@ -1,5 +1,6 @@
 package io.keel.app;
 
+import io.keel.core.testing.GuestHarness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keel.bdev.BdevTestApp;
+import io.keel.core.testing.GuestHarness;
 import io.keel.vhost.blk.VirtioBlk;
 import io.keel.vhost.testing.BlkGuest;
 import io.keel.vhost.testing.BlkLoad;

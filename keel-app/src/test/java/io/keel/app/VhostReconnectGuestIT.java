@@ -3,6 +3,7 @@ package io.keel.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keel.core.testing.GuestHarness;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;

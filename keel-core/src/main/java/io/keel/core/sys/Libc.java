@@ -68,6 +68,10 @@ public final class Libc {
     public static final int O_CLOEXEC = 02000000;
     public static final int O_DIRECT = AARCH64 ? 0200000 : 040000;
 
+    // fcntl(2) commands
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+
     // mmap(2), madvise(2)
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
@@ -97,6 +101,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     public static final MethodHandle OPEN = variadic("open", 2,
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    public static final MethodHandle FCNTL = variadic("fcntl", 2,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     public static final MethodHandle CLOSE = fixed("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     public static final MethodHandle DUP2 = fixed("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     public static final MethodHandle FTRUNCATE = fixed("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
@@ -192,6 +198,19 @@ public final class Libc {
     public static int close(int fd, MemorySegment callState) {
         try {
             return (int) orErrno((int) CLOSE.invokeExact(callState, fd), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Adds {@code O_NONBLOCK} to an fd's status flags (an fd a library opened, e.g. an event channel's): 0 or {@code -errno}. */
+    public static int setNonBlocking(int fd, MemorySegment callState) {
+        try {
+            int flags = (int) FCNTL.invokeExact(callState, fd, F_GETFL, 0);
+            if (flags < 0) {
+                return -errno(callState);
+            }
+            return (int) orErrno((int) FCNTL.invokeExact(callState, fd, F_SETFL, flags | O_NONBLOCK), callState);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,4 +1,4 @@
-package io.keel.app;
+package io.keel.core.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,11 +8,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The QEMU harness at ../shared/guest (its README): boots a throw-away Linux guest whose root is the host's, to run
- * real peers (the kernel's NVMe/TCP initiator and target, fio). Where it is, its one-time setup, and killing a run.
+ * real peers (the kernel's NVMe/TCP initiator and target, fio, Soft-RoCE). Where it is, its one-time setup, and killing
+ * a run. In the core's test jar so that every module's guest tests share it.
  */
-final class GuestHarness {
-    static final Path DIR = KeelProcess.ROOT.resolve("../shared/guest").normalize();
-    static final Path RUN = DIR.resolve("guest-run.sh");
+public final class GuestHarness {
+    /** The repository root: the {@code keel.root} property (failsafe sets it), else the parent of the module's folder. */
+    public static final Path ROOT = Path.of(System.getProperty("keel.root", "..")).toAbsolutePath().normalize();
+    public static final Path DIR = ROOT.resolve("../shared/guest").normalize();
+    public static final Path RUN = DIR.resolve("guest-run.sh");
     private static final Duration SETUP_BOUND = Duration.ofMinutes(10);
 
     private GuestHarness() {
@@ -23,7 +26,7 @@ final class GuestHarness {
      * its output appended to {@code log}. Returns null when guests can run, or why they cannot on this machine (no
      * harness, or QEMU neither installed nor installable); throws when the setup failed although QEMU is there.
      */
-    static String prepare(Path log) throws IOException, InterruptedException {
+    public static String prepare(Path log) throws IOException, InterruptedException {
         if (!Files.isExecutable(RUN)) {
             return "no QEMU guest harness at " + DIR + " (CI has it as ../shared/guest beside the clone)";
         }
@@ -42,12 +45,20 @@ final class GuestHarness {
             return "QEMU is not installed and guest-setup.sh could not install it; log " + log;
         }
         throw new AssertionError("guest-setup.sh failed although QEMU is installed; log " + log + ":\n"
-                + KeelProcess.log(log));
+                + read(log));
     }
 
     /** SIGKILL to the descendants (QEMU, timeout, tail) first: they are found through their live parent. */
-    static void kill(Process p) {
+    public static void kill(Process p) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
     }
 }
