@@ -3,8 +3,15 @@ package io.keel.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keel.core.rpc.Json;
 import io.keel.core.testing.GuestHarness;
 import java.io.RandomAccessFile;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +91,9 @@ class VhostReconnectGuestIT {
             await().atMost(Duration.ofSeconds(GUEST_TIMEOUT_S)).pollInterval(Duration.ofMillis(100))
                     .until(() -> KeelProcess.log(guestLog).contains("VHOST-RECONNECT-WRITING") || !guest.isAlive());
             assertThat(KeelProcess.log(guestLog)).as("the guest writes").contains("VHOST-RECONNECT-WRITING");
+            // fio may take a while to issue its first write under emulation: kill once requests are at the bdev
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> inFlight(rpc) > 0 || KeelProcess.log(guestLog).contains("VHOST-RECONNECT-WRITTEN"));
 
             first.destroyForcibly();
             assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -115,6 +125,25 @@ class VhostReconnectGuestIT {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(dir);
             Files.deleteIfExists(disk);
+        }
+    }
+
+    /** The controller's session's requests in flight, asked over the RPC socket directly (no JVM to start). */
+    private static int inFlight(Path rpc) throws Exception {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(rpc))) {
+            c.write(ByteBuffer.wrap("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vhost_get_controllers\"}"
+                    .getBytes(StandardCharsets.UTF_8)));
+            ByteBuffer in = ByteBuffer.allocate(64 << 10);
+            while (c.read(in) >= 0) {
+                try {
+                    JsonNode answer = Json.MAPPER.readTree(new String(in.array(), 0, in.position(),
+                            StandardCharsets.UTF_8));
+                    return answer.at("/result/0/sessions/0/inflight_task_cnt").asInt();
+                } catch (JsonProcessingException partial) {
+                    // not all of it yet
+                }
+            }
+            return 0;
         }
     }
 
