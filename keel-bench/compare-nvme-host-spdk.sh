@@ -11,7 +11,7 @@ rounds=${1:-3}
 secs=${2:-5}
 port=${3:-14434}
 . /var/tmp/spdk-peer/spdk-env.sh >/dev/null
-dir=/var/tmp/keel-bench
+dir=${KEEL_BENCH_DIR:-/var/tmp/keel-bench}
 mkdir -p "$dir"
 nqn=nqn.2016-06.io.spdk:cnode1
 . "$root/keel-bench/nvme-host-configs.sh"
