@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.keel.core.reactor.ReactorOptions;
 import io.keel.core.reactor.ReactorRuntime;
+import io.keel.core.sys.NioFds;
 import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.OnThread;
@@ -15,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -225,6 +227,39 @@ class HostControllerTest {
         }
         close(c, q);
         detach(c);
+    }
+
+    @Test
+    void largeC2hDataArrivingInManySmallPiecesLandsInEverySegmentWithItsDigestChecked() throws Exception {
+        try (SocketChannel probe = SocketChannel.open()) {
+            assertThat(NioFds.fdOf(probe)).as("socket fds visible: data is read straight into the segments").isPositive();
+        }
+        HostController c = up(ControllerOptions.defaults().withDigests(true, true));
+        HostQpair q = ioQueue(c, 16);
+        MemorySegment big = pattern(131072, 11);
+        assertThat(io(q, true, 0, 256, big)).isZero();
+        fake.sendPiece = 1000;
+        for (int chunk : new int[] {1 << 20, 40_000}) { // one C2HData, or four whose headers land mid-read
+            fake.c2hChunk = chunk;
+            long readsBefore = OnThread.call(ioThread, () -> ioGroup.socketCompletions());
+            int[] sizes = {1000, 20_000, 3, 17, 110_052}; // edges inside the pieces, two tiny segments in a row
+            MemorySegment[] parts = new MemorySegment[sizes.length];
+            for (int i = 0; i < sizes.length; i++) {
+                parts[i] = arena.allocate(sizes[i]);
+            }
+            assertThat(io(q, false, 0, 256, parts)).isZero();
+            long reads = OnThread.call(ioThread, () -> ioGroup.socketCompletions()) - readsBefore;
+            assertThat(reads).as("socket reads for one 128 KiB read sent in 1000-byte pieces").isGreaterThan(40);
+            long at = 0;
+            for (MemorySegment p : parts) {
+                assertThat(p.mismatch(big.asSlice(at, p.byteSize()))).as("segment at %d", at).isEqualTo(-1);
+                at += p.byteSize();
+            }
+        }
+        fake.sendPiece = 0;
+        close(c, q);
+        detach(c);
+        assertThat(lost).isEmpty();
     }
 
     @Test
