@@ -11,7 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=${1:-3}
 secs=${2:-5}
 port=${3:-14430}
-dir=/var/tmp/keel-bench
+dir=${KEEL_BENCH_DIR:-/var/tmp/keel-bench}
 mkdir -p "$dir"
 sock="$dir/nvme-host-target.sock"
 nqn=nqn.2016-06.io.spdk:cnode1

@@ -19,12 +19,14 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A small NVMe/TCP controller for tests, written on the keel-nvme codec only: blocking sockets, one thread per
@@ -45,6 +47,8 @@ final class FakeController implements AutoCloseable {
     long maxH2CData = 4096;
     boolean c2hSuccess = true;
     int c2hChunk = 1 << 20;
+    /** Above 0: every PDU leaves in writes of this many bytes with a pause after each, so the host reads it in pieces. */
+    volatile int sendPiece;
     boolean answerIcReq = true;
     /** Reads are taken and never answered (a hung device). */
     volatile boolean holdReads;
@@ -101,6 +105,7 @@ final class FakeController implements AutoCloseable {
         try {
             while (true) {
                 SocketChannel ch = server.accept();
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // a piece leaves as soon as it is written
                 synchronized (conns) {
                     conns.add(ch);
                 }
@@ -390,9 +395,15 @@ final class FakeController implements AutoCloseable {
         }
 
         private void send(int len) throws IOException {
-            ByteBuffer b = out.asSlice(0, len).asByteBuffer();
-            while (b.hasRemaining()) {
-                ch.write(b);
+            int piece = sendPiece > 0 ? sendPiece : len;
+            for (int at = 0; at < len; at += piece) {
+                ByteBuffer b = out.asSlice(at, Math.min(piece, len - at)).asByteBuffer();
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                if (piece < len) {
+                    LockSupport.parkNanos(50_000);
+                }
             }
         }
     }

@@ -3,6 +3,7 @@ package io.keel.nvme.tcp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
@@ -10,21 +11,25 @@ import java.util.zip.CRC32C;
  * using the JDK's intrinsic {@link CRC32C}.
  *
  * <p>{@code CRC32C} only takes arrays and {@code ByteBuffer}s, and {@code MemorySegment.asByteBuffer()}
- * allocates a view. This class keeps a small identity cache of segment → view, so a region of a segment
- * seen before (pooled receive and send buffers, as Keel uses) is digested through the cached view by moving
- * its position and limit: no allocation in steady state. The first use of a segment, or one evicted from
- * the {@value #CACHE_SIZE}-entry cache, allocates one view. Segments larger than 2 GiB and read-only heap
- * segments go through a fixed scratch array instead (a copy, no allocation). Not thread-safe: one per
- * reader or writer.
+ * allocates a view. This class keeps an identity cache of segment → view, so a region of a segment seen
+ * before is digested through the cached view by moving its position and limit: no allocation in steady state.
+ * The cache is a table hashed by identity, large enough for the I/O buffers of a deep queue (a host reads C2H
+ * data straight into each request's own buffer, and bdevperf keeps one or two per request), not only the pooled
+ * receive and send buffers. The first use of a segment allocates one view; a half-full table starts over, twice
+ * the size up to {@value #CACHE_SIZE} slots, so the first I/Os of a new queue also allocate. Segments larger
+ * than 2 GiB and read-only heap segments go through a fixed scratch array instead (a copy, no allocation). Not
+ * thread-safe: one per reader or writer.
  */
 public final class Crc32c {
-    static final int CACHE_SIZE = 4;
+    /** Slots of the view table at most: it holds up to half as many segments, so probes stay short. */
+    static final int CACHE_SIZE = 1024;
+    private static final int FIRST_SIZE = 16;
     private static final int SCRATCH = 4096;
 
     private final CRC32C crc = new CRC32C();
-    private final MemorySegment[] segments = new MemorySegment[CACHE_SIZE];
-    private final ByteBuffer[] views = new ByteBuffer[CACHE_SIZE];
-    private int victim;
+    private MemorySegment[] segments = new MemorySegment[FIRST_SIZE];
+    private ByteBuffer[] views = new ByteBuffer[FIRST_SIZE];
+    private int cached;
     private byte[] scratch;
 
     public void reset() {
@@ -64,19 +69,33 @@ public final class Crc32c {
     }
 
     private ByteBuffer view(MemorySegment segment) {
-        for (int i = 0; i < CACHE_SIZE; i++) {
-            if (segments[i] == segment) {
-                return views[i];
+        int mask = segments.length - 1;
+        int slot = System.identityHashCode(segment) & mask;
+        for (MemorySegment s; (s = segments[slot]) != null; slot = (slot + 1) & mask) {
+            if (s == segment) {
+                return views[slot];
             }
         }
         if (segment.byteSize() > Integer.MAX_VALUE || (segment.isReadOnly() && !segment.isNative())) {
             return null;
         }
+        if (cached == segments.length / 2) {
+            // half full: start over, in a table twice the size up to CACHE_SIZE, making views again as they are used
+            if (segments.length < CACHE_SIZE) {
+                segments = new MemorySegment[segments.length * 2];
+                views = new ByteBuffer[segments.length];
+            } else {
+                Arrays.fill(segments, null);
+                Arrays.fill(views, null);
+            }
+            cached = 0;
+            mask = segments.length - 1;
+            slot = System.identityHashCode(segment) & mask;
+        }
         ByteBuffer view = segment.asByteBuffer();
-        int slot = victim;
-        victim = (victim + 1) % CACHE_SIZE;
         segments[slot] = segment;
         views[slot] = view;
+        cached++;
         return view;
     }
 

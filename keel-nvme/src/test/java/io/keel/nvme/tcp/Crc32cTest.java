@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +29,34 @@ class Crc32cTest {
             assertThat(crc.compute(MemorySegment.ofArray(CHECK.clone()), 0, 9)).isEqualTo(CHECK_VALUE);
         }
         assertThat(crc.compute(nativeSeg, 40, 9)).isEqualTo(CHECK_VALUE);
+    }
+
+    @Test
+    void theBuffersOfADeepQueueAreDigestedWithoutAllocatingOnceSeen() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Crc32c crc = new Crc32c();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] buffers = new MemorySegment[256]; // bdevperf at QD128 with verify: two per request
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = arena.allocate(4096, 4096);
+                MemorySegment.copy(MemorySegment.ofArray(CHECK), 0, buffers[i], i, 9);
+            }
+            for (int warm = 0; warm < 2; warm++) { // the table grows (and starts over) during the first pass
+                for (int i = 0; i < buffers.length; i++) {
+                    assertThat(crc.compute(buffers[i], i, 9)).isEqualTo(CHECK_VALUE);
+                }
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            int sum = 0;
+            for (int round = 0; round < 10; round++) {
+                for (int i = 0; i < buffers.length; i++) {
+                    sum += crc.compute(buffers[i], i, 9) == CHECK_VALUE ? 1 : 0;
+                }
+            }
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            assertThat(sum).isEqualTo(10 * buffers.length);
+            assertThat(allocated).as("bytes allocated digesting buffers seen before").isLessThan(1024);
+        }
     }
 
     @Test
