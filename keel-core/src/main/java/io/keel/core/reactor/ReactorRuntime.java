@@ -35,6 +35,11 @@ public final class ReactorRuntime extends ThreadRuntime implements AutoCloseable
         this.watchdog = options.watchdogMillis() > 0 ? new Watchdog(reactors, options.watchdogMillis()) : null;
     }
 
+    @Override
+    public boolean pollsContinuously() {
+        return !options.interruptMode();
+    }
+
     /** Starts one reactor per core of {@code options.cores()}. */
     public static ReactorRuntime start(ReactorOptions options) {
         ReactorRuntime rt = new ReactorRuntime(options);

@@ -32,6 +32,14 @@ public abstract class ThreadRuntime {
         return clock;
     }
 
+    /**
+     * Whether every thread is polled continuously (poll-mode reactors), so a peer need not wake it: a vhost queue
+     * then tells its driver never to kick. False where threads sleep until woken (interrupt mode, the simulation).
+     */
+    public boolean pollsContinuously() {
+        return false;
+    }
+
     /** The cores this runtime runs reactors on. */
     public final CpuMask cores() {
         return cores;

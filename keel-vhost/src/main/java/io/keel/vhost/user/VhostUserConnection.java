@@ -94,6 +94,7 @@ public final class VhostUserConnection {
         fds = new VringFds[queues.length];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new Virtqueue(name, i, device.maxSegments(), arena);
+            queues[i].polled(thread.runtime().pollsContinuously());
             fds[i] = new VringFds();
         }
     }

@@ -66,6 +66,8 @@ public final class Virtqueue {
     private int signalledUsed;
     private boolean callPending;
     private boolean kicksEnabled;
+    /** The queue's thread polls it continuously (a poll-mode reactor): the driver is never asked to kick. */
+    private boolean polled;
     private long generation;
     private int inFlight;
     private VirtqueueRequest[] requests = new VirtqueueRequest[0];
@@ -180,7 +182,12 @@ public final class Virtqueue {
                     name, index, resubmit.length, lastAvail);
         }
         started = true;
-        enableKicks();
+        if (polled) {
+            kicksEnabled = false;
+            suppressKicks();
+        } else {
+            enableKicks();
+        }
         return null;
     }
 
@@ -251,7 +258,7 @@ public final class Virtqueue {
         while (work < budget && started) {
             int pending = ((short) U16.getAcquire(avail, RING_IDX) - lastAvail) & 0xffff;
             if (pending == 0) {
-                if (kicksEnabled || !enableKicks()) {
+                if (kicksEnabled || polled || !enableKicks()) {
                     break;
                 }
                 continue;
@@ -272,8 +279,28 @@ public final class Virtqueue {
                 deliver(head, handler);
             }
             work += n;
+            if (polled && eventIdx) {
+                suppressKicks(); // avail_event moves with the ring, always far ahead
+            }
         }
         return work;
+    }
+
+    /**
+     * Whether the queue's thread polls it continuously (set before {@link #start}): then the driver is told never to
+     * kick (VRING_USED_F_NO_NOTIFY, or with event-idx an avail_event kept half the index space ahead), as SPDK's
+     * poll-mode vhost does: a kick would cost the driver a syscall per request and the reactor an eventfd read.
+     */
+    public void polled(boolean continuously) {
+        polled = continuously;
+    }
+
+    private void suppressKicks() {
+        if (eventIdx) {
+            used.set(SHORT_U, SplitRing.availEventOffset(size), (short) (lastAvail + 0x8000));
+        } else {
+            used.set(SHORT_U, RING_FLAGS, (short) (used.get(SHORT_U, RING_FLAGS) | USED_F_NO_NOTIFY));
+        }
     }
 
     /** Asks the driver for kicks again and looks once more: whether requests arrived meanwhile. */

@@ -30,6 +30,12 @@ final class RingFixture implements AutoCloseable {
     }
 
     RingFixture(long features, MemorySegment inflight) {
+        this(features, inflight, false);
+    }
+
+    /** A queue started with {@code features}; {@code polled}: as on a poll-mode reactor. */
+    RingFixture(long features, MemorySegment inflight, boolean polled) {
+        queue.polled(polled);
         queue.size(SIZE);
         queue.addresses(GuestRam.qemuVa(driver.descAddr()), GuestRam.qemuVa(driver.availAddr()),
                 GuestRam.qemuVa(driver.usedAddr()));

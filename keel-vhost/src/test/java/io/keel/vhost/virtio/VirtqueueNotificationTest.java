@@ -21,7 +21,9 @@ class VirtqueueNotificationTest {
 
     @AfterEach
     void close() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
         Libc.closeQuietly(callFd);
     }
 
@@ -41,6 +43,27 @@ class VirtqueueNotificationTest {
     private void submit(int head) {
         f.driver.desc(head, DATA + head * 0x100L, 16, SplitRing.DESC_F_WRITE, 0);
         f.driver.makeAvailable(head);
+    }
+
+    @Test
+    void aPolledQueueNeverAsksForAKick() {
+        f = new RingFixture(0, null, true);
+        assertThat(f.driver.usedFlags() & SplitRing.USED_F_NO_NOTIFY).as("at start").isNotZero();
+        submit(0);
+        assertThat(f.poll()).isEqualTo(1);
+        assertThat(f.poll()).as("idle").isZero();
+        assertThat(f.driver.usedFlags() & SplitRing.USED_F_NO_NOTIFY).as("idle, still polled").isNotZero();
+    }
+
+    @Test
+    void aPolledQueueWithEventIdxKeepsAvailEventFarAhead() {
+        f = new RingFixture(EVENT_IDX, null, true);
+        submit(0);
+        submit(1);
+        assertThat(f.poll()).isEqualTo(2);
+        assertThat(f.poll()).isZero();
+        int ahead = (f.driver.availEvent() - f.driver.availIdx()) & 0xffff;
+        assertThat(ahead).as("no index the driver reaches soon asks for a kick").isGreaterThan(0x4000);
     }
 
     @Test
