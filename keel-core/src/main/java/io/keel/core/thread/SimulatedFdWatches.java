@@ -22,12 +22,12 @@ import java.util.List;
 final class SimulatedFdWatches {
     private static final int ALWAYS_REPORTED = Epoll.EPOLLHUP | Epoll.EPOLLERR;
 
-    // the simulation object has no end of its own: its few bytes of poll array go with it
-    private final Arena arena = Arena.ofAuto();
-    private final MemorySegment callState = Libc.callState(arena);
     private final List<Watch> watches = new ArrayList<>();
-    private MemorySegment pollFds = Poll.newFds(arena, 16);
-    private int pollCapacity = 16;
+    // the poll array and call state live while there are watches: made on demand, closed with the last watch
+    private Arena arena;
+    private MemorySegment callState;
+    private MemorySegment pollFds;
+    private int pollCapacity;
     private long made;
 
     /** One raw fd watched by a simulated thread. */
@@ -59,6 +59,9 @@ final class SimulatedFdWatches {
             if (!cancelled) {
                 cancelled = true;
                 watches.remove(this);
+                if (watches.isEmpty()) {
+                    release();
+                }
             }
         }
 
@@ -89,7 +92,10 @@ final class SimulatedFdWatches {
         List<Watch> ready = new ArrayList<>();
         int n = watches.size();
         if (n > pollCapacity) {
-            pollCapacity = Math.max(n, pollCapacity * 2);
+            release();
+            pollCapacity = Math.max(16, 2 * n);
+            arena = Arena.ofConfined();
+            callState = Libc.callState(arena);
             pollFds = Poll.newFds(arena, pollCapacity);
         }
         for (int i = 0; i < n; i++) {
@@ -111,5 +117,16 @@ final class SimulatedFdWatches {
             }
         }
         return ready;
+    }
+
+    /** Frees the poll array (no watch left, or a bigger one is needed). */
+    private void release() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+            callState = null;
+            pollFds = null;
+            pollCapacity = 0;
+        }
     }
 }
