@@ -33,30 +33,8 @@ for r in $(seq "$rounds"); do
 done
 
 sock="$dir/raid-bench.sock"
-# A JSON-RPC call from python (a `keel rpc` JVM start would take CPU from the measured core): rpc SOCK METHOD [PARAMS]
-rpc() {
-  python3 - "$@" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-req = {"jsonrpc": "2.0", "id": 1, "method": sys.argv[2]}
-if len(sys.argv) > 3:
-    req["params"] = json.loads(sys.argv[3])
-s.sendall(json.dumps(req).encode())
-buf, dec = b"", json.JSONDecoder()
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        sys.exit(1)
-    buf += chunk
-    try:
-        answer = dec.decode(buf.decode())
-        break
-    except ValueError:
-        continue
-sys.exit(1 if "error" in answer else 0)
-PY
-}
+# A JSON-RPC call without a JVM start (keel-bench/rpc.py): rpc SOCK METHOD [PARAMS]
+rpc() { python3 "$root/keel-bench/rpc.py" "$@"; }
 # Waits until LOG says the rebuild is done, then prints its time and rate from the log's own timestamps (start and end lines of the raid module).
 rebuild_seconds() {  # log label
   for i in $(seq 1200); do grep -q "rebuild onto M3 done" "$1" && break; sleep 0.1; done
