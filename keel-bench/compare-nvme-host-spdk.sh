@@ -18,7 +18,7 @@ mkdir -p "$dir"
 nqn=nqn.2016-06.io.spdk:cnode1
 . "$root/keel-bench/nvme-host-configs.sh"
 "$root/keel" --version >/dev/null
-"$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$dir/cmp.sock" > "$dir/cmp-target.log" 2>&1 &
+taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$dir/cmp.sock" > "$dir/cmp-target.log" 2>&1 &
 target=$!
 trap 'kill $target 2>/dev/null; wait $target 2>/dev/null || true' EXIT
 for i in $(seq 100); do "$root/keel" rpc -s "$dir/cmp.sock" framework_wait_init >/dev/null 2>&1 && break; sleep 0.2; done
@@ -32,7 +32,7 @@ for r in $(seq "$rounds"); do
     "$SPDK_BDEVPERF" --json "$dir/nvme-host.json" -m 0x2 -q "$2" -o "$3" -w "$1" -t "$secs" > "$dir/cmp-spdk.txt" 2>&1
     b1=$(busy)
     spdk=$(grep -aoE "Total +: +[0-9.]+" "$dir/cmp-spdk.txt" | awk '{print int($3)}')
-    keel=$("$root/keel" bdevperf -c "$dir/nvme-host.json" -T Nvme0n1 -m 0x2 --pin -q "$2" -o "$3" -w "$1" -t "$secs" \
+    keel=$(taskset -c 1 "$root/keel" bdevperf -c "$dir/nvme-host.json" -T Nvme0n1 -m 0x2 --pin -q "$2" -o "$3" -w "$1" -t "$secs" \
       --json 2>/dev/null | python3 -c "import json,sys; print(round(json.load(sys.stdin)['total']['iops']))")
     b2=$(busy)
     echo "round $r $1 QD$2 $3 B: SPDK host $spdk IOPS ($(per_io "$b0" "$b1" "$spdk") target ns/IO)," \
