@@ -7,6 +7,8 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.time.Clock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -27,6 +29,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class Reactor {
     private static final Logger LOG = LoggerFactory.getLogger(Reactor.class);
+    private static final VarHandle ITERATION_START;
+    private static final VarHandle POLLING;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ITERATION_START = l.findVarHandle(Reactor.class, "iterationStart", long.class);
+            POLLING = l.findVarHandle(Reactor.class, "polling", KeelThread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final long SELECT_MIN_NANOS = 1_000_000; // Selector.select waits in whole milliseconds
     /**
      * While its fds are quiet, a running reactor asks the kernel about them at most this often: an
@@ -51,10 +65,23 @@ public final class Reactor {
     private volatile KeelThread[] threads = new KeelThread[0];
     private volatile boolean running = true;
     private volatile boolean sleeping;
-    /** Start of the iteration in progress, 0 while sleeping; read by the watchdog. */
-    private volatile long iterationStart;
+    /**
+     * Start of the iteration in progress, 0 while sleeping; read by the watchdog. Written with release (not volatile)
+     * semantics through {@link #ITERATION_START}, like {@link #polling}: a volatile store's full fence on every
+     * iteration and every thread's poll would be the loop's most expensive instruction.
+     */
+    private long iterationStart;
     /** The lightweight thread being polled (for the watchdog's report). */
-    private volatile KeelThread polling;
+    private KeelThread polling;
+    /**
+     * Time is read once per iteration, and once more after each poll that did work: on a VM a clock read costs as
+     * much as an idle iteration's polls. An iteration's length is accounted at the next one's start ({@link
+     * #accountLastIteration}); the part no busy poll took is shared by the threads whose polls found nothing.
+     */
+    private long lastIterationStart;
+    private int lastIterationWork;
+    private long lastBusyPollEnd;
+    private int idlePolls;
     private volatile int tid = -1;
     private long busyNanos;
     private long idleNanos;
@@ -128,7 +155,7 @@ public final class Reactor {
             LOG.error("reactor_{} died", core, e);
             runtime.reactorDied(this, e);
         } finally {
-            iterationStart = 0;
+            ITERATION_START.setRelease(this, 0L);
             try {
                 selector.close();
             } catch (IOException ignored) {
@@ -143,16 +170,27 @@ public final class Reactor {
     private void iterate() throws IOException {
         adoptIncoming();
         long start = clock.nanoTime();
-        iterationStart = start;
+        accountLastIteration(start);
+        ITERATION_START.setRelease(this, start);
         int work = 0;
+        long mark = start;
         KeelThread[] ts = threads;
         boolean anyExited = false;
         for (KeelThread t : ts) {
-            polling = t;
-            work += t.poll(start);
+            POLLING.setRelease(this, t);
+            int w = t.poll(mark);
+            if (w > 0) {
+                long end = clock.nanoTime();
+                t.account(w, end - mark);
+                mark = end;
+                work += w;
+            } else {
+                t.idlePolled();
+                idlePolls++;
+            }
             anyExited |= t.state() == KeelThread.State.EXITED;
         }
-        polling = null;
+        POLLING.setRelease(this, (KeelThread) null);
         if (anyExited) {
             dropExited();
         }
@@ -161,20 +199,41 @@ public final class Reactor {
             if (selector.selectNow(onReadyFd) > 0) {
                 work += Math.max(fdWork, 1);
                 lastFdReady = start;
+                mark = clock.nanoTime(); // the handlers accounted their own time
             } else if (start - lastFdReady > FD_HOT_NANOS) {
                 nextFdCheck = start + QUIET_FD_CHECK_NANOS;
             }
         }
-        long end = clock.nanoTime();
         iterations++;
-        if (work > 0) {
-            busyNanos += end - start;
-        } else {
-            idleNanos += end - start;
-            if (interruptMode) {
-                sleep(end);
-            }
+        lastIterationStart = start;
+        lastIterationWork = work;
+        lastBusyPollEnd = mark;
+        if (work == 0 && interruptMode) {
+            long end = clock.nanoTime();
+            accountLastIteration(end);
+            sleep(end);
         }
+    }
+
+    /** Accounts the last iteration, which ended at {@code end}, to the reactor and to its threads' idle polls. */
+    private void accountLastIteration(long end) {
+        if (lastIterationStart == 0) {
+            return; // the first iteration, or one accounted before a sleep (which accounts itself)
+        }
+        long elapsed = end - lastIterationStart;
+        if (lastIterationWork > 0) {
+            busyNanos += elapsed;
+        } else {
+            idleNanos += elapsed;
+        }
+        if (idlePolls > 0) {
+            long share = (end - lastBusyPollEnd) / idlePolls;
+            for (KeelThread t : threads) {
+                t.accountIdlePoll(share);
+            }
+            idlePolls = 0;
+        }
+        lastIterationStart = 0;
     }
 
     private void adoptIncoming() {
@@ -203,7 +262,7 @@ public final class Reactor {
             if (!running || !incoming.isEmpty() || anyMessages()) {
                 return; // arrived between the iteration and announcing sleep
             }
-            iterationStart = 0;
+            ITERATION_START.setRelease(this, 0L);
             long timeout = deadline == Long.MAX_VALUE ? 0 : deadline - now;
             if (timeout == 0 || timeout >= SELECT_MIN_NANOS) {
                 fdWork = 0;
@@ -238,7 +297,7 @@ public final class Reactor {
      */
     private void dispatchReadyFd(SelectionKey key) {
         if (iterationStart == 0) {
-            iterationStart = clock.nanoTime(); // woken from select: the watchdog times the work from here
+            ITERATION_START.setRelease(this, clock.nanoTime()); // woken from select: the watchdog times the work from here
         }
         if (!key.isValid()) {
             return;
@@ -264,9 +323,9 @@ public final class Reactor {
             watch.cancel();
             return 0;
         }
-        polling = owner;
+        POLLING.setRelease(this, owner);
         int work = owner.runFdHandler(handler, readyOps);
-        polling = null;
+        POLLING.setRelease(this, (KeelThread) null);
         return work;
     }
 
@@ -377,11 +436,11 @@ public final class Reactor {
     }
 
     long iterationStart() {
-        return iterationStart;
+        return (long) ITERATION_START.getAcquire(this);
     }
 
     KeelThread polling() {
-        return polling;
+        return (KeelThread) POLLING.getAcquire(this);
     }
 
     Thread osThread() {

@@ -57,6 +57,9 @@ public final class KeelThread {
 
     private long busyNanos;
     private long idleNanos;
+    private boolean idlePollPending;
+    /** The clock when the poller now running was started; see {@link #pollerNanos}. */
+    private long pollerNanos;
     private long messagesRun;
 
     KeelThread(ThreadRuntime runtime, String name, long id, CpuMask cpumask, Inbox inbox) {
@@ -204,11 +207,20 @@ public final class KeelThread {
 
     /** Runs one poller now (a simulation step or part of {@link #poll}); reschedules a timed one. */
     int runPoller(Poller p, long now) {
+        pollerNanos = now;
         int result = p.run();
         if (p.timed()) {
             p.nextRunNanos = now + p.periodNanos();
         }
         return result;
+    }
+
+    /**
+     * For a poller: the clock when this round of pollers began (within the iteration), which it may take as now
+     * instead of reading the clock itself. Owner thread, inside a poller.
+     */
+    public long pollerNanos() {
+        return pollerNanos;
     }
 
     // ---- one iteration (real reactors) ----
@@ -235,9 +247,7 @@ public final class KeelThread {
             if (state == State.EXITING) {
                 finishExitIfDrained(now);
             }
-            long end = runtime.clock().nanoTime();
-            account(work, end - now);
-            return work;
+            return work; // the runtime accounts the time (Reactor: without a clock read after an idle poll)
         } finally {
             setCurrent(previous);
         }
@@ -272,11 +282,25 @@ public final class KeelThread {
         return exitDeadline;
     }
 
-    void account(int work, long elapsed) {
+    /** Accounts {@code elapsed} of this thread's time as busy ({@code work > 0}) or idle. For runtimes. */
+    public void account(int work, long elapsed) {
         if (work > 0) {
             busyNanos += elapsed;
         } else {
             idleNanos += elapsed;
+        }
+    }
+
+    /** A {@link #poll} that found nothing, whose time the runtime accounts later ({@link #accountIdlePoll}). */
+    public void idlePolled() {
+        idlePollPending = true;
+    }
+
+    /** Accounts {@code share} of an iteration as idle if this thread's poll in it found nothing. For runtimes. */
+    public void accountIdlePoll(long share) {
+        if (idlePollPending) {
+            idlePollPending = false;
+            idleNanos += share;
         }
     }
 

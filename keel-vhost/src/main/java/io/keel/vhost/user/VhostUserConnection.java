@@ -200,7 +200,7 @@ public final class VhostUserConnection {
     }
 
     private int pollQueues() {
-        long now = thread.runtime().clock().nanoTime();
+        long now = thread.pollerNanos();
         int work = 0;
         for (Virtqueue q : queues) {
             work += q.poll(device, POLL_BUDGET);
@@ -228,7 +228,7 @@ public final class VhostUserConnection {
     }
 
     private int deliverHeldBackCalls() {
-        long now = thread.runtime().clock().nanoTime();
+        long now = thread.pollerNanos();
         int work = 0;
         for (Virtqueue q : queues) {
             if (q.callHeldBack()) {
