@@ -5,7 +5,10 @@
 # cnode1 on 127.0.0.1, spdk_nvme_perf on core 1. Per round each target is started, warmed up 2 s, measured on every
 # row and stopped; the targets alternate round by round (the VM is shared and noisy). Rows: 4 KiB randread at QD 1
 # (with p50 latency), 32 and 128, 4 KiB randwrite at QD 128, 128 KiB read at QD 16. Prints each pair and the median
-# Keel/SPDK ratio per row (for latency, Keel/SPDK of the p50: lower is better).
+# Keel/SPDK ratio per row (for latency, Keel/SPDK of the p50: lower is better). Then, per round and target: startup
+# (launch to the first RPC answer, and resident memory 2 s later, idle) and interrupt mode (`keel start
+# --interrupt-mode`, `nvmf_tgt --interrupt-mode`) under SPDK's bdevperf at QD1 held to 10 K IOPS by a QoS limit on its
+# NVMe bdev: average latency and the target's CPU use.
 # Needs SPDK's tools (../shared/peers/spdk/README.md): from $SPDK_BIN, or sourced from $SPDK_ENV (default
 # /var/tmp/spdk-peer/spdk-env.sh). Without them it says so and exits 0. Not part of ./test.sh.
 # Usage: keel-bench/compare-spdk.sh [rounds=3] [seconds=5] [port=4420]
@@ -33,13 +36,14 @@ nqn=nqn.2016-06.io.spdk:cnode1
 "$root/keel" --version >/dev/null   # build once, before the timed runs
 trid="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$nqn"
 
-start_target() { # keel|spdk
+start_target() { # keel|spdk [--interrupt-mode]
+  rm -f "$dir/$1.sock"
   if [[ $1 == keel ]]; then
-    bench_target_start "$dir/keel-target.log" \
-      taskset -c 0 "$root/keel" start -m 0x1 --pin -c "$dir/nvme-host-target.json" -r "$dir/keel.sock"
+    bench_target_start "$dir/keel-target.log" taskset -c 0 "$root/keel" start -m 0x1 ${2:---pin} \
+      -c "$dir/nvme-host-target.json" -r "$dir/keel.sock"
   else
     bench_target_start "$dir/spdk-target.log" \
-      "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/spdk.sock" --json "$dir/nvme-host-target.json"
+      "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 ${2:-} -r "$dir/spdk.sock" --json "$dir/nvme-host-target.json"
   fi
   for _ in $(seq 150); do
     if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
@@ -79,6 +83,45 @@ for r in $(seq "$rounds"); do
     echo "round $r: $row: Keel ${got["$r keel $row"]} SPDK ${got["$r spdk $row"]} (IOPS, p50 us)"
   done
 done
+# startup, then interrupt mode at 10 K IOPS
+cat > "$dir/host-qos.json" <<JSON
+{"subsystems":[{"subsystem":"bdev","config":[
+ {"method":"bdev_nvme_attach_controller","params":{"name":"Nvme0","trtype":"TCP","adrfam":"IPv4",
+   "traddr":"127.0.0.1","trsvcid":"$port","subnqn":"$nqn"}},
+ {"method":"bdev_set_qos_limit","params":{"name":"Nvme0n1","rw_ios_per_sec":10000}}]}]}
+JSON
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+started= # set by start_measured: "MS RSS_MB"
+start_measured() { # keel|spdk: starts it in interrupt mode; launch to the first RPC answer, resident memory 2 s later
+  local t0 ms
+  t0=$(date +%s%N)
+  start_target "$1" --interrupt-mode
+  until python3 "$root/keel-bench/rpc.py" "$dir/$1.sock" spdk_get_version > /dev/null 2>&1; do
+    kill -0 "$bench_target" 2> /dev/null || { echo "the $1 target died: see $dir/$1-target.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  sleep 2
+  started="$ms $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$bench_target/status")"
+}
+declare -A irq
+for r in $(seq "$rounds"); do
+  for t in keel spdk; do
+    start_measured "$t"
+    irq["$r $t start"]=$started
+    "$SPDK_BDEVPERF" --json "$dir/host-qos.json" -m 0x2 -q 1 -o 4096 -w randread -t 2 > /dev/null 2>&1   # warm-up
+    c0=$(cpu_ticks "$bench_target")
+    line=$("$SPDK_BDEVPERF" --json "$dir/host-qos.json" -m 0x2 -q 1 -o 4096 -w randread -t "$secs" 2>&1 \
+      | tee -a "$dir/bdevperf-irq-$t.log" | grep -a "Total" | tail -1 | sed 's/.*: *//')
+    c1=$(cpu_ticks "$bench_target")
+    # IOPS, average latency (us), target CPU % over the run
+    irq["$r $t run"]="$(echo "$line" | awk '{print int($1), $5}') $(( (c1 - c0) * 100 / $(getconf CLK_TCK) / secs ))"
+    bench_target_stop
+  done
+  for t in keel spdk; do
+    echo "round $r: $t startup ${irq["$r $t start"]} (ms, RSS MB); interrupt mode QD1 ${irq["$r $t run"]} (IOPS, avg us, target CPU %)"
+  done
+done
 for row in "${rows[@]}"; do
   pairs=""
   for r in $(seq "$rounds"); do pairs+="${got["$r keel $row"]// /,}/${got["$r spdk $row"]// /,} "; done
@@ -93,3 +136,13 @@ if '$row'.startswith('randread 1 '):
     line += f'; p50 Keel {kl:.1f} us SPDK {sl:.1f} us (Keel/SPDK {statistics.median(a[1] / b[1] for a, b in p if b[1]):.2f})'
 print(line)"
 done
+python3 - <<PY
+import statistics
+rounds = $rounds
+vals = {k: v.split() for k, v in [l.split("=", 1) for l in """$(for k in "${!irq[@]}"; do echo "$k=${irq[$k]}"; done)""".splitlines()]}
+def med(t, kind, i):
+    return statistics.median(float(vals[f"{r} {t} {kind}"][i]) for r in range(1, rounds + 1))
+for t in ("keel", "spdk"):
+    print(f"{t}: startup {med(t, 'start', 0):.0f} ms to RPC, idle RSS {med(t, 'start', 1):.0f} MB;"
+          f" interrupt mode QD1 at {med(t, 'run', 0):,.0f} IOPS: avg {med(t, 'run', 1):.1f} us, target CPU {med(t, 'run', 2):.0f} %")
+PY
