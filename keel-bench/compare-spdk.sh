@@ -6,7 +6,7 @@
 # row and stopped; the targets alternate round by round (the VM is shared and noisy). Rows: 4 KiB randread at QD 1
 # (with p50 latency), 32 and 128, 4 KiB randwrite at QD 128, 128 KiB read at QD 16. Prints each pair and the median
 # Keel/SPDK ratio per row (for latency, Keel/SPDK of the p50: lower is better). Then, per round and target: startup
-# (launch to the first RPC answer, and resident memory 2 s later, idle) and interrupt mode (`keel start
+# (launch to the first RPC answer; resident memory and mapped hugepages 2 s later, idle) and interrupt mode (`keel start
 # --interrupt-mode`, `nvmf_tgt --interrupt-mode`) under SPDK's bdevperf at QD1 held to 10 K IOPS by a QoS limit on its
 # NVMe bdev: average latency and the target's CPU use.
 # Needs SPDK's tools (../shared/peers/spdk/README.md): from $SPDK_BIN, or sourced from $SPDK_ENV (default
@@ -91,7 +91,7 @@ cat > "$dir/host-qos.json" <<JSON
  {"method":"bdev_set_qos_limit","params":{"name":"Nvme0n1","rw_ios_per_sec":10000}}]}]}
 JSON
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-started= # set by start_measured: "MS RSS_MB"
+started= # set by start_measured: "MS RSS_MB HUGEPAGES_MB"
 start_measured() { # keel|spdk: starts it in interrupt mode; launch to the first RPC answer, resident memory 2 s later
   local t0 ms
   t0=$(date +%s%N)
@@ -102,7 +102,9 @@ start_measured() { # keel|spdk: starts it in interrupt mode; launch to the first
   done
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 2
+  # resident memory, and the hugepages it maps (SPDK's buffers live there; Keel's are in its RSS)
   started="$ms $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$bench_target/status")"
+  started+=" $(awk '/_Hugetlb/ {kb += $2} END {print int(kb / 1024)}' "/proc/$bench_target/smaps_rollup")"
 }
 declare -A irq
 for r in $(seq "$rounds"); do
@@ -119,7 +121,7 @@ for r in $(seq "$rounds"); do
     bench_target_stop
   done
   for t in keel spdk; do
-    echo "round $r: $t startup ${irq["$r $t start"]} (ms, RSS MB); interrupt mode QD1 ${irq["$r $t run"]} (IOPS, avg us, target CPU %)"
+    echo "round $r: $t startup ${irq["$r $t start"]} (ms, RSS MB, hugepages MB); interrupt mode QD1 ${irq["$r $t run"]} (IOPS, avg us, target CPU %)"
   done
 done
 for row in "${rows[@]}"; do
@@ -143,6 +145,7 @@ vals = {k: v.split() for k, v in [l.split("=", 1) for l in """$(for k in "${!irq
 def med(t, kind, i):
     return statistics.median(float(vals[f"{r} {t} {kind}"][i]) for r in range(1, rounds + 1))
 for t in ("keel", "spdk"):
-    print(f"{t}: startup {med(t, 'start', 0):.0f} ms to RPC, idle RSS {med(t, 'start', 1):.0f} MB;"
+    print(f"{t}: startup {med(t, 'start', 0):.0f} ms to RPC, idle RSS {med(t, 'start', 1):.0f} MB"
+          f" + hugepages {med(t, 'start', 2):.0f} MB;"
           f" interrupt mode QD1 at {med(t, 'run', 0):,.0f} IOPS: avg {med(t, 'run', 1):.1f} us, target CPU {med(t, 'run', 2):.0f} %")
 PY
