@@ -94,6 +94,11 @@ public final class Libc {
     /** {@code long syscall(long nr, long a1, long a2, void *a3, long a4)}. */
     public static final MethodHandle SYSCALL_L_L_P_L = variadic("syscall", 1,
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG));
+    /** {@code void *aligned_alloc(size_t alignment, size_t size)}, no errno: NULL means out of memory. */
+    public static final MethodHandle ALIGNED_ALLOC = plain("aligned_alloc",
+            FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG));
+    /** {@code void free(void *p)}. */
+    public static final MethodHandle FREE = plain("free", FunctionDescriptor.ofVoid(ADDRESS));
     public static final MethodHandle MMAP = fixed("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     public static final MethodHandle MUNMAP = fixed("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
@@ -146,6 +151,10 @@ public final class Libc {
         return LINKER.defaultLookup().find(name)
                 .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION))
                 .orElse(null);
+    }
+
+    private static MethodHandle plain(String name, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd)).orElse(null);
     }
 
     private static MethodHandle variadic(String name, int firstVariadic, FunctionDescriptor fd) {
