@@ -474,7 +474,7 @@ final class RdmaPollGroup {
         long now = clock().nanoTime();
         int n = 0;
         for (RdmaQpair q : List.copyOf(qpairs)) {
-            if (q.state() == RdmaQpair.State.CLOSING && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
+            if (q.closing() && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
                 q.closeBoundExpired();
                 n++;
             }

@@ -2,17 +2,14 @@ package io.keel.nvmf.rdma;
 
 import io.keel.core.thread.KeelThread;
 import io.keel.nvme.spec.Cqe;
-import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
 import io.keel.nvmf.Namespace;
 import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.Controller;
-import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
-import io.keel.nvmf.ctrlr.QueueActivity;
-import io.keel.nvmf.io.IoCommandExecutor;
 import io.keel.nvmf.transport.ForwardedCommand;
+import io.keel.nvmf.transport.QpairCommands;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmId;
 import io.keel.rdma.ConnectionParameters;
@@ -33,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * One NVMe-oF RDMA queue pair on its poll group's thread (rule R1): its cm id (its events arrive on the group's
  * channel), its reliable-connected queue pair completing into the group's queue for the device, and a table made
  * and registered once at accept — a receive buffer per entry (SQE and in-capsule data, read in place), a response
- * per entry — with an {@link RdmaRequest} per entry. Connect and admin commands go to the controller logic on the
- * application thread ({@link ForwardedCommand}), I/O commands to this queue's {@link IoCommandExecutor}.
+ * per entry — with an {@link RdmaRequest} per entry. Where each command goes is the transport-neutral
+ * {@link QpairCommands}' decision (Connect and admin commands to the application thread, I/O commands to the
+ * queue's executor), as for TCP.
  *
  * <p>A command's life: its capsule's RECV completes; a keyed SGL takes a data buffer and a data work request from
  * the group (or waits for them in the group's queue, rule R6); a write RDMA READs the host's data (at most
@@ -43,13 +41,13 @@ import org.slf4j.LoggerFactory;
  * completes. Work requests queued during a poll go out in one post per qpair at its end (unless
  * {@code no_wr_batching}).
  *
- * <p>States (rule R5): {@code AWAITING_CONNECT} (accepted; only a Fabrics Connect is taken) → {@code CONNECTING}
- * (on the application thread) → {@code ENABLED} → {@code CLOSING} (disconnected: waits until every posted work
- * request has completed, flushed, and every command came back, at most {@link #CLOSE_BOUND_NANOS}) →
- * {@code DESTROYED} (queue pair and cm id destroyed here, table freed). A DISCONNECTED event is remembered: a qpair
- * that saw one answers it once and never waits for another (scenario S5). {@link #close} is idempotent.
+ * <p>Life (rule R5): {@code OPEN} (the queue's states are {@link QpairCommands}') → {@code CLOSING} (disconnected:
+ * waits until every posted work request has completed, flushed, and every command came back, at most
+ * {@link #CLOSE_BOUND_NANOS}) → {@code DESTROYED} (queue pair and cm id destroyed here, table freed). A DISCONNECTED
+ * event is remembered: a qpair that saw one answers it once and never waits for another (scenario S5).
+ * {@link #close} is idempotent.
  */
-final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
+final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaQpair.class);
     /** RDMA READs in flight per qpair (the initiator depth the accept offers; Soft-RoCE and mlx5 allow far more). */
     static final int READ_DEPTH = 16;
@@ -61,7 +59,8 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     static final int KIND_SEND = 1;
     static final int KIND_READ = 2;
 
-    enum State { AWAITING_CONNECT, CONNECTING, ENABLED, CLOSING, DESTROYED }
+    /** The connection's life; the queue's own states are {@link QpairCommands}'s. */
+    enum Life { OPEN, CLOSING, DESTROYED }
 
     private final RdmaPollGroup group;
     private final RdmaPoller poller;
@@ -81,7 +80,8 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     private final ArrayDeque<RdmaRequest> readWaiters;
     private QueuePair qp;
 
-    private State state = State.AWAITING_CONNECT;
+    private final QpairCommands<RdmaRequest> commands;
+    private Life life = Life.OPEN;
     private boolean established;
     private boolean disconnectSeen;
     private boolean disconnectSent;
@@ -102,10 +102,6 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     private int recvCount;
     private boolean dirty;
 
-    private int qid = -1;
-    private ControllerManager.Binding binding;
-    private QueueActivity activity;
-    private IoCommandExecutor executor;
 
     /**
      * Makes the table, registers it, creates the queue pair and posts every receive (group's thread); throws
@@ -122,6 +118,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
         this.capsuleSize = Sqe.SIZE + inCapsuleDataSize;
         this.listenAddress = listenAddress;
         this.peerAddress = peerAddress;
+        this.commands = new QpairCommands<>(this, group.transport().registry());
         this.table = arena.allocate((long) depth * (capsuleSize + Cqe.SIZE), 64);
         MemoryRegion region = null;
         RecvWorkRequests r = null;
@@ -171,7 +168,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     /** Posts the receives, moves the cm id's events to the group's channel and accepts; false if any failed. */
     boolean accept(ConnectionParameters params, CmEventChannel channel) {
         flush();
-        if (state == State.CLOSING) {
+        if (life != Life.OPEN) {
             return false;
         }
         int rc = id.migrate(channel);
@@ -211,19 +208,23 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
 
     @Override
     public Controller adminController() {
-        return binding.controller();
+        return commands.binding().controller();
     }
 
     CmId cmId() {
         return id;
     }
 
-    State state() {
-        return state;
+    QpairCommands.State state() {
+        return commands.state();
     }
 
     int qid() {
-        return qid;
+        return commands.qid();
+    }
+
+    boolean closing() {
+        return life == Life.CLOSING;
     }
 
     int slot() {
@@ -247,11 +248,11 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     }
 
     int waitingForBdevIo() {
-        return executor == null ? 0 : executor.waitingForBdevIo();
+        return commands.waitingForBdevIo();
     }
 
     long completedIo() {
-        return executor == null ? 0 : executor.completed();
+        return commands.completedIo();
     }
 
     private String peer() {
@@ -289,7 +290,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
                 }
                 RdmaRequest r = requests[entry];
                 if (r.state == RdmaRequest.State.READING) {
-                    if (state == State.CLOSING || state == State.DESTROYED) {
+                    if (life != Life.OPEN) {
                         release(r);
                     } else {
                         r.state = RdmaRequest.State.EXECUTING;
@@ -300,19 +301,19 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
             }
             default -> throw new IllegalStateException("work request kind " + kind);
         }
-        if (state == State.CLOSING) {
+        if (life == Life.CLOSING) {
             destroyIfIdle();
         }
     }
 
     private void failed(String what, int status) {
-        if (state != State.CLOSING && state != State.DESTROYED) {
+        if (life == Life.OPEN) {
             close(what + " completed with " + WorkCompletions.statusText(status));
         }
     }
 
     private void received(RdmaRequest r, int bytes) {
-        if (state == State.CLOSING || state == State.DESTROYED) {
+        if (life != Life.OPEN) {
             return; // a capsule that arrived as the queue closed: dropped with it
         }
         poller.stats.requests++;
@@ -331,9 +332,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
         r.receivedNanos = now;
         busy++;
         sqhd = sqhd + 1 >= depth ? 0 : sqhd + 1;
-        if (activity != null) {
-            activity.touch(now);
-        }
+        commands.touch(now);
         r.state = RdmaRequest.State.EXECUTING;
         int status = bytes < Sqe.SIZE ? Status.field(Status.INVALID_FIELD, true)
                 : r.sgl.decode(r.sqe(), bytes - Sqe.SIZE, capsuleSize - Sqe.SIZE, group.maxTransfer());
@@ -376,7 +375,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
 
     private void startWaitingReads() {
         RdmaRequest r;
-        while (readsInFlight < READ_DEPTH && state != State.CLOSING && (r = readWaiters.pollFirst()) != null) {
+        while (readsInFlight < READ_DEPTH && life == Life.OPEN && (r = readWaiters.pollFirst()) != null) {
             postRead(r);
         }
     }
@@ -396,81 +395,41 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     // ---- commands ----
 
     private void dispatch(RdmaRequest r) {
-        Sqe sqe = r.sqe();
-        boolean fabrics = sqe.opcode() == Opcode.FABRICS;
-        switch (state) {
-            case AWAITING_CONNECT -> {
-                if (fabrics && sqe.fabrics().fctype() == Opcode.Fabrics.CONNECT) {
-                    state = State.CONNECTING;
-                    group.transport().registry().connect(r.forwarded.bind(this, r, true));
-                } else {
-                    completed(r, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, 0);
-                }
-            }
-            case CONNECTING -> completed(r, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, 0);
-            case ENABLED -> {
-                if (qid == 0) {
-                    group.transport().registry().adminCommand(r.forwarded.bind(this, r, false));
-                } else if (fabrics) {
-                    ioQueueFabrics(r);
-                } else {
-                    executor.execute(r);
-                }
-            }
-            default -> completed(r, Status.field(Status.ABORTED_SQ_DELETION, false), 0, 0);
-        }
+        commands.command(r);
     }
 
-    /** Fabrics commands on an I/O queue: a second Connect is a sequence error, properties live on the admin queue. */
-    private void ioQueueFabrics(RdmaRequest r) {
-        int fctype = r.sqe().fabrics().fctype();
-        if (fctype == Opcode.Fabrics.DISCONNECT) {
-            completed(r, Status.field(Status.SUCCESS, false), 0, 0);
-            close("host sent Disconnect");
-        } else if (fctype == Opcode.Fabrics.CONNECT) {
-            completed(r, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, 0);
-        } else {
-            completed(r, Status.field(Status.INVALID_OPCODE, true), 0, 0);
-        }
+    @Override
+    public ForwardedCommand<RdmaRequest> forwarded(RdmaRequest r) {
+        return r.forwarded;
+    }
+
+    /** The table was made at accept for the queue's size: a Connect needs nothing more. */
+    @Override
+    public boolean reserve(RdmaRequest r) {
+        return true;
     }
 
     @Override
     public void forwardedDone(ForwardedCommand<RdmaRequest> f, RdmaRequest r, int status, int dw0, int dw1) {
-        if (f.binding() != null) {
-            bound(f);
-        } else if (state == State.CONNECTING) {
-            state = State.AWAITING_CONNECT; // the Connect failed: the host may try another one
-        }
+        commands.answered(f);
         if (r.state == RdmaRequest.State.EXECUTING) {
             r.complete(status, dw0, dw1);
         }
     }
 
-    private void bound(ForwardedCommand<RdmaRequest> f) {
-        ControllerManager.Binding b = f.binding();
-        if (state != State.CONNECTING) {
-            group.transport().registry().queueGone(this, b); // closed while the Connect ran: undo it
-            return;
-        }
-        binding = b;
-        qid = b.qid();
-        activity = b.activity();
+    @Override
+    public int bound(int qid) {
         if (qid == 0) {
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
-            executor = new IoCommandExecutor(f.namespaces(), depth);
         }
-        state = State.ENABLED;
+        return depth;
     }
 
     @Override
     public void namespacesChanged(Namespace[] table, Runnable drained) {
-        if (executor != null && state == State.ENABLED) {
-            executor.updateNamespaces(table, drained);
-        } else {
-            drained.run();
-        }
+        commands.namespacesChanged(table, drained);
     }
 
     /**
@@ -478,14 +437,14 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
      * and its receive buffer posted again. On a closing qpair it is only let go.
      */
     void completed(RdmaRequest r, int statusField, int dw0, int dw1) {
-        if (state == State.CLOSING || state == State.DESTROYED) {
+        if (life != Life.OPEN) {
             release(r);
             destroyIfIdle();
             freeTableIfDone();
             return;
         }
         int i = r.index;
-        r.cqe.dw0(dw0).dw1(dw1).sqhd(sqhd).sqid(Math.max(qid, 0)).cid(r.sqe().cid()).statusField(statusField & ~1);
+        r.cqe.dw0(dw0).dw1(dw1).sqhd(sqhd).sqid(Math.max(commands.qid(), 0)).cid(r.sqe().cid()).statusField(statusField & ~1);
         int send = 2 * i + 1;
         boolean invalidate = r.sgl.invalidate();
         sends.operation(send, invalidate ? RdmaAbi.IBV_WR_SEND_WITH_INV : RdmaAbi.IBV_WR_SEND,
@@ -517,7 +476,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     private void responded(RdmaRequest r) {
         poller.stats.requestLatency += group.clock().nanoTime() - r.receivedNanos;
         release(r);
-        if (r.capsuleWaiting && state != State.CLOSING && state != State.DESTROYED) {
+        if (r.capsuleWaiting && life == Life.OPEN) {
             r.capsuleWaiting = false;
             start(r, r.capsuleBytes);
         }
@@ -573,7 +532,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     /** Posts the queued chains: one post for the sends, one for the receives. */
     void flush() {
         dirty = false;
-        if (state == State.DESTROYED) {
+        if (life == Life.DESTROYED) {
             return;
         }
         if (sendHead >= 0) {
@@ -607,7 +566,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
      * closes; the bound of its close ends the wait.
      */
     private void postFailed(String call, int rc) {
-        LOG.warn("nvmf: RDMA qpair {} from {}: {} failed ({})", qid, peer(), call, rc);
+        LOG.warn("nvmf: RDMA qpair {} from {}: {} failed ({})", qid(), peer(), call, rc);
         recvsPosted = 0;
         sendsPosted = 0;
         close(call + " failed");
@@ -634,13 +593,12 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     /** Disconnects and closes: the qpair is destroyed once idle or at its bound. Idempotent; owner thread. */
     @Override
     public void close(String reason) {
-        if (state == State.CLOSING || state == State.DESTROYED) {
+        if (life != Life.OPEN) {
             return;
         }
-        State was = state;
-        state = State.CLOSING;
+        life = Life.CLOSING;
         closingSince = group.clock().nanoTime();
-        LOG.debug("nvmf: RDMA qpair {} from {} closing: {}", qid, peer(), reason);
+        LOG.debug("nvmf: RDMA qpair {} from {} closing: {}", qid(), peer(), reason);
         if (!disconnectSent && !disconnectSeen) {
             disconnectSent = true;
             if (id.disconnect() != 0 && !established) {
@@ -652,13 +610,7 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
             release(r);
         }
         group.dropWaiting(this);
-        if (executor != null) {
-            executor.close();
-            group.completedNvmeIo += executor.completed();
-        }
-        if (was == State.ENABLED) {
-            group.transport().registry().queueGone(this, binding);
-        }
+        group.completedNvmeIo += commands.close();
         destroyIfIdle();
     }
 
@@ -668,22 +620,22 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
     }
 
     private void destroyIfIdle() {
-        if (state == State.CLOSING && recvsPosted <= 0 && sendsPosted <= 0 && busy == 0) {
+        if (life == Life.CLOSING && recvsPosted <= 0 && sendsPosted <= 0 && busy == 0) {
             destroy();
         }
     }
 
     /** The close's bound passed: destroy whatever is still posted or executing (rule R5). */
     void closeBoundExpired() {
-        if (state == State.CLOSING) {
+        if (life == Life.CLOSING) {
             LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {} receive(s), {} send(s) posted and {} command(s) "
-                    + "busy after {} ms", qid, peer(), recvsPosted, sendsPosted, busy, CLOSE_BOUND_NANOS / 1_000_000);
+                    + "busy after {} ms", qid(), peer(), recvsPosted, sendsPosted, busy, CLOSE_BOUND_NANOS / 1_000_000);
             destroy();
         }
     }
 
     private void destroy() {
-        state = State.DESTROYED;
+        life = Life.DESTROYED;
         for (RdmaRequest r : requests) {
             if (r.state != RdmaRequest.State.FREE && r.state != RdmaRequest.State.EXECUTING) {
                 release(r); // an executing one gives its buffer back when it completes
@@ -701,13 +653,13 @@ final class RdmaQpair implements ForwardedCommand.Owner<RdmaRequest> {
 
     /** The last command of a destroyed qpair came back: its table can go. */
     private void freeTableIfDone() {
-        if (state == State.DESTROYED && busy == 0 && arena.scope().isAlive()) {
+        if (life == Life.DESTROYED && busy == 0 && arena.scope().isAlive()) {
             arena.close();
         }
     }
 
     @Override
     public String toString() {
-        return "RdmaQpair[qid " + qid + ", " + state + ", " + peer() + "]";
+        return "RdmaQpair[qid " + qid() + ", " + state() + ", " + life + ", " + peer() + "]";
     }
 }

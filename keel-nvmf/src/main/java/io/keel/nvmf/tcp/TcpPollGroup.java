@@ -6,6 +6,7 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.nvmf.transport.BufferViews;
+import io.keel.nvmf.transport.QpairCommands;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -120,7 +121,7 @@ final class TcpPollGroup implements BufferProvider {
         int closed = 0;
         for (int i = qpairs.size() - 1; i >= 0; i--) { // backwards: close removes the qpair from the list
             TcpQpair q = qpairs.get(i);
-            if (q.state() != TcpQpair.State.ENABLED && q.state() != TcpQpair.State.CLOSED
+            if (q.state() != QpairCommands.State.ENABLED && q.state() != QpairCommands.State.CLOSED
                     && now - q.acceptedNanos() > connectTimeoutNanos) {
                 q.close("no Connect within " + connectTimeoutNanos / 1_000_000 + " ms");
                 closed++;
