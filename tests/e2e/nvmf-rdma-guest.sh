@@ -8,6 +8,8 @@
 #   2. S3: Keel again with data_wr_pool_size and num_shared_buffers far below the queue depth; fio at QD 64 completes
 #      every I/O with verify, and nvmf_get_stats shows requests waited for the pools (pending_data_buffer > 0) and
 #      none wait at the end.
+#   3. S1: nvmf_delete_subsystem while fio runs at QD 32: the RPC answers, every qpair is gone soon after, and Keel
+#      stops cleanly afterwards (fio's I/O errors are expected).
 #
 # usage: nvmf-rdma-guest.sh CLASSPATH [PORT]
 #   CLASSPATH  keel-app's main and its dependencies, e.g. keel-app/target/keel-app-0.1.0-SNAPSHOT.jar:keel-app/target/lib/*
@@ -108,7 +110,7 @@ fio_verify() { # NAME BS IODEPTH
     run fio --name="$1" --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs="$2" --iodepth="$3" \
         --size="$FIO_SIZE" --verify=crc32c --verify_fatal=1 --do_verify=1 --numjobs=1 --group_reporting \
         --output-format=terse --terse-version=3 > "$WORK/fio-$1.txt"
-    awk -F';' '{printf "fio %s: read %s KiB, write %s KiB, errors %s\n", $3, $6, $47, $5}' "$WORK/fio-$1.txt"
+    awk -F';' 'NF > 40 {printf "fio %s: read %s KiB, write %s KiB, errors %s\n", $3, $6, $47, $5}' "$WORK/fio-$1.txt"
 }
 
 step "Soft-RoCE: modprobe rdma_rxe ib_uverbs rdma_ucm nvme-rdma; rxe0 on eth0"
@@ -160,6 +162,28 @@ assert waiting == 0, "requests still wait after fio finished"
 assert devices and all(d["requests"] > 0 for d in devices)
 EOF
 run nvme disconnect -n "$NQN"
+stop_keel
+
+step "S1: nvmf_delete_subsystem under fio QD 32"
+start_keel teardown ""
+connect_ctrl
+fio --name=teardown --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=32 \
+    --time_based --runtime=60 --output="$WORK/fio-teardown.txt" > /dev/null 2>&1 &
+FIO_PID=$!
+sleep 8
+kill -0 $FIO_PID 2>/dev/null || fail "fio stopped before the delete"
+rpc nvmf_delete_subsystem --nqn "$NQN" || fail "nvmf_delete_subsystem under I/O"
+for i in $(seq 1 6); do # each rpc is a JVM start: seconds under TCG
+    rpc nvmf_get_stats > "$WORK/stats-teardown.json" || fail "nvmf_get_stats after the delete"
+    python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if all(g["current_io_qpairs"] + g["current_admin_qpairs"] == 0 for g in s["poll_groups"]) else 1)' \
+        "$WORK/stats-teardown.json" && break
+done
+tr -d ' \n' < "$WORK/stats-teardown.json" | head -c 400; echo
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if all(g["current_io_qpairs"] + g["current_admin_qpairs"] == 0 for g in s["poll_groups"]) else 1)' \
+    "$WORK/stats-teardown.json" || fail "qpairs remain after nvmf_delete_subsystem"
+kill -0 "$KEEL_PID" || fail "keel died under the delete"
+nvme disconnect -n "$NQN" > /dev/null 2>&1
+wait $FIO_PID; echo "fio after the delete exited with $? (the kernel fails or requeues what was in flight)"
 stop_keel
 
 step "done"

@@ -19,18 +19,19 @@ import org.junit.jupiter.api.Timeout;
  * connects, runs fio verify at 4 KiB (in-capsule writes) and 128 KiB (keyed SGLs both ways) and disconnects; Keel
  * stops cleanly. Then scenario S3: Keel with data_wr_pool_size and num_shared_buffers of 4 under fio at QD 64
  * completes every I/O, and nvmf_get_stats shows requests waited (pending_data_buffer) and none wait at the end.
+ * Last, scenario S1: nvmf_delete_subsystem while fio runs at QD 32 answers, every qpair goes, Keel stops cleanly.
  * Skipped, saying why, where the guest harness cannot run. The guest's output stays in
  * keel-app/target/nvmf-rdma-guest/.
  */
 class NvmfRdmaGuestIT {
     private static final String MARKER = "NVMF-RDMA-GUEST-OK";
-    private static final int GUEST_TIMEOUT_S = 540;
+    private static final int GUEST_TIMEOUT_S = 780;
     /** The other RDMA guest test (the host side) uses 4440 and up. */
     private static final int PORT = 4430;
 
     @Test
-    @Timeout(value = 11, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void theLinuxNvmeRdmaInitiatorVerifiesDataAndSmallPoolsNeverHang() throws Exception {
+    @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theLinuxNvmeRdmaInitiatorVerifiesDataSmallPoolsNeverHangAndADeleteUnderIoEndsCleanly() throws Exception {
         Path out = KeelProcess.ROOT.resolve("keel-app/target/nvmf-rdma-guest");
         Files.createDirectories(out);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

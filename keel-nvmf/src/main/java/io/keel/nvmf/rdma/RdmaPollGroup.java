@@ -348,13 +348,13 @@ final class RdmaPollGroup {
      */
     private int arm() {
         int work = 0;
-        for (RdmaPoller p : pollers) {
-            p.cq.requestNotify(false);
+        for (int i = 0; i < pollers.size(); i++) { // indexed: no iterator per idle poll
+            pollers.get(i).cq.requestNotify(false);
         }
         inPoll = true;
         try {
-            for (RdmaPoller p : pollers) {
-                work += poll(p);
+            for (int i = 0; i < pollers.size(); i++) {
+                work += poll(pollers.get(i));
             }
         } finally {
             inPoll = false;
@@ -473,7 +473,8 @@ final class RdmaPollGroup {
     private int checkClosing() {
         long now = clock().nanoTime();
         int n = 0;
-        for (RdmaQpair q : List.copyOf(qpairs)) {
+        for (int i = qpairs.size() - 1; i >= 0; i--) { // backwards: a destroyed qpair leaves the list
+            RdmaQpair q = qpairs.get(i);
             if (q.closing() && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
                 q.closeBoundExpired();
                 n++;
