@@ -9,6 +9,8 @@ import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import io.keel.core.rpc.RpcMethods;
 import io.keel.core.rpc.RpcState;
+import io.keel.nvmf.rdma.RdmaTransportOptions;
+import io.keel.rdma.Rdma;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -223,17 +225,25 @@ final class NvmfRpcs {
     private static void createTransport(Target t, CreateTransportParams p, RpcCall call) {
         target(p.tgtName());
         String trtype = p.trtype().toUpperCase(Locale.ROOT);
-        if (!trtype.equals("TCP")) {
-            throw RpcException.invalidParams("transport type '" + p.trtype() + "' is not supported (Keel has TCP only)");
+        boolean rdma = trtype.equals("RDMA");
+        if (!rdma && !trtype.equals("TCP")) {
+            throw RpcException.invalidParams("transport type '" + p.trtype() + "' is not supported (Keel has TCP and "
+                    + "RDMA)");
         }
         if (p.maskedOncs() != null && !p.maskedOncs().isEmpty() || p.maskedFuses() != null && !p.maskedFuses().isEmpty()) {
             throw RpcException.invalidParams("masked_oncs and masked_fuses are not supported by Keel yet");
         }
-        TransportOptions d = TransportOptions.TCP_DEFAULTS;
-        TransportOptions o = new TransportOptions("TCP",
+        TransportOptions d = rdma ? RdmaTransportOptions.DEFAULTS : TransportOptions.TCP_DEFAULTS;
+        long icd = range("in_capsule_data_size", p.inCapsuleDataSize(), d.inCapsuleDataSize(), 0, UINT32_MAX);
+        if (rdma && icd < RdmaTransportOptions.MIN_IN_CAPSULE_DATA_SIZE) {
+            LOG.warn("nvmf_create_transport: in_capsule_data_size {} raised to {}, the least that holds 16 SGL "
+                    + "descriptors", icd, RdmaTransportOptions.MIN_IN_CAPSULE_DATA_SIZE);
+            icd = RdmaTransportOptions.MIN_IN_CAPSULE_DATA_SIZE;
+        }
+        TransportOptions o = new TransportOptions(trtype,
                 (int) range("max_queue_depth", p.maxQueueDepth(), d.maxQueueDepth(), 0, UINT16_MAX),
                 (int) range("max_io_qpairs_per_ctrlr", p.maxIoQpairsPerCtrlr(), d.maxIoQpairsPerCtrlr(), 0, UINT16_MAX),
-                range("in_capsule_data_size", p.inCapsuleDataSize(), d.inCapsuleDataSize(), 0, UINT32_MAX),
+                icd,
                 range("max_io_size", p.maxIoSize(), d.maxIoSize(), 0, UINT32_MAX),
                 range("max_aq_depth", p.maxAqDepth(), d.maxAqDepth(), 0, UINT32_MAX),
                 range("iobuf_small_cache_size", p.iobufSmallCacheSize(), d.iobufSmallCacheSize(), 0, UINT32_MAX),
@@ -250,18 +260,45 @@ final class NvmfRpcs {
                 (int) range("control_msg_num", p.controlMsgNum(), d.controlMsgNum(), 0, UINT16_MAX),
                 range("acceptor_poll_rate", p.acceptorPollRate(), d.acceptorPollRate(), 0, UINT32_MAX),
                 range("num_shared_buffers", p.numSharedBuffers(), d.numSharedBuffers(), 0, UINT32_MAX),
-                range("keel_queue_memory_mb", p.keelQueueMemoryMb(), d.keelQueueMemoryMb(), 0, UINT32_MAX));
+                range("keel_queue_memory_mb", p.keelQueueMemoryMb(), d.keelQueueMemoryMb(), 0, UINT32_MAX),
+                rdma ? rdmaOptions(p) : null);
         String problem = o.problem();
         if (problem != null) {
             throw RpcException.invalidParams(problem);
         }
-        if (p.numCqe() != null || p.maxSrqDepth() != null || p.noSrq() != null || p.acceptorBacklog() != null
-                || p.noWrBatching() != null || p.disableMappableBar0() != null || p.disableAdaptiveIrq() != null
-                || p.disableShadowDoorbells() != null || p.ioUnitSize() != null || p.bufCacheSize() != null) {
-            LOG.info("nvmf_create_transport: options of other transports and deprecated ones are ignored for TCP");
+        if (rdma) {
+            Rdma.Availability a = Rdma.availability();
+            if (!a.usable()) {
+                LOG.error("nvmf_create_transport: the RDMA transport cannot be created: {}", a.reason());
+                throw RpcException.internal("Transport type 'RDMA' create failed: " + a.reason());
+            }
+        } else if (p.numCqe() != null || p.maxSrqDepth() != null || p.noSrq() != null || p.acceptorBacklog() != null
+                || p.noWrBatching() != null) {
+            LOG.info("nvmf_create_transport: RDMA's options are ignored for TCP");
+        }
+        if (p.disableMappableBar0() != null || p.disableAdaptiveIrq() != null || p.disableShadowDoorbells() != null
+                || p.ioUnitSize() != null || p.bufCacheSize() != null) {
+            LOG.info("nvmf_create_transport: options of other transports and deprecated ones are ignored for {}",
+                    trtype);
         }
         t.addTransport(o);
         call.respond(true);
+    }
+
+    /** RDMA's own options; an acceptor_backlog below 1 takes the default, as SPDK's. */
+    private static RdmaTransportOptions rdmaOptions(CreateTransportParams p) {
+        RdmaTransportOptions d = RdmaTransportOptions.RDMA_DEFAULTS;
+        int backlog = (int) range("acceptor_backlog", p.acceptorBacklog(), d.acceptorBacklog(), Integer.MIN_VALUE,
+                Integer.MAX_VALUE);
+        if (backlog < 1) {
+            LOG.error("nvmf_create_transport: the acceptor backlog cannot be less than 1, setting it to the default "
+                    + "({})", d.acceptorBacklog());
+            backlog = d.acceptorBacklog();
+        }
+        return new RdmaTransportOptions(range("max_srq_depth", p.maxSrqDepth(), d.maxSrqDepth(), 0, UINT32_MAX),
+                flag(p.noSrq(), d.noSrq()),
+                (int) range("num_cqe", p.numCqe(), d.numCqe(), Integer.MIN_VALUE, Integer.MAX_VALUE), backlog,
+                flag(p.noWrBatching(), d.noWrBatching()));
     }
 
     private static void createSubsystem(Target t, CreateSubsystemParams p, RpcCall call) {

@@ -19,6 +19,7 @@ import io.keel.core.iobuf.IoBufSubsystem;
 import io.keel.nvmf.ctrlr.Controller;
 import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.rdma.RdmaTransport;
 import io.keel.nvmf.tcp.TcpTransport;
 import io.keel.nvmf.transport.QpairRegistry;
 import io.keel.nvmf.transport.Transport;
@@ -181,6 +182,7 @@ public final class Target {
     private void startTransport(TransportOptions o) {
         Transport t = switch (o.trtype()) {
             case "TCP" -> new TcpTransport(app.appThread(), app.runtime(), IoBufSubsystem.of(app), registry, o);
+            case "RDMA" -> new RdmaTransport(app.appThread(), app.runtime(), IoBufSubsystem.of(app), registry, o);
             default -> throw new IllegalStateException("no " + o.trtype() + " transport"); // refused at create
         };
         running.put(o.trtype(), t);

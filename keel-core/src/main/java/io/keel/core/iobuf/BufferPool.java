@@ -19,6 +19,8 @@ final class BufferPool {
     final int bufsize;
     final int count;
     final MemorySegment[] buffers;
+    /** Every buffer of the pool: one contiguous region. */
+    final MemorySegment region;
     /** Threads whose wait queue for this pool is not empty; while positive, freed buffers skip the caches. */
     final AtomicInteger starvingThreads = new AtomicInteger();
     private final long base;
@@ -33,7 +35,7 @@ final class BufferPool {
         this.bufsize = bufsize;
         this.count = count;
         this.nio = directRegion((long) count * bufsize);
-        MemorySegment region = nio != null ? MemorySegment.ofBuffer(nio)
+        this.region = nio != null ? MemorySegment.ofBuffer(nio)
                 : AnonymousMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
         this.base = region.address();
         this.end = base + region.byteSize();

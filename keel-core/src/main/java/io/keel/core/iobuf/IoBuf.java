@@ -107,6 +107,15 @@ public final class IoBuf {
         return v != null ? v : largePool.nioView(buf);
     }
 
+    /**
+     * The memory every buffer lies in: one region per pool (small, then large), alive until the pools are freed. A
+     * transport registers them once with a device that reads and writes buffers by itself (an RDMA protection
+     * domain), instead of registering each buffer as it is used.
+     */
+    public List<MemorySegment> regions() {
+        return List.of(smallPool.region, largePool.region);
+    }
+
     public int smallBufsize() {
         return smallPool.bufsize;
     }

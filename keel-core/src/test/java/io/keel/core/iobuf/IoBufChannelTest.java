@@ -45,6 +45,24 @@ class IoBufChannelTest {
     }
 
     @Test
+    void everyBufferLiesInOneOfTheRegionsADeviceRegisters() {
+        List<MemorySegment> regions = iobuf.regions();
+        assertThat(regions).hasSize(2);
+        assertThat(regions.get(0).byteSize()).isEqualTo(SMALL * 8192L);
+        assertThat(regions.get(1).byteSize()).isEqualTo(LARGE * 135168L);
+        Sim.run(sim, t, () -> {
+            IoBufChannel ch = iobuf.channel("test", 0, 0);
+            for (long length : new long[] {4096, 65536}) {
+                MemorySegment b = ch.get(length, null);
+                assertThat(regions).as("a region holds the %d-byte buffer", length).anyMatch(r ->
+                        b.address() >= r.address() && b.address() + b.byteSize() <= r.address() + r.byteSize());
+                ch.put(b);
+            }
+            ch.close();
+        });
+    }
+
+    @Test
     void buffersAreDistinctAlignedWholePoolBuffersThatHoldData() {
         Sim.run(sim, t, () -> {
             IoBufChannel ch = iobuf.channel("test", 0, 0);

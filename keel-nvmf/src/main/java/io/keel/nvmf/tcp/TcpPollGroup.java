@@ -5,6 +5,8 @@ import io.keel.core.iobuf.IoBufChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
+import io.keel.nvmf.transport.BufferViews;
+import io.keel.nvmf.transport.QpairCommands;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -48,9 +50,10 @@ final class TcpPollGroup implements BufferProvider {
     private final int smallCache;
     private final int largeCache;
     private final List<TcpQpair> qpairs = new ArrayList<>();
-    /** Per pool buffer, its exact-length view last handed out; per segment handed out, its NIO view. */
-    private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
+    /** Per segment handed out, its NIO view; per pool buffer, its exact-length view last handed out. */
     private final IdentityHashMap<MemorySegment, ByteBuffer> nioViews = new IdentityHashMap<>();
+    /** A replaced view is never handed out again: both caches stay one per buffer. */
+    private final BufferViews views = new BufferViews(nioViews::remove);
     private final QueueMemory memory;
     private Arena receiveArena;
     private ByteBuffer receiveBuffer;
@@ -118,7 +121,7 @@ final class TcpPollGroup implements BufferProvider {
         int closed = 0;
         for (int i = qpairs.size() - 1; i >= 0; i--) { // backwards: close removes the qpair from the list
             TcpQpair q = qpairs.get(i);
-            if (q.state() != TcpQpair.State.ENABLED && q.state() != TcpQpair.State.CLOSED
+            if (q.state() != QpairCommands.State.ENABLED && q.state() != QpairCommands.State.CLOSED
                     && now - q.acceptedNanos() > connectTimeoutNanos) {
                 q.close("no Connect within " + connectTimeoutNanos / 1_000_000 + " ms");
                 closed++;
@@ -216,26 +219,7 @@ final class TcpPollGroup implements BufferProvider {
         }
         buffersInUse++;
         peakBuffersInUse = Math.max(peakBuffersInUse, buffersInUse);
-        return exact(b, length);
-    }
-
-    /**
-     * {@code b} cut to {@code length} bytes: the bdev layer takes a buffer's size as the transfer's. The view is
-     * kept per pool buffer, so a steady workload makes no new views (iobuf takes a view back as its buffer).
-     */
-    private MemorySegment exact(MemorySegment b, long length) {
-        if (b.byteSize() == length) {
-            return b;
-        }
-        MemorySegment v = views.get(b);
-        if (v == null || v.byteSize() != length) {
-            if (v != null) {
-                nioViews.remove(v); // that view is never handed out again: both caches stay one per buffer
-            }
-            v = b.asSlice(0, length);
-            views.put(b, v);
-        }
-        return v;
+        return views.exact(b, length);
     }
 
     private MemorySegment waited() {

@@ -5,17 +5,15 @@ import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.MessageFn;
 import io.keel.nvme.spec.ConnectData;
-import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
 import io.keel.nvmf.Namespace;
 import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.Controller;
-import io.keel.nvmf.ctrlr.ControllerManager;
 import io.keel.nvmf.ctrlr.ListenAddress;
-import io.keel.nvmf.ctrlr.QueueActivity;
 import io.keel.nvmf.io.IoCommandExecutor;
 import io.keel.nvmf.transport.ForwardedCommand;
+import io.keel.nvmf.transport.QpairCommands;
 import io.keel.nvmf.transport.QpairRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,15 +24,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One NVMe/TCP queue pair on its poll group's thread: the socket, the protocol state machine
- * ({@link TcpQpairConnection}) fed from it, and where each command goes — a Connect and every admin command to
- * the controller logic on the application thread ({@link ForwardedCommand}, through the {@link QpairRegistry}),
- * I/O commands to this queue's
+ * ({@link TcpQpairConnection}) fed from it, and the transport-neutral queue state machine ({@link QpairCommands})
+ * that decides where each command goes — a Connect and every admin command to the controller logic on the
+ * application thread ({@link ForwardedCommand}, through the {@link QpairRegistry}), I/O commands to this queue's
  * {@link IoCommandExecutor} on this thread. Output is gathered in a {@link SendBuffer} and written once per
  * readiness event or, for completions that arrive later, once per message turn.
  *
- * <p>States (rule R5): {@code AWAITING_CONNECT} (ICReq/ICResp, then only a Fabrics Connect is accepted) →
- * {@code CONNECTING} (Connect on the application thread) → {@code ENABLED} (bound to its controller) →
- * {@code CLOSED} (socket closed, controller told; final). {@link #close} is idempotent from any state.
+ * <p>States (rule R5): {@link QpairCommands}'s; {@code AWAITING_CONNECT} covers ICReq/ICResp too, {@code CLOSED}
+ * means the socket is closed and the controller told. {@link #close} is idempotent from any state.
  *
  * <p>Memory (rule R10): until its Connect succeeds a connection holds a small send buffer and a one-entry
  * request table from its poll group's {@link QueueMemory} (and the group's receive buffer while it reads). A
@@ -42,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * when the group's queue memory is spent — and the queue runs on it once bound. All of it goes back to the
  * pool when the qpair closes (the table once the last command the bdev layer or the controller holds is done).
  */
-final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, ForwardedCommand.Owner<TcpRequest> {
+final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, QpairCommands.Queue<TcpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(TcpQpair.class);
     private static final MessageFn<TcpQpair> FLUSH = TcpQpair::flushFromMessage;
     /** The send buffer a connection starts with (ICResp, a Connect's answer, a C2HTermReq fit many times). */
@@ -50,8 +47,6 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     /** Stop reading new commands while this much output waits for the socket (back-pressure). */
     private static final int SEND_BACKLOG_LIMIT = 4 * 1024 * 1024;
     private static final int READS_PER_EVENT = 4;
-
-    enum State { AWAITING_CONNECT, CONNECTING, ENABLED, CLOSED }
 
     private final TcpTransport transport;
     private final TcpPollGroup group;
@@ -68,12 +63,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     private boolean inHandler;
     private boolean flushScheduled;
 
-    private State state = State.AWAITING_CONNECT;
+    private final QpairCommands<TcpRequest> commands;
     private long acceptedNanos;
-    private int qid = -1;
-    private ControllerManager.Binding binding;
-    private QueueActivity activity;
-    private IoCommandExecutor executor;
 
     TcpQpair(TcpTransport transport, TcpPollGroup group, SocketChannel socket, ListenAddress listenAddress,
             ListenAddress peerAddress, TcpConnectionConfig config) {
@@ -83,6 +74,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
         this.listenAddress = listenAddress;
         this.peerAddress = peerAddress;
         this.config = config;
+        this.commands = new QpairCommands<>(this, transport.registry());
     }
 
     /**
@@ -99,7 +91,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
             }
             LOG.info("nvmf: connection from {}:{} refused: {} queue memory spent ({} of {} bytes in use)",
                     peerAddress.traddr(), peerAddress.trsvcid(), group.name(), memory.inUse(), memory.limit());
-            state = State.CLOSED;
+            commands.close();
             closeSocket();
             return;
         }
@@ -125,12 +117,12 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
         return group;
     }
 
-    State state() {
-        return state;
+    QpairCommands.State state() {
+        return commands.state();
     }
 
     int qid() {
-        return qid;
+        return commands.qid();
     }
 
     @Override
@@ -157,12 +149,12 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     }
 
     int waitingForBdevIo() {
-        return executor == null ? 0 : executor.waitingForBdevIo();
+        return commands.waitingForBdevIo();
     }
 
     /** I/O commands this live qpair completed (a closed one's count moves into its group's total). */
     long completedIo() {
-        return executor == null ? 0 : executor.completed();
+        return commands.completedIo();
     }
 
     TcpTransport transport() {
@@ -171,7 +163,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
 
     @Override
     public Controller adminController() {
-        return binding.controller();
+        return commands.binding().controller();
     }
 
     void retryPending() {
@@ -199,7 +191,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     private void receive() {
         boolean got = false;
         ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
-        for (int i = 0; i < READS_PER_EVENT && state != State.CLOSED && !out.backlogged(); i++) {
+        for (int i = 0; i < READS_PER_EVENT && state() != QpairCommands.State.CLOSED && !out.backlogged(); i++) {
             int n;
             in.clear();
             try {
@@ -222,14 +214,14 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
                 break;
             }
         }
-        if (got && activity != null) {
-            activity.touch(transport.clock().nanoTime());
+        if (got) {
+            commands.touch(transport.clock().nanoTime());
         }
     }
 
     /** Output was committed: write it at the end of this event, or in a message turn if none is running. */
     private void outputReady() {
-        if (!inHandler && !flushScheduled && state != State.CLOSED) {
+        if (!inHandler && !flushScheduled && state() != QpairCommands.State.CLOSED) {
             flushScheduled = true;
             group.thread().send(FLUSH, this);
         }
@@ -241,7 +233,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     }
 
     private void flush() {
-        if (state == State.CLOSED) {
+        if (state() == QpairCommands.State.CLOSED) {
             return;
         }
         long left;
@@ -268,36 +260,21 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
 
     @Override
     public void command(TcpRequest r) {
-        Sqe sqe = r.sqe();
-        boolean fabrics = sqe.opcode() == Opcode.FABRICS;
-        switch (state) {
-            case AWAITING_CONNECT -> {
-                if (fabrics && sqe.fabrics().fctype() == Opcode.Fabrics.CONNECT) {
-                    connect(r);
-                } else {
-                    r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
-                }
-            }
-            case CONNECTING -> r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
-            case ENABLED -> {
-                if (qid == 0) {
-                    transport.registry().adminCommand(r.forwarded.bind(this, r, false));
-                } else if (fabrics) {
-                    ioQueueFabrics(r);
-                } else {
-                    executor.execute(r);
-                }
-            }
-            case CLOSED -> r.complete(Status.field(Status.ABORTED_SQ_DELETION, false), 0);
-            default -> throw new IllegalStateException(state.name());
-        }
+        commands.command(r);
+    }
+
+    @Override
+    public ForwardedCommand<TcpRequest> forwarded(TcpRequest r) {
+        return r.forwarded;
     }
 
     /**
-     * Reserves the request table the Connect's SQSIZE asks for, then hands the Connect to the controller logic.
-     * An SQSIZE beyond the transport's bound reserves nothing: the controller logic refuses it.
+     * Reserves the request table the Connect's SQSIZE asks for before it goes to the controller logic; refused with
+     * Controller Busy when the group's queue memory is spent. An SQSIZE beyond the transport's bound reserves
+     * nothing: the controller logic refuses it.
      */
-    private void connect(TcpRequest r) {
+    @Override
+    public boolean reserve(TcpRequest r) {
         Sqe.Connect c = r.sqe().connect();
         int qid = c.qid();
         int entries = c.sqsize() + 1;
@@ -310,40 +287,23 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
                         peerAddress.trsvcid(), group.name(), m.inUse(), m.limit(),
                         RequestTable.bytes(entries, transport.inCapsuleDataSize(qid)));
                 r.complete(Status.field(Status.CONTROLLER_BUSY, false), 0);
-                return;
+                return false;
             }
         }
-        state = State.CONNECTING;
-        transport.registry().connect(r.forwarded.bind(this, r, true));
-    }
-
-    /** Fabrics commands on an I/O queue: a second Connect is a sequence error, properties live on the admin queue. */
-    private void ioQueueFabrics(TcpRequest r) {
-        int fctype = r.sqe().fabrics().fctype();
-        if (fctype == Opcode.Fabrics.DISCONNECT) {
-            r.complete(Status.field(Status.SUCCESS, false), 0);
-            close("host sent Disconnect");
-        } else if (fctype == Opcode.Fabrics.CONNECT) {
-            r.complete(Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0);
-        } else {
-            r.complete(Status.field(Status.INVALID_OPCODE, true), 0);
-        }
+        return true;
     }
 
     @Override
     public void forwardedDone(ForwardedCommand<TcpRequest> f, TcpRequest r, int status, int dw0, int dw1) {
-        if (f.binding() != null) {
-            bound(f);
-        } else if (state == State.CONNECTING) {
-            state = State.AWAITING_CONNECT; // the Connect failed: the host may try another one
-        }
+        commands.answered(f);
         if (r.state() == TcpRequest.State.EXECUTING) {
             r.complete(status, dw0, dw1);
         }
         if (reserved != null) { // the Connect's answer is out and its request free: the queue's own table now
             RequestTable t = reserved;
             reserved = null;
-            if (state == State.ENABLED && connection.state() == TcpQpairConnection.State.ESTABLISHED) {
+            if (state() == QpairCommands.State.ENABLED
+                    && connection.state() == TcpQpairConnection.State.ESTABLISHED) {
                 connection.install(t);
             } else {
                 t.release();
@@ -351,32 +311,20 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
         }
     }
 
-    private void bound(ForwardedCommand<TcpRequest> f) {
-        ControllerManager.Binding b = f.binding();
-        if (state != State.CONNECTING) {
-            transport.registry().queueGone(this, b); // closed while the Connect ran: undo it
-            return;
-        }
-        binding = b;
-        qid = b.qid();
-        activity = b.activity();
+    @Override
+    public int bound(int qid) {
         connection.sqid(qid);
         if (qid == 0) {
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
-            executor = new IoCommandExecutor(f.namespaces(), reserved != null ? reserved.entries() : 1);
         }
-        state = State.ENABLED;
+        return reserved != null ? reserved.entries() : 1;
     }
 
     @Override
     public void namespacesChanged(Namespace[] table, Runnable drained) {
-        if (executor != null && state == State.ENABLED) {
-            executor.updateNamespaces(table, drained);
-        } else {
-            drained.run();
-        }
+        commands.namespacesChanged(table, drained);
     }
 
     // ---- the end ----
@@ -384,7 +332,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     @Override
     public void ended(TcpQpairConnection c, TcpQpairConnection.State end, int fes, String reason) {
         if (end == TcpQpairConnection.State.TERMINATED) {
-            LOG.warn("nvmf: qpair {} from {}:{}: {} (FES {}); connection terminated", qid, peerAddress.traddr(),
+            LOG.warn("nvmf: qpair {} from {}:{}: {} (FES {}); connection terminated", qid(), peerAddress.traddr(),
                     peerAddress.trsvcid(), reason, fes);
             flush(); // the C2HTermReq
         }
@@ -394,12 +342,10 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
     /** Closes the socket and tells the registry the queue is gone. Idempotent; on the group's thread. */
     @Override
     public void close(String reason) {
-        if (state == State.CLOSED) {
+        if (state() == QpairCommands.State.CLOSED) {
             return;
         }
-        State was = state;
-        state = State.CLOSED;
-        LOG.debug("nvmf: qpair {} from {}:{} closed: {}", qid, peerAddress.traddr(), peerAddress.trsvcid(), reason);
+        LOG.debug("nvmf: qpair {} from {}:{} closed: {}", qid(), peerAddress.traddr(), peerAddress.trsvcid(), reason);
         connection.close(); // its table goes back to the pool once the commands still executing are done
         out.discard(); // referenced data buffers go back to the pool unsent
         out.close();
@@ -411,14 +357,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
             watch.cancel();
         }
         closeSocket();
-        if (executor != null) {
-            executor.close();
-            group.completedNvmeIo += executor.completed();
-        }
+        group.completedNvmeIo += commands.close();
         group.remove(this);
-        if (was == State.ENABLED) {
-            transport.registry().queueGone(this, binding);
-        }
     }
 
     private void closeSocket() {
@@ -431,6 +371,6 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, F
 
     @Override
     public String toString() {
-        return "TcpQpair[qid " + qid + ", " + state + ", " + peerAddress.traddr() + ":" + peerAddress.trsvcid() + "]";
+        return "TcpQpair[qid " + qid() + ", " + state() + ", " + peerAddress.traddr() + ":" + peerAddress.trsvcid() + "]";
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * One transport of the target (TCP; RDMA to come), owned by the application thread: its listeners and its part of
+ * One transport of the target (TCP, RDMA), owned by the application thread: its listeners and its part of
  * each poll group. What does not depend on the transport — controllers, their qpairs, keep-alive, namespace changes
  * — is the {@link QpairRegistry}'s, which the transport's qpairs report to.
  */

@@ -1,0 +1,80 @@
+package io.keel.nvmf.rdma;
+
+import io.keel.core.iobuf.IoBuf;
+import io.keel.rdma.MemoryRegion;
+import io.keel.rdma.ProtectionDomain;
+import io.keel.rdma.RdmaAbi;
+import io.keel.rdma.VerbsContext;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * One RDMA device as the transport uses it: its protection domain and iobuf's memory registered in it once, so
+ * any data buffer of any poll group moves with its region's key. Made and closed by the transport on the
+ * application thread (after every poll group let go of it); the poll groups read it.
+ */
+final class RdmaDevice implements AutoCloseable {
+    private final VerbsContext context;
+    private final String name;
+    private final ProtectionDomain pd;
+    private final MemoryRegion[] iobufRegions;
+
+    private RdmaDevice(VerbsContext context, ProtectionDomain pd, MemoryRegion[] iobufRegions) {
+        this.context = context;
+        this.name = context.deviceName();
+        this.pd = pd;
+        this.iobufRegions = iobufRegions;
+    }
+
+    /** Allocates the protection domain of {@code context} and registers iobuf's regions in it. */
+    static RdmaDevice open(VerbsContext context, IoBuf iobuf) {
+        ProtectionDomain pd = context.allocateProtectionDomain();
+        List<MemorySegment> regions = iobuf.regions();
+        MemoryRegion[] registered = new MemoryRegion[regions.size()];
+        try {
+            for (int i = 0; i < registered.length; i++) {
+                registered[i] = pd.register(regions.get(i), RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
+            }
+        } catch (RuntimeException e) {
+            for (MemoryRegion r : registered) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+            pd.close();
+            throw e;
+        }
+        return new RdmaDevice(context, pd, registered);
+    }
+
+    VerbsContext context() {
+        return context;
+    }
+
+    String name() {
+        return name;
+    }
+
+    ProtectionDomain pd() {
+        return pd;
+    }
+
+    /** The local key of the iobuf region that holds {@code address}; -1 if none does. */
+    int iobufKey(long address) {
+        for (MemoryRegion r : iobufRegions) {
+            long base = r.address();
+            if (address >= base && address < base + r.memory().byteSize()) {
+                return r.lkey();
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() {
+        for (MemoryRegion r : iobufRegions) {
+            r.close();
+        }
+        pd.close();
+    }
+}

@@ -1,0 +1,537 @@
+package io.keel.nvmf.rdma;
+
+import io.keel.core.iobuf.IoBuf;
+import io.keel.core.iobuf.IoBufChannel;
+import io.keel.core.sys.Epoll;
+import io.keel.core.thread.FdWatch;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.MessageFn;
+import io.keel.core.thread.Poller;
+import io.keel.core.thread.PollerFn;
+import io.keel.core.time.Clock;
+import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.transport.BufferViews;
+import io.keel.rdma.CmEvent;
+import io.keel.rdma.CmEventChannel;
+import io.keel.rdma.CmId;
+import io.keel.rdma.ConnectionParameters;
+import io.keel.rdma.RdmaException;
+import io.keel.rdma.WorkCompletions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One poll group of the RDMA transport ({@code nvmf_tgt_poll_group_NNN}): a lightweight thread on one reactor that
+ * owns its qpairs (rule R1), a CM event channel their cm ids are moved to when accepted (so their events are read
+ * and handled here, by their owner: rule R2, scenario S1), per device a completion queue ({@link RdmaPoller})
+ * polled every iteration in poll mode and armed through its completion channel in interrupt mode, and bounded
+ * shares of the data buffers ({@code num_shared_buffers}) and data work requests ({@code data_wr_pool_size}). A
+ * request that finds either spent waits in the group's {@link PendingQueue}, re-driven when one is freed and on
+ * every idle poll (rule R6, scenario S3).
+ */
+final class RdmaPollGroup {
+    private static final Logger LOG = LoggerFactory.getLogger(RdmaPollGroup.class);
+    /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
+    static final long RETRY_PERIOD_MICROS = 100;
+    /** How often closing qpairs are checked against their bound. */
+    static final long CLOSE_CHECK_MICROS = 100_000;
+    /** How long {@link #stop} waits for its qpairs to be destroyed before it frees anyway. */
+    static final long STOP_BOUND_NANOS = RdmaQpair.CLOSE_BOUND_NANOS + 1_000_000_000L;
+    private static final MessageFn<RdmaPollGroup> FLUSH = RdmaPollGroup::flushFromMessage;
+
+    private final String name;
+    private final KeelThread thread;
+    private final RdmaTransport transport;
+    private final IoBuf iobuf;
+    private final int bufferLimit;
+    private final int workRequestLimit;
+    private final int smallCache;
+    private final int largeCache;
+    private final boolean batching;
+    private final long maxTransfer;
+    private final BufferViews views = new BufferViews(v -> { });
+    private final PendingQueue<RdmaRequest> waitingForData = new PendingQueue<>(this::takeData);
+    private final List<RdmaPoller> pollers = new ArrayList<>();
+    private final List<RdmaQpair> qpairs = new ArrayList<>();
+    /** Qpairs by slot (the top bits of their work request ids); null where free. */
+    private RdmaQpair[] slots = new RdmaQpair[8];
+    private final int[] generations = new int[1 << 16];
+    private final Map<Long, RdmaQpair> byCmId = new HashMap<>();
+    private final List<RdmaQpair> toFlush = new ArrayList<>();
+    private CmEventChannel cmChannel;
+    private FdWatch cmWatch;
+    private final CmEvent event = new CmEvent();
+    private ConnectionParameters acceptParameters;
+    private IoBufChannel buffers;
+    private Poller completionPoller;
+    private Poller retryPoller;
+    private Poller closePoller;
+    private final List<FdWatch> completionWatches = new ArrayList<>();
+    private boolean interruptMode;
+    private boolean inPoll;
+    private boolean flushScheduled;
+    private int buffersInUse;
+    private int workRequestsInUse;
+    private boolean stopping;
+
+    // statistics (nvmf_get_stats), owner thread only
+    long adminQpairs;
+    long ioQpairs;
+    long completedNvmeIo;
+
+    RdmaPollGroup(String name, KeelThread thread, RdmaTransport transport, IoBuf iobuf, int bufferLimit,
+            int workRequestLimit, int smallCache, int largeCache) {
+        this.name = name;
+        this.thread = thread;
+        this.transport = transport;
+        this.iobuf = iobuf;
+        this.bufferLimit = bufferLimit;
+        this.workRequestLimit = workRequestLimit;
+        this.smallCache = smallCache;
+        this.largeCache = largeCache;
+        this.batching = !transport.rdmaOptions().noWrBatching();
+        this.maxTransfer = Math.min(transport.options().maxIoSize(), iobuf.largeBufsize());
+    }
+
+    String name() {
+        return name;
+    }
+
+    KeelThread thread() {
+        return thread;
+    }
+
+    RdmaTransport transport() {
+        return transport;
+    }
+
+    Clock clock() {
+        return thread.runtime().clock();
+    }
+
+    /** The most data one command may move (max_io_size, within one iobuf large buffer). */
+    long maxTransfer() {
+        return maxTransfer;
+    }
+
+    boolean batching() {
+        return batching;
+    }
+
+    List<RdmaQpair> qpairs() {
+        return qpairs;
+    }
+
+    List<RdmaPoller> pollers() {
+        return pollers;
+    }
+
+    int buffersInUse() {
+        return buffersInUse;
+    }
+
+    int bufferLimit() {
+        return bufferLimit;
+    }
+
+    int workRequestsInUse() {
+        return workRequestsInUse;
+    }
+
+    int workRequestLimit() {
+        return workRequestLimit;
+    }
+
+    /** Requests waiting for a data buffer or data work request now. */
+    int waitingForData() {
+        return waitingForData.size();
+    }
+
+    /** Times a request had to wait for one (SPDK's {@code pending_data_buffer}). */
+    long pendingDataBuffer() {
+        return waitingForData.queued();
+    }
+
+    /** Opens the group's CM channel, iobuf channel and pollers (on the group's thread). */
+    void start() {
+        interruptMode = !thread.runtime().pollsContinuously();
+        cmChannel = CmEventChannel.create();
+        cmWatch = thread.watchFd(cmChannel.fd(), Epoll.EPOLLIN, ready -> cmEvents());
+        acceptParameters = new ConnectionParameters();
+        buffers = iobuf.channel("nvmf_RDMA", smallCache, largeCache);
+        completionPoller = thread.registerPoller("nvmf_rdma_poll_group", this::poll);
+        retryPoller = thread.registerPoller("nvmf_rdma_retry_pending", this::retryPoll, RETRY_PERIOD_MICROS);
+        retryPoller.pause();
+        closePoller = thread.registerPoller("nvmf_rdma_close_bound", this::checkClosing, CLOSE_CHECK_MICROS);
+    }
+
+    // ---- accepting (a message from the transport) ----
+
+    /**
+     * Makes the qpair for a connect request the transport checked and accepts it, or rejects it with NO_RESOURCES
+     * (a log line says why). {@code id} is this group's from now.
+     */
+    void accept(CmId id, RdmaDevice device, RdmaPrivateData.Request request, ListenAddress at, ListenAddress peer) {
+        int depth = request.hsqsize() + 1;
+        int cqes = 3 * depth; // a RECV, a SEND and an RDMA READ per entry may complete
+        RdmaQpair q = null;
+        String refused = null;
+        try {
+            if (stopping) {
+                refused = "the transport is stopping";
+            } else {
+                RdmaPoller p = poller(device);
+                if (p.cqeReserved + cqes > p.cq.capacity()) {
+                    refused = "the completion queue of " + name + " on " + device.name() + " is full (" + p.cqeReserved
+                            + " of " + p.cq.capacity() + " entries reserved; transport option num_cqe)";
+                } else {
+                    int slot = freeSlot();
+                    int generation = generations[slot] = generations[slot] + 1 & 0xFFFF;
+                    q = new RdmaQpair(this, p, id, slot, generation, depth,
+                            (int) transport.options().inCapsuleDataSize(), at, peer);
+                    p.cqeReserved += cqes;
+                    slots[slot] = q;
+                    qpairs.add(q);
+                    byCmId.put(id.address(), q);
+                }
+            }
+        } catch (RdmaException | IllegalStateException e) {
+            refused = e.getMessage();
+        }
+        if (refused != null) {
+            LOG.warn("nvmf: RDMA connect request from {}:{} (QID {}) rejected: {}", peer.traddr(), peer.trsvcid(),
+                    request.qid(), refused);
+            reject(id, RdmaPrivateData.NO_RESOURCES);
+            return;
+        }
+        completionPoller.resume(); // a new completion queue is not armed yet
+        int n = RdmaPrivateData.writeAccept(acceptParameters.privateData(), depth);
+        acceptParameters.privateDataLength(n).responderResources(0).initiatorDepth(RdmaQpair.READ_DEPTH)
+                .rnrRetryCount(7);
+        if (!q.accept(acceptParameters, cmChannel)) {
+            q.close("accept failed");
+        } else {
+            LOG.debug("nvmf: RDMA qpair (QID {}, {} entries) from {}:{} accepted on {}", request.qid(), depth,
+                    peer.traddr(), peer.trsvcid(), name);
+        }
+    }
+
+    /** Rejects a connect request with {@code status} and destroys its id (whoever owns it: the caller). */
+    static void reject(CmId id, int status) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment data = a.allocate(RdmaPrivateData.SIZE);
+            id.reject(data, RdmaPrivateData.writeReject(data, status));
+        } finally {
+            id.close();
+        }
+    }
+
+    private RdmaPoller poller(RdmaDevice device) {
+        for (RdmaPoller p : pollers) {
+            if (p.device == device) {
+                return p;
+            }
+        }
+        RdmaPoller p = new RdmaPoller(device, transport.rdmaOptions().numCqe());
+        pollers.add(p);
+        if (interruptMode) {
+            completionWatches.add(thread.watchFd(p.channel.fd(), Epoll.EPOLLIN, ready -> completionEvents(p)));
+        }
+        return p;
+    }
+
+    private int freeSlot() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] == null) {
+                return i;
+            }
+        }
+        if (slots.length >= generations.length) {
+            throw new IllegalStateException("no free qpair slot in " + name);
+        }
+        int i = slots.length;
+        slots = Arrays.copyOf(slots, Math.min(slots.length * 2, generations.length));
+        return i;
+    }
+
+    /** A destroyed qpair leaves the group. */
+    void removed(RdmaQpair q) {
+        slots[q.slot()] = null;
+        qpairs.remove(q);
+        byCmId.remove(q.cmId().address());
+        q.poller().cqeReserved -= 3 * q.depth();
+    }
+
+    // ---- CM events of the group's qpairs (rule R2: read and handled by their owner) ----
+
+    private int cmEvents() {
+        int n = 0;
+        int rc;
+        while ((rc = cmChannel.next(event)) > 0) {
+            n++;
+            RdmaQpair q = byCmId.get(event.id());
+            if (q == null) {
+                LOG.debug("nvmf: {}: {} for no qpair of this group", name, event);
+                continue;
+            }
+            switch (event.type()) {
+                case ESTABLISHED -> q.established();
+                case DISCONNECTED -> q.disconnected("host disconnected");
+                case TIMEWAIT_EXIT -> { }
+                case null -> LOG.debug("nvmf: {}: unknown CM event {}", name, event);
+                default -> q.disconnected("CM event " + event);
+            }
+        }
+        if (rc < 0) {
+            LOG.warn("nvmf: {}: reading the CM event channel failed ({})", name, rc);
+        }
+        return n;
+    }
+
+    // ---- completions ----
+
+    private int poll() {
+        inPoll = true;
+        int work = 0;
+        try {
+            for (int i = 0; i < pollers.size(); i++) {
+                work += poll(pollers.get(i));
+            }
+            if (work == 0 && !waitingForData.isEmpty()) {
+                work += waitingForData.redrive(); // every idle poll re-drives (S3)
+            }
+        } finally {
+            inPoll = false;
+        }
+        flushAll();
+        if (work == 0 && interruptMode) {
+            work = arm();
+        }
+        return work > 0 ? PollerFn.BUSY : PollerFn.IDLE;
+    }
+
+    private int poll(RdmaPoller p) {
+        WorkCompletions wcs = p.completions;
+        int n = p.cq.poll(wcs, RdmaPoller.BATCH);
+        p.stats.polls++;
+        if (n <= 0) {
+            p.stats.idlePolls++;
+            if (n < 0) {
+                LOG.warn("nvmf: {}: polling the completion queue of {} failed ({})", name, p.device.name(), n);
+            }
+            return 0;
+        }
+        p.stats.completions += n;
+        for (int i = 0; i < n; i++) {
+            long id = wcs.id(i);
+            int slot = (int) (id >>> 48);
+            int generation = (int) (id >>> 32) & 0xFFFF;
+            RdmaQpair q = slot < slots.length ? slots[slot] : null;
+            if (q == null || q.generation() != generation) {
+                continue; // a qpair destroyed at its close bound: its late completions are dropped
+            }
+            q.completion((int) (id >>> 28) & 0xF, (int) id & 0x0FFF_FFFF, wcs.status(i), wcs.byteLength(i));
+        }
+        return n;
+    }
+
+    /**
+     * Interrupt mode: arms every completion queue and polls once more (a completion between the last poll and the
+     * arming raises no event); with nothing there the poller pauses until a completion channel wakes it.
+     */
+    private int arm() {
+        int work = 0;
+        for (int i = 0; i < pollers.size(); i++) { // indexed: no iterator per idle poll
+            pollers.get(i).cq.requestNotify(false);
+        }
+        inPoll = true;
+        try {
+            for (int i = 0; i < pollers.size(); i++) {
+                work += poll(pollers.get(i));
+            }
+        } finally {
+            inPoll = false;
+        }
+        flushAll();
+        if (work == 0) {
+            completionPoller.pause();
+        }
+        return work;
+    }
+
+    private int completionEvents(RdmaPoller p) {
+        int n = 0;
+        while (p.channel.nextEvent() > 0) {
+            n++;
+        }
+        completionPoller.resume();
+        return n;
+    }
+
+    // ---- batching work requests ----
+
+    /** {@code q} queued work requests: posted at the end of this poll, or of this message turn. */
+    void flushLater(RdmaQpair q) {
+        toFlush.add(q);
+        if (!inPoll && !flushScheduled) {
+            flushScheduled = true;
+            thread.send(FLUSH, this);
+        }
+    }
+
+    private void flushFromMessage() {
+        flushScheduled = false;
+        flushAll();
+    }
+
+    private void flushAll() {
+        for (int i = 0; i < toFlush.size(); i++) {
+            toFlush.get(i).flush();
+        }
+        toFlush.clear();
+    }
+
+    // ---- data buffers and data work requests (rule R6) ----
+
+    /** {@code r} needs a data buffer and a data work request: it gets them now or waits its turn. */
+    void needData(RdmaRequest r) {
+        waitingForData.submit(r);
+        if (!waitingForData.isEmpty()) {
+            retryPoller.resume();
+        }
+    }
+
+    private boolean takeData(RdmaRequest r) {
+        if (r.state != RdmaRequest.State.NEED_DATA) {
+            return true; // its qpair let it go while it waited
+        }
+        if (buffersInUse >= bufferLimit || workRequestsInUse >= workRequestLimit) {
+            return false;
+        }
+        long length = r.sgl.length();
+        MemorySegment b = buffers.get(length, null);
+        if (b == null) {
+            return false;
+        }
+        buffersInUse++;
+        workRequestsInUse++;
+        r.buffer = b;
+        r.data = views.exact(b, length);
+        r.holdsDataWr = true;
+        r.qpair.dataReady(r);
+        return true;
+    }
+
+    /** Gives back what {@code r} held and lets waiting requests have it. */
+    void releaseData(RdmaRequest r) {
+        boolean freed = false;
+        if (r.buffer != null) {
+            buffers.put(r.buffer);
+            r.buffer = null;
+            buffersInUse--;
+            freed = true;
+        }
+        r.data = null;
+        if (r.holdsDataWr) {
+            r.holdsDataWr = false;
+            workRequestsInUse--;
+            freed = true;
+        }
+        if (freed && !waitingForData.isEmpty()) {
+            waitingForData.redrive();
+        }
+    }
+
+    /** A closing qpair's requests leave the queue. */
+    void dropWaiting(RdmaQpair q) {
+        List<RdmaRequest> gone = new ArrayList<>();
+        waitingForData.removeIf(r -> {
+            if (r.qpair == q) {
+                gone.add(r);
+                return true;
+            }
+            return false;
+        });
+        gone.forEach(q::dropped);
+    }
+
+    private int retryPoll() {
+        if (waitingForData.isEmpty()) {
+            retryPoller.pause();
+            return PollerFn.IDLE;
+        }
+        return waitingForData.redrive() > 0 ? PollerFn.BUSY : PollerFn.IDLE;
+    }
+
+    private int checkClosing() {
+        long now = clock().nanoTime();
+        int n = 0;
+        for (int i = qpairs.size() - 1; i >= 0; i--) { // backwards: a destroyed qpair leaves the list
+            RdmaQpair q = qpairs.get(i);
+            if (q.closing() && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
+                q.closeBoundExpired();
+                n++;
+            }
+        }
+        return n > 0 ? PollerFn.BUSY : PollerFn.IDLE;
+    }
+
+    // ---- the end ----
+
+    /**
+     * Closes every qpair, waits until they are destroyed (at most {@link #STOP_BOUND_NANOS}), then frees the
+     * completion queues, the CM channel and the iobuf channel; {@code done} on the group's thread.
+     */
+    void stop(Runnable done) {
+        stopping = true;
+        if (completionPoller == null) { // never started
+            done.run();
+            return;
+        }
+        for (RdmaQpair q : List.copyOf(qpairs)) {
+            q.close("transport shut down");
+        }
+        long deadline = clock().nanoTime() + STOP_BOUND_NANOS;
+        Poller[] wait = new Poller[1];
+        wait[0] = thread.registerPoller("nvmf_rdma_stop", () -> {
+            if (!qpairs.isEmpty() && clock().nanoTime() < deadline) {
+                return PollerFn.IDLE;
+            }
+            for (RdmaQpair q : List.copyOf(qpairs)) {
+                q.closeBoundExpired();
+            }
+            wait[0].unregister();
+            release();
+            done.run();
+            return PollerFn.BUSY;
+        }, 1_000);
+    }
+
+    private void release() {
+        completionPoller.unregister();
+        retryPoller.unregister();
+        closePoller.unregister();
+        completionWatches.forEach(FdWatch::cancel);
+        cmWatch.cancel();
+        for (RdmaPoller p : pollers) {
+            p.close();
+        }
+        pollers.clear();
+        cmChannel.close();
+        acceptParameters.close();
+        event.close();
+        if (buffersInUse == 0) {
+            buffers.close(); // with buffers out it cannot: they would come back to a closed channel
+        } else {
+            LOG.error("nvmf: {} stopped with {} data buffer(s) still held by commands that did not come back", name,
+                    buffersInUse);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.keel.nvmf.rdma;
+
+import io.keel.nvme.spec.Cqe;
+import io.keel.nvme.spec.Sqe;
+import io.keel.nvmf.ctrlr.AdminCommand;
+import io.keel.nvmf.transport.ForwardedCommand;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One command slot of an {@link RdmaQpair}: slot {@code i} owns receive buffer {@code i} (the capsule: SQE and
+ * in-capsule data, read in place) and response buffer {@code i} (the CQE it SENDs), and send work requests
+ * {@code 2i} (its RDMA READ or WRITE) and {@code 2i+1} (its response). Made once per qpair; nothing is allocated
+ * per command. Owner thread only.
+ */
+final class RdmaRequest implements AdminCommand {
+    /** Where a command is in its life (SPDK's RDMA request states, folded). */
+    enum State {
+        /** No command: its receive is posted (or waits to be). */
+        FREE,
+        /** Waiting in its poll group's queue for a data buffer and a data work request (rule R6). */
+        NEED_DATA,
+        /** Waiting for the qpair's RDMA READ depth, then reading the host's data. */
+        READING,
+        /** With the controller logic or the bdev layer. */
+        EXECUTING,
+        /** Its response (and a read's data) is posted; free when the SEND completes. */
+        COMPLETING
+    }
+
+    final RdmaQpair qpair;
+    final int index;
+    private final Sqe sqe = new Sqe();
+    final Cqe cqe = new Cqe();
+    /** Where {@link #cqe} lies, for the SEND. */
+    final long responseAddress;
+    final RdmaSgl sgl = new RdmaSgl();
+    /** How this request travels to the application thread (Connect and admin commands). */
+    final ForwardedCommand<RdmaRequest> forwarded = new ForwardedCommand<>();
+    /** The capsule's in-capsule data area. */
+    private final MemorySegment inCapsule;
+    private MemorySegment inCapsuleView;
+
+    State state = State.FREE;
+    /** A new capsule arrived in this slot's buffer while the previous command still completed: start it then. */
+    boolean capsuleWaiting;
+    int capsuleBytes;
+    long receivedNanos;
+    /** The iobuf buffer this command holds (keyed SGL), or null. */
+    MemorySegment buffer;
+    /** The command's data as the executor sees it (exact length), or null. */
+    MemorySegment data;
+    /** Whether it holds one of the group's data work requests. */
+    boolean holdsDataWr;
+
+    RdmaRequest(RdmaQpair qpair, int index, MemorySegment capsule, MemorySegment response) {
+        this.qpair = qpair;
+        this.index = index;
+        this.sqe.wrap(capsule, 0);
+        this.inCapsule = capsule.asSlice(Sqe.SIZE);
+        this.cqe.wrap(response, 0);
+        this.responseAddress = response.address();
+    }
+
+    /** The in-capsule data the SGL names, cut to its length (the view is kept while offset and length repeat). */
+    MemorySegment inCapsuleData() {
+        long offset = sgl.offset();
+        long length = sgl.length();
+        MemorySegment v = inCapsuleView;
+        if (v == null || v.byteSize() != length || v.address() != inCapsule.address() + offset) {
+            v = inCapsule.asSlice(offset, length);
+            inCapsuleView = v;
+        }
+        return v;
+    }
+
+    @Override
+    public Sqe sqe() {
+        return sqe;
+    }
+
+    @Override
+    public MemorySegment data() {
+        return data;
+    }
+
+    @Override
+    public long length() {
+        return sgl.length();
+    }
+
+    @Override
+    public void complete(int statusField, int dw0, int dw1) {
+        if (state != State.EXECUTING) {
+            throw new IllegalStateException("request " + index + " is not executing: " + state);
+        }
+        qpair.completed(this, statusField, dw0, dw1);
+    }
+
+    @Override
+    public String toString() {
+        return "RdmaRequest[" + index + ", " + state + ", " + sgl.kind() + " " + sgl.length() + "]";
+    }
+}

@@ -1,0 +1,190 @@
+#!/bin/bash
+# GUEST script (run it with ../shared/guest/guest-run.sh from the repository root): Keel's NVMe-oF RDMA target on
+# Soft-RoCE against the Linux kernel's nvme-rdma initiator, both in this guest. Loads rdma_rxe, ib_uverbs, rdma_ucm
+# and nvme-rdma, adds rxe0 on eth0, and starts keel-app's main (the host's JDK 25; the guest's root is the host's)
+# serving a malloc bdev over RDMA on 10.0.2.15:PORT. Then:
+#   1. nvme discover (the subsystem listed with trtype rdma), nvme connect, fio verify (4 KiB randrw: in-capsule
+#      writes and keyed reads; 128 KiB randrw: keyed both ways), nvme disconnect; Keel stops cleanly (SIGTERM).
+#   2. S3: Keel again with data_wr_pool_size and num_shared_buffers far below the queue depth; fio at QD 64 completes
+#      every I/O with verify, and nvmf_get_stats shows requests waited for the pools (pending_data_buffer > 0) and
+#      none wait at the end.
+#   3. S1: nvmf_delete_subsystem while fio runs at QD 32: the RPC answers, every qpair is gone soon after, and Keel
+#      stops cleanly afterwards (fio's I/O errors are expected).
+#
+# usage: nvmf-rdma-guest.sh CLASSPATH [PORT]
+#   CLASSPATH  keel-app's main and its dependencies, e.g. keel-app/target/keel-app-0.1.0-SNAPSHOT.jar:keel-app/target/lib/*
+# environment (optional): FIO_SIZE bytes each fio job verifies (default 16M)
+# Ends with "NVMF-RDMA-GUEST-OK" and exit 0; any failed check prints "NVMF-RDMA-GUEST-FAIL: why" and exits 1.
+set -uo pipefail
+CP=${1:?classpath}; PORT=${2:-4430}
+IP=10.0.2.15
+NQN=nqn.2024-12.io.keel:rdma-e2e
+JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+FIO_SIZE=${FIO_SIZE:-16M}
+WORK=$(mktemp -d /tmp/keel-rdma.XXXXXX)
+SOCK=$WORK/keel.sock
+T0=$(date +%s)
+KEEL_PID=
+
+step() { echo; echo "=== [$(( $(date +%s) - T0 ))s] $*"; }
+fail() {
+    echo; echo "NVMF-RDMA-GUEST-FAIL: $*"
+    dmesg | grep -iE 'nvme|rxe|rdma' | tail -n 30 | sed 's/^/[dmesg] /'
+    for l in "$WORK"/keel-*.log; do [ -f "$l" ] && tail -n 60 "$l" | sed "s|^|[$(basename "$l")] |"; done
+    [ -n "$KEEL_PID" ] && kill -9 "$KEEL_PID" 2>/dev/null
+    exit 1
+}
+run() { echo "+ $*"; "$@" || fail "'$*' exited with status $?"; }
+rpc() { timeout 60 "$JAVA" -XX:TieredStopAtLevel=1 -cp "$CP" io.keel.app.Main rpc -s "$SOCK" "$@"; }
+
+# config TRANSPORT_PARAMS: the JSON config of a 64 MiB malloc bdev exported over RDMA on IP:PORT
+config() {
+    cat <<EOF
+{"subsystems": [
+  {"subsystem": "bdev", "config": [
+    {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 131072, "block_size": 512}}
+  ]},
+  {"subsystem": "nvmf", "config": [
+    {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"$1}},
+    {"method": "nvmf_create_subsystem", "params": {"nqn": "$NQN", "serial_number": "KEELRDMA0001",
+      "allow_any_host": true}},
+    {"method": "nvmf_subsystem_add_ns", "params": {"nqn": "$NQN", "namespace": {"bdev_name": "Malloc0"}}},
+    {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "$NQN", "listen_address":
+      {"trtype": "RDMA", "adrfam": "IPv4", "traddr": "$IP", "trsvcid": "$PORT"}}}
+  ]}
+]}
+EOF
+}
+
+# start_keel NAME TRANSPORT_PARAMS: Keel's target in the background, up when its RPC answers
+start_keel() {
+    local log=$WORK/keel-$1.log i
+    config "$2" > "$WORK/config-$1.json"
+    rm -f "$SOCK"
+    "$JAVA" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED -XX:TieredStopAtLevel=1 \
+        -Xshare:auto -cp "$CP" io.keel.app.Main start -c "$WORK/config-$1.json" -r "$SOCK" -m 0x1 --interrupt-mode \
+        > "$log" 2>&1 &
+    KEEL_PID=$!
+    for i in $(seq 1 300); do
+        kill -0 "$KEEL_PID" 2>/dev/null || fail "keel ($1) exited during start"
+        [ -S "$SOCK" ] && rpc framework_wait_init > /dev/null 2>&1 && break
+        sleep 0.5
+    done
+    [ -S "$SOCK" ] || fail "keel ($1) did not open its RPC socket"
+    grep -q "listening on $IP port $PORT" "$log" || { sleep 2; grep -q "listening on $IP port $PORT" "$log"; } \
+        || fail "keel ($1) is not listening on $IP:$PORT over RDMA"
+    echo "keel ($1) up, pid $KEEL_PID"
+}
+
+stop_keel() {
+    local i
+    kill -TERM "$KEEL_PID"
+    for i in $(seq 1 60); do kill -0 "$KEEL_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$KEEL_PID" 2>/dev/null && fail "keel did not stop within 30 s of SIGTERM"
+    wait "$KEEL_PID"; local rc=$?
+    [ $rc = 0 ] || [ $rc = 143 ] || fail "keel exited with status $rc"
+    grep -E 'ERROR|Exception' "$WORK"/keel-*.log | grep -v 'INFO' | head -5
+    KEEL_PID=
+}
+
+# connect_ctrl: nvme connect over RDMA; sets CTRL and DEV once the namespace's block device is there
+connect_ctrl() {
+    local i c
+    run nvme connect -t rdma -a "$IP" -s "$PORT" -n "$NQN" -l 10 "$@"
+    CTRL=; DEV=
+    for i in $(seq 1 100); do
+        for c in $(ls /sys/class/nvme 2>/dev/null); do
+            [ "$(cat /sys/class/nvme/$c/subsysnqn 2>/dev/null)" = "$NQN" ] && CTRL=$c
+        done
+        if [ -n "$CTRL" ]; then
+            DEV=$(ls /sys/class/nvme/$CTRL | grep -E "^nvme[0-9]+(c[0-9]+)?n[0-9]+$" | head -1 | sed -E 's/c[0-9]+n/n/')
+            [ -n "$DEV" ] && [ -b /dev/$DEV ] && [ "$(cat /sys/class/nvme/$CTRL/state)" = live ] && break
+        fi
+        sleep 0.2
+    done
+    [ -n "$DEV" ] && [ -b "/dev/$DEV" ] || fail "no namespace block device after nvme connect"
+    echo "controller /dev/$CTRL ($(cat /sys/class/nvme/$CTRL/transport) $(cat /sys/class/nvme/$CTRL/address)) namespace /dev/$DEV"
+}
+
+fio_verify() { # NAME BS IODEPTH
+    run fio --name="$1" --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs="$2" --iodepth="$3" \
+        --size="$FIO_SIZE" --verify=crc32c --verify_fatal=1 --do_verify=1 --numjobs=1 --group_reporting \
+        --output-format=terse --terse-version=3 > "$WORK/fio-$1.txt"
+    awk -F';' 'NF > 40 {printf "fio %s: read %s KiB, write %s KiB, errors %s\n", $3, $6, $47, $5}' "$WORK/fio-$1.txt"
+}
+
+step "Soft-RoCE: modprobe rdma_rxe ib_uverbs rdma_ucm nvme-rdma; rxe0 on eth0"
+modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm && modprobe nvme-rdma || fail "modprobe"
+rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0"
+for i in $(seq 1 50); do [ -c /dev/infiniband/rdma_cm ] && [ -c /dev/infiniband/uverbs0 ] && break; sleep 0.1; done
+[ -s /etc/nvme/hostnqn ] || { mkdir -p /etc/nvme; nvme gen-hostnqn > /etc/nvme/hostnqn; }
+[ -s /etc/nvme/hostid ] || cat /proc/sys/kernel/random/uuid > /etc/nvme/hostid
+echo "guest: $(nproc) CPUs, kernel $(uname -r), $(nvme version | head -1), $(fio --version)"
+
+step "Keel's target over RDMA on $IP:$PORT (SPDK's RDMA defaults)"
+start_keel defaults ""
+rpc nvmf_get_transports | tr -d ' \n' | head -c 600; echo
+
+step "nvme discover -t rdma"
+nvme discover -t rdma -a "$IP" -s "$PORT" > "$WORK/discover.txt" 2>&1 || { cat "$WORK/discover.txt"; fail "nvme discover"; }
+cat "$WORK/discover.txt"
+grep -q "subnqn: *$NQN" "$WORK/discover.txt" || fail "the discovery log does not list $NQN"
+grep -qi "trtype: *rdma" "$WORK/discover.txt" || fail "the discovery log entry is not trtype rdma"
+grep -qi "rdma_prtype: *not specified" "$WORK/discover.txt" || grep -qi "prtype" "$WORK/discover.txt" \
+    || fail "the discovery log entry has no RDMA TSAS"
+
+step "nvme connect -t rdma; fio verify 4 KiB and 128 KiB"
+connect_ctrl
+fio_verify randrw-4k 4k 16
+fio_verify randrw-128k 128k 8
+rpc nvmf_get_stats | tr -d ' \n' | head -c 1500; echo
+step "nvme disconnect; Keel stops"
+run nvme disconnect -n "$NQN"
+stop_keel
+
+step "S3: data_wr_pool_size 4, num_shared_buffers 4 under fio QD 64"
+start_keel tiny ', "data_wr_pool_size": 4, "num_shared_buffers": 4'
+connect_ctrl
+fio_verify tiny-qd64-4k 4k 64
+fio_verify tiny-qd64-128k 128k 64
+rpc nvmf_get_stats > "$WORK/stats-tiny.json" || fail "nvmf_get_stats"
+tr -d ' \n' < "$WORK/stats-tiny.json" | head -c 1500; echo
+python3 - "$WORK/stats-tiny.json" <<'EOF' || fail "nvmf_get_stats does not show the pools' waits"
+import json, sys
+s = json.load(open(sys.argv[1]))
+rdma = [t for g in s["poll_groups"] for t in g["transports"] if t["trtype"] == "RDMA"]
+pending = sum(t["pending_data_buffer"] for t in rdma)
+waiting = sum(t["requests_waiting_for_data"] for t in rdma)
+devices = [d for t in rdma for d in t["devices"]]
+print("pending_data_buffer", pending, "waiting now", waiting, "devices", [(d["name"], d["requests"]) for d in devices])
+assert pending > 0, "no request waited for a data buffer or data work request"
+assert waiting == 0, "requests still wait after fio finished"
+assert devices and all(d["requests"] > 0 for d in devices)
+EOF
+run nvme disconnect -n "$NQN"
+stop_keel
+
+step "S1: nvmf_delete_subsystem under fio QD 32"
+start_keel teardown ""
+connect_ctrl
+fio --name=teardown --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=32 \
+    --time_based --runtime=60 --output="$WORK/fio-teardown.txt" > /dev/null 2>&1 &
+FIO_PID=$!
+sleep 8
+kill -0 $FIO_PID 2>/dev/null || fail "fio stopped before the delete"
+rpc nvmf_delete_subsystem --nqn "$NQN" || fail "nvmf_delete_subsystem under I/O"
+for i in $(seq 1 6); do # each rpc is a JVM start: seconds under TCG
+    rpc nvmf_get_stats > "$WORK/stats-teardown.json" || fail "nvmf_get_stats after the delete"
+    python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if all(g["current_io_qpairs"] + g["current_admin_qpairs"] == 0 for g in s["poll_groups"]) else 1)' \
+        "$WORK/stats-teardown.json" && break
+done
+tr -d ' \n' < "$WORK/stats-teardown.json" | head -c 400; echo
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if all(g["current_io_qpairs"] + g["current_admin_qpairs"] == 0 for g in s["poll_groups"]) else 1)' \
+    "$WORK/stats-teardown.json" || fail "qpairs remain after nvmf_delete_subsystem"
+kill -0 "$KEEL_PID" || fail "keel died under the delete"
+nvme disconnect -n "$NQN" > /dev/null 2>&1
+wait $FIO_PID; echo "fio after the delete exited with $? (the kernel fails or requeues what was in flight)"
+stop_keel
+
+step "done"
+echo "NVMF-RDMA-GUEST-OK in $(( $(date +%s) - T0 )) s"
