@@ -7,10 +7,9 @@ import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.BdevModule;
 import io.keel.bdev.DeferredCompletions;
 import io.keel.bdev.IoType;
-import io.keel.core.mem.AnonymousMemory;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Json;
 import io.keel.core.thread.IoDevice;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
 import java.util.UUID;
@@ -18,7 +17,7 @@ import java.util.UUID;
 /** A bdev held in off-heap memory (SPDK's malloc bdev). Its memory is freed when it is destructed. */
 final class MallocBdev extends Bdev {
     private final MallocModule module;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment memory;
     private final int optimalIoBoundaryBlocks;
 
@@ -27,7 +26,7 @@ final class MallocBdev extends Bdev {
                 IoType.FLUSH, IoType.RESET, IoType.WRITE_ZEROES, IoType.COMPARE));
         this.module = module;
         // mapped, not memset: no stall on the app thread; huge pages: random I/O over it misses the TLB less
-        this.memory = AnonymousMemory.allocate(arena, numBlocks * blockSize, 4096, true);
+        this.memory = arena.map(numBlocks * blockSize, 4096, true);
         this.optimalIoBoundaryBlocks = optimalIoBoundary;
         optimalIoBoundary(optimalIoBoundary);
         writeCache(false);

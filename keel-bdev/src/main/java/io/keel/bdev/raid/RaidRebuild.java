@@ -7,12 +7,12 @@ import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoCallback;
 import io.keel.bdev.BdevIoWaiter;
 import io.keel.bdev.BdevLayer;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
 import java.util.function.LongConsumer;
@@ -84,7 +84,7 @@ final class RaidRebuild {
     private ProcessBandwidth bandwidth;
     private Poller waitForBandwidth;
     private boolean waitingForBandwidth;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     /**
      * A ring: from the oldest, {@link #inFlight} windows started and not yet unlocked, of which the first
      * {@link #retired} have ended and been retired in order, of which the first {@link #unlocking} are being unlocked.

@@ -3,9 +3,9 @@ package io.keel.bdev.raid;
 import io.keel.bdev.BdevChannel;
 import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevIo;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,7 +27,7 @@ final class SuperblockIo {
     static void write(RaidSuperblock sb, List<BdevDesc> members, IntConsumer done) {
         int blockSize = sb.blockSize();
         long blocks = (sb.length() + blockSize - 1) / blockSize;
-        Arena arena = Arena.ofShared();
+        NativeArena arena = new NativeArena();
         MemorySegment buf = arena.allocate(blocks * blockSize, 4096);
         SuperblockCodec.encode(sb, buf);
         writeToAll(buf, members, arena, done);
@@ -40,12 +40,12 @@ final class SuperblockIo {
     static void clear(RaidSuperblock sb, List<BdevDesc> members, IntConsumer done) {
         int blockSize = sb.blockSize();
         long blocks = (sb.length() + blockSize - 1) / blockSize;
-        Arena arena = Arena.ofShared();
+        NativeArena arena = new NativeArena();
         writeToAll(arena.allocate(blocks * blockSize, 4096), members, arena, done); // allocate zeroes
     }
 
     /** Writes {@code buf} at block 0 of every member, then closes {@code arena} and calls {@code done}. */
-    private static void writeToAll(MemorySegment buf, List<BdevDesc> members, Arena arena, IntConsumer done) {
+    private static void writeToAll(MemorySegment buf, List<BdevDesc> members, NativeArena arena, IntConsumer done) {
         if (members.isEmpty()) {
             arena.close();
             done.accept(0);
@@ -92,7 +92,7 @@ final class SuperblockIo {
             done.accept(new SuperblockDecode.Refused(SuperblockDecode.Refusal.UNREADABLE, "the bdev is too small"));
             return;
         }
-        Arena arena = Arena.ofShared();
+        NativeArena arena = new NativeArena();
         MemorySegment buf = arena.allocate(blocks * blockSize, 4096);
         IoChannel<BdevChannel> ch = member.getIoChannel();
         int rc = member.read(ch.context(), buf, 0, blocks, (BdevIo io, boolean ok, Object arg) -> {

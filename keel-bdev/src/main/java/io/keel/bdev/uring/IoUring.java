@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -101,7 +102,7 @@ public final class IoUring implements AutoCloseable {
     /** Plain int access with acquire/release modes on a mapped ring; coordinates (segment, offset). */
     private static final VarHandle INT = JAVA_INT.varHandle();
 
-    private final Arena arena;
+    private final NativeArena arena;
     private final int ringFd;
     private final MemorySegment sqRing;
     private final MemorySegment cqRing;
@@ -130,7 +131,7 @@ public final class IoUring implements AutoCloseable {
     private int inFlight;
     private boolean closed;
 
-    private IoUring(Arena arena, int ringFd, MemorySegment params, MemorySegment sqRing, MemorySegment cqRing,
+    private IoUring(NativeArena arena, int ringFd, MemorySegment params, MemorySegment sqRing, MemorySegment cqRing,
                     MemorySegment sqes, MemorySegment callState) {
         this.arena = arena;
         this.ringFd = ringFd;
@@ -181,7 +182,7 @@ public final class IoUring implements AutoCloseable {
             throw new IoUringUnavailableException("needs Linux on x86_64 or aarch64 with glibc, this is "
                     + System.getProperty("os.name") + " on " + Libc.ARCH, Libc.ENOSYS);
         }
-        Arena arena = Arena.ofShared();
+        NativeArena arena = new NativeArena();
         int fd = -1;
         try (Arena temp = Arena.ofConfined()) {
             MemorySegment callState = Libc.callState(arena);
@@ -223,7 +224,7 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
-    private static MemorySegment map(Arena arena, MemorySegment callState, int fd, long size, long offset,
+    private static MemorySegment map(NativeArena arena, MemorySegment callState, int fd, long size, long offset,
                                      String what) throws Throwable {
         MemorySegment addr = (MemorySegment) Libc.MMAP.invokeExact(callState, MemorySegment.NULL, size,
                 Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, offset);
@@ -231,16 +232,7 @@ public final class IoUring implements AutoCloseable {
             throw new IoUringUnavailableException("mmap of the " + what + " (" + size + " bytes)",
                     Libc.errno(callState));
         }
-        long base = addr.address();
-        return addr.reinterpret(size, arena, s -> unmap(base, size));
-    }
-
-    private static void unmap(long address, long size) {
-        try (Arena a = Arena.ofConfined()) {
-            int ignored = (int) Libc.MUNMAP.invokeExact(Libc.callState(a), MemorySegment.ofAddress(address), size);
-        } catch (Throwable ignored) {
-            // nothing to do on a failed unmap at close
-        }
+        return arena.adoptMapping(addr, size);
     }
 
     // ---------------------------------------------------------------- prepare

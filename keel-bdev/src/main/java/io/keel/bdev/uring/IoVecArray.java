@@ -2,8 +2,8 @@ package io.keel.bdev.uring;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * A flyweight over a native array of {@code struct iovec {void *iov_base; size_t iov_len;}} for
@@ -24,8 +24,8 @@ public final class IoVecArray {
         this.capacity = capacity;
     }
 
-    /** Allocates room for {@code capacity} iovecs in {@code arena}. */
-    public static IoVecArray allocate(Arena arena, int capacity) {
+    /** Allocates room for {@code capacity} iovecs from {@code arena}. */
+    public static IoVecArray allocate(SegmentAllocator arena, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }

@@ -3,10 +3,10 @@ package io.keel.bdev.uring;
 import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.IoType;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,7 @@ final class UringChannel implements CompletionHandler {
     static final int RING_ENTRIES = 256;
 
     private final IoUring ring;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final BdevIo[] inFlight;
     private final IoVecArray[] iovecs;
     private final MemorySegment[] bounce;

@@ -1,10 +1,8 @@
 package io.keel.core.iobuf;
 
-import io.keel.core.mem.AnonymousMemory;
-import java.nio.ByteBuffer;
-
-import java.lang.foreign.Arena;
+import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -30,13 +28,13 @@ final class BufferPool {
     private final IndexStack free;
     private final AtomicIntegerArray handedOut;
 
-    BufferPool(String name, Arena arena, int count, int bufsize) {
+    BufferPool(String name, NativeArena arena, int count, int bufsize) {
         this.name = name;
         this.bufsize = bufsize;
         this.count = count;
         this.nio = directRegion((long) count * bufsize);
         this.region = nio != null ? MemorySegment.ofBuffer(nio)
-                : AnonymousMemory.allocate(arena, (long) count * bufsize, IoBuf.ALIGNMENT);
+                : arena.map((long) count * bufsize, IoBuf.ALIGNMENT, false);
         this.base = region.address();
         this.end = base + region.byteSize();
         this.buffers = new MemorySegment[count];

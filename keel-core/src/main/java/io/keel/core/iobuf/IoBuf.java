@@ -1,11 +1,11 @@
 package io.keel.core.iobuf;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.IoDevice;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keel's I/O buffer pools (SPDK's {@code spdk_iobuf_*}): a small and a large global pool of fixed-size,
- * 4096-aligned off-heap buffers, each pool one mapping owned by a shared {@link Arena}, with the free buffers
+ * 4096-aligned off-heap buffers, each pool one mapping owned by a {@link NativeArena}, with the free buffers
  * on a bounded lock-free stack; and per-thread {@link IoBufChannel}s with caches in front of them. One
  * instance per application, made by the {@code iobuf} subsystem at init ({@link IoBufSubsystem#of}).
  *
@@ -43,7 +43,7 @@ public final class IoBuf {
 
     private final IoBufOptions options;
     private final long retryPeriodMicros;
-    private final Arena arena;
+    private final NativeArena arena;
     final BufferPool smallPool;
     final BufferPool largePool;
     private final IoDevice<IoBufThread> device;
@@ -59,7 +59,7 @@ public final class IoBuf {
     private IoBuf(IoBufOptions options, long retryPeriodMicros) {
         this.options = options;
         this.retryPeriodMicros = retryPeriodMicros;
-        this.arena = Arena.ofShared();
+        this.arena = new NativeArena();
         try {
             this.smallPool = new BufferPool("small", arena, (int) options.smallPoolCount(), (int) options.smallBufsize());
             this.largePool = new BufferPool("large", arena, (int) options.largePoolCount(), (int) options.largeBufsize());
@@ -313,11 +313,7 @@ public final class IoBuf {
         checkReturned(smallPool);
         checkReturned(largePool);
         if (unmap) {
-            try {
-                arena.close();
-            } catch (IllegalStateException e) {
-                LOG.error("iobuf: the pools could not be unmapped", e);
-            }
+            arena.close();
         }
         List<Runnable> callbacks = new ArrayList<>(finishCallbacks);
         finishCallbacks.clear();

@@ -1,7 +1,7 @@
 package io.keel.core.sys;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -30,7 +30,7 @@ public final class FdMessage {
     private final MemorySegment data;
     private final int maxFds;
 
-    public FdMessage(Arena arena, long dataBytes, int maxFds) {
+    public FdMessage(SegmentAllocator arena, long dataBytes, int maxFds) {
         this.maxFds = maxFds;
         this.header = arena.allocate(MSGHDR_BYTES, 8);
         this.iov = arena.allocate(Libc.IOVEC_BYTES, 8);

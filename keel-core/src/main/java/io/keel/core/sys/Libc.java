@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
@@ -164,7 +165,7 @@ public final class Libc {
     }
 
     /** A segment to pass as the leading argument of the handles above: one per caller, reused. */
-    public static MemorySegment callState(Arena arena) {
+    public static MemorySegment callState(SegmentAllocator arena) {
         return arena.allocate(CALL_STATE);
     }
 

@@ -1,6 +1,6 @@
 package io.keel.nvmf.tcp;
 
-import java.lang.foreign.Arena;
+import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -31,10 +31,10 @@ final class QueueMemory {
     static final class Block {
         final MemorySegment segment;
         final ByteBuffer socketBuffer;
-        private final Arena arena;
+        private final NativeArena arena;
         Object attachment;
 
-        private Block(Arena arena, MemorySegment segment, ByteBuffer socketBuffer) {
+        private Block(NativeArena arena, MemorySegment segment, ByteBuffer socketBuffer) {
             this.arena = arena;
             this.segment = segment;
             this.socketBuffer = socketBuffer;
@@ -124,7 +124,7 @@ final class QueueMemory {
             ByteBuffer bb = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
             return new Block(null, MemorySegment.ofBuffer(bb), bb);
         }
-        Arena arena = Arena.ofShared(); // shared: the application thread reads forwarded commands' SQEs and data
+        NativeArena arena = new NativeArena(); // the application thread reads forwarded commands' SQEs and data too
         return new Block(arena, arena.allocate(bytes, 64), null);
     }
 

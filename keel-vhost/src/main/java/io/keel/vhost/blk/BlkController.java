@@ -6,6 +6,7 @@ import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevEvent;
 import io.keel.bdev.BdevException;
 import io.keel.bdev.BdevLayer;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Json;
 import io.keel.core.sys.Epoll;
 import io.keel.core.sys.Libc;
@@ -15,7 +16,6 @@ import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.vhost.user.VhostUserConnection;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class BlkController {
     private volatile int delayBaseUs = DEFAULT_DELAY_BASE_US;
     private volatile int iopsThreshold = DEFAULT_IOPS_THRESHOLD;
     // owner thread
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private BdevDesc desc;
     private int listenFd = -1;

@@ -1,8 +1,8 @@
 package io.keel.vhost.blk;
 
 import io.keel.vhost.virtio.VirtqueueRequest;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * One virtio-blk request being served: its header and range table copied out of guest memory (small, checked once,
@@ -22,7 +22,7 @@ final class BlkIo {
     /** The next free one in the device's pool. */
     BlkIo nextFree;
 
-    BlkIo(Arena arena, int maxSegments, int maxRanges) {
+    BlkIo(SegmentAllocator arena, int maxSegments, int maxRanges) {
         header = arena.allocate(VirtioBlk.HEADER_BYTES, 8);
         ranges = arena.allocate((long) VirtioBlk.RANGE_BYTES * maxRanges, 8);
         bases = new MemorySegment[maxSegments];

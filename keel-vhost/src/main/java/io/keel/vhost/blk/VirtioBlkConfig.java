@@ -1,7 +1,7 @@
 package io.keel.vhost.blk;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -20,7 +20,7 @@ public final class VirtioBlkConfig {
 
     private final MemorySegment bytes;
 
-    public VirtioBlkConfig(Arena arena) {
+    public VirtioBlkConfig(SegmentAllocator arena) {
         this(arena.allocate(BYTES, 8));
     }
 

@@ -15,13 +15,13 @@ import io.keel.bdev.exec.DrainListener;
 import io.keel.bdev.exec.RequestDone;
 import io.keel.bdev.exec.RequestExecutor;
 import io.keel.bdev.exec.RequestStatus;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.vhost.user.VhostUserDevice;
 import io.keel.vhost.virtio.Virtqueue;
 import io.keel.vhost.virtio.VirtqueueRequest;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +66,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
     private final int queues;
     private final long capacitySectors;
     private final int blockSize;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final VirtioBlkConfig config;
     private final MemorySegment id;
     private final BlkRanges rangeFormat;
@@ -362,7 +362,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
                     channelPut = true;
                     channelRef.put();
                 }
-                if (releasing && arena.scope().isAlive()) {
+                if (releasing && !arena.isClosed()) {
                     arena.close();
                 }
                 released.run();

@@ -15,6 +15,7 @@ import static io.keel.vhost.user.VhostUserRequest.SET_VRING_ENABLE;
 import static io.keel.vhost.user.VhostUserRequest.SET_VRING_KICK;
 import static io.keel.vhost.user.VhostUserRequest.SET_VRING_NUM;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Errno;
 import io.keel.core.sys.Epoll;
 import io.keel.core.sys.Libc;
@@ -31,7 +32,6 @@ import io.keel.vhost.user.ProtocolFeatures;
 import io.keel.vhost.user.VhostUserMessage;
 import io.keel.vhost.user.VhostUserRequest;
 import io.keel.vhost.virtio.VirtioFeatures;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -78,7 +78,7 @@ final class VhostUserFrontEnd {
     private final String path;
     private final KeelThread thread;
     private final Listener listener;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private final MessageReader reader = new MessageReader(arena);
     private final MessageWriter writer = new MessageWriter(arena);

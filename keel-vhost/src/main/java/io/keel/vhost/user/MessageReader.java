@@ -3,8 +3,8 @@ package io.keel.vhost.user;
 import io.keel.core.sys.FdMessage;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.UnixSocket;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * Reads vhost-user messages from a non-blocking Unix stream socket, in any split: the header first, then exactly the
@@ -26,7 +26,7 @@ public final class MessageReader {
     private int have;
     private String problem;
 
-    public MessageReader(Arena arena) {
+    public MessageReader(SegmentAllocator arena) {
         in = new FdMessage(arena, BUFFER_BYTES, VhostUserMessage.MAX_FDS);
         message = new VhostUserMessage(arena.allocate(BUFFER_BYTES, 8));
     }

@@ -3,8 +3,8 @@ package io.keel.vhost.user;
 import io.keel.core.sys.FdMessage;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.UnixSocket;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * Sends vhost-user messages (a request of the front end, a reply of the back end) on a non-blocking Unix socket, with
@@ -17,7 +17,7 @@ public final class MessageWriter {
     private final FdMessage out;
     private final VhostUserMessage message;
 
-    public MessageWriter(Arena arena) {
+    public MessageWriter(SegmentAllocator arena) {
         out = new FdMessage(arena, VhostUserMessage.HEADER_BYTES + VhostUserMessage.MAX_PAYLOAD_BYTES,
                 VhostUserMessage.MAX_FDS);
         message = new VhostUserMessage(out.data());

@@ -1,7 +1,7 @@
 package io.keel.vhost.user;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * Sends the back end's replies (and, for GET_INFLIGHT_FD, one fd) on the connection's socket through a
@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 final class ReplyWriter {
     private final MessageWriter writer;
 
-    ReplyWriter(Arena arena) {
+    ReplyWriter(SegmentAllocator arena) {
         writer = new MessageWriter(arena);
     }
 

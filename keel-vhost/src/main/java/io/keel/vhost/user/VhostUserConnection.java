@@ -9,6 +9,7 @@ import static io.keel.vhost.user.VhostUserRequest.GET_STATUS;
 import static io.keel.vhost.user.VhostUserRequest.GET_VRING_BASE;
 import static io.keel.vhost.user.VhostUserRequest.SET_PROTOCOL_FEATURES;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Epoll;
 import io.keel.core.sys.EventFd;
 import io.keel.core.sys.Libc;
@@ -18,7 +19,6 @@ import io.keel.core.thread.Poller;
 import io.keel.vhost.memory.GuestMemory;
 import io.keel.vhost.virtio.VirtioFeatures;
 import io.keel.vhost.virtio.Virtqueue;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +55,7 @@ public final class VhostUserConnection {
     final KeelThread thread;
     final VhostUserDevice device;
     final int socket;
-    final Arena arena = Arena.ofShared();
+    final NativeArena arena = new NativeArena();
     final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment kickCount = arena.allocate(EventFd.COUNT_BYTES, 8);
     final MessageReader reader = new MessageReader(arena);

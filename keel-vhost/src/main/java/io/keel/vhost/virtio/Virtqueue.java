@@ -14,8 +14,8 @@ import static io.keel.vhost.virtio.SplitRing.USED_RING;
 import io.keel.core.sys.EventFd;
 import io.keel.core.sys.Libc;
 import io.keel.vhost.memory.GuestMemory;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.VarHandle;
 import java.util.List;
 import org.slf4j.Logger;
@@ -86,7 +86,7 @@ public final class Virtqueue {
     private long calls;
 
     /** A queue of {@code name}'s session; requests carry at most {@code maxSegments} segments. */
-    public Virtqueue(String name, int index, int maxSegments, Arena arena) {
+    public Virtqueue(String name, int index, int maxSegments, SegmentAllocator arena) {
         this.name = name;
         this.index = index;
         this.maxSegments = maxSegments;
