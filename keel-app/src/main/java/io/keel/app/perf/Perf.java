@@ -9,8 +9,8 @@ import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostController;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostStatus;
+import io.keel.nvme.host.HostTransports;
 import io.keel.nvme.host.NamespaceData;
-import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -189,8 +189,8 @@ final class Perf {
             for (int i = 0; i < o.targets().size(); i++) {
                 PerfTarget t = o.targets().get(i);
                 ControllerOptions opts = t.hostNqn() == null ? base : base.withHost(t.hostNqn(), hostId);
-                HostController c = new HostController(adminGroup[0], TcpHostTransport.INSTANCE, t.trid(), opts,
-                        listener);
+                HostController c = new HostController(adminGroup[0], HostTransports.byName(t.trid().trtype()),
+                        t.trid(), opts, listener);
                 ctrlrs.add(new Controller(t, c));
                 CompletableFuture<String> up = ups.get(i);
                 c.start(err -> up.complete(err == null ? "" : err));

@@ -18,8 +18,9 @@ import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostTransport;
+import io.keel.nvme.host.HostTransports;
+import io.keel.nvme.host.TransportPollGroup;
 import io.keel.nvme.host.TransportId;
-import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -55,7 +56,7 @@ public final class NvmeBdevModule implements BdevModule {
 
     private final Supplier<KeelThread> appThread;
     private final BdevLayer layer;
-    /** The host transports by SPDK's trtype, upper case (TCP; RDMA later; tests add simulated ones). */
+    /** The host transports by SPDK's trtype, upper case (TCP, RDMA; tests add simulated ones). */
     private final Map<String, HostTransport> transports = new ConcurrentHashMap<>();
     private final IoDevice<NvmePollGroup> pollGroups = IoDevice.register("bdev_nvme_poll_groups", NvmePollGroup::new,
             NvmePollGroup::destroy);
@@ -71,7 +72,7 @@ public final class NvmeBdevModule implements BdevModule {
     private NvmeBdevModule(Supplier<KeelThread> appThread, BdevLayer layer) {
         this.appThread = appThread;
         this.layer = layer;
-        addTransport(TcpHostTransport.INSTANCE);
+        HostTransports.all().forEach(this::addTransport);
     }
 
     /**
@@ -226,11 +227,25 @@ public final class NvmeBdevModule implements BdevModule {
         });
     }
 
-    private ControllerConfig resolve(AttachParams p) {
-        HostTransport transport = transports.get(p.trtype().toUpperCase(Locale.ROOT));
+    /**
+     * The transport of {@code trtype}, usable now: an RpcException naming the trtype when there is none, or saying
+     * what is missing (RDMA without a device, for one), logged, when it cannot be used here.
+     */
+    HostTransport usableTransport(String trtype) {
+        HostTransport transport = transport(trtype);
         if (transport == null) {
-            throw RpcException.errno(Errno.EINVAL, "trtype " + p.trtype() + " is not supported (TCP only so far)");
+            throw RpcException.errno(Errno.EINVAL, "trtype " + trtype + " is not supported (TCP or RDMA)");
         }
+        String why = transport.unavailable();
+        if (why != null) {
+            LOG.warn("nvme: trtype {} is not usable here: {}", transport.name(), why);
+            throw RpcException.errno(Errno.ENODEV, why);
+        }
+        return transport;
+    }
+
+    private ControllerConfig resolve(AttachParams p) {
+        HostTransport transport = usableTransport(p.trtype());
         if (p.subnqn() == null) {
             throw RpcException.invalidParams("subnqn is required for NVMe-oF");
         }
@@ -455,7 +470,8 @@ public final class NvmeBdevModule implements BdevModule {
             HostPollGroup h = pg.group;
             ObjectNode g = Json.object();
             g.put("thread", thread.name());
-            ObjectNode t = g.putArray("transports").addObject();
+            ArrayNode transports = g.putArray("transports");
+            ObjectNode t = transports.addObject();
             t.put("trname", "TCP");
             t.put("polls", h.polls());
             t.put("idle_polls", h.idlePolls());
@@ -463,6 +479,11 @@ public final class NvmeBdevModule implements BdevModule {
             t.put("nvme_completions", h.completions());
             t.put("queued_requests", h.queued());
             t.put("submitted_requests", h.submitted());
+            for (TransportPollGroup tg : h.transportGroups()) {
+                ObjectNode o = transports.addObject();
+                o.put("trname", tg.transportName());
+                tg.statistics(o);
+            }
             groups.add(g);
         }, () -> call.respond(out));
     }
@@ -526,6 +547,10 @@ public final class NvmeBdevModule implements BdevModule {
             }
         };
         for (NvmeBdevCtrlr g : groups) {
+            for (NvmeCtrlr c : List.copyOf(g.deleting())) { // a path already going (its loss timeout ended)
+                left[0]++;
+                c.whenDeleted(step);
+            }
             for (NvmeCtrlr c : List.copyOf(g.paths())) {
                 left[0]++;
                 g.deletePath(c, step);
