@@ -163,6 +163,12 @@ final class Perf {
 
     private void bringUp(KeelThread admin, HostPollGroup[] adminGroup, List<Controller> ctrlrs)
             throws IOException, InterruptedException {
+        for (PerfTarget t : o.targets()) {
+            String why = HostTransports.byName(t.trid().trtype()).unavailable();
+            if (why != null) {
+                throw setupFailed("trtype " + t.trid().trtype() + " cannot be used here: " + why);
+            }
+        }
         UUID hostId = UUID.randomUUID();
         String hostNqn = o.hostNqn() != null ? o.hostNqn() : ControllerOptions.hostNqnOf(hostId);
         ControllerOptions base = new ControllerOptions(hostNqn, hostId, o.keepAliveMs(), o.headerDigest(),

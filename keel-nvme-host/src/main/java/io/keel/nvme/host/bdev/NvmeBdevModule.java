@@ -471,14 +471,17 @@ public final class NvmeBdevModule implements BdevModule {
             ObjectNode g = Json.object();
             g.put("thread", thread.name());
             ArrayNode transports = g.putArray("transports");
-            ObjectNode t = transports.addObject();
-            t.put("trname", "TCP");
-            t.put("polls", h.polls());
-            t.put("idle_polls", h.idlePolls());
-            t.put("socket_completions", h.socketCompletions());
-            t.put("nvme_completions", h.completions());
-            t.put("queued_requests", h.queued());
-            t.put("submitted_requests", h.submitted());
+            // the group's own counters are TCP's: shown unless only another transport has used the group
+            if (h.transportGroups().isEmpty() || h.polls() > 0) {
+                ObjectNode t = transports.addObject();
+                t.put("trname", "TCP");
+                t.put("polls", h.polls());
+                t.put("idle_polls", h.idlePolls());
+                t.put("socket_completions", h.socketCompletions());
+                t.put("nvme_completions", h.completions());
+                t.put("queued_requests", h.queued());
+                t.put("submitted_requests", h.submitted());
+            }
             for (TransportPollGroup tg : h.transportGroups()) {
                 ObjectNode o = transports.addObject();
                 o.put("trname", tg.transportName());
