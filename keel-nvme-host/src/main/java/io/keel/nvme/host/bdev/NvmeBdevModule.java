@@ -491,9 +491,9 @@ public final class NvmeBdevModule implements BdevModule {
         }, () -> call.respond(out));
     }
 
-    /** A name with no path and no bdev left is forgotten. */
+    /** A name with no path (nor one being deleted) and no bdev left is forgotten. */
     void forgetIfEmpty(NvmeBdevCtrlr g) {
-        if (g.paths().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
+        if (g.paths().isEmpty() && g.deleting().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
             controllers.remove(g.name());
         }
     }

@@ -134,8 +134,8 @@ final class RdmaDevice implements AutoCloseable {
             // each event names one queue; all are polled below
         }
         int n = poll(into, group);
-        for (CompletionQueue cq : cqs) {
-            arm(cq);
+        for (int i = 0; i < cqs.size(); i++) {
+            arm(cqs.get(i));
         }
         return n + poll(into, group);
     }
