@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Timeout;
  */
 class NvmeRdmaHostGuestIT {
     private static final String MARKER = "NVME-RDMA-HOST-GUEST-OK";
-    private static final int GUEST_TIMEOUT_S = 540;
+    private static final int GUEST_TIMEOUT_S = 720;
 
     @Test
-    @Timeout(value = 12, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void bdevperfVerifiesOverRdmaAndSurvivesTheTargetGoingAway() throws Exception {
         Path out = KeelProcess.ROOT.resolve("keel-app/target/nvme-rdma-host-guest");
         Files.createDirectories(out);
