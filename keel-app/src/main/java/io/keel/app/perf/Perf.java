@@ -9,8 +9,8 @@ import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostController;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostStatus;
+import io.keel.nvme.host.HostTransports;
 import io.keel.nvme.host.NamespaceData;
-import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -163,6 +163,12 @@ final class Perf {
 
     private void bringUp(KeelThread admin, HostPollGroup[] adminGroup, List<Controller> ctrlrs)
             throws IOException, InterruptedException {
+        for (PerfTarget t : o.targets()) {
+            String why = HostTransports.byName(t.trid().trtype()).unavailable();
+            if (why != null) {
+                throw setupFailed("trtype " + t.trid().trtype() + " cannot be used here: " + why);
+            }
+        }
         UUID hostId = UUID.randomUUID();
         String hostNqn = o.hostNqn() != null ? o.hostNqn() : ControllerOptions.hostNqnOf(hostId);
         ControllerOptions base = new ControllerOptions(hostNqn, hostId, o.keepAliveMs(), o.headerDigest(),
@@ -189,8 +195,8 @@ final class Perf {
             for (int i = 0; i < o.targets().size(); i++) {
                 PerfTarget t = o.targets().get(i);
                 ControllerOptions opts = t.hostNqn() == null ? base : base.withHost(t.hostNqn(), hostId);
-                HostController c = new HostController(adminGroup[0], TcpHostTransport.INSTANCE, t.trid(), opts,
-                        listener);
+                HostController c = new HostController(adminGroup[0], HostTransports.byName(t.trid().trtype()),
+                        t.trid(), opts, listener);
                 ctrlrs.add(new Controller(t, c));
                 CompletableFuture<String> up = ups.get(i);
                 c.start(err -> up.complete(err == null ? "" : err));

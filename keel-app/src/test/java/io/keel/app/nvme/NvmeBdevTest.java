@@ -167,7 +167,7 @@ class NvmeBdevTest {
                 "traddr", "127.0.0.1", "trsvcid", Integer.toString(nobody), "subnqn", NvmeTarget.NQN)))
                 .hasMessageContaining("Unable to attach Nvme9");
         assertThat(host.rpc("bdev_nvme_get_controllers", null)).isEmpty();
-        assertThatThrownBy(() -> host.rpc("bdev_nvme_attach_controller", params("name", "Nvme9", "trtype", "rdma",
+        assertThatThrownBy(() -> host.rpc("bdev_nvme_attach_controller", params("name", "Nvme9", "trtype", "fc",
                 "traddr", "127.0.0.1", "subnqn", NvmeTarget.NQN))).hasMessageContaining("not supported");
     }
 }

@@ -162,7 +162,7 @@ class NvmeDiscoveryTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> host.rpc("bdev_nvme_get_discovery_info", null).isEmpty());
         assertThat(host.rpc("bdev_nvme_get_controllers", null)).isEmpty();
 
-        assertThatThrownBy(() -> host.rpc("bdev_nvme_start_discovery", params("name", "X", "trtype", "rdma",
+        assertThatThrownBy(() -> host.rpc("bdev_nvme_start_discovery", params("name", "X", "trtype", "fc",
                 "traddr", "127.0.0.1"))).hasMessageContaining("not supported");
         assertThatThrownBy(() -> host.rpc("bdev_nvme_start_discovery", params("name", "X", "trtype", "tcp",
                 "traddr", "127.0.0.1", "psk", "key0")))

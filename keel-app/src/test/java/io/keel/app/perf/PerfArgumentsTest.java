@@ -79,8 +79,8 @@ class PerfArgumentsTest {
 
     @Test
     void badArgumentsAreNamed() {
-        assertThatThrownBy(() -> parse("-r", "trtype:RDMA traddr:1.2.3.4 subnqn:x", "-q", "1", "-o", "4k", "-w", "read",
-                "-t", "1")).hasMessageContaining("only TCP");
+        assertThatThrownBy(() -> parse("-r", "trtype:FC traddr:1.2.3.4 subnqn:x", "-q", "1", "-o", "4k", "-w", "read",
+                "-t", "1")).hasMessageContaining("TCP or RDMA");
         assertThatThrownBy(() -> parse("-r", "trtype:TCP traddr:1.2.3.4", "-q", "1", "-o", "4k", "-w", "read", "-t", "1"))
                 .hasMessageContaining("subnqn");
         assertThatThrownBy(() -> parse("-r", R, "-q", "1", "-o", "4k", "-w", "randrw", "-t", "1"))

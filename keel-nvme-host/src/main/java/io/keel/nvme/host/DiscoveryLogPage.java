@@ -38,13 +38,15 @@ public record DiscoveryLogPage(long genctr, List<Entry> entries) {
 
         /**
          * Where the entry points, as a transport ID. IllegalArgumentException when this host cannot reach it (a
-         * transport other than TCP, an address family other than IPv4 and IPv6, an address that is not an IP
+         * transport other than TCP and RDMA, an address family other than IPv4 and IPv6, an address that is not an IP
          * literal).
          */
         public TransportId transportId() {
-            if (trtype != DiscoveryLog.TRTYPE_TCP) {
-                throw new IllegalArgumentException("transport type " + trtype + " is not TCP");
-            }
+            String transport = switch (trtype) {
+                case DiscoveryLog.TRTYPE_TCP -> "TCP";
+                case DiscoveryLog.TRTYPE_RDMA -> "RDMA";
+                default -> throw new IllegalArgumentException("transport type " + trtype + " is not TCP or RDMA");
+            };
             String family = switch (adrfam) {
                 case DiscoveryLog.ADRFAM_IPV4 -> "IPv4";
                 case DiscoveryLog.ADRFAM_IPV6 -> "IPv6";
@@ -56,7 +58,7 @@ public record DiscoveryLogPage(long genctr, List<Entry> entries) {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("trsvcid '" + trsvcid + "' is not a port number");
             }
-            return new TransportId("TCP", family, traddr, port, subnqn);
+            return new TransportId(transport, family, traddr, port, subnqn);
         }
     }
 }

@@ -795,6 +795,7 @@ public final class HostController implements HostQpair.Listener {
                 options.connectTimeoutMs());
         HostQpair q = transport.newQpair(ioGroup, trid, config, sendBufferBytes, qpairListener);
         q.inCapsuleBytes(d.ioInCapsuleBytes());
+        q.maxTransferBytes(d.maxTransferBytes());
         return q;
     }
 

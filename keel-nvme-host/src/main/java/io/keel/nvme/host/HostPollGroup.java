@@ -4,6 +4,9 @@ import io.keel.core.thread.KeelThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The host's per-thread state (SPDK's {@code spdk_nvme_poll_group}): the qpairs owned by one lightweight thread
@@ -19,6 +22,8 @@ public final class HostPollGroup {
     private ByteBuffer receiveBuffer;
     private int qpairs;
     private boolean closed;
+    /** What transports other than TCP keep per thread, in the order they were first used. */
+    private final List<TransportPollGroup> transportGroups = new ArrayList<>(1);
 
     // counters, as bdev_nvme_get_transport_statistics reports them
     long polls;
@@ -61,6 +66,30 @@ public final class HostPollGroup {
     public MemorySegment receiveSegment() {
         receiveBuffer();
         return receive;
+    }
+
+    /**
+     * The per-thread state of {@code transport} ({@link TransportPollGroup#transportName}), made by {@code make}
+     * on first use. Owner thread.
+     */
+    public <T extends TransportPollGroup> T transportGroup(String transport, Class<T> type,
+            Function<HostPollGroup, T> make) {
+        for (TransportPollGroup g : transportGroups) {
+            if (g.transportName().equals(transport)) {
+                return type.cast(g);
+            }
+        }
+        if (closed) {
+            throw new IllegalStateException("poll group of " + thread.name() + " is closed");
+        }
+        T g = make.apply(this);
+        transportGroups.add(g);
+        return g;
+    }
+
+    /** The transports' per-thread states made so far (for statistics). */
+    public List<TransportPollGroup> transportGroups() {
+        return List.copyOf(transportGroups);
     }
 
     /** Readiness events handled (the host reads a socket only when its reactor says it is ready). */
@@ -113,6 +142,8 @@ public final class HostPollGroup {
             throw new IllegalStateException(qpairs + " qpairs of poll group " + thread.name() + " still open");
         }
         closed = true;
+        transportGroups.forEach(TransportPollGroup::close);
+        transportGroups.clear();
         if (arena != null) {
             arena.close();
             arena = null;

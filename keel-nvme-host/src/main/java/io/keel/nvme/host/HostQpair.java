@@ -75,6 +75,7 @@ public abstract class HostQpair {
     private String reason = "never connected";
     private int cntlid = -1;
     private int inCapsuleBytes;
+    private long maxTransferBytes;
     private Poller timer;
     private long timeoutNanos;
     private TimeoutHandler timeoutHandler;
@@ -137,6 +138,18 @@ public abstract class HostQpair {
 
     public final int inCapsuleBytes() {
         return inCapsuleBytes;
+    }
+
+    /**
+     * The controller's largest transfer (MDTS in bytes; 0: no limit), for transports that size staging memory by
+     * it. Set before connecting.
+     */
+    public final void maxTransferBytes(long bytes) {
+        maxTransferBytes = bytes;
+    }
+
+    public final long maxTransferBytes() {
+        return maxTransferBytes;
     }
 
     /** Commands on the wire now. */

@@ -1,7 +1,7 @@
 package io.keel.nvme.host;
 
 /**
- * A transport of the host (TCP now, RDMA next): makes queue pairs to a transport ID. The controller logic and
+ * A transport of the host (TCP, RDMA): makes queue pairs to a transport ID. The controller logic and
  * everything above it talk to {@link HostQpair} alone, so a new transport adds this and a qpair class.
  */
 public interface HostTransport {
@@ -14,4 +14,14 @@ public interface HostTransport {
      */
     HostQpair newQpair(HostPollGroup group, TransportId trid, QpairConfig config, int sendBufferBytes,
             HostQpair.Listener listener);
+
+    /** Why this transport cannot be used in this process now, or null when it can (asked before an attach). */
+    default String unavailable() {
+        return null;
+    }
+
+    /** The largest data transfer of one command the transport takes (0: no limit of its own); I/O is split to it. */
+    default long maxTransferBytes() {
+        return 0;
+    }
 }

@@ -7,14 +7,14 @@ import java.util.Locale;
 /**
  * Where a controller is: SPDK's transport ID, parsed from its text form
  * {@code "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:nqn..."} (keys in any case and order,
- * {@code key:value} or {@code key=value}, separated by spaces). Only the TCP transport exists so far.
+ * {@code key:value} or {@code key=value}, separated by spaces). The transports are TCP and RDMA.
  */
 public record TransportId(String trtype, String adrfam, String traddr, int trsvcid, String subnqn) {
     public static final int DEFAULT_PORT = 4420;
 
     public TransportId {
-        if (!trtype.equalsIgnoreCase("TCP")) {
-            throw new IllegalArgumentException("unsupported trtype " + trtype + " (only TCP)");
+        if (!trtype.equalsIgnoreCase("TCP") && !trtype.equalsIgnoreCase("RDMA")) {
+            throw new IllegalArgumentException("unsupported trtype " + trtype + " (TCP or RDMA)");
         }
         if (!adrfam.equalsIgnoreCase("IPv4") && !adrfam.equalsIgnoreCase("IPv6")) {
             throw new IllegalArgumentException("unsupported adrfam " + adrfam + " (IPv4 or IPv6)");

@@ -26,8 +26,8 @@ class TransportIdTest {
 
     @Test
     void rejectsWhatItCannotUse() {
-        assertThatThrownBy(() -> TransportId.parse("trtype:RDMA traddr:1.2.3.4 subnqn:n"))
-                .hasMessageContaining("only TCP");
+        assertThatThrownBy(() -> TransportId.parse("trtype:FC traddr:1.2.3.4 subnqn:n"))
+                .hasMessageContaining("TCP or RDMA");
         assertThatThrownBy(() -> TransportId.parse("traddr:1.2.3.4 subnqn:n")).hasMessageContaining("trtype");
         assertThatThrownBy(() -> TransportId.parse("trtype:TCP subnqn:n")).hasMessageContaining("traddr");
         assertThatThrownBy(() -> TransportId.parse("trtype:TCP traddr:1.2.3.4")).hasMessageContaining("subnqn");

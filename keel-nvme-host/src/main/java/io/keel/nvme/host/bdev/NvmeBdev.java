@@ -65,7 +65,9 @@ final class NvmeBdev extends Bdev {
     }
 
     private long transferLimit(NvmeNs ns) {
-        long bytes = ns.ctrlr().data().maxTransferBytes();
+        long mdts = ns.ctrlr().data().maxTransferBytes();
+        long transport = ns.ctrlr().config().transport().maxTransferBytes();
+        long bytes = mdts == 0 ? transport : transport == 0 ? mdts : Math.min(mdts, transport);
         return bytes == 0 ? Long.MAX_VALUE : bytes / blockSize();
     }
 

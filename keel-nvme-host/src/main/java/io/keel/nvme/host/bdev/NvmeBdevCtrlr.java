@@ -25,6 +25,8 @@ final class NvmeBdevCtrlr {
     private final String name;
     private final NvmeBdevModule module;
     private final List<NvmeCtrlr> paths = new CopyOnWriteArrayList<>();
+    /** Paths being deleted: out of {@link #paths}, not gone yet (the module's shutdown waits for them). */
+    private final List<NvmeCtrlr> deleting = new ArrayList<>(1);
     private final Map<Integer, NvmeBdev> bdevs = new ConcurrentSkipListMap<>();
 
     NvmeBdevCtrlr(String name, NvmeBdevModule module) {
@@ -42,6 +44,11 @@ final class NvmeBdevCtrlr {
 
     List<NvmeCtrlr> paths() {
         return paths;
+    }
+
+    /** The paths being deleted now. Application thread. */
+    List<NvmeCtrlr> deleting() {
+        return deleting;
     }
 
     Map<Integer, NvmeBdev> bdevs() {
@@ -157,12 +164,14 @@ final class NvmeBdevCtrlr {
             c.whenDeleted(done); // already going: wait for it (or done at once when gone)
             return;
         }
+        deleting.add(c);
         c.stopForDelete();
         List<Integer> nsids = new ArrayList<>(bdevs.keySet());
         int[] left = {nsids.size() + 1};
         Runnable step = () -> {
             if (--left[0] == 0) {
                 c.delete(() -> {
+                    deleting.remove(c);
                     module.forgetIfEmpty(this);
                     done.run();
                 });

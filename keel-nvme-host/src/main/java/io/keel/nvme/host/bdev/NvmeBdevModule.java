@@ -18,8 +18,9 @@ import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostTransport;
+import io.keel.nvme.host.HostTransports;
+import io.keel.nvme.host.TransportPollGroup;
 import io.keel.nvme.host.TransportId;
-import io.keel.nvme.host.tcp.TcpHostTransport;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -55,7 +56,7 @@ public final class NvmeBdevModule implements BdevModule {
 
     private final Supplier<KeelThread> appThread;
     private final BdevLayer layer;
-    /** The host transports by SPDK's trtype, upper case (TCP; RDMA later; tests add simulated ones). */
+    /** The host transports by SPDK's trtype, upper case (TCP, RDMA; tests add simulated ones). */
     private final Map<String, HostTransport> transports = new ConcurrentHashMap<>();
     private final IoDevice<NvmePollGroup> pollGroups = IoDevice.register("bdev_nvme_poll_groups", NvmePollGroup::new,
             NvmePollGroup::destroy);
@@ -71,7 +72,7 @@ public final class NvmeBdevModule implements BdevModule {
     private NvmeBdevModule(Supplier<KeelThread> appThread, BdevLayer layer) {
         this.appThread = appThread;
         this.layer = layer;
-        addTransport(TcpHostTransport.INSTANCE);
+        HostTransports.all().forEach(this::addTransport);
     }
 
     /**
@@ -226,11 +227,25 @@ public final class NvmeBdevModule implements BdevModule {
         });
     }
 
-    private ControllerConfig resolve(AttachParams p) {
-        HostTransport transport = transports.get(p.trtype().toUpperCase(Locale.ROOT));
+    /**
+     * The transport of {@code trtype}, usable now: an RpcException naming the trtype when there is none, or saying
+     * what is missing (RDMA without a device, for one), logged, when it cannot be used here.
+     */
+    HostTransport usableTransport(String trtype) {
+        HostTransport transport = transport(trtype);
         if (transport == null) {
-            throw RpcException.errno(Errno.EINVAL, "trtype " + p.trtype() + " is not supported (TCP only so far)");
+            throw RpcException.errno(Errno.EINVAL, "trtype " + trtype + " is not supported (TCP or RDMA)");
         }
+        String why = transport.unavailable();
+        if (why != null) {
+            LOG.warn("nvme: trtype {} is not usable here: {}", transport.name(), why);
+            throw RpcException.errno(Errno.ENODEV, why);
+        }
+        return transport;
+    }
+
+    private ControllerConfig resolve(AttachParams p) {
+        HostTransport transport = usableTransport(p.trtype());
         if (p.subnqn() == null) {
             throw RpcException.invalidParams("subnqn is required for NVMe-oF");
         }
@@ -455,21 +470,30 @@ public final class NvmeBdevModule implements BdevModule {
             HostPollGroup h = pg.group;
             ObjectNode g = Json.object();
             g.put("thread", thread.name());
-            ObjectNode t = g.putArray("transports").addObject();
-            t.put("trname", "TCP");
-            t.put("polls", h.polls());
-            t.put("idle_polls", h.idlePolls());
-            t.put("socket_completions", h.socketCompletions());
-            t.put("nvme_completions", h.completions());
-            t.put("queued_requests", h.queued());
-            t.put("submitted_requests", h.submitted());
+            ArrayNode transports = g.putArray("transports");
+            // the group's own counters are TCP's: shown unless only another transport has used the group
+            if (h.transportGroups().isEmpty() || h.polls() > 0) {
+                ObjectNode t = transports.addObject();
+                t.put("trname", "TCP");
+                t.put("polls", h.polls());
+                t.put("idle_polls", h.idlePolls());
+                t.put("socket_completions", h.socketCompletions());
+                t.put("nvme_completions", h.completions());
+                t.put("queued_requests", h.queued());
+                t.put("submitted_requests", h.submitted());
+            }
+            for (TransportPollGroup tg : h.transportGroups()) {
+                ObjectNode o = transports.addObject();
+                o.put("trname", tg.transportName());
+                tg.statistics(o);
+            }
             groups.add(g);
         }, () -> call.respond(out));
     }
 
-    /** A name with no path and no bdev left is forgotten. */
+    /** A name with no path (nor one being deleted) and no bdev left is forgotten. */
     void forgetIfEmpty(NvmeBdevCtrlr g) {
-        if (g.paths().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
+        if (g.paths().isEmpty() && g.deleting().isEmpty() && g.bdevs().isEmpty() && controllers.get(g.name()) == g) {
             controllers.remove(g.name());
         }
     }
@@ -526,6 +550,10 @@ public final class NvmeBdevModule implements BdevModule {
             }
         };
         for (NvmeBdevCtrlr g : groups) {
+            for (NvmeCtrlr c : List.copyOf(g.deleting())) { // a path already going (its loss timeout ended)
+                left[0]++;
+                c.whenDeleted(step);
+            }
             for (NvmeCtrlr c : List.copyOf(g.paths())) {
                 left[0]++;
                 g.deletePath(c, step);

@@ -10,6 +10,7 @@ import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import io.keel.nvme.host.ControllerOptions;
 import io.keel.nvme.host.HostController;
+import io.keel.nvme.host.HostTransport;
 import io.keel.nvme.host.TransportId;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +40,10 @@ final class NvmeDiscovery {
     }
 
     private void start(DiscoveryParams p, RpcCall call) {
-        if (module.transport(p.trtype()) == null) {
-            throw RpcException.errno(Errno.EINVAL, "trtype " + p.trtype() + " is not supported (TCP only so far)");
-        }
+        HostTransport transport = module.usableTransport(p.trtype());
         TransportId trid;
         try {
-            trid = new TransportId("TCP", p.adrfam() == null ? "IPv4" : p.adrfam(), p.traddr(),
+            trid = new TransportId(transport.name(), p.adrfam() == null ? "IPv4" : p.adrfam(), p.traddr(),
                     p.trsvcid() == null ? TransportId.DEFAULT_PORT : Integer.parseInt(p.trsvcid()),
                     HostController.DISCOVERY_NQN);
         } catch (IllegalArgumentException e) {
