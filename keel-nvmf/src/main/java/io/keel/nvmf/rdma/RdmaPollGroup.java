@@ -9,6 +9,7 @@ import io.keel.core.thread.MessageFn;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.core.time.Clock;
+import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.BufferViews;
 import io.keel.rdma.CmEvent;
@@ -178,7 +179,7 @@ final class RdmaPollGroup {
      * Makes the qpair for a connect request the transport checked and accepts it, or rejects it with NO_RESOURCES
      * (a log line says why). {@code id} is this group's from now.
      */
-    void accept(CmId id, RdmaDevice device, RdmaPrivateData.Request request, ListenAddress at, ListenAddress peer) {
+    void accept(CmId id, RdmaDevice device, ConnectRequest request, ListenAddress at, ListenAddress peer) {
         int depth = request.hsqsize() + 1;
         int cqes = 3 * depth; // a RECV, a SEND and an RDMA READ per entry may complete
         RdmaQpair q = null;
@@ -208,12 +209,12 @@ final class RdmaPollGroup {
         if (refused != null) {
             LOG.warn("nvmf: RDMA connect request from {}:{} (QID {}) rejected: {}", peer.traddr(), peer.trsvcid(),
                     request.qid(), refused);
-            reject(id, RdmaPrivateData.NO_RESOURCES);
+            reject(id, RdmaCmPrivateData.STS_NO_RESOURCES);
             return;
         }
         completionPoller.resume(); // a new completion queue is not armed yet
-        int n = RdmaPrivateData.writeAccept(acceptParameters.privateData(), depth);
-        acceptParameters.privateDataLength(n).responderResources(0).initiatorDepth(RdmaQpair.READ_DEPTH)
+        new RdmaCmPrivateData().wrap(acceptParameters.privateData()).clear().recfmt(0).crqsize(depth);
+        acceptParameters.privateDataLength(RdmaCmPrivateData.ACCEPT_SIZE).responderResources(0).initiatorDepth(RdmaQpair.READ_DEPTH)
                 .rnrRetryCount(7);
         if (!q.accept(acceptParameters, cmChannel)) {
             q.close("accept failed");
@@ -226,8 +227,10 @@ final class RdmaPollGroup {
     /** Rejects a connect request with {@code status} and destroys its id (whoever owns it: the caller). */
     static void reject(CmId id, int status) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment data = a.allocate(RdmaPrivateData.SIZE);
-            id.reject(data, RdmaPrivateData.writeReject(data, status));
+            // zero-padded to an accept's size, as before; hosts read the first REJECT_SIZE bytes
+            MemorySegment data = a.allocate(RdmaCmPrivateData.ACCEPT_SIZE);
+            new RdmaCmPrivateData().wrap(data).recfmt(0).sts(status);
+            id.reject(data, RdmaCmPrivateData.ACCEPT_SIZE);
         } finally {
             id.close();
         }

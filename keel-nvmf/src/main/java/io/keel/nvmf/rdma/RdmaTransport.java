@@ -6,6 +6,7 @@ import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.ThreadRuntime;
+import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.QpairRegistry;
@@ -228,20 +229,20 @@ public final class RdmaTransport implements Transport {
     private void connectRequest() {
         CmId id = CmId.adopt(event.id());
         RdmaListener l = byListenId.get(event.listenId());
-        RdmaPrivateData.Request r = RdmaPrivateData.request(event.privateData(), event.privateDataLength());
+        ConnectRequest r = ConnectRequest.decode(event.privateData(), event.privateDataLength());
         InetSocketAddress from = id.peerAddress();
         ListenAddress at = l != null ? l.address : new ListenAddress("RDMA", "IPv4", "?", "0");
         ListenAddress peer = new ListenAddress("RDMA", at.adrfam(),
                 from != null ? from.getAddress().getHostAddress() : "?", from != null ? Integer.toString(from
                         .getPort()) : "0");
-        int status = l == null || stopped ? RdmaPrivateData.NO_RESOURCES : ConnectRequestCheck.status(r, options);
+        int status = l == null || stopped ? RdmaCmPrivateData.STS_NO_RESOURCES : ConnectRequestCheck.status(r, options);
         RdmaDevice device = null;
         if (status == 0) {
             try {
                 device = device(id.verbsContext());
             } catch (RdmaException e) {
                 LOG.warn("nvmf: RDMA device of a connect request: {}", e.getMessage());
-                status = RdmaPrivateData.NO_RESOURCES;
+                status = RdmaCmPrivateData.STS_NO_RESOURCES;
             }
         }
         if (status != 0) {
@@ -254,7 +255,7 @@ public final class RdmaTransport implements Transport {
         nextGroup = (nextGroup + 1) % groups.size();
         RdmaDevice d = device;
         if (!g.thread().send(() -> g.accept(id, d, r, at, peer))) {
-            RdmaPollGroup.reject(id, RdmaPrivateData.NO_RESOURCES);
+            RdmaPollGroup.reject(id, RdmaCmPrivateData.STS_NO_RESOURCES);
         }
     }
 
