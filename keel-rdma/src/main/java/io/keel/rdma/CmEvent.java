@@ -1,6 +1,6 @@
 package io.keel.rdma;
 
-import java.lang.foreign.Arena;
+import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -13,7 +13,7 @@ public final class CmEvent implements AutoCloseable {
     /** The most private data a CM message carries (private_data_len is one byte). */
     public static final int MAX_PRIVATE_DATA = 255;
 
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment privateData = arena.allocate(MAX_PRIVATE_DATA);
     private int rawType;
     private CmEventType type;
@@ -80,8 +80,6 @@ public final class CmEvent implements AutoCloseable {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        arena.close(); // idempotent
     }
 }

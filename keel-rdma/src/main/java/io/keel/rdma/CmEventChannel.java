@@ -5,8 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * reads it; ids created on it are destroyed before it closes.
  */
 public final class CmEventChannel implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment eventOut = arena.allocate(ADDRESS);
     private final int fd;

@@ -2,6 +2,7 @@ package io.keel.rdma;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +16,7 @@ import java.net.InetSocketAddress;
  * destroys its queue pair, if any, then the id.
  */
 public final class CmId implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment sockaddr = arena.allocate(RdmaAbi.SOCKADDR_STORAGE_BYTES, 8);
     private final MemorySegment sourceSockaddr = arena.allocate(RdmaAbi.SOCKADDR_STORAGE_BYTES, 8);

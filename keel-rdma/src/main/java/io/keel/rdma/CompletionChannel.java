@@ -3,8 +3,8 @@ package io.keel.rdma;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * ({@code KeelThread.watchFd}) instead of polling. One owner thread reads it; it closes after its queues.
  */
 public final class CompletionChannel implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment cqOut = arena.allocate(ADDRESS);
     private final MemorySegment contextOut = arena.allocate(ADDRESS);

@@ -3,7 +3,7 @@ package io.keel.rdma;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
-import java.lang.foreign.Arena;
+import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * Owned by one thread; closed by its owner.
  */
 public final class ConnectionParameters implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment param = arena.allocate(RdmaAbi.CONN_PARAM_BYTES, 8);
     private final MemorySegment privateData = arena.allocate(CmEvent.MAX_PRIVATE_DATA);
 
@@ -65,8 +65,6 @@ public final class ConnectionParameters implements AutoCloseable {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        arena.close(); // idempotent
     }
 }

@@ -3,8 +3,8 @@ package io.keel.rdma;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * {@code i < n} through the accessors. Status and opcode values are {@code RdmaAbi.IBV_WC_*}. One owner thread.
  */
 public final class WorkCompletions implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment wcs;
     private final int capacity;
 
@@ -88,8 +88,6 @@ public final class WorkCompletions implements AutoCloseable {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        arena.close(); // idempotent
     }
 }

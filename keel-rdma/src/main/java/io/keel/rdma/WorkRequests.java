@@ -4,7 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
+import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -14,7 +14,7 @@ import java.lang.foreign.MemorySegment;
  * owner thread; {@link #close} frees it after the queue pair has finished with every posted request.
  */
 public abstract sealed class WorkRequests implements AutoCloseable permits SendWorkRequests, RecvWorkRequests {
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final long wrBytes;
     private final long nextOffset;
     private final long numSgeOffset;
@@ -126,8 +126,6 @@ public abstract sealed class WorkRequests implements AutoCloseable permits SendW
     /** Frees the native memory; the caller makes sure the provider holds none of these requests. */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        arena.close(); // idempotent
     }
 }

@@ -1,5 +1,6 @@
 package io.keel.nvme.host;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.time.Clock;
@@ -12,7 +13,6 @@ import io.keel.nvme.spec.NamespaceIdList;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Properties;
 import io.keel.nvme.spec.Sqe;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -97,7 +97,7 @@ public final class HostController implements HostQpair.Listener {
     private volatile TransportId trid;
     private final ControllerOptions options;
     private final Listener listener;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     /** Identify data of bring-up and rescans (one at a time). */
     private final MemorySegment scratch = arena.allocate(4096, 4096);
     /** Log pages read to clear an asynchronous event, which may overlap a rescan. */

@@ -1,7 +1,7 @@
 package io.keel.nvme.host;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.KeelThread;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ public final class HostPollGroup {
     static final int RECEIVE_BUFFER = 256 << 10;
 
     private final KeelThread thread;
-    private Arena arena;
+    private NativeArena arena;
     private MemorySegment receive;
     private ByteBuffer receiveBuffer;
     private int qpairs;
@@ -55,7 +55,7 @@ public final class HostPollGroup {
     /** The receive buffer (made on first use). */
     public ByteBuffer receiveBuffer() {
         if (receiveBuffer == null) {
-            arena = Arena.ofShared();
+            arena = new NativeArena();
             receive = arena.allocate(RECEIVE_BUFFER, 4096);
             receiveBuffer = receive.asByteBuffer();
         }

@@ -1,12 +1,12 @@
 package io.keel.nvme.host;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.time.Clock;
 import io.keel.nvme.spec.ConnectData;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +60,7 @@ public abstract class HostQpair {
     protected final Clock clock;
     private QpairConfig config;
     private final Listener listener;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment connectData;
     private final HostRequest[] requests;
     private HostRequest free;

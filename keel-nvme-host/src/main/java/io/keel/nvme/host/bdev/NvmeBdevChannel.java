@@ -3,6 +3,7 @@ package io.keel.nvme.host.bdev;
 import io.keel.bdev.BdevIo;
 import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.IoType;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
@@ -15,7 +16,6 @@ import io.keel.nvme.spec.DsmRange;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.spec.Status;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,7 +102,7 @@ final class NvmeBdevChannel {
     private BdevIo retryTail;
     private int retryCount;
     private Poller retryPoller;
-    private Arena dsmArena;
+    private NativeArena dsmArena;
     private MemorySegment dsmRanges;
     private final int[] dsmFree = new int[DSM_SLOTS];
     private int dsmFreeCount;
@@ -428,7 +428,7 @@ final class NvmeBdevChannel {
 
     private int takeDsm() {
         if (dsmArena == null) {
-            dsmArena = Arena.ofShared();
+            dsmArena = new NativeArena();
             dsmRanges = dsmArena.allocate((long) DSM_SLOTS * DsmRange.SIZE, 16);
             for (int i = 0; i < DSM_SLOTS; i++) {
                 dsmFree[i] = i;

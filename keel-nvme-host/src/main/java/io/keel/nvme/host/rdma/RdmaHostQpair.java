@@ -1,5 +1,6 @@
 package io.keel.nvme.host.rdma;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostRequest;
@@ -21,7 +22,6 @@ import io.keel.rdma.RecvWorkRequests;
 import io.keel.rdma.SendWorkRequests;
 import io.keel.rdma.VerbsContext;
 import io.keel.rdma.WorkCompletions;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
@@ -85,7 +85,7 @@ public final class RdmaHostQpair extends HostQpair {
     private int crqsize;
 
     // registered memory, made at the first connect (the controller's sizes are known then)
-    private Arena arena;
+    private NativeArena arena;
     /** Capsules, then response buffers: one local region. */
     private MemorySegment local;
     private MemorySegment capsules;
@@ -363,7 +363,7 @@ public final class RdmaHostQpair extends HostQpair {
             int requests = config().requests();
             capsuleBytes = Sqe.SIZE + (qid() == 0 ? 0 : Math.min(inCapsuleBytes(), MAX_IN_CAPSULE));
             long capsuleTotal = (long) capsuleBytes * requests;
-            arena = Arena.ofShared();
+            arena = new NativeArena();
             local = arena.allocate(capsuleTotal + (long) Cqe.SIZE * config().queueSize(), 64);
             capsules = local.asSlice(0, capsuleTotal);
             responses = local.asSlice(capsuleTotal);

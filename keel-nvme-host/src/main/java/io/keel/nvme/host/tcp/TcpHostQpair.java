@@ -1,5 +1,6 @@
 package io.keel.nvme.host.tcp;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
@@ -18,7 +19,6 @@ import io.keel.nvme.tcp.PduReader;
 import io.keel.nvme.tcp.PduType;
 import io.keel.nvme.tcp.TcpPdu;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
@@ -60,7 +60,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     private enum Link { CLOSED, TCP_CONNECTING, IC_EXCHANGE, READY }
 
     private final InetSocketAddress address;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment tx;
     private final ByteBuffer txBuf;
     private final PduEncoder enc = new PduEncoder();
