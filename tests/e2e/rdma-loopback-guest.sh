@@ -4,7 +4,7 @@
 # the check on 10.0.2.15 with the host's JDK 25 (the guest's root is the host's).
 #
 # usage: rdma-loopback-guest.sh CLASSPATH [PORT]
-#   CLASSPATH  keel-rdma and keel-core classes, e.g. keel-rdma/target/classes:keel-core/target/classes
+#   CLASSPATH  keel-rdma and keel-core classes and slf4j-api, e.g. keel-rdma/target/classes:keel-core/target/classes:…/slf4j-api.jar
 # Ends with the check's "RDMA-LOOPBACK-OK" and exit 0; "RDMA-LOOPBACK-GUEST-FAIL: why" or the check's own
 # "RDMA-LOOPBACK-FAILED: why" and exit 1 otherwise.
 set -uo pipefail

@@ -30,8 +30,10 @@ class RdmaLoopbackGuestIT {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         String cannot = GuestHarness.prepare(out.resolve("guest-setup-" + stamp + ".log"));
         Assumptions.assumeTrue(cannot == null, cannot + "; the Soft-RoCE test cannot run here");
+        // keel-core logs through SLF4J's API (no binding here: its messages are dropped)
         String classpath = GuestHarness.ROOT.resolve("keel-rdma/target/classes") + ":"
-                + GuestHarness.ROOT.resolve("keel-core/target/classes");
+                + GuestHarness.ROOT.resolve("keel-core/target/classes") + ":"
+                + Path.of(org.slf4j.LoggerFactory.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path guestLog = out.resolve("guest-" + stamp + ".log");
         Process guest = new ProcessBuilder(GuestHarness.RUN.toString(), "-c", "2", "-t",
                 Integer.toString(GUEST_TIMEOUT_S), GuestHarness.ROOT.resolve("tests/e2e/rdma-loopback-guest.sh")
