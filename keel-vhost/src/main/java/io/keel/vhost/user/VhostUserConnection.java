@@ -61,6 +61,8 @@ public final class VhostUserConnection {
     final MessageReader reader = new MessageReader(arena);
     final ReplyWriter writer = new ReplyWriter(arena);
     final Virtqueue[] queues;
+    /** One past the highest queue started since the last reset: the queue poller looks at these only. */
+    private int queuesInUse;
     final VringFds[] fds;
     private final MessageHandlers handlers = new MessageHandlers(this);
     private final Runnable onClosed;
@@ -202,7 +204,8 @@ public final class VhostUserConnection {
     private int pollQueues() {
         long now = thread.pollerNanos();
         int work = 0;
-        for (Virtqueue q : queues) {
+        for (int i = 0; i < queuesInUse; i++) { // not all the device offers: a driver uses its first ones
+            Virtqueue q = queues[i];
             work += q.poll(device, POLL_BUDGET);
             work += q.signalIfDue(now);
         }
@@ -258,6 +261,7 @@ public final class VhostUserConnection {
             return;
         }
         stopping = false;
+        queuesInUse = Math.max(queuesInUse, i + 1);
         watchKick(i);
     }
 
@@ -319,6 +323,7 @@ public final class VhostUserConnection {
 
     /** RESET_OWNER, RESET_DEVICE: every queue forgets its rings and fds, features are negotiated again. */
     void resetDevice() {
+        queuesInUse = 0;
         for (int i = 0; i < queues.length; i++) {
             queues[i].detach();
             queues[i].enabled(false);
