@@ -1,6 +1,7 @@
 # Sourced by the RDMA GUEST scripts after rdma-guest.sh: Keel's NVMe-oF host as `keel bdevperf` (the packaged app,
 # ./keel) attaching Nvme0 with bdev_nvme_attach_controller trtype RDMA to IP:PORT, subsystem NQN. Needs IP, PORT,
-# NQN and BP_SOCK (bdevperf's RPC socket); BP_CORES: its core mask (default 0x1); BP_ARGS: more options; sets BP (its pid) and RC.
+# NQN and BP_SOCK (bdevperf's RPC socket); BP_CORES: its core mask (default 0x1); BP_ARGS: more options; sets BP
+# (its pid), BP_LOG (its log) and RC.
 export KEEL_SKIP_BUILD=1 JAVA_OPTS="-Xmx512m -XX:TieredStopAtLevel=1 -Xshare:auto"
 
 # bdevperf_rpc METHOD [PARAMS_JSON]: to the running bdevperf (waiting up to 30 s for its socket)
@@ -21,6 +22,7 @@ bdevperf() {
 ]}]}
 JSON
     rm -f "$BP_SOCK"
+    BP_LOG=$log
     # shellcheck disable=SC2086
     ./keel bdevperf -c "$conf" -q "$depth" -o "$size" -w verify -t "$secs" -T Nvme0n1 -m "${BP_CORES:-0x1}" -r "$BP_SOCK" \
         ${BP_ARGS:-} > "$log" 2>&1 &
