@@ -3,11 +3,14 @@ package io.keel.rdma;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.core.testing.GuestHarness;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,8 +33,11 @@ class RdmaLoopbackGuestIT {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         String cannot = GuestHarness.prepare(out.resolve("guest-setup-" + stamp + ".log"));
         Assumptions.assumeTrue(cannot == null, cannot + "; the Soft-RoCE test cannot run here");
+        // keel-core logs through slf4j (NativeArena): its jars come from this test's own class path
+        String slf4j = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> p.contains("slf4j")).collect(Collectors.joining(":"));
         String classpath = GuestHarness.ROOT.resolve("keel-rdma/target/classes") + ":"
-                + GuestHarness.ROOT.resolve("keel-core/target/classes");
+                + GuestHarness.ROOT.resolve("keel-core/target/classes") + (slf4j.isEmpty() ? "" : ":" + slf4j);
         Path guestLog = out.resolve("guest-" + stamp + ".log");
         Process guest = new ProcessBuilder(GuestHarness.RUN.toString(), "-c", "2", "-t",
                 Integer.toString(GUEST_TIMEOUT_S), GuestHarness.ROOT.resolve("tests/e2e/rdma-loopback-guest.sh")
