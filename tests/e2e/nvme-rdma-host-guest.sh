@@ -20,26 +20,13 @@ PORT=${1:-4440}
 IP=10.0.2.15
 NQN=nqn.2024-01.io.keel:rdma-host
 C=/sys/kernel/config/nvmet
-SOCK=/tmp/keel-bdevperf.sock
-export KEEL_SKIP_BUILD=1 JAVA_OPTS="-Xmx512m -XX:TieredStopAtLevel=1 -Xshare:auto"
-T0=$(date +%s)
-
-step() { echo; echo "=== [$(( $(date +%s) - T0 ))s] $*"; }
-fail() {
-    echo; echo "NVME-RDMA-HOST-GUEST-FAIL: $*"
-    dmesg | grep -iE 'rxe|rdma|nvmet' | tail -n 30 | sed 's/^/[dmesg] /'
-    exit 1
-}
-# rpc METHOD [PARAMS]: to the running bdevperf (waiting up to 30 s for its socket)
-rpc() {
-    for i in $(seq 1 150); do [ -S "$SOCK" ] && break; sleep 0.2; done
-    python3 keel-bench/rpc.py "$SOCK" "$@" || { ls -la "$(dirname "$SOCK")"; return 1; }
-}
+BP_SOCK=/tmp/keel-bdevperf.sock
+FAIL_MARKER=NVME-RDMA-HOST-GUEST-FAIL
+source tests/e2e/lib/rdma-guest.sh
+source tests/e2e/lib/keel-bdevperf.sh
 
 step "Soft-RoCE: modprobe rdma_rxe ib_uverbs rdma_ucm; rxe0 on eth0"
-modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm || fail "modprobe"
-rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0"
-for i in $(seq 1 50); do [ -c /dev/infiniband/rdma_cm ] && [ -c /dev/infiniband/uverbs0 ] && break; sleep 0.1; done
+rxe_up
 
 step "nvmet-rdma: $NQN on rdma $IP:$PORT (brd, 64 MiB)"
 modprobe brd rd_nr=1 rd_size=$((64 * 1024)) && modprobe nvmet && modprobe nvmet-rdma || fail "modprobe nvmet-rdma"
@@ -58,70 +45,18 @@ port_down() { rm $C/ports/1/subsystems/$NQN || fail "unlinking the subsystem fro
 port_up
 dmesg | grep -i nvmet | tail -n 3
 
-# config FILE EXTRA_ATTACH_PARAMS
-config() {
-    cat > "$1" <<EOF
-{"subsystems": [{"subsystem": "bdev", "config": [
-  {"method": "bdev_nvme_set_options", "params": {"keep_alive_timeout_ms": 5000}},
-  {"method": "bdev_nvme_attach_controller", "params": {"name": "Nvme0", "trtype": "rdma", "adrfam": "IPv4",
-    "traddr": "$IP", "trsvcid": "$PORT", "subnqn": "$NQN"$2}}
-]}]}
-EOF
-}
-
-# bdevperf LOG SIZE DEPTH SECONDS [EXTRA_ATTACH_PARAMS]: started in the background, PID in BP; BP_ARGS: more options
-bdevperf() {
-    local log=$1 size=$2 depth=$3 secs=$4 extra=${5:-}
-    config /tmp/host.json "$extra"
-    rm -f "$SOCK"
-    # shellcheck disable=SC2086
-    ./keel bdevperf -c /tmp/host.json -q "$depth" -o "$size" -w verify -t "$secs" -T Nvme0n1 -m 0x1 \
-        -r "$SOCK" ${BP_ARGS:-} > "$log" 2>&1 &
-    BP=$!
-}
-
-# wait_running LOG: until bdevperf runs I/O (or died)
-wait_running() {
-    for i in $(seq 1 600); do
-        grep -q "Running I/O" "$1" && return 0
-        kill -0 "$BP" 2>/dev/null || { cat "$1"; fail "bdevperf ended before running I/O"; }
-        sleep 0.2
-    done
-    cat "$1"; fail "bdevperf did not start I/O within 120 s"
-}
-
-# no_exceptions LOG: nothing threw (a watchdog's stack is no exception)
-no_exceptions() {
-    if grep -qE '^(java|io)\.[A-Za-z.]*(Exception|Error)' "$1"; then
-        grep -B2 -A6 -E '^(java|io)\.[A-Za-z.]*(Exception|Error)' "$1" | head -n 40
-        fail "an exception in $1"
-    fi
-}
-
-# finish LOG BOUND_S: waits for bdevperf within BOUND_S s, sets RC
-finish() {
-    for i in $(seq 1 $(( $2 * 5 ))); do
-        kill -0 "$BP" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$BP" 2>/dev/null; then
-        cat "$1"; kill -9 "$BP"; fail "bdevperf still running $2 s after its end (hung)"
-    fi
-    wait "$BP"; RC=$?
-}
-
 # long enough for the RPCs below to land while it runs (a python start alone takes seconds under TCG)
 step "1. bdevperf verify 4 KiB, QD 16, 20 s (in-capsule writes)"
 bdevperf /tmp/bp1.log 4k 16 20
 wait_running /tmp/bp1.log
-ctrlrs=$(rpc bdev_nvme_get_controllers) || { cat /tmp/bp1.log; fail "bdev_nvme_get_controllers"; }
+ctrlrs=$(bdevperf_rpc bdev_nvme_get_controllers) || { cat /tmp/bp1.log; fail "bdev_nvme_get_controllers"; }
 echo "bdev_nvme_get_controllers: $ctrlrs"
 grep -q '"trtype": *"RDMA"' <<< "$ctrlrs" || fail "get_controllers does not say trtype RDMA"
-stats=$(rpc bdev_nvme_get_transport_statistics) || fail "bdev_nvme_get_transport_statistics"
+stats=$(bdevperf_rpc bdev_nvme_get_transport_statistics) || fail "bdev_nvme_get_transport_statistics"
 echo "bdev_nvme_get_transport_statistics: $stats"
 grep -q '"trname": *"RDMA"' <<< "$stats" && grep -q '"dev_name": *"rxe0"' <<< "$stats" \
     && grep -q '"send_doorbell_updates"' <<< "$stats" || fail "transport statistics lack RDMA's device fields"
-cfg=$(rpc framework_get_config '{"name": "bdev"}') || fail "framework_get_config bdev"
+cfg=$(bdevperf_rpc framework_get_config '{"name": "bdev"}') || fail "framework_get_config bdev"
 echo "saved bdev config: $cfg"
 grep -q '"bdev_nvme_attach_controller"' <<< "$cfg" && grep -q '"trtype": "RDMA"' <<< "$cfg" \
     || fail "save_config does not write the attach with trtype RDMA"

@@ -23,69 +23,11 @@ JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 FIO_SIZE=${FIO_SIZE:-16M}
 WORK=$(mktemp -d /tmp/keel-rdma.XXXXXX)
 SOCK=$WORK/keel.sock
-T0=$(date +%s)
 KEEL_PID=
-
-step() { echo; echo "=== [$(( $(date +%s) - T0 ))s] $*"; }
-fail() {
-    echo; echo "NVMF-RDMA-GUEST-FAIL: $*"
-    dmesg | grep -iE 'nvme|rxe|rdma' | tail -n 30 | sed 's/^/[dmesg] /'
-    for l in "$WORK"/keel-*.log; do [ -f "$l" ] && tail -n 60 "$l" | sed "s|^|[$(basename "$l")] |"; done
-    [ -n "$KEEL_PID" ] && kill -9 "$KEEL_PID" 2>/dev/null
-    exit 1
-}
-run() { echo "+ $*"; "$@" || fail "'$*' exited with status $?"; }
-rpc() { timeout 60 "$JAVA" -XX:TieredStopAtLevel=1 -cp "$CP" io.keel.app.Main rpc -s "$SOCK" "$@"; }
-
-# config TRANSPORT_PARAMS: the JSON config of a 64 MiB malloc bdev exported over RDMA on IP:PORT
-config() {
-    cat <<EOF
-{"subsystems": [
-  {"subsystem": "bdev", "config": [
-    {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 131072, "block_size": 512}}
-  ]},
-  {"subsystem": "nvmf", "config": [
-    {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"$1}},
-    {"method": "nvmf_create_subsystem", "params": {"nqn": "$NQN", "serial_number": "KEELRDMA0001",
-      "allow_any_host": true}},
-    {"method": "nvmf_subsystem_add_ns", "params": {"nqn": "$NQN", "namespace": {"bdev_name": "Malloc0"}}},
-    {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "$NQN", "listen_address":
-      {"trtype": "RDMA", "adrfam": "IPv4", "traddr": "$IP", "trsvcid": "$PORT"}}}
-  ]}
-]}
-EOF
-}
-
-# start_keel NAME TRANSPORT_PARAMS: Keel's target in the background, up when its RPC answers
-start_keel() {
-    local log=$WORK/keel-$1.log i
-    config "$2" > "$WORK/config-$1.json"
-    rm -f "$SOCK"
-    "$JAVA" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED -XX:TieredStopAtLevel=1 \
-        -Xshare:auto -cp "$CP" io.keel.app.Main start -c "$WORK/config-$1.json" -r "$SOCK" -m 0x1 --interrupt-mode \
-        > "$log" 2>&1 &
-    KEEL_PID=$!
-    for i in $(seq 1 300); do
-        kill -0 "$KEEL_PID" 2>/dev/null || fail "keel ($1) exited during start"
-        [ -S "$SOCK" ] && rpc framework_wait_init > /dev/null 2>&1 && break
-        sleep 0.5
-    done
-    [ -S "$SOCK" ] || fail "keel ($1) did not open its RPC socket"
-    grep -q "listening on $IP port $PORT" "$log" || { sleep 2; grep -q "listening on $IP port $PORT" "$log"; } \
-        || fail "keel ($1) is not listening on $IP:$PORT over RDMA"
-    echo "keel ($1) up, pid $KEEL_PID"
-}
-
-stop_keel() {
-    local i
-    kill -TERM "$KEEL_PID"
-    for i in $(seq 1 60); do kill -0 "$KEEL_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$KEEL_PID" 2>/dev/null && fail "keel did not stop within 30 s of SIGTERM"
-    wait "$KEEL_PID"; local rc=$?
-    [ $rc = 0 ] || [ $rc = 143 ] || fail "keel exited with status $rc"
-    grep -E 'ERROR|Exception' "$WORK"/keel-*.log | grep -v 'INFO' | head -5
-    KEEL_PID=
-}
+FAIL_MARKER=NVMF-RDMA-GUEST-FAIL
+on_fail() { target_on_fail; }
+source tests/e2e/lib/rdma-guest.sh
+source tests/e2e/lib/keel-rdma-target.sh
 
 # connect_ctrl: nvme connect over RDMA; sets CTRL and DEV once the namespace's block device is there
 connect_ctrl() {
@@ -114,16 +56,14 @@ fio_verify() { # NAME BS IODEPTH
 }
 
 step "Soft-RoCE: modprobe rdma_rxe ib_uverbs rdma_ucm nvme-rdma; rxe0 on eth0"
-modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm && modprobe nvme-rdma || fail "modprobe"
-rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0"
-for i in $(seq 1 50); do [ -c /dev/infiniband/rdma_cm ] && [ -c /dev/infiniband/uverbs0 ] && break; sleep 0.1; done
+rxe_up nvme-rdma
 [ -s /etc/nvme/hostnqn ] || { mkdir -p /etc/nvme; nvme gen-hostnqn > /etc/nvme/hostnqn; }
 [ -s /etc/nvme/hostid ] || cat /proc/sys/kernel/random/uuid > /etc/nvme/hostid
 echo "guest: $(nproc) CPUs, kernel $(uname -r), $(nvme version | head -1), $(fio --version)"
 
 step "Keel's target over RDMA on $IP:$PORT (SPDK's RDMA defaults)"
 start_keel defaults ""
-rpc nvmf_get_transports | tr -d ' \n' | head -c 600; echo
+target_rpc nvmf_get_transports | tr -d ' \n' | head -c 600; echo
 
 step "nvme discover -t rdma"
 nvme discover -t rdma -a "$IP" -s "$PORT" > "$WORK/discover.txt" 2>&1 || { cat "$WORK/discover.txt"; fail "nvme discover"; }
@@ -137,7 +77,7 @@ step "nvme connect -t rdma; fio verify 4 KiB and 128 KiB"
 connect_ctrl
 fio_verify randrw-4k 4k 16
 fio_verify randrw-128k 128k 8
-rpc nvmf_get_stats | tr -d ' \n' | head -c 1500; echo
+target_rpc nvmf_get_stats | tr -d ' \n' | head -c 1500; echo
 step "nvme disconnect; Keel stops"
 run nvme disconnect -n "$NQN"
 stop_keel
@@ -147,7 +87,7 @@ start_keel tiny ', "data_wr_pool_size": 4, "num_shared_buffers": 4'
 connect_ctrl
 fio_verify tiny-qd64-4k 4k 64
 fio_verify tiny-qd64-128k 128k 64
-rpc nvmf_get_stats > "$WORK/stats-tiny.json" || fail "nvmf_get_stats"
+target_rpc nvmf_get_stats > "$WORK/stats-tiny.json" || fail "nvmf_get_stats"
 tr -d ' \n' < "$WORK/stats-tiny.json" | head -c 1500; echo
 python3 - "$WORK/stats-tiny.json" <<'EOF' || fail "nvmf_get_stats does not show the pools' waits"
 import json, sys
@@ -172,9 +112,9 @@ fio --name=teardown --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=ran
 FIO_PID=$!
 sleep 8
 kill -0 $FIO_PID 2>/dev/null || fail "fio stopped before the delete"
-rpc nvmf_delete_subsystem --nqn "$NQN" || fail "nvmf_delete_subsystem under I/O"
-for i in $(seq 1 6); do # each rpc is a JVM start: seconds under TCG
-    rpc nvmf_get_stats > "$WORK/stats-teardown.json" || fail "nvmf_get_stats after the delete"
+target_rpc nvmf_delete_subsystem --nqn "$NQN" || fail "nvmf_delete_subsystem under I/O"
+for i in $(seq 1 6); do # each target_rpc is a JVM start: seconds under TCG
+    target_rpc nvmf_get_stats > "$WORK/stats-teardown.json" || fail "nvmf_get_stats after the delete"
     python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if all(g["current_io_qpairs"] + g["current_admin_qpairs"] == 0 for g in s["poll_groups"]) else 1)' \
         "$WORK/stats-teardown.json" && break
 done

@@ -11,16 +11,12 @@ set -uo pipefail
 CP=${1:?classpath}; PORT=${2:-7471}
 IP=10.0.2.15
 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-T0=$(date +%s)
-
-step() { echo; echo "=== [$(( $(date +%s) - T0 ))s] $*"; }
-fail() { echo; echo "RDMA-LOOPBACK-GUEST-FAIL: $*"; dmesg | grep -iE 'rxe|rdma|infiniband' | tail -n 20 | sed 's/^/[dmesg] /'; exit 1; }
+FAIL_MARKER=RDMA-LOOPBACK-GUEST-FAIL
+source tests/e2e/lib/rdma-guest.sh
 
 step "Soft-RoCE: modprobe rdma_rxe ib_uverbs rdma_ucm; rxe0 on eth0"
-modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm || fail "modprobe"
-rdma link add rxe0 type rxe netdev eth0 || fail "rdma link add rxe0"
+rxe_up
 rdma link show rxe0/1
-for i in $(seq 1 50); do [ -c /dev/infiniband/rdma_cm ] && [ -c /dev/infiniband/uverbs0 ] && break; sleep 0.1; done
 ls /dev/infiniband/
 
 step "RdmaLoopbackCheck $IP:$PORT"

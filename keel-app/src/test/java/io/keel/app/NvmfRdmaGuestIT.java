@@ -1,14 +1,7 @@
 package io.keel.app;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.keel.core.testing.GuestHarness;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,38 +17,15 @@ import org.junit.jupiter.api.Timeout;
  * keel-app/target/nvmf-rdma-guest/.
  */
 class NvmfRdmaGuestIT {
-    private static final String MARKER = "NVMF-RDMA-GUEST-OK";
-    private static final int GUEST_TIMEOUT_S = 780;
-    /** The other RDMA guest test (the host side) uses 4440 and up. */
+    /** The other RDMA guest tests (the host side, Keel to Keel) use 4440 and 4450. */
     private static final int PORT = 4430;
 
     @Test
     @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theLinuxNvmeRdmaInitiatorVerifiesDataSmallPoolsNeverHangAndADeleteUnderIoEndsCleanly() throws Exception {
-        Path out = KeelProcess.ROOT.resolve("keel-app/target/nvmf-rdma-guest");
-        Files.createDirectories(out);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        String cannot = GuestHarness.prepare(out.resolve("guest-setup-" + stamp + ".log"));
-        Assumptions.assumeTrue(cannot == null, cannot + "; the NVMe-oF RDMA test cannot run here");
         Path target = KeelProcess.ROOT.resolve("keel-app/target");
         String classpath = target.resolve("keel-app-0.1.0-SNAPSHOT.jar") + ":" + target.resolve("lib") + "/*";
-        Path guestLog = out.resolve("guest-" + stamp + ".log");
-        Process guest = new ProcessBuilder(GuestHarness.RUN.toString(), "-c", "2", "-m", "3072", "-t",
-                Integer.toString(GUEST_TIMEOUT_S), KeelProcess.ROOT.resolve("tests/e2e/nvmf-rdma-guest.sh").toString(),
-                classpath, Integer.toString(PORT))
-                .directory(KeelProcess.ROOT.toFile()).redirectErrorStream(true).redirectOutput(guestLog.toFile())
-                .start();
-        long t0 = System.nanoTime();
-        try {
-            boolean done = guest.waitFor(GUEST_TIMEOUT_S + 60, TimeUnit.SECONDS);
-            String output = Files.readString(guestLog);
-            System.out.printf("guest run: %.1f s%n%s%n", (System.nanoTime() - t0) / 1e9, output);
-            assertThat(done).as("the guest finished; output (%s):\n%s", guestLog, output).isTrue();
-            assertThat(guest.exitValue()).as("guest exit status; output (%s):\n%s", guestLog, output).isZero();
-            assertThat(output.lines()).as("the script's marker line; output (%s):\n%s", guestLog, output)
-                    .anyMatch(l -> l.startsWith(MARKER));
-        } finally {
-            GuestHarness.kill(guest);
-        }
+        GuestScriptRun.runExpecting("nvmf-rdma-guest", "tests/e2e/nvmf-rdma-guest.sh", "NVMF-RDMA-GUEST-OK", 780,
+                classpath, Integer.toString(PORT));
     }
 }
