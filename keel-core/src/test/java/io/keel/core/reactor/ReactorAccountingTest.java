@@ -44,8 +44,10 @@ class ReactorAccountingTest {
             assertThat(busyIdle).as("the spinning thread's idle time").isLessThan(reactorTime / 10);
             assertThat(idleIdle).as("the idle thread's idle time").isPositive();
             assertThat(idleBusy).as("the idle thread's busy time").isLessThan(reactorTime / 20);
+            // an iteration is accounted to the reactor at the next one's start, to a busy thread at once: the two
+            // may differ by the iteration in progress, which the OS can stretch on a loaded machine (slack 30 ms)
             assertThat((double) (busyBusy + busyIdle + idleBusy + idleIdle)).as("threads' time vs the reactor's")
-                    .isCloseTo(reactorTime, within(reactorTime * 0.1));
+                    .isCloseTo(reactorTime, within(reactorTime * 0.1 + 30_000_000));
         }
     }
 
