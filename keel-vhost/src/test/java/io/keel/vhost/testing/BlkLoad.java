@@ -14,7 +14,11 @@ public final class BlkLoad implements Runnable, AutoCloseable {
     private final BlkGuest guest;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicInteger failed = new AtomicInteger();
-    private final long[] completions = new long[1 << 20];
+    /** Every gap between completions longer than {@link #NOTED_GAP_NANOS}: its start and end (System.nanoTime). */
+    private final long[] gapStarts = new long[1 << 16];
+    private final long[] gapEnds = new long[1 << 16];
+    private volatile int gaps;
+    private volatile long lastCompletion;
     private volatile int count;
 
     private Thread thread;
@@ -31,16 +35,28 @@ public final class BlkLoad implements Runnable, AutoCloseable {
         return load;
     }
 
+    /** Gaps shorter than this are not kept: the bounds tests check are far longer. */
+    static final long NOTED_GAP_NANOS = 1_000_000;
+
+    /** Runs until stopped, however fast (a load that ended by itself would look like a stall to {@link #maxGap}). */
     @Override
     public void run() {
-        for (int i = 0; !stop.get() && i < completions.length; i++) {
+        long prev = System.nanoTime();
+        for (int i = 0; !stop.get(); i++) {
             boolean write = (i & 1) == 0;
             long sector = 8L * (i % 64);
             guest.request(0, write ? VirtioBlk.T_OUT : VirtioBlk.T_IN, sector, 16, 4096, 1, !write);
             if (guest.kickAndWait(0).status() != VirtioBlk.S_OK) {
                 failed.incrementAndGet();
             }
-            completions[i] = System.nanoTime();
+            long now = System.nanoTime();
+            if (now - prev > NOTED_GAP_NANOS && gaps < gapStarts.length) {
+                gapStarts[gaps] = prev;
+                gapEnds[gaps] = now;
+                gaps = gaps + 1;
+            }
+            prev = now;
+            lastCompletion = now;
             count = i + 1;
         }
     }
@@ -66,21 +82,15 @@ public final class BlkLoad implements Runnable, AutoCloseable {
         return count;
     }
 
-    /** The longest time between consecutive completions from {@code from} to {@code to} (System.nanoTime). */
+    /**
+     * The longest stretch of {@code from}..{@code to} (System.nanoTime) without a completion, to within
+     * {@link #NOTED_GAP_NANOS}: the noted gaps cut to the window, and the time after the last completion.
+     */
     public long maxGap(long from, long to) {
         long max = 0;
-        long prev = from;
-        for (int i = 0; i < count; i++) {
-            long c = completions[i];
-            if (c < from) {
-                continue;
-            }
-            max = Math.max(max, Math.min(c, to) - prev);
-            prev = c;
-            if (c >= to) {
-                return max;
-            }
+        for (int i = 0; i < gaps; i++) {
+            max = Math.max(max, Math.min(gapEnds[i], to) - Math.max(gapStarts[i], from));
         }
-        return Math.max(max, to - prev);
+        return Math.max(max, to - Math.max(lastCompletion, from));
     }
 }
