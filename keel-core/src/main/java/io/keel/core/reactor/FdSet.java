@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One reactor's watched file descriptors in one epoll set, read with one {@code epoll_wait} per look: raw fds
@@ -29,10 +30,13 @@ final class FdSet implements AutoCloseable {
     private final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment ctlEvent = Epoll.newEvents(arena, 1);
     private final MemorySegment events = Epoll.newEvents(arena, EVENTS_PER_WAIT);
+    private final MemorySegment timeout = Epoll.newTimeout(arena);
     private final MemorySegment drained = arena.allocate(EventFd.COUNT_BYTES, 8);
     // wake()'s own: any number of OS threads write the same 1 through them at once, and its errno is not looked at
     private final MemorySegment wakeValue = arena.allocate(EventFd.COUNT_BYTES, 8);
     private final MemorySegment wakeCallState = Libc.callState(arena);
+    /** {@link #wake} calls in progress; negative once {@link #close} has begun. */
+    private final AtomicInteger wakers = new AtomicInteger();
     private final int epfd;
     private final int wakeFd;
     private Watch[] slots = new Watch[8];
@@ -107,11 +111,13 @@ final class FdSet implements AutoCloseable {
     }
 
     /**
-     * Looks at the set, waiting up to {@code timeoutMillis} (0: not at all, -1: until something is ready or
+     * Looks at the set, waiting up to {@code timeoutNanos} (0: not at all, negative: until something is ready or
      * {@link #wake}): how many events {@link #ready} may be asked about. A wake-up is consumed here and not counted.
      */
-    int poll(int timeoutMillis) {
-        int n = Epoll.wait(epfd, events, EVENTS_PER_WAIT, timeoutMillis, callState);
+    int poll(long timeoutNanos) {
+        int n = timeoutNanos > 0
+                ? Epoll.waitNanos(epfd, events, EVENTS_PER_WAIT, timeoutNanos, timeout, callState)
+                : Epoll.wait(epfd, events, EVENTS_PER_WAIT, timeoutNanos < 0 ? -1 : 0, callState);
         if (n <= 0) {
             return 0; // -EINTR: looked at again next time
         }
@@ -152,14 +158,23 @@ final class FdSet implements AutoCloseable {
         return ops & w.ops;
     }
 
-    /** Makes a sleeping {@link #poll} return. Any OS thread. */
+    /** Makes a sleeping {@link #poll} return; nothing once the set is closed. Any OS thread. */
     void wake() {
-        EventFd.write(wakeFd, 1, wakeValue, wakeCallState);
+        if (wakers.getAndIncrement() >= 0) {
+            EventFd.write(wakeFd, 1, wakeValue, wakeCallState);
+        }
+        wakers.getAndDecrement();
     }
 
-    /** Closes the set; the reactor is ending. */
+    /**
+     * Closes the set; the reactor is ending. Waits for wake-ups in flight (one write each), so none writes to a
+     * closed fd whose number the kernel may have given to someone else.
+     */
     @Override
     public void close() {
+        while (!wakers.compareAndSet(0, Integer.MIN_VALUE)) {
+            Thread.onSpinWait();
+        }
         Libc.closeQuietly(wakeFd);
         Libc.closeQuietly(epfd);
         arena.close();
