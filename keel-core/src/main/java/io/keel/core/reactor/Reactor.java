@@ -5,27 +5,20 @@ import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.time.Clock;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One OS thread on one core, running its lightweight threads in turn: their messages, pollers and ready
- * file descriptors. In poll mode it never sleeps; in interrupt mode it parks when an iteration found no
- * work, until a message, the next timer or a watched fd wakes it.
+ * file descriptors. In poll mode it never sleeps; in interrupt mode it sleeps when an iteration found no
+ * work, until a message, the next timer or a watched fd wakes it. Every watched fd, NIO channel or raw, is in one
+ * epoll set ({@link FdSet}) read with one {@code epoll_wait} per look, without NIO's selector and its locks.
  */
 public final class Reactor {
     private static final Logger LOG = LoggerFactory.getLogger(Reactor.class);
@@ -41,7 +34,6 @@ public final class Reactor {
             throw new ExceptionInInitializerError(e);
         }
     }
-    private static final long SELECT_MIN_NANOS = 1_000_000; // Selector.select waits in whole milliseconds
     /**
      * While its fds are quiet, a running reactor asks the kernel about them at most this often: an
      * epoll_wait on every iteration costs more than the iteration itself (measured in ReactorBench: a quiet
@@ -58,7 +50,7 @@ public final class Reactor {
     private final boolean interruptMode;
     private final boolean pin;
     private final KeelThread.Carrier osThread;
-    private final Selector selector;
+    private final FdSet fds = new FdSet();
     private final ConcurrentLinkedQueue<KeelThread> incoming = new ConcurrentLinkedQueue<>();
 
     /** The threads this reactor runs; replaced (never mutated) so stats can read it from other OS threads. */
@@ -87,16 +79,6 @@ public final class Reactor {
     private long idleNanos;
     private long iterations;
     private long nextFdCheck;
-    /**
-     * Fds watched now, channels and raw (this OS thread only): asking the selector for its key set costs more, every
-     * iteration.
-     */
-    private int watched;
-    /** The raw fds' epoll set, nested in the selector; made by the first {@link #watchFd}. */
-    private RawFdWatches rawWatches;
-    private final Runnable onRawUnwatched = () -> watched--;
-    private final Consumer<SelectionKey> onReadyFd = this::dispatchReadyFd;
-    private int fdWork;
     private long lastFdReady = Long.MIN_VALUE / 2;
 
     Reactor(int core, ReactorRuntime runtime, boolean interruptMode, boolean pin) {
@@ -105,11 +87,6 @@ public final class Reactor {
         this.clock = runtime.clock();
         this.interruptMode = interruptMode;
         this.pin = pin;
-        try {
-            this.selector = Selector.open();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open a selector for reactor " + core, e);
-        }
         this.osThread = new KeelThread.Carrier(this::run, "reactor_" + core);
     }
 
@@ -125,15 +102,13 @@ public final class Reactor {
     /** Wakes the reactor if it is sleeping. Any OS thread. */
     void wake() {
         if (sleeping) {
-            selector.wakeup();
-            LockSupport.unpark(osThread);
+            fds.wake();
         }
     }
 
     void stop() {
         running = false;
-        selector.wakeup();
-        LockSupport.unpark(osThread);
+        fds.wake();
     }
 
     boolean join(long timeoutMillis) throws InterruptedException {
@@ -156,18 +131,11 @@ public final class Reactor {
             runtime.reactorDied(this, e);
         } finally {
             ITERATION_START.setRelease(this, 0L);
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // closing: nothing left to do with it
-            }
-            if (rawWatches != null) {
-                rawWatches.close();
-            }
+            fds.close();
         }
     }
 
-    private void iterate() throws IOException {
+    private void iterate() {
         adoptIncoming();
         long start = clock.nanoTime();
         accountLastIteration(start);
@@ -194,10 +162,10 @@ public final class Reactor {
         if (anyExited) {
             dropExited();
         }
-        if (start >= nextFdCheck && watched > 0) {
-            fdWork = 0;
-            if (selector.selectNow(onReadyFd) > 0) {
-                work += Math.max(fdWork, 1);
+        if (start >= nextFdCheck && fds.watched() > 0) {
+            int n = fds.poll(0);
+            if (n > 0) {
+                work += Math.max(dispatchReadyFds(n), 1);
                 lastFdReady = start;
                 mark = clock.nanoTime(); // the handlers accounted their own time
             } else if (start - lastFdReady > FD_HOT_NANOS) {
@@ -249,7 +217,7 @@ public final class Reactor {
         threads = Arrays.stream(threads).filter(t -> t.state() != KeelThread.State.EXITED).toArray(KeelThread[]::new);
     }
 
-    private void sleep(long now) throws IOException {
+    private void sleep(long now) {
         long deadline = Long.MAX_VALUE;
         for (KeelThread t : threads) {
             deadline = Math.min(deadline, t.nextDeadline(now));
@@ -263,17 +231,12 @@ public final class Reactor {
                 return; // arrived between the iteration and announcing sleep
             }
             ITERATION_START.setRelease(this, 0L);
-            long timeout = deadline == Long.MAX_VALUE ? 0 : deadline - now;
-            if (timeout == 0 || timeout >= SELECT_MIN_NANOS) {
-                fdWork = 0;
-                // the handler marks the iteration's start itself (dispatchReadyFd) for the watchdog
-                if (timeout == 0) {
-                    selector.select(onReadyFd);
-                } else {
-                    selector.select(onReadyFd, TimeUnit.NANOSECONDS.toMillis(timeout));
-                }
-            } else {
-                LockSupport.parkNanos(timeout);
+            // with nanosecond timeouts (epoll_pwait2): a timer due in 50 us neither spins nor sleeps blind to the fds
+            int n = fds.poll(deadline == Long.MAX_VALUE ? -1 : deadline - now);
+            if (n > 0) {
+                // woken by an fd: the watchdog times the work from here
+                ITERATION_START.setRelease(this, clock.nanoTime());
+                dispatchReadyFds(n);
             }
         } finally {
             sleeping = false;
@@ -291,29 +254,16 @@ public final class Reactor {
         return false;
     }
 
-    /**
-     * Runs one ready fd's handler. Selection goes through this action rather than the selected-key set, whose
-     * per-key entry and iterator would allocate on every ready event.
-     */
-    private void dispatchReadyFd(SelectionKey key) {
-        if (iterationStart == 0) {
-            ITERATION_START.setRelease(this, clock.nanoTime()); // woken from select: the watchdog times the work from here
-        }
-        if (!key.isValid()) {
-            return;
-        }
-        if (key.attachment() instanceof RawFdWatches raw) {
-            int n = raw.poll();
-            for (int i = 0; i < n; i++) {
-                RawFdWatches.RawWatch w = raw.ready(i);
-                if (w != null) {
-                    fdWork += runFdHandler(w.owner, w, w.handler, raw.readyEvents(i));
-                }
+    /** Runs the handlers of the {@code n} events the last look found: the work they did. */
+    private int dispatchReadyFds(int n) {
+        int work = 0;
+        for (int i = 0; i < n; i++) {
+            FdSet.Watch w = fds.ready(i);
+            if (w != null) {
+                work += runFdHandler(w.owner, w, w.handler, fds.readyOps(w, i));
             }
-            return;
         }
-        Watch w = (Watch) key.attachment();
-        fdWork += runFdHandler(w.owner, w, w.handler, key.readyOps());
+        return work;
     }
 
     /** Runs a ready watch's handler on its thread; a watch its thread left behind when exiting is reported and ended. */
@@ -333,64 +283,19 @@ public final class Reactor {
         if (Thread.currentThread() != osThread) {
             throw new IllegalStateException("watch() must run on reactor_" + core);
         }
-        Watch w = new Watch(owner, handler);
-        try {
-            w.key = channel.register(selector, ops, w);
-        } catch (ClosedChannelException e) {
-            throw new IllegalStateException("cannot watch a closed channel", e);
-        }
-        watched++;
-        return w;
+        return fds.add(owner, channel, ops, handler);
     }
 
     FdWatch watchFd(KeelThread owner, int fd, int events, FdHandler handler) {
         if (Thread.currentThread() != osThread) {
             throw new IllegalStateException("watchFd() must run on reactor_" + core);
         }
-        if (rawWatches == null) {
-            rawWatches = new RawFdWatches(selector);
-        }
-        FdWatch w = rawWatches.add(owner, fd, events, handler, onRawUnwatched);
-        watched++;
-        return w;
+        return fds.add(owner, fd, events, handler);
     }
 
     /** Fds watched now, channels and raw; for tests (reactor thread). */
     int watchedFds() {
-        return watched;
-    }
-
-    private final class Watch implements FdWatch {
-        private final KeelThread owner;
-        private final FdHandler handler;
-        private SelectionKey key;
-        private boolean cancelled;
-
-        Watch(KeelThread owner, FdHandler handler) {
-            this.owner = owner;
-            this.handler = handler;
-        }
-
-        @Override
-        public void interest(int ops) {
-            if (key.isValid()) {
-                key.interestOps(ops);
-            }
-        }
-
-        @Override
-        public void cancel() {
-            key.cancel();
-            if (!cancelled) {
-                cancelled = true;
-                watched--;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return String.valueOf(key.channel());
-        }
+        return fds.watched();
     }
 
     // ---- introspection (any OS thread; values are snapshots) ----

@@ -24,6 +24,8 @@ public final class Epoll {
     private static final long DATA_OFFSET = Libc.X86_64 ? 4 : 8;
     private static final ValueLayout.OfLong DATA = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    private static volatile boolean pwait2Usable = Libc.EPOLL_PWAIT2 != null;
+
     private Epoll() {
     }
 
@@ -63,6 +65,37 @@ public final class Epoll {
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    /** Room for {@link #waitNanos}'s {@code struct timespec}. */
+    public static MemorySegment newTimeout(Arena arena) {
+        return arena.allocate(16, 8);
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} (more than 0) with nanosecond resolution ({@code epoll_pwait2}, Linux 5.11;
+     * where the kernel or C library lacks it, {@code epoll_wait} for the timeout rounded up to whole milliseconds): how
+     * many events were filled in, or {@code -errno}. {@code timespec} is {@link #newTimeout}'s room, reused.
+     */
+    public static int waitNanos(int epfd, MemorySegment events, int max, long timeoutNanos, MemorySegment timespec,
+            MemorySegment callState) {
+        if (pwait2Usable) {
+            timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+            timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+            int n;
+            try {
+                n = (int) Libc.orErrno((int) Libc.EPOLL_PWAIT2.invokeExact(callState, epfd, events, max, timespec,
+                        MemorySegment.NULL), callState);
+            } catch (Throwable t) {
+                throw Libc.rethrow(t);
+            }
+            if (n != -Libc.ENOSYS) {
+                return n;
+            }
+            pwait2Usable = false; // an older kernel: whole milliseconds from now on
+        }
+        return wait(epfd, events, max, (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000),
+                callState);
     }
 
     /** The ready bits of event {@code i}. */

@@ -140,6 +140,9 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     public static final MethodHandle EPOLL_WAIT = fixed("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    /** Null where the C library predates it (glibc 2.35); {@link Epoll#waitNanos} falls back to whole milliseconds. */
+    public static final MethodHandle EPOLL_PWAIT2 = fixed("epoll_pwait2",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
     public static final MethodHandle SCHED_SETAFFINITY = fixed("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
     public static final MethodHandle GETTID = fixed("gettid", FunctionDescriptor.of(JAVA_INT));
