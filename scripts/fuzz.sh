@@ -47,7 +47,7 @@ inputs="src/test/resources/${class//.//}Inputs/$method"
 corpus=".cifuzz-corpus/$class/$method"
 log="target/fuzz-${class##*.}-$method.log"
 mkdir -p "$inputs" "$corpus" target/fuzz-reproducers
-jazzer=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx1g
+jazzer=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED -Xmx1g
     -cp "target/test-classes:target/classes:$(cat target/fuzz-classpath.txt)"
     com.code_intelligence.jazzer.Jazzer --target_class="$class" --target_method="$method"
     --reproducer_path=target/fuzz-reproducers)

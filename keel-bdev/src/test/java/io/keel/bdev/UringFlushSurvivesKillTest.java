@@ -37,7 +37,8 @@ class UringFlushSurvivesKillTest {
                 """.formatted(disk));
         Path sock = dir.resolve("writer.sock");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process writer = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+        Process writer = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), UringFlushWriter.class.getName(),
                 config.toString(), Integer.toString(BLOCKS), sock.toString()))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("writer.log").toFile()).start();

@@ -115,11 +115,11 @@ final class FdSet implements AutoCloseable {
      * {@link #wake}): how many events {@link #ready} may be asked about. A wake-up is consumed here and not counted.
      */
     int poll(long timeoutNanos) {
-        int n = timeoutNanos > 0
-                ? Epoll.waitNanos(epfd, events, EVENTS_PER_WAIT, timeoutNanos, timeout, callState)
-                : Epoll.wait(epfd, events, EVENTS_PER_WAIT, timeoutNanos < 0 ? -1 : 0, callState);
+        int n = timeoutNanos == 0
+                ? Epoll.readyNow(epfd, events, EVENTS_PER_WAIT)
+                : Epoll.wait(epfd, events, EVENTS_PER_WAIT, timeoutNanos, timeout);
         if (n <= 0) {
-            return 0; // -EINTR: looked at again next time
+            return 0; // interrupted: looked at again next time
         }
         for (int i = 0; i < n; i++) {
             if (Epoll.tag(events, i) == WAKE_TAG) {

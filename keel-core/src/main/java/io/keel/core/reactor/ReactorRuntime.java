@@ -1,5 +1,6 @@
 package io.keel.core.reactor;
 
+import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.Inbox;
@@ -42,6 +43,11 @@ public final class ReactorRuntime extends ThreadRuntime implements AutoCloseable
 
     /** Starts one reactor per core of {@code options.cores()}. */
     public static ReactorRuntime start(ReactorOptions options) {
+        if (!NioFds.available()) {
+            // the reactors watch NIO channels by fd in their epoll sets: refuse at once rather than on the first watch
+            throw new IllegalStateException(
+                    "Keel's reactors need the JVM option --add-exports java.base/sun.nio.ch=ALL-UNNAMED");
+        }
         ReactorRuntime rt = new ReactorRuntime(options);
         rt.reactors.forEach(Reactor::start);
         if (rt.watchdog != null) {

@@ -24,7 +24,7 @@ public final class Epoll {
     private static final long DATA_OFFSET = Libc.X86_64 ? 4 : 8;
     private static final ValueLayout.OfLong DATA = ValueLayout.JAVA_LONG_UNALIGNED;
 
-    private static volatile boolean pwait2Usable = Libc.EPOLL_PWAIT2 != null;
+    private static final boolean PWAIT2 = pwait2Works();
 
     private Epoll() {
     }
@@ -57,45 +57,59 @@ public final class Epoll {
         }
     }
 
-    /** {@code epoll_wait}: how many events were filled in (at most {@code max}), or {@code -errno}. */
-    public static int wait(int epfd, MemorySegment events, int max, int timeoutMillis, MemorySegment callState) {
+    /**
+     * The events ready now, without waiting: how many were filled in (at most {@code max}), or -1 (errno is not
+     * kept: the caller looks again next time). Cheap enough for every iteration of a poll-mode reactor.
+     */
+    public static int readyNow(int epfd, MemorySegment events, int max) {
         try {
-            return (int) Libc.orErrno((int) Libc.EPOLL_WAIT.invokeExact(callState, epfd, events, max, timeoutMillis),
-                    callState);
+            return (int) Libc.EPOLL_WAIT_NOW.invokeExact(epfd, events, max, 0);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
-    /** Room for {@link #waitNanos}'s {@code struct timespec}. */
+    /** Room for {@link #wait}'s {@code struct timespec}. */
     public static MemorySegment newTimeout(Arena arena) {
         return arena.allocate(16, 8);
     }
 
     /**
-     * Waits up to {@code timeoutNanos} (more than 0) with nanosecond resolution ({@code epoll_pwait2}, Linux 5.11;
-     * where the kernel or C library lacks it, {@code epoll_wait} for the timeout rounded up to whole milliseconds): how
-     * many events were filled in, or {@code -errno}. {@code timespec} is {@link #newTimeout}'s room, reused.
+     * Waits up to {@code timeoutNanos} (negative: until an event) with nanosecond resolution ({@code epoll_pwait2},
+     * Linux 5.11; where the kernel or C library lacks it, {@code epoll_wait} with the timeout rounded up to whole
+     * milliseconds): how many events were filled in, or -1 (interrupted: errno is not kept). {@code timespec} is
+     * {@link #newTimeout}'s room, reused.
      */
-    public static int waitNanos(int epfd, MemorySegment events, int max, long timeoutNanos, MemorySegment timespec,
-            MemorySegment callState) {
-        if (pwait2Usable) {
-            timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
-            timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
-            int n;
-            try {
-                n = (int) Libc.orErrno((int) Libc.EPOLL_PWAIT2.invokeExact(callState, epfd, events, max, timespec,
-                        MemorySegment.NULL), callState);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
+    public static int wait(int epfd, MemorySegment events, int max, long timeoutNanos, MemorySegment timespec) {
+        try {
+            if (timeoutNanos < 0) {
+                return (int) Libc.EPOLL_WAIT.invokeExact(epfd, events, max, -1);
             }
-            if (n != -Libc.ENOSYS) {
-                return n;
+            if (PWAIT2) {
+                timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+                timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+                return (int) Libc.EPOLL_PWAIT2.invokeExact(epfd, events, max, timespec, MemorySegment.NULL);
             }
-            pwait2Usable = false; // an older kernel: whole milliseconds from now on
+            return (int) Libc.EPOLL_WAIT.invokeExact(epfd, events, max,
+                    (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000));
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
         }
-        return wait(epfd, events, max, (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000),
-                callState);
+    }
+
+    /** Whether epoll_pwait2 works here: called on a bad fd, it answers EBADF where the kernel has it, ENOSYS not. */
+    private static boolean pwait2Works() {
+        if (Libc.EPOLL_PWAIT2_ERRNO == null || Libc.EPOLL_PWAIT2 == null) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment callState = Libc.callState(arena);
+            int rc = (int) Libc.EPOLL_PWAIT2_ERRNO.invokeExact(callState, -1, newEvents(arena, 1), 1,
+                    newTimeout(arena), MemorySegment.NULL);
+            return rc == 0 || Libc.errno(callState) != Libc.ENOSYS;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 
     /** The ready bits of event {@code i}. */

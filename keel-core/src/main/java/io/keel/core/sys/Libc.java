@@ -138,10 +138,20 @@ public final class Libc {
     public static final MethodHandle EPOLL_CREATE1 = fixed("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     public static final MethodHandle EPOLL_CTL = fixed("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    public static final MethodHandle EPOLL_WAIT = fixed("epoll_wait",
+    /**
+     * {@code epoll_wait} for a look that never blocks (timeout 0): a critical downcall (no thread-state transition)
+     * without errno capture, whose capture segment C2 does not always manage to keep off the heap on a reactor's path.
+     */
+    public static final MethodHandle EPOLL_WAIT_NOW = critical("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    /** Null where the C library predates it (glibc 2.35); {@link Epoll#waitNanos} falls back to whole milliseconds. */
-    public static final MethodHandle EPOLL_PWAIT2 = fixed("epoll_pwait2",
+    /** {@code epoll_wait} to sleep in: errno is not captured (an interrupted wait is simply looked at again). */
+    public static final MethodHandle EPOLL_WAIT = plain("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    /** Null where the C library predates it (glibc 2.35); {@link Epoll#wait} falls back to whole milliseconds. */
+    public static final MethodHandle EPOLL_PWAIT2 = plain("epoll_pwait2",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
+    /** The same, with errno: to learn once whether the kernel has it. */
+    public static final MethodHandle EPOLL_PWAIT2_ERRNO = fixed("epoll_pwait2",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
     public static final MethodHandle SCHED_SETAFFINITY = fixed("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
@@ -159,6 +169,12 @@ public final class Libc {
 
     private static MethodHandle plain(String name, FunctionDescriptor fd) {
         return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd)).orElse(null);
+    }
+
+    private static MethodHandle critical(String name, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name)
+                .map(a -> LINKER.downcallHandle(a, fd, Linker.Option.critical(false)))
+                .orElse(null);
     }
 
     private static MethodHandle variadic(String name, int firstVariadic, FunctionDescriptor fd) {

@@ -22,6 +22,11 @@ public final class NioFds {
         }
     }
 
+    /** Whether {@link #fdOf} can see channels' fds (the JVM runs with the export). */
+    public static boolean available() {
+        return FD_VAL != null;
+    }
+
     /**
      * The file descriptor of a NIO channel, or -1 where the JDK does not let us see it. The channel keeps owning it: use it only on the channel's owner thread, while it is open.
      */
