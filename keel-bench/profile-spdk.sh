@@ -2,8 +2,8 @@
 # Where the NVMe/TCP target's time goes, Keel's and SPDK's side by side (issue 12): each target alone on core 0 (as
 # compare-spdk.sh starts them: null bdev, one poll-mode reactor), loaded by spdk_nvme_perf on core 1 with 4 KiB
 # randread at QD1 and 4 KiB randwrite at QD128. For each pair: IOPS, the target's CPU per I/O (user and system, from
-# /proc/PID/stat), its system calls per I/O by kind (perf's syscall tracepoints), and a `perf record -e cpu-clock`
-# profile split into kernel and user time with the top symbols (Keel's JIT-compiled methods named through
+# /proc/PID/stat), its system calls per I/O by kind (perf's syscall tracepoints, counted in a load of their own: they
+# slow every call), and a `perf record -e cpu-clock` profile split into kernel and user time with the top symbols (Keel's JIT-compiled methods named through
 # `jcmd PID Compiler.perfmap`). Needs SPDK's tools (as compare-spdk.sh) and `perf` run as root; without them it says
 # so and exits 0. Not part of ./test.sh. Profiling costs both targets some throughput: read the IOPS here as a
 # sanity check, the ratios from compare-spdk.sh.
@@ -56,22 +56,24 @@ start_target() { # keel|spdk: starts it; sets target_pid to the process to watch
 }
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
-profile() { # keel|spdk NAME QD WORKLOAD: one load, the target watched in its middle $secs seconds
-  local out="$dir/$1-$2"
-  "$SPDK_BIN/spdk_nvme_perf" -q "$3" -o 4096 -w "$4" -t $((secs + 2)) -c 0x2 -r "$trid" > "$out.perf.txt" 2>&1 &
-  local load=$!
+load() { # OUT QD WORKLOAD: spdk_nvme_perf for $secs + 2 seconds, in the background (pid in $load)
+  "$SPDK_BIN/spdk_nvme_perf" -q "$2" -o 4096 -w "$3" -t $((secs + 2)) -c 0x2 -r "$trid" > "$1" 2>&1 &
+  load=$!
   sleep 1
-  local t0 t1 events
-  t0=$(cpu_ticks "$target_pid")
+}
+profile() { # keel|spdk NAME QD WORKLOAD: two loads, the target watched in the middle $secs seconds of each
+  local out="$dir/$1-$2" events t0
+  # system calls counted apart from the profile: their tracepoints slow every call down
   events=raw_syscalls:sys_enter
   for c in "${calls[@]}"; do events+=",syscalls:sys_enter_$c"; done
-  perf stat -x, -e "$events" -p "$target_pid" -o "$out.syscalls.csv" -- sleep "$secs" 2> /dev/null &
-  local stat=$!
-  perf record -q -e cpu-clock -F 2000 -p "$target_pid" -o "$out.data" -- sleep "$secs" > /dev/null 2>&1
-  wait "$stat" || true
-  t1=$(cpu_ticks "$target_pid")
+  load "$out.stat-load.txt" "$3" "$4"
+  perf stat -x, -e "$events" -p "$target_pid" -o "$out.syscalls.csv" -- sleep "$secs" > /dev/null 2>&1 || true
   wait "$load"
-  echo "$t0 $t1" > "$out.ticks"
+  load "$out.perf.txt" "$3" "$4"
+  t0=$(cpu_ticks "$target_pid")
+  perf record -q -e cpu-clock -F 2000 -p "$target_pid" -o "$out.data" -- sleep "$secs" > /dev/null 2>&1
+  echo "$t0 $(cpu_ticks "$target_pid")" > "$out.ticks"
+  wait "$load"
 }
 
 for t in keel spdk; do
@@ -105,6 +107,7 @@ for case in ("qd1-randread", "qd128-randwrite"):
         p = f"{d}/{t}-{case}"
         rate = iops(p + ".perf.txt")
         ios = rate * secs or 1
+        stat_ios = iops(p + ".stat-load.txt") * secs or 1
         u0, s0, u1, s1 = map(int, open(p + ".ticks").read().split())
         user, system = (u1 - u0) / hz / ios * 1e9, (s1 - s0) / hz / ios * 1e9
         counts = {}
@@ -113,10 +116,10 @@ for case in ("qd1-randread", "qd128-randwrite"):
             if len(f) > 2 and f[0].replace(".", "").isdigit():
                 counts[f[2].split(":")[-1].replace("sys_enter_", "")] = int(float(f[0]))
         total = counts.pop("sys_enter", 0)
-        mix = ", ".join(f"{k} {v / ios:.2f}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if v / ios >= 0.005)
+        mix = ", ".join(f"{k} {v / stat_ios:.2f}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if v / stat_ios >= 0.005)
         kernel = sum(float(l.split("%")[0]) for l in open(p + ".dso.txt") if "[kernel" in l)
         print(f"{t}: {rate:,.0f} IOPS; CPU {user + system:,.0f} ns/IO (user {user:,.0f}, system {system:,.0f});"
-              f" kernel {kernel:.0f}% of samples; syscalls {total / ios:.2f}/IO: {mix}")
+              f" kernel {kernel:.0f}% of samples; syscalls {total / stat_ios:.2f}/IO: {mix}")
         for line in open(p + ".top.txt"):
             print("   ", line.rstrip())
 PY
