@@ -2,8 +2,9 @@
 # Keel's NVMe/TCP target against SPDK's nvmf_tgt, side by side, loaded by SPDK's own spdk_nvme_perf (issue 12): the
 # target on core 0 — `taskset -c 0 keel start -m 0x1 --pin` (one poll-mode reactor; the whole JVM on core 0, as
 # SPDK's process is on its mask) or `nvmf_tgt -m 0x1` — serving a null bdev (4 KiB blocks) as namespace 1 of
-# cnode1 on 127.0.0.1, spdk_nvme_perf on core 1. Per round each target is started, warmed up 2 s, measured on every
-# row and stopped; the targets alternate round by round (the VM is shared and noisy). Rows: 4 KiB randread at QD 1
+# cnode1 on 127.0.0.1, spdk_nvme_perf on core 1. Per round each target is started, warmed up (2 s of each row's
+# shape of request), measured on every row and stopped; the targets alternate round by round (the VM is shared and
+# noisy). Rows: 4 KiB randread at QD 1
 # (with p50 latency), 32 and 128, 4 KiB randwrite at QD 128, 128 KiB read at QD 16. Prints each pair and the median
 # Keel/SPDK ratio per row (for latency, Keel/SPDK of the p50: lower is better). Then, per round and target: startup
 # (launch to the first RPC answer; resident memory and mapped hugepages 2 s later, idle) and interrupt mode (`keel start
@@ -72,7 +73,13 @@ declare -A got
 for r in $(seq "$rounds"); do
   for t in keel spdk; do
     start_target "$t"
-    measure "$t" 32 4096 randread 2 > /dev/null   # warm-up (Keel's JIT; both: connections)
+    # warm-up, both targets alike: each shape of request the rows make. Keel's JIT compiles, and recompiles what a
+    # new shape's branches deoptimise: warmed with QD32 reads only, the QD1 row ran while C2 still worked on core 0
+    # (-Xlog:jit+compilation: ~100 compilations and deoptimisations in its first 3 s; p99.99 4-8 ms)
+    for warm in "randread 32" "randwrite 128" "read 16 131072" "randread 1"; do
+      set -- $warm
+      measure "$t" "$2" "${3:-4096}" "$1" 2 > /dev/null
+    done
     for row in "${rows[@]}"; do
       set -- $row
       got["$r $t $row"]=$(measure "$t" "$2" "$3" "$1" "$secs")
