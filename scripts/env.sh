@@ -36,6 +36,55 @@ keel_build_if_needed() {
     echo "keel: building (mvn package -DskipTests)..." >&2
     (cd "$keel_root" && mvn -q -B -DskipTests package) >&2 || { echo "keel: build failed" >&2; return 1; }
     touch "$stamp"
+    keel_train_aot_cache
+}
+
+# What every JVM the launcher starts gets: FFM's native access, and the NIO internals the reactors watch fds through.
+keel_jvm_flags=(--enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED)
+keel_app_classpath="$keel_root/keel-app/target/keel-app-0.1.0-SNAPSHOT.jar:$keel_root/keel-app/target/lib/*"
+# JDK 25's AOT cache for the launcher: the classes a target start loads, already parsed and linked, with the method
+# profiles of a training start, so `keel start` answers its first RPC sooner. Made after each build by starting a
+# target (malloc and null bdevs, an NVMe/TCP subsystem and listener) in interrupt mode and stopping it; used only while
+# newer than the jars it was made from (the JVM would refuse it anyway: its messages are turned off).
+keel_aot_cache="$keel_root/keel-app/target/keel.aot"
+
+keel_aot_flags() { # prints the flags that use the cache, when it matches the jars
+    if [ -f "$keel_aot_cache" ] && [ "$keel_aot_cache" -nt "$keel_root/keel-app/target/keel-app-0.1.0-SNAPSHOT.jar" ]; then
+        echo "-XX:AOTCache=$keel_aot_cache -Xlog:aot=off -Xlog:cds=off"
+    fi
+}
+
+keel_train_aot_cache() { # best effort: on any failure the launcher simply runs without a cache
+    local dir="$keel_root/keel-app/target/aot-training" pid i port=$((30000 + $$ % 20000))
+    rm -rf "$dir" "$keel_aot_cache"
+    mkdir -p "$dir"
+    cat > "$dir/config.json" <<JSON
+{"subsystems": [
+ {"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 8192, "block_size": 4096}},
+  {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 8192, "block_size": 4096}}]},
+ {"subsystem": "nvmf", "config": [
+  {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
+  {"method": "nvmf_create_subsystem", "params": {"nqn": "nqn.2016-06.io.keel:aot-training", "allow_any_host": true}},
+  {"method": "nvmf_subsystem_add_ns", "params": {"nqn": "nqn.2016-06.io.keel:aot-training",
+    "namespace": {"bdev_name": "Malloc0"}}},
+  {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "nqn.2016-06.io.keel:aot-training",
+    "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": "$port"}}}]}]}
+JSON
+    echo "keel: making the AOT cache (a training start)..." >&2
+    "$JAVA_HOME/bin/java" "${keel_jvm_flags[@]}" -XX:AOTCacheOutput="$keel_aot_cache" -cp "$keel_app_classpath" \
+        io.keel.app.Main start --interrupt-mode -c "$dir/config.json" -r "$dir/rpc.sock" > "$dir/log" 2>&1 &
+    pid=$!
+    for i in $(seq 600); do
+        grep -q "Keel is running" "$dir/log" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if [ ! -f "$keel_aot_cache" ]; then
+        echo "keel: no AOT cache made (see $dir/log); starting without one" >&2
+    fi
 }
 
 # Builds keel-bench when its sources (or keel-core's) are newer than its jar; sets bench_cp to its classpath.
