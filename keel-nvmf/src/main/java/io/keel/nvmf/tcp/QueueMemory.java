@@ -15,14 +15,13 @@ import java.util.List;
  * {@link #limit()}: kept blocks are freed to make room, and a take that still does not fit is refused (null) —
  * the caller refuses its connection. Owner thread only.
  *
- * <p>Two kinds of block: {@linkplain #take(long) plain} ones have their own arena, closed when the block is
- * freed; {@linkplain #takeForSocket(long) socket} ones are direct ByteBuffers, because NIO's gathering write
- * allocates for every buffer that belongs to an arena. A socket block can only be dropped (the JDK frees a
- * direct buffer when it is collected), so those are never freed to make room, only when this pool closes; a
- * send buffer that must grow past the limit may ({@link #takeForSocket} answers beyond it and counts it), the
- * connection's back-pressure bounds by how much.
+ * <p>Every block has its own {@link NativeArena}, closed when the block is freed. A {@linkplain #takeForSocket socket}
+ * block also carries a ByteBuffer view for NIO's gathering write (a NativeArena segment has global scope, so NIO
+ * takes it like a direct buffer and allocates nothing per write: {@code TcpQpairAllocationTest}); a send buffer that
+ * must grow past the limit may ({@link #takeForSocket} answers beyond it and counts it), the connection's
+ * back-pressure bounds by how much.
  *
- * <p>Kept plain blocks of a size nobody took for {@link #IDLE_TRIMS} calls of {@link #trim} in a row are freed
+ * <p>Kept blocks of a size nobody took for {@link #IDLE_TRIMS} calls of {@link #trim} in a row are freed
  * (the poll group trims every second), so memory a burst of connections left behind goes back once the burst is
  * over, while steady churn keeps reusing it.
  */
@@ -45,13 +44,11 @@ final class QueueMemory {
         }
 
         private void free() {
-            if (arena != null) {
-                arena.close();
-            }
+            arena.close();
         }
     }
 
-    /** Trims in a row without a take after which a size's kept plain blocks are freed. */
+    /** Trims in a row without a take after which a size's kept blocks are freed. */
     static final int IDLE_TRIMS = 10;
 
     /** The blocks kept of one size and kind. */
@@ -82,13 +79,13 @@ final class QueueMemory {
         this.limit = limit;
     }
 
-    /** A block of {@code bytes} with its own arena (freed explicitly), or null when the limit leaves no room. */
+    /** A block of {@code bytes}, or null when the limit leaves no room. */
     Block take(long bytes) {
         return take(bytes, false, false);
     }
 
     /**
-     * A direct-buffer block of {@code bytes} for socket I/O; past the limit it is still given ({@code overLimit})
+     * A block of {@code bytes} with a ByteBuffer view for socket I/O; past the limit it is still given ({@code overLimit})
      * and counted, or else null when the limit leaves no room.
      */
     Block takeForSocket(long bytes, boolean overLimit) {
@@ -120,19 +117,16 @@ final class QueueMemory {
     }
 
     private static Block allocate(long bytes, boolean socket) {
-        if (socket) {
-            ByteBuffer bb = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
-            return new Block(null, MemorySegment.ofBuffer(bb), bb);
-        }
         NativeArena arena = new NativeArena(); // the application thread reads forwarded commands' SQEs and data too
-        return new Block(arena, arena.allocate(bytes, 64), null);
+        MemorySegment segment = arena.allocate(bytes, 64);
+        return new Block(arena, segment, socket ? segment.asByteBuffer() : null);
     }
 
-    /** Frees kept plain blocks until {@code bytes} more fit, or none are left. */
+    /** Frees kept blocks until {@code bytes} more fit, or none are left. */
     private void makeRoom(long bytes) {
         for (int i = 0; i < kept.size() && inUse + keptBytes + bytes > limit; i++) {
             Kept k = kept.get(i);
-            while (!k.socket && !k.blocks.isEmpty() && inUse + keptBytes + bytes > limit) {
+            while (!k.blocks.isEmpty() && inUse + keptBytes + bytes > limit) {
                 k.blocks.poll().free();
                 keptBytes -= k.size;
             }
@@ -164,13 +158,13 @@ final class QueueMemory {
     }
 
     /**
-     * Frees the kept plain blocks of every size not taken since the last {@link #IDLE_TRIMS} trims; answers the
+     * Frees the kept blocks of every size not taken since the last {@link #IDLE_TRIMS} trims; answers the
      * bytes freed.
      */
     long trim() {
         long freed = 0;
         for (Kept k : kept) {
-            if (++k.idleTrims >= IDLE_TRIMS && !k.socket) {
+            if (++k.idleTrims >= IDLE_TRIMS) {
                 while (!k.blocks.isEmpty()) {
                     k.blocks.poll().free();
                     keptBytes -= k.size;
