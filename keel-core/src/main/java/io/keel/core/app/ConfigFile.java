@@ -57,13 +57,15 @@ public final class ConfigFile {
 
     /**
      * Calls each entry's method in turn, each after the previous answered; stops at the first error.
-     * {@code done} gets null or a description of the failed entry.
+     * {@code done} gets null or a description of the failed entry. {@code post} runs what follows an answer on the
+     * application thread, as a message of its own: one entry per turn of the reactor, so a long config (each
+     * method's first call initialises its classes) never holds it for the whole file.
      */
-    static void apply(RpcMethods methods, List<ConfigEntry> entries, Consumer<Runnable> onAppThread, Consumer<String> done) {
-        applyFrom(methods, entries, 0, onAppThread, done);
+    static void apply(RpcMethods methods, List<ConfigEntry> entries, Consumer<Runnable> post, Consumer<String> done) {
+        applyFrom(methods, entries, 0, post, done);
     }
 
-    private static void applyFrom(RpcMethods methods, List<ConfigEntry> entries, int i, Consumer<Runnable> onAppThread,
+    private static void applyFrom(RpcMethods methods, List<ConfigEntry> entries, int i, Consumer<Runnable> post,
             Consumer<String> done) {
         if (i == entries.size()) {
             done.accept(null);
@@ -77,12 +79,12 @@ public final class ConfigFile {
         if (e.params() != null && !e.params().isNull()) {
             req.set("params", e.params());
         }
-        methods.dispatch(req, answer -> onAppThread.accept(() -> {
+        methods.dispatch(req, answer -> post.accept(() -> {
             JsonNode err = answer.get("error");
             if (err != null) {
                 done.accept(e.method() + " failed: " + err.path("message").asText() + " (" + err.path("code").asInt() + ")");
             } else {
-                applyFrom(methods, entries, i + 1, onAppThread, done);
+                applyFrom(methods, entries, i + 1, post, done);
             }
         }));
     }

@@ -75,8 +75,8 @@ public final class KeelApp {
     }
 
     /**
-     * Loads and initialises logging and JSON here, on the launching thread, so that the first log line and
-     * the first RPC do not stall a reactor for the ~100 ms their one-time class initialisation takes.
+     * Loads and initialises logging, JSON and the config's RPC parameter readers here, on the launching thread, so that the first log line and
+     * the first RPCs do not stall a reactor for the ~100 ms their one-time class initialisation takes.
      */
     private void warmUp() {
         LOG.info("starting {} on cpumask 0x{} ({} mode)", Version.current().version(), options.cores(),
@@ -86,6 +86,14 @@ public final class KeelApp {
             Json.MAPPER.treeToValue(Json.MAPPER.readTree("{\"current\":true}"), FrameworkRpcs.GetMethodsParams.class);
         } catch (java.io.IOException e) {
             throw new UncheckedIOException(e);
+        }
+        if (options.config() != null) {
+            try {
+                // the config's methods' parameter readers, built here rather than on app_thread's reactor
+                ConfigFile.read(options.config()).forEach(c -> methods.prepare(c.method()));
+            } catch (RuntimeException e) {
+                // app_thread reads the config again and reports what is wrong with it
+            }
         }
     }
 
@@ -108,7 +116,7 @@ public final class KeelApp {
             }
             List<ConfigEntry> startup = entries.stream().filter(c -> methods.allowedNow(c.method())).toList();
             pendingRuntimeConfig = entries.stream().filter(c -> !methods.allowedNow(c.method())).toList();
-            ConfigFile.apply(methods, startup, this::onAppThread, err -> {
+            ConfigFile.apply(methods, startup, appThread::send, err -> {
                 if (err != null) {
                     LOG.error("config {}: {}", options.config(), err);
                     stop(1);
@@ -142,7 +150,7 @@ public final class KeelApp {
             methods.state(RpcState.RUNTIME);
             List<ConfigEntry> rest = pendingRuntimeConfig;
             pendingRuntimeConfig = List.of();
-            ConfigFile.apply(methods, rest, this::onAppThread, cfgErr -> {
+            ConfigFile.apply(methods, rest, appThread::send, cfgErr -> {
                 if (cfgErr != null) {
                     LOG.error("config {}: {}", options.config(), cfgErr);
                     done.accept(cfgErr);

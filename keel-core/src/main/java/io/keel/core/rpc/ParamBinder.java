@@ -34,6 +34,13 @@ final class ParamBinder {
     private ParamBinder() {
     }
 
+    /** Builds and caches the reader of {@code type} (see {@link RpcMethods#prepare}). */
+    static void prepare(Class<?> type) {
+        if (type != Void.class && type != JsonNode.class) {
+            STRICT.forType(type);
+        }
+    }
+
     static <P> P bind(String method, JsonNode params, Class<P> type) {
         if (type == Void.class) {
             if (params != null && !params.isNull() && !(params.isContainerNode() && params.isEmpty())) {

@@ -68,6 +68,18 @@ public final class RpcMethods {
         return out;
     }
 
+    /**
+     * Builds the parameter reader of {@code name} now (Jackson's introspection of its parameter record, ~100 ms for
+     * the first ones), on the calling thread, so that its first call does not do it on a reactor. Unknown names are
+     * ignored.
+     */
+    public void prepare(String name) {
+        Method<?> m = methods.get(name);
+        if (m != null) {
+            ParamBinder.prepare(m.paramType());
+        }
+    }
+
     /** Whether {@code name} may be called in the current state. */
     public boolean allowedNow(String name) {
         Method<?> m = methods.get(name);
