@@ -23,11 +23,11 @@ class NvmfRdmaGuestIT {
     private static final int PORT = 4430;
 
     @Test
-    @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 17, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theLinuxNvmeRdmaInitiatorVerifiesDataSmallPoolsNeverHangAndADeleteUnderIoEndsCleanly() throws Exception {
         Path target = KeelProcess.ROOT.resolve("keel-app/target");
         String classpath = target.resolve("keel-app-0.1.0-SNAPSHOT.jar") + ":" + target.resolve("lib") + "/*";
-        GuestScriptRun.runExpecting("nvmf-rdma-guest", "tests/e2e/nvmf-rdma-guest.sh", "NVMF-RDMA-GUEST-OK", 780,
+        GuestScriptRun.runExpecting("nvmf-rdma-guest", "tests/e2e/nvmf-rdma-guest.sh", "NVMF-RDMA-GUEST-OK", 900,
                 classpath, Integer.toString(PORT));
     }
 }

@@ -224,7 +224,6 @@ final class RdmaPollGroup {
             reject(id, RdmaCmPrivateData.STS_NO_RESOURCES);
             return;
         }
-        completionPoller.resume(); // a new completion queue is not armed yet
         new RdmaCmPrivateData().wrap(acceptParameters.privateData()).clear().recfmt(0).crqsize(depth);
         // no RDMA READs from the host (it moves no data itself); ours up to the agreed depth
         acceptParameters.privateDataLength(RdmaCmPrivateData.ACCEPT_SIZE).responderResources(0)
@@ -236,6 +235,22 @@ final class RdmaPollGroup {
                     + "{}:{} accepted on {}{}", request.qid(), depth, readDepth, request.initiatorDepth(),
                     request.responderResources(), peer.traddr(), peer.trsvcid(), name,
                     q.sharedReceives() ? " (shared receive queue)" : "");
+        }
+    }
+
+    /**
+     * Makes the group's part of {@code device} — completion queue, shared receive queue and its buffers — ahead of
+     * the first qpair (SPDK makes it with the poll group), so a host's connect does not wait for it.
+     */
+    void prepare(RdmaDevice device) {
+        if (stopping || completionPoller == null) {
+            return;
+        }
+        try {
+            poller(device);
+        } catch (RdmaException e) {
+            LOG.warn("nvmf: {} on RDMA device {}: {} (tried again at the first connect)", name, device.name(),
+                    e.getMessage());
         }
     }
 
@@ -262,6 +277,7 @@ final class RdmaPollGroup {
         if (interruptMode) {
             completionWatches.add(thread.watchFd(p.channel.fd(), Epoll.EPOLLIN, ready -> completionEvents(p)));
         }
+        completionPoller.resume(); // a new completion queue is not armed yet
         return p;
     }
 

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * the group on that device completes into, its completion channel (watched in interrupt mode), the reusable
  * completions array and the device's counters; unless {@code no_srq}, the shared receive queue the qpairs take their
  * capsules from, with its buffers, and the qpairs on it by queue pair number (where a receive's completion goes).
- * Made on the group's thread with the group's first qpair on the device; closed there when the group stops, after
- * its qpairs.
+ * Made on the group's thread when the transport opens the device (or with the group's first qpair on it); closed
+ * there when the group stops, after its qpairs.
  */
 final class RdmaPoller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaPoller.class);

@@ -200,6 +200,10 @@ public final class RdmaTransport implements Transport {
             devices.put(v.address(), d);
             LOG.info("nvmf: RDMA device {}: protection domain allocated, iobuf registered; {}", d.name(),
                     d.attributes());
+            RdmaDevice opened = d;
+            for (RdmaPollGroup g : groups) {
+                g.thread().send(() -> g.prepare(opened)); // its queues made now, not on a host's first connect
+            }
         }
         return d;
     }
