@@ -4,10 +4,12 @@
 # and nvme-rdma, adds rxe0 on eth0, and starts keel-app's main (the host's JDK 25; the guest's root is the host's)
 # serving a malloc bdev over RDMA on 10.0.2.15:PORT. Then:
 #   1. nvme discover (the subsystem listed with trtype rdma), nvme connect, fio verify (4 KiB randrw: in-capsule
-#      writes and keyed reads; 128 KiB randrw: keyed both ways), nvme disconnect; Keel stops cleanly (SIGTERM).
-#   2. S3: Keel again with data_wr_pool_size and num_shared_buffers far below the queue depth; fio at QD 64 completes
-#      every I/O with verify, and nvmf_get_stats shows requests waited for the pools (pending_data_buffer > 0) and
-#      none wait at the end.
+#      writes and keyed reads; 128 KiB randrw: keyed both ways) with the capsules in the poll group's shared receive
+#      queue (SPDK's default), nvme disconnect; Keel stops cleanly (SIGTERM). Then the same with no_srq: each qpair
+#      posts its own receives. With the shared receive queue, every buffer is posted again once the host is gone.
+#   2. S3: Keel again (shared receive queue) with data_wr_pool_size and num_shared_buffers far below the queue depth;
+#      fio at QD 64 completes every I/O with verify, and nvmf_get_stats shows requests waited for the pools
+#      (pending_data_buffer > 0) and none wait at the end.
 #   3. S1: nvmf_delete_subsystem while fio runs at QD 32: the RPC answers, every qpair is gone soon after, and Keel
 #      stops cleanly afterwards (fio's I/O errors are expected).
 #
@@ -48,6 +50,36 @@ connect_ctrl() {
     echo "controller /dev/$CTRL ($(cat /sys/class/nvme/$CTRL/transport) $(cat /sys/class/nvme/$CTRL/address)) namespace /dev/$DEV"
 }
 
+# receive_queue_is NAME shared|own: the target's log says how its poll group receives capsules on rxe0
+receive_queue_is() {
+    local log=$WORK/keel-$1.log
+    if [ "$2" = shared ]; then
+        grep -q "on RDMA device rxe0: shared receive queue of" "$log" || fail "keel ($1) made no shared receive queue"
+    else
+        grep -q "on RDMA device rxe0: no shared receive queue" "$log" || fail "keel ($1) made a shared receive queue"
+    fi
+    grep -h "on RDMA device rxe0:" "$log" | sed 's/.*nvmf: //' | cut -c1-240
+}
+
+# srq_buffers_back NAME: once the host disconnected, every shared receive queue buffer is posted again (none lost
+# with the qpairs that held them)
+srq_buffers_back() {
+    local i
+    for i in $(seq 1 5); do # each target_rpc is a JVM start: seconds under TCG
+        target_rpc nvmf_get_stats > "$WORK/stats-$1-after.json" || fail "nvmf_get_stats after the disconnect"
+        python3 - "$WORK/stats-$1-after.json" <<'EOF' && return 0
+import json, sys
+s = json.load(open(sys.argv[1]))
+rdma = [t for g in s["poll_groups"] for t in g["transports"] if t["trtype"] == "RDMA"]
+total = sum(t["shared_receive_buffers"] for t in rdma)
+posted = sum(t["shared_receive_buffers_posted"] for t in rdma)
+print("shared receive queue buffers", total, "posted", posted)
+sys.exit(0 if total > 0 and posted == total else 1)
+EOF
+    done
+    fail "keel ($1): shared receive queue buffers missing after the host disconnected"
+}
+
 fio_verify() { # NAME BS IODEPTH
     run fio --name="$1" --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs="$2" --iodepth="$3" \
         --size="$FIO_SIZE" --verify=crc32c --verify_fatal=1 --do_verify=1 --numjobs=1 --group_reporting \
@@ -73,18 +105,33 @@ grep -qi "trtype: *rdma" "$WORK/discover.txt" || fail "the discovery log entry i
 grep -qi "rdma_prtype: *not specified" "$WORK/discover.txt" || grep -qi "prtype" "$WORK/discover.txt" \
     || fail "the discovery log entry has no RDMA TSAS"
 
-step "nvme connect -t rdma; fio verify 4 KiB and 128 KiB"
+step "nvme connect -t rdma; fio verify 4 KiB and 128 KiB (shared receive queue)"
 connect_ctrl
+receive_queue_is defaults shared
 fio_verify randrw-4k 4k 16
 fio_verify randrw-128k 128k 8
 target_rpc nvmf_get_stats | tr -d ' \n' | head -c 1500; echo
-step "nvme disconnect; Keel stops"
+step "nvme disconnect; every shared receive queue buffer back; Keel stops"
+run nvme disconnect -n "$NQN"
+srq_buffers_back defaults
+stop_keel
+
+step "no_srq: fio verify 4 KiB and 128 KiB, each qpair posting its own receives"
+start_keel nosrq ', "no_srq": true'
+target_rpc nvmf_get_transports > "$WORK/transports-nosrq.json" || fail "nvmf_get_transports"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))[0]; print("no_srq", t["no_srq"], "num_cqe", t["num_cqe"]); sys.exit(0 if t["no_srq"] is True and t["num_cqe"] == 4096 else 1)' \
+    "$WORK/transports-nosrq.json" || fail "nvmf_get_transports does not show no_srq true with num_cqe"
+connect_ctrl
+receive_queue_is nosrq own
+fio_verify nosrq-4k 4k 16
+fio_verify nosrq-128k 128k 8
 run nvme disconnect -n "$NQN"
 stop_keel
 
-step "S3: data_wr_pool_size 4, num_shared_buffers 4 under fio QD 64"
+step "S3: data_wr_pool_size 4, num_shared_buffers 4 under fio QD 64 (shared receive queue)"
 start_keel tiny ', "data_wr_pool_size": 4, "num_shared_buffers": 4'
 connect_ctrl
+receive_queue_is tiny shared
 fio_verify tiny-qd64-4k 4k 64
 fio_verify tiny-qd64-128k 128k 64
 target_rpc nvmf_get_stats > "$WORK/stats-tiny.json" || fail "nvmf_get_stats"
@@ -102,6 +149,7 @@ assert waiting == 0, "requests still wait after fio finished"
 assert devices and all(d["requests"] > 0 for d in devices)
 EOF
 run nvme disconnect -n "$NQN"
+srq_buffers_back tiny
 stop_keel
 
 step "S1: nvmf_delete_subsystem under fio QD 32"

@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Timeout;
  * tests/e2e/nvmf-rdma-guest.sh starts Keel's target (keel-app's main and its packaged dependencies; the guest's
  * root is the host's) serving a malloc bdev over RDMA, and the guest kernel's nvme-rdma initiator discovers,
  * connects, runs fio verify at 4 KiB (in-capsule writes) and 128 KiB (keyed SGLs both ways) and disconnects; Keel
- * stops cleanly. Then scenario S3: Keel with data_wr_pool_size and num_shared_buffers of 4 under fio at QD 64
- * completes every I/O, and nvmf_get_stats shows requests waited (pending_data_buffer) and none wait at the end.
+ * stops cleanly. This with the capsules in the poll group's shared receive queue (SPDK's default), then again with
+ * {@code no_srq} (each qpair posting its own receives). Then scenario S3 (shared receive queue): Keel with
+ * data_wr_pool_size and num_shared_buffers of 4 under fio at QD 64 completes every I/O, and nvmf_get_stats shows
+ * requests waited (pending_data_buffer) and none wait at the end.
  * Last, scenario S1: nvmf_delete_subsystem while fio runs at QD 32 answers, every qpair goes, Keel stops cleanly.
  * Skipped, saying why, where the guest harness cannot run. The guest's output stays in
  * keel-app/target/nvmf-rdma-guest/.
@@ -21,11 +23,11 @@ class NvmfRdmaGuestIT {
     private static final int PORT = 4430;
 
     @Test
-    @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 17, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theLinuxNvmeRdmaInitiatorVerifiesDataSmallPoolsNeverHangAndADeleteUnderIoEndsCleanly() throws Exception {
         Path target = KeelProcess.ROOT.resolve("keel-app/target");
         String classpath = target.resolve("keel-app-0.1.0-SNAPSHOT.jar") + ":" + target.resolve("lib") + "/*";
-        GuestScriptRun.runExpecting("nvmf-rdma-guest", "tests/e2e/nvmf-rdma-guest.sh", "NVMF-RDMA-GUEST-OK", 780,
+        GuestScriptRun.runExpecting("nvmf-rdma-guest", "tests/e2e/nvmf-rdma-guest.sh", "NVMF-RDMA-GUEST-OK", 900,
                 classpath, Integer.toString(PORT));
     }
 }

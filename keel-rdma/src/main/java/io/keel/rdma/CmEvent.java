@@ -21,6 +21,8 @@ public final class CmEvent implements AutoCloseable {
     private long listenId;
     private int status;
     private int privateDataLength;
+    private int responderResources;
+    private int initiatorDepth;
 
     /** The type, or null when the kernel sent one this enum does not know ({@link #rawType} says which). */
     public CmEventType type() {
@@ -59,12 +61,37 @@ public final class CmEvent implements AutoCloseable {
         return privateDataLength;
     }
 
+    /**
+     * CONNECT_REQUEST: the RDMA READs the peer lets us have outstanding against it (its responder resources, reported
+     * from our side, as {@code rdma_get_cm_event} does); ESTABLISHED on the active side: what the accept granted.
+     * Meaningless for events that carry no connection parameters.
+     */
+    public int initiatorDepth() {
+        return initiatorDepth;
+    }
+
+    /**
+     * CONNECT_REQUEST: the RDMA READs the peer wants to have outstanding against us (its initiator depth, reported
+     * from our side). Meaningless for events that carry no connection parameters.
+     */
+    public int responderResources() {
+        return responderResources;
+    }
+
+    /** The connection parameters of a connected port space's event ({@code param.conn}); after {@link #set}. */
+    void connection(int responderResources, int initiatorDepth) {
+        this.responderResources = responderResources;
+        this.initiatorDepth = initiatorDepth;
+    }
+
     void set(int rawType, long id, long listenId, int status, MemorySegment data, int length) {
         this.rawType = rawType;
         this.type = CmEventType.of(rawType);
         this.id = id;
         this.listenId = listenId;
         this.status = status;
+        this.responderResources = 0;
+        this.initiatorDepth = 0;
         this.privateDataLength = data.equals(MemorySegment.NULL) ? 0 : Math.min(length, MAX_PRIVATE_DATA);
         if (privateDataLength > 0) {
             MemorySegment.copy(data.reinterpret(privateDataLength), 0, privateData, 0, privateDataLength);
@@ -75,7 +102,9 @@ public final class CmEvent implements AutoCloseable {
     public String toString() {
         return (type != null ? type.name() : "event " + rawType) + " id=0x" + Long.toHexString(id)
                 + (listenId != 0 ? " listen=0x" + Long.toHexString(listenId) : "") + " status=" + status
-                + " private_data=" + privateDataLength + "B";
+                + " private_data=" + privateDataLength + "B"
+                + (responderResources + initiatorDepth > 0 ? " responder_resources=" + responderResources
+                        + " initiator_depth=" + initiatorDepth : "");
     }
 
     @Override

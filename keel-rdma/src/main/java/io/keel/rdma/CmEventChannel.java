@@ -67,6 +67,8 @@ public final class CmEventChannel implements AutoCloseable {
                     event.get(JAVA_INT, RdmaAbi.CM_EVENT_STATUS),
                     event.get(ADDRESS, RdmaAbi.CM_EVENT_PRIVATE_DATA),
                     Byte.toUnsignedInt(event.get(JAVA_BYTE, RdmaAbi.CM_EVENT_PRIVATE_DATA_LEN)));
+            into.connection(Byte.toUnsignedInt(event.get(JAVA_BYTE, RdmaAbi.CM_EVENT_RESPONDER_RESOURCES)),
+                    Byte.toUnsignedInt(event.get(JAVA_BYTE, RdmaAbi.CM_EVENT_INITIATOR_DEPTH)));
             rc = (int) RdmaNative.RDMA_ACK_CM_EVENT.invokeExact(callState, event);
             return rc == 0 ? 1 : -Libc.errno(callState);
         } catch (Throwable t) {

@@ -133,10 +133,19 @@ public final class CmId implements AutoCloseable {
      */
     public QueuePair createQueuePair(ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
             QueuePairCapabilities capabilities) {
+        return createQueuePair(pd, sendCq, recvCq, null, capabilities);
+    }
+
+    /**
+     * As {@link #createQueuePair(ProtectionDomain, CompletionQueue, CompletionQueue, QueuePairCapabilities)}, the
+     * queue pair taking its receives from {@code srq} (null: its own receive queue, sized by {@code capabilities}).
+     */
+    public QueuePair createQueuePair(ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
+            SharedReceiveQueue srq, QueuePairCapabilities capabilities) {
         if (queuePair != null) {
             throw new IllegalStateException("the cm id already has a queue pair");
         }
-        queuePair = QueuePair.create(this, pd, sendCq, recvCq, capabilities);
+        queuePair = QueuePair.create(this, pd, sendCq, recvCq, srq, capabilities);
         return queuePair;
     }
 

@@ -32,6 +32,14 @@ public final class ProtectionDomain implements AutoCloseable {
         return new MemoryRegion(mr, memory);
     }
 
+    /**
+     * A shared receive queue in this domain ({@code ibv_create_srq}) for at least {@code maxWr} receive work requests
+     * of {@code maxSge} entries each; closed by its owner after its queue pairs, before this domain.
+     */
+    public SharedReceiveQueue createSharedReceiveQueue(int maxWr, int maxSge) {
+        return SharedReceiveQueue.create(this, maxWr, maxSge);
+    }
+
     MemorySegment segment() {
         if (pd == null) {
             throw new IllegalStateException("protection domain closed");
@@ -40,8 +48,8 @@ public final class ProtectionDomain implements AutoCloseable {
     }
 
     /**
-     * Deallocates (idempotent). Throws {@link RdmaException} ({@code -EBUSY} while regions or queue pairs remain in
-     * it; it stays open then).
+     * Deallocates (idempotent). Throws {@link RdmaException} ({@code -EBUSY} while regions, queue pairs or shared
+     * receive queues remain in it; it stays open then).
      */
     @Override
     public void close() {

@@ -14,7 +14,7 @@ import java.lang.foreign.MemorySegment;
  * {@code ibv_post_recv}: calls through the provider's function pointers, read once here. Owned by its cm id's owner;
  * closed ({@code rdma_destroy_qp}) before the id and before its completion queues.
  */
-public final class QueuePair implements AutoCloseable {
+public final class QueuePair implements ReceiveQueue, AutoCloseable {
     private final CmId id;
     private final MemorySegment qp;
     private final MemorySegment postSendFn;
@@ -30,14 +30,20 @@ public final class QueuePair implements AutoCloseable {
         this.postRecvFn = VerbsContext.operation(this.qp, RdmaAbi.QP_CONTEXT, RdmaAbi.CONTEXT_OPS_POST_RECV);
     }
 
-    /** {@code rdma_create_qp(id, pd, attr)}: RC, completions only for requests flagged SIGNALED. */
+    /**
+     * {@code rdma_create_qp(id, pd, attr)}: RC, completions only for requests flagged SIGNALED; its receives come from
+     * {@code srq} when not null (the receive sizes asked for are then ignored).
+     */
     static QueuePair create(CmId id, ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
-            QueuePairCapabilities wanted) {
+            SharedReceiveQueue srq, QueuePairCapabilities wanted) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment callState = Libc.callState(arena);
             MemorySegment attr = arena.allocate(RdmaAbi.QP_INIT_ATTR_BYTES, 8);
             attr.set(ADDRESS, RdmaAbi.QP_INIT_ATTR_SEND_CQ, sendCq.segment());
             attr.set(ADDRESS, RdmaAbi.QP_INIT_ATTR_RECV_CQ, recvCq.segment());
+            if (srq != null) {
+                attr.set(ADDRESS, RdmaAbi.QP_INIT_ATTR_SRQ, srq.segment());
+            }
             attr.set(JAVA_INT, RdmaAbi.QP_INIT_ATTR_MAX_SEND_WR, wanted.maxSendWr());
             attr.set(JAVA_INT, RdmaAbi.QP_INIT_ATTR_MAX_RECV_WR, wanted.maxRecvWr());
             attr.set(JAVA_INT, RdmaAbi.QP_INIT_ATTR_MAX_SEND_SGE, wanted.maxSendSge());
@@ -83,7 +89,11 @@ public final class QueuePair implements AutoCloseable {
         return post(postSendFn, requests, first);
     }
 
-    /** Posts the chain of receive work requests that starts at slot {@code first}; as {@link #postSend}. */
+    /**
+     * Posts the chain of receive work requests that starts at slot {@code first}; as {@link #postSend}. Not for a
+     * queue pair that takes its receives from a shared receive queue.
+     */
+    @Override
     public int postReceive(RecvWorkRequests requests, int first) {
         return post(postRecvFn, requests, first);
     }

@@ -14,6 +14,7 @@ public final class RdmaAbi {
     public static final long CONTEXT_DEVICE = 0;
     public static final long CONTEXT_OPS_POLL_CQ = 96;
     public static final long CONTEXT_OPS_REQ_NOTIFY_CQ = 104;
+    public static final long CONTEXT_OPS_POST_SRQ_RECV = 168;
     public static final long CONTEXT_OPS_POST_SEND = 208;
     public static final long CONTEXT_OPS_POST_RECV = 216;
     /** How much of {@code struct ibv_context} the offsets above reach into. */
@@ -71,6 +72,30 @@ public final class RdmaAbi {
     public static final long QP_INIT_ATTR_QP_TYPE = 52;
     public static final long QP_INIT_ATTR_SQ_SIG_ALL = 56;
 
+    // struct ibv_device_attr (ibv_query_device): the limits Keel sizes its queues by
+    public static final long DEVICE_ATTR_BYTES = 232;
+    public static final long DEVICE_ATTR_MAX_QP = 108;
+    public static final long DEVICE_ATTR_MAX_QP_WR = 112;
+    public static final long DEVICE_ATTR_MAX_SGE = 120;
+    public static final long DEVICE_ATTR_MAX_CQ = 128;
+    public static final long DEVICE_ATTR_MAX_CQE = 132;
+    public static final long DEVICE_ATTR_MAX_MR = 136;
+    public static final long DEVICE_ATTR_MAX_PD = 140;
+    public static final long DEVICE_ATTR_MAX_QP_RD_ATOM = 144;
+    public static final long DEVICE_ATTR_MAX_QP_INIT_RD_ATOM = 156;
+    public static final long DEVICE_ATTR_MAX_SRQ = 212;
+    public static final long DEVICE_ATTR_MAX_SRQ_WR = 216;
+    public static final long DEVICE_ATTR_MAX_SRQ_SGE = 220;
+
+    // struct ibv_srq_init_attr with its struct ibv_srq_attr, and struct ibv_srq
+    public static final long SRQ_INIT_ATTR_BYTES = 24;
+    public static final long SRQ_INIT_ATTR_SRQ_CONTEXT = 0;
+    public static final long SRQ_INIT_ATTR_MAX_WR = 8;
+    public static final long SRQ_INIT_ATTR_MAX_SGE = 12;
+    public static final long SRQ_INIT_ATTR_SRQ_LIMIT = 16;
+    public static final long SRQ_CONTEXT = 0;
+    public static final long SRQ_END = 8;
+
     // struct ibv_qp, struct ibv_cq, struct ibv_mr, struct ibv_comp_channel
     public static final long QP_CONTEXT = 0;
     public static final long QP_NUM = 52;
@@ -103,6 +128,8 @@ public final class RdmaAbi {
     public static final long CM_EVENT_STATUS = 20;
     public static final long CM_EVENT_PRIVATE_DATA = 24;
     public static final long CM_EVENT_PRIVATE_DATA_LEN = 32;
+    public static final long CM_EVENT_RESPONDER_RESOURCES = 33;
+    public static final long CM_EVENT_INITIATOR_DEPTH = 34;
 
     // struct rdma_conn_param
     public static final long CONN_PARAM_BYTES = 24;

@@ -17,10 +17,10 @@ import java.lang.invoke.MethodHandle;
  * leading argument. When a library cannot be loaded its handles are null and {@link #MISSING} says why; callers go
  * through {@link Rdma#availability()} first.
  *
- * <p>The data-path verbs (post_send, post_recv, poll_cq, req_notify_cq) are not exported symbols: verbs.h defines
- * them inline, calling through the provider's ops table in {@code struct ibv_context}. They are bound here as
- * address-taking handles ({@code invokeExact(fn, ...)}) that {@link VerbsContext} feeds with the pointers it reads
- * from the table. They are {@code critical}: short, never calling back into Java, so the JVM skips its thread-state
+ * <p>The data-path verbs (post_send, post_recv, post_srq_recv, poll_cq, req_notify_cq) are not exported symbols:
+ * verbs.h defines them inline, calling through the provider's ops table in {@code struct ibv_context}. They are bound
+ * here as address-taking handles ({@code invokeExact(fn, ...)}) that {@link VerbsContext} feeds with the pointers it
+ * reads from the table. They are {@code critical}: short, never calling back into Java, so the JVM skips its thread-state
  * transition on each call.
  */
 final class RdmaNative {
@@ -59,6 +59,8 @@ final class RdmaNative {
             FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle IBV_GET_DEVICE_NAME = plain(VERBS, "ibv_get_device_name",
             FunctionDescriptor.of(ADDRESS, ADDRESS));
+    static final MethodHandle IBV_QUERY_DEVICE = plain(VERBS, "ibv_query_device",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     // protection domains and memory regions
     static final MethodHandle IBV_ALLOC_PD = verbs("ibv_alloc_pd", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle IBV_DEALLOC_PD = plain(VERBS, "ibv_dealloc_pd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -77,11 +79,15 @@ final class RdmaNative {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle IBV_ACK_CQ_EVENTS = plain(VERBS, "ibv_ack_cq_events",
             FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    // shared receive queues
+    static final MethodHandle IBV_CREATE_SRQ = verbs("ibv_create_srq", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle IBV_DESTROY_SRQ = plain(VERBS, "ibv_destroy_srq",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle IBV_WC_STATUS_STR = plain(VERBS, "ibv_wc_status_str",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     // the inline verbs, called through a function pointer read from the context's ops table
-    /** ibv_post_send and ibv_post_recv: {@code int (*)(qp, wr, bad_wr)}. */
+    /** ibv_post_send, ibv_post_recv and ibv_post_srq_recv: {@code int (*)(qp or srq, wr, bad_wr)}. */
     static final MethodHandle POST_WORK_REQUESTS = LINKER.downcallHandle(
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), CRITICAL);
     static final MethodHandle POLL_CQ = LINKER.downcallHandle(

@@ -3,12 +3,13 @@ package io.keel.rdma;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 
 import io.keel.core.sys.Libc;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * One opened RDMA device ({@code struct ibv_context}), as the RDMA CM hands it out on a cm id once its address is
- * resolved or bound ({@link CmId#verbsContext()}). librdmacm opened it and closes it; this is a view that creates what
- * lives on the device: protection domains, completion channels, completion queues.
+ * resolved or bound ({@link CmId#verbsContext()}). librdmacm opened it and closes it; this is a view that tells the
+ * device's limits and creates what lives on the device: protection domains, completion channels, completion queues.
  */
 public final class VerbsContext {
     private final MemorySegment context;
@@ -31,6 +32,22 @@ public final class VerbsContext {
     /** The context's address: two cm ids on the same device give equal addresses. */
     public long address() {
         return context.address();
+    }
+
+    /** The device's limits ({@code ibv_query_device}); {@link RdmaException} if the provider refuses. */
+    public DeviceAttributes queryDevice() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(RdmaAbi.DEVICE_ATTR_BYTES, 8);
+            int rc = (int) RdmaNative.IBV_QUERY_DEVICE.invokeExact(context, attr);
+            if (rc != 0) {
+                throw new RdmaException("ibv_query_device", -Math.abs(rc)); // an errno, some providers negate it
+            }
+            return DeviceAttributes.read(attr);
+        } catch (RdmaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 
     public ProtectionDomain allocateProtectionDomain() {

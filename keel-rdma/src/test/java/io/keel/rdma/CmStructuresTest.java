@@ -57,11 +57,16 @@ class CmStructuresTest {
             assertThat(event.listenId()).isEqualTo(0x2000);
             assertThat(event.privateDataLength()).isEqualTo(56);
             assertThat(event.privateData().get(JAVA_BYTE, 3)).isEqualTo((byte) 9);
+            event.connection(0, 128); // a kernel initiator: no READs against us, 128 of ours allowed
+            assertThat(event.responderResources()).isZero();
+            assertThat(event.initiatorDepth()).isEqualTo(128);
+            assertThat(event.toString()).contains("initiator_depth=128");
 
             event.set(99, 0x1000, 0, -110, MemorySegment.NULL, 0);
             assertThat(event.type()).as("a type this enum does not know").isNull();
             assertThat(event.rawType()).isEqualTo(99);
             assertThat(event.privateDataLength()).isZero();
+            assertThat(event.initiatorDepth()).as("reset by the next event").isZero();
             assertThat(event.toString()).contains("event 99", "status=-110");
         }
     }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,7 @@ class RdmaAbiTest {
         c("CONTEXT_DEVICE", "offsetof(struct ibv_context, device)");
         c("CONTEXT_OPS_POLL_CQ", "offsetof(struct ibv_context, ops.poll_cq)");
         c("CONTEXT_OPS_REQ_NOTIFY_CQ", "offsetof(struct ibv_context, ops.req_notify_cq)");
+        c("CONTEXT_OPS_POST_SRQ_RECV", "offsetof(struct ibv_context, ops.post_srq_recv)");
         c("CONTEXT_OPS_POST_SEND", "offsetof(struct ibv_context, ops.post_send)");
         c("CONTEXT_OPS_POST_RECV", "offsetof(struct ibv_context, ops.post_recv)");
         c("CONTEXT_OPS_END", "offsetof(struct ibv_context, ops.post_recv) + sizeof(void *)");
@@ -75,6 +77,18 @@ class RdmaAbiTest {
         c("QP_INIT_ATTR_MAX_INLINE_DATA", "offsetof(struct ibv_qp_init_attr, cap.max_inline_data)");
         c("QP_INIT_ATTR_QP_TYPE", "offsetof(struct ibv_qp_init_attr, qp_type)");
         c("QP_INIT_ATTR_SQ_SIG_ALL", "offsetof(struct ibv_qp_init_attr, sq_sig_all)");
+        c("DEVICE_ATTR_BYTES", "sizeof(struct ibv_device_attr)");
+        for (String field : new String[] {"max_qp", "max_qp_wr", "max_sge", "max_cq", "max_cqe", "max_mr", "max_pd",
+                "max_qp_rd_atom", "max_qp_init_rd_atom", "max_srq", "max_srq_wr", "max_srq_sge"}) {
+            c("DEVICE_ATTR_" + field.toUpperCase(Locale.ROOT), "offsetof(struct ibv_device_attr, " + field + ")");
+        }
+        c("SRQ_INIT_ATTR_BYTES", "sizeof(struct ibv_srq_init_attr)");
+        c("SRQ_INIT_ATTR_SRQ_CONTEXT", "offsetof(struct ibv_srq_init_attr, srq_context)");
+        c("SRQ_INIT_ATTR_MAX_WR", "offsetof(struct ibv_srq_init_attr, attr.max_wr)");
+        c("SRQ_INIT_ATTR_MAX_SGE", "offsetof(struct ibv_srq_init_attr, attr.max_sge)");
+        c("SRQ_INIT_ATTR_SRQ_LIMIT", "offsetof(struct ibv_srq_init_attr, attr.srq_limit)");
+        c("SRQ_CONTEXT", "offsetof(struct ibv_srq, context)");
+        c("SRQ_END", "offsetof(struct ibv_srq, context) + sizeof(void *)");
         c("QP_CONTEXT", "offsetof(struct ibv_qp, context)");
         c("QP_NUM", "offsetof(struct ibv_qp, qp_num)");
         c("QP_END", "offsetof(struct ibv_qp, qp_num) + sizeof(uint32_t)");
@@ -102,6 +116,8 @@ class RdmaAbiTest {
         c("CM_EVENT_STATUS", "offsetof(struct rdma_cm_event, status)");
         c("CM_EVENT_PRIVATE_DATA", "offsetof(struct rdma_cm_event, param.conn.private_data)");
         c("CM_EVENT_PRIVATE_DATA_LEN", "offsetof(struct rdma_cm_event, param.conn.private_data_len)");
+        c("CM_EVENT_RESPONDER_RESOURCES", "offsetof(struct rdma_cm_event, param.conn.responder_resources)");
+        c("CM_EVENT_INITIATOR_DEPTH", "offsetof(struct rdma_cm_event, param.conn.initiator_depth)");
         c("CONN_PARAM_BYTES", "sizeof(struct rdma_conn_param)");
         c("CONN_PARAM_PRIVATE_DATA", "offsetof(struct rdma_conn_param, private_data)");
         c("CONN_PARAM_PRIVATE_DATA_LEN", "offsetof(struct rdma_conn_param, private_data_len)");

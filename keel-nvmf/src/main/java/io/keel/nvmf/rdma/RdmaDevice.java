@@ -1,6 +1,7 @@
 package io.keel.nvmf.rdma;
 
 import io.keel.core.iobuf.IoBuf;
+import io.keel.rdma.DeviceAttributes;
 import io.keel.rdma.MemoryRegion;
 import io.keel.rdma.ProtectionDomain;
 import io.keel.rdma.RdmaAbi;
@@ -9,25 +10,29 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * One RDMA device as the transport uses it: its protection domain and iobuf's memory registered in it once, so
- * any data buffer of any poll group moves with its region's key. Made and closed by the transport on the
- * application thread (after every poll group let go of it); the poll groups read it.
+ * One RDMA device as the transport uses it: its limits ({@code ibv_query_device}), its protection domain and iobuf's
+ * memory registered in it once, so any data buffer of any poll group moves with its region's key. Made and closed by
+ * the transport on the application thread (after every poll group let go of it); the poll groups read it.
  */
 final class RdmaDevice implements AutoCloseable {
     private final VerbsContext context;
     private final String name;
+    private final DeviceAttributes attributes;
     private final ProtectionDomain pd;
     private final MemoryRegion[] iobufRegions;
 
-    private RdmaDevice(VerbsContext context, ProtectionDomain pd, MemoryRegion[] iobufRegions) {
+    private RdmaDevice(VerbsContext context, DeviceAttributes attributes, ProtectionDomain pd,
+            MemoryRegion[] iobufRegions) {
         this.context = context;
         this.name = context.deviceName();
+        this.attributes = attributes;
         this.pd = pd;
         this.iobufRegions = iobufRegions;
     }
 
-    /** Allocates the protection domain of {@code context} and registers iobuf's regions in it. */
+    /** Reads the device's limits, allocates its protection domain and registers iobuf's regions in it. */
     static RdmaDevice open(VerbsContext context, IoBuf iobuf) {
+        DeviceAttributes attributes = context.queryDevice();
         ProtectionDomain pd = context.allocateProtectionDomain();
         List<MemorySegment> regions = iobuf.regions();
         MemoryRegion[] registered = new MemoryRegion[regions.size()];
@@ -44,7 +49,7 @@ final class RdmaDevice implements AutoCloseable {
             pd.close();
             throw e;
         }
-        return new RdmaDevice(context, pd, registered);
+        return new RdmaDevice(context, attributes, pd, registered);
     }
 
     VerbsContext context() {
@@ -53,6 +58,10 @@ final class RdmaDevice implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    DeviceAttributes attributes() {
+        return attributes;
     }
 
     ProtectionDomain pd() {

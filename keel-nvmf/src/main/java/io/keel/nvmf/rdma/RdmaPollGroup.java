@@ -10,6 +10,7 @@ import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.core.time.Clock;
 import io.keel.nvme.rdma.RdmaCmPrivateData;
+import io.keel.nvme.spec.Sqe;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.BufferViews;
 import io.keel.rdma.CmEvent;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One poll group of the RDMA transport ({@code nvmf_tgt_poll_group_NNN}): a lightweight thread on one reactor that
  * owns its qpairs (rule R1), a CM event channel their cm ids are moved to when accepted (so their events are read
- * and handled here, by their owner: rule R2, scenario S1), per device a completion queue ({@link RdmaPoller})
- * polled every iteration in poll mode and armed through its completion channel in interrupt mode, and bounded
+ * and handled here, by their owner: rule R2, scenario S1), per device a completion queue and a shared receive queue
+ * ({@link RdmaPoller}; a receive's completion goes to the qpair its queue pair number names) polled every iteration
+ * in poll mode and armed through its completion channel in interrupt mode, and bounded
  * shares of the data buffers ({@code num_shared_buffers}) and data work requests ({@code data_wr_pool_size}). A
  * request that finds either spent waits in the group's {@link PendingQueue}, re-driven when one is freed and on
  * every idle poll (rule R6, scenario S3).
@@ -57,6 +59,8 @@ final class RdmaPollGroup {
     private final int largeCache;
     private final boolean batching;
     private final long maxTransfer;
+    /** A receive buffer: an SQE and the most in-capsule data. */
+    private final int capsuleSize;
     private final BufferViews views = new BufferViews(v -> { });
     private final PendingQueue<RdmaRequest> waitingForData = new PendingQueue<>(this::takeData);
     private final List<RdmaPoller> pollers = new ArrayList<>();
@@ -99,6 +103,7 @@ final class RdmaPollGroup {
         this.largeCache = largeCache;
         this.batching = !transport.rdmaOptions().noWrBatching();
         this.maxTransfer = Math.min(transport.options().maxIoSize(), iobuf.largeBufsize());
+        this.capsuleSize = Sqe.SIZE + (int) transport.options().inCapsuleDataSize();
     }
 
     String name() {
@@ -181,26 +186,33 @@ final class RdmaPollGroup {
      */
     void accept(CmId id, RdmaDevice device, ConnectRequest request, ListenAddress at, ListenAddress peer) {
         int depth = request.hsqsize() + 1;
-        int cqes = 3 * depth; // a RECV, a SEND and an RDMA READ per entry may complete
+        int readDepth = ConnectRequestCheck.readDepth(request, transport.options(), device.attributes());
         RdmaQpair q = null;
         String refused = null;
         try {
             if (stopping) {
                 refused = "the transport is stopping";
+            } else if (readDepth < 1) {
+                refused = "the device " + device.name() + " allows no RDMA READ (max_qp_init_rd_atom "
+                        + device.attributes().maxQpInitRdAtom() + ")";
             } else {
                 RdmaPoller p = poller(device);
+                int cqes = p.cqesFor(depth);
                 if (p.cqeReserved + cqes > p.cq.capacity()) {
                     refused = "the completion queue of " + name + " on " + device.name() + " is full (" + p.cqeReserved
-                            + " of " + p.cq.capacity() + " entries reserved; transport option num_cqe)";
+                            + " of " + p.cq.capacity() + " entries reserved; transport option "
+                            + (p.srq != null ? "max_srq_depth" : "num_cqe") + ")";
                 } else {
                     int slot = freeSlot();
                     int generation = generations[slot] = generations[slot] + 1 & 0xFFFF;
-                    q = new RdmaQpair(this, p, id, slot, generation, depth,
-                            (int) transport.options().inCapsuleDataSize(), at, peer);
+                    q = new RdmaQpair(this, p, id, slot, generation, depth, readDepth, capsuleSize, at, peer);
                     p.cqeReserved += cqes;
                     slots[slot] = q;
                     qpairs.add(q);
                     byCmId.put(id.address(), q);
+                    if (q.sharedReceives()) {
+                        p.byQpNum.put(q.queuePairNumber(), q);
+                    }
                 }
             }
         } catch (RdmaException | IllegalStateException e) {
@@ -212,15 +224,33 @@ final class RdmaPollGroup {
             reject(id, RdmaCmPrivateData.STS_NO_RESOURCES);
             return;
         }
-        completionPoller.resume(); // a new completion queue is not armed yet
         new RdmaCmPrivateData().wrap(acceptParameters.privateData()).clear().recfmt(0).crqsize(depth);
-        acceptParameters.privateDataLength(RdmaCmPrivateData.ACCEPT_SIZE).responderResources(0).initiatorDepth(RdmaQpair.READ_DEPTH)
-                .rnrRetryCount(7);
+        // no RDMA READs from the host (it moves no data itself); ours up to the agreed depth
+        acceptParameters.privateDataLength(RdmaCmPrivateData.ACCEPT_SIZE).responderResources(0)
+                .initiatorDepth(readDepth).rnrRetryCount(7);
         if (!q.accept(acceptParameters, cmChannel)) {
             q.close("accept failed");
         } else {
-            LOG.debug("nvmf: RDMA qpair (QID {}, {} entries) from {}:{} accepted on {}", request.qid(), depth,
-                    peer.traddr(), peer.trsvcid(), name);
+            LOG.debug("nvmf: RDMA qpair (QID {}, {} entries, {} RDMA READs; the host allows {} and asks for {}) from "
+                    + "{}:{} accepted on {}{}", request.qid(), depth, readDepth, request.initiatorDepth(),
+                    request.responderResources(), peer.traddr(), peer.trsvcid(), name,
+                    q.sharedReceives() ? " (shared receive queue)" : "");
+        }
+    }
+
+    /**
+     * Makes the group's part of {@code device} — completion queue, shared receive queue and its buffers — ahead of
+     * the first qpair (SPDK makes it with the poll group), so a host's connect does not wait for it.
+     */
+    void prepare(RdmaDevice device) {
+        if (stopping || completionPoller == null) {
+            return;
+        }
+        try {
+            poller(device);
+        } catch (RdmaException e) {
+            LOG.warn("nvmf: {} on RDMA device {}: {} (tried again at the first connect)", name, device.name(),
+                    e.getMessage());
         }
     }
 
@@ -242,11 +272,12 @@ final class RdmaPollGroup {
                 return p;
             }
         }
-        RdmaPoller p = new RdmaPoller(device, transport.rdmaOptions().numCqe());
+        RdmaPoller p = RdmaPoller.create(name, device, transport.rdmaOptions(), capsuleSize);
         pollers.add(p);
         if (interruptMode) {
             completionWatches.add(thread.watchFd(p.channel.fd(), Epoll.EPOLLIN, ready -> completionEvents(p)));
         }
+        completionPoller.resume(); // a new completion queue is not armed yet
         return p;
     }
 
@@ -269,7 +300,11 @@ final class RdmaPollGroup {
         slots[q.slot()] = null;
         qpairs.remove(q);
         byCmId.remove(q.cmId().address());
-        q.poller().cqeReserved -= 3 * q.depth();
+        RdmaPoller p = q.poller();
+        if (q.sharedReceives()) {
+            p.byQpNum.remove(q.queuePairNumber());
+        }
+        p.cqeReserved -= p.cqesFor(q.depth());
     }
 
     // ---- CM events of the group's qpairs (rule R2: read and handled by their owner) ----
@@ -334,6 +369,10 @@ final class RdmaPollGroup {
         p.stats.completions += n;
         for (int i = 0; i < n; i++) {
             long id = wcs.id(i);
+            if ((int) (id >>> 28 & 0xF) == RdmaQpair.KIND_SHARED_RECV) {
+                sharedReceive(p, (int) id & 0x0FFF_FFFF, wcs.queuePairNumber(i), wcs.status(i), wcs.byteLength(i));
+                continue;
+            }
             int slot = (int) (id >>> 48);
             int generation = (int) (id >>> 32) & 0xFFFF;
             RdmaQpair q = slot < slots.length ? slots[slot] : null;
@@ -343,6 +382,17 @@ final class RdmaPollGroup {
             q.completion((int) (id >>> 28) & 0xF, (int) id & 0x0FFF_FFFF, wcs.status(i), wcs.byteLength(i));
         }
         return n;
+    }
+
+    /** A capsule in a shared receive queue's buffer: to the qpair its queue pair number names, or straight back. */
+    private void sharedReceive(RdmaPoller p, int buffer, int queuePairNumber, int status, int bytes) {
+        p.sharedReceives.received(buffer);
+        RdmaQpair q = p.byQpNum.get(queuePairNumber);
+        if (q == null) {
+            repostShared(p, buffer); // for a qpair already destroyed: the buffer is the group's, never lost
+            return;
+        }
+        q.completion(RdmaQpair.KIND_SHARED_RECV, buffer, status, bytes);
     }
 
     /**
@@ -383,6 +433,26 @@ final class RdmaPollGroup {
     /** {@code q} queued work requests: posted at the end of this poll, or of this message turn. */
     void flushLater(RdmaQpair q) {
         toFlush.add(q);
+        flushAtTheEnd();
+    }
+
+    /**
+     * Shared receive queue buffer {@code buffer} of {@code p} is done with: posted again with the others at the end
+     * of this poll or message turn (at once with {@code no_wr_batching}); only counted back once {@code p} closed.
+     */
+    void repostShared(RdmaPoller p, int buffer) {
+        p.sharedReceives.repost(buffer);
+        if (!p.sharedReceives.pending()) {
+            return;
+        }
+        if (batching) {
+            flushAtTheEnd();
+        } else {
+            p.flushSharedReceives();
+        }
+    }
+
+    private void flushAtTheEnd() {
         if (!inPoll && !flushScheduled) {
             flushScheduled = true;
             thread.send(FLUSH, this);
@@ -399,6 +469,12 @@ final class RdmaPollGroup {
             toFlush.get(i).flush();
         }
         toFlush.clear();
+        for (int i = 0; i < pollers.size(); i++) {
+            RdmaPoller p = pollers.get(i);
+            if (p.sharedReceives != null && p.sharedReceives.pending()) {
+                p.flushSharedReceives();
+            }
+        }
     }
 
     // ---- data buffers and data work requests (rule R6) ----

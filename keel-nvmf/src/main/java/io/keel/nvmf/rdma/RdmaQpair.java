@@ -17,7 +17,6 @@ import io.keel.rdma.MemoryRegion;
 import io.keel.rdma.QueuePair;
 import io.keel.rdma.QueuePairCapabilities;
 import io.keel.rdma.RdmaAbi;
-import io.keel.rdma.RecvWorkRequests;
 import io.keel.rdma.SendWorkRequests;
 import io.keel.rdma.WorkCompletions;
 import java.lang.foreign.Arena;
@@ -28,18 +27,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One NVMe-oF RDMA queue pair on its poll group's thread (rule R1): its cm id (its events arrive on the group's
- * channel), its reliable-connected queue pair completing into the group's queue for the device, and a table made
- * and registered once at accept — a receive buffer per entry (SQE and in-capsule data, read in place), a response
- * per entry — with an {@link RdmaRequest} per entry. Where each command goes is the transport-neutral
- * {@link QpairCommands}' decision (Connect and admin commands to the application thread, I/O commands to the
- * queue's executor), as for TCP.
+ * channel), its reliable-connected queue pair completing into the group's queue for the device, where its capsules
+ * arrive ({@link RdmaReceives}: the group's shared receive queue on the device, or with {@code no_srq} buffers of its
+ * own, one per entry), and a table of responses made and registered once at accept, with an {@link RdmaRequest} per
+ * entry. Where each command goes is the transport-neutral {@link QpairCommands}' decision (Connect and admin
+ * commands to the application thread, I/O commands to the queue's executor), as for TCP.
  *
- * <p>A command's life: its capsule's RECV completes; a keyed SGL takes a data buffer and a data work request from
- * the group (or waits for them in the group's queue, rule R6); a write RDMA READs the host's data (at most
- * {@link #READ_DEPTH} at once, the rest waiting here); it executes; the response is SENT — after an RDMA WRITE of a
- * read's data, in the same chain — and the receive buffer is posted again; the request is free when the SEND
- * completes. Work requests queued during a poll go out in one post per qpair at its end (unless
- * {@code no_wr_batching}).
+ * <p>A command's life: its capsule's RECV completes (one of the shared queue's is routed here by its queue pair
+ * number) and a free request takes it, or it waits for one ({@code pending_free_request}: the host got a response
+ * before its SEND completed here); a keyed SGL takes a data buffer and a data work request from the group (or waits
+ * for them in the group's queue, rule R6); a write RDMA READs the host's data (at most the read depth agreed at
+ * accept at once, the rest waiting here); it executes; the response is SENT — after an RDMA WRITE of a read's data,
+ * in the same chain — and the receive buffer is posted again; the request is free when the SEND completes. Work
+ * requests queued during a poll go out in one post per qpair at its end (unless {@code no_wr_batching}).
  *
  * <p>Life (rule R5): {@code OPEN} (the queue's states are {@link QpairCommands}') → {@code CLOSING} (disconnected:
  * waits until every posted work request has completed, flushed, and every command came back, at most
@@ -49,15 +49,15 @@ import org.slf4j.LoggerFactory;
  */
 final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaQpair.class);
-    /** RDMA READs in flight per qpair (the initiator depth the accept offers; Soft-RoCE and mlx5 allow far more). */
-    static final int READ_DEPTH = 16;
-    /** How long a closing qpair waits for its work requests to flush and its commands to come back. */
+        /** How long a closing qpair waits for its work requests to flush and its commands to come back. */
     static final long CLOSE_BOUND_NANOS = 5_000_000_000L;
 
-    // work request ids: slot (16 bits) | generation (16) | kind (4) | entry (28)
+    // work request ids: slot (16 bits) | generation (16) | kind (4) | entry (28); a shared receive queue's receives
+    // carry only their kind and buffer (the completion's queue pair number names the qpair)
     static final int KIND_RECV = 0;
     static final int KIND_SEND = 1;
     static final int KIND_READ = 2;
+    static final int KIND_SHARED_RECV = 3;
 
     /** The connection's life; the queue's own states are {@link QpairCommands}'s. */
     enum Life { OPEN, CLOSING, DESTROYED }
@@ -68,16 +68,26 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private final ListenAddress listenAddress;
     private final ListenAddress peerAddress;
     private final int depth;
-    private final int capsuleSize;
+    private final int readDepth;
     private final int slot;
     private final int generation;
+    /** Where capsules arrive: the poller's shared receive queue's buffers, or this qpair's own. */
+    private final RdmaReceives receives;
+    private final boolean sharedReceives;
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment table;
     private final MemoryRegion tableRegion;
-    private final RecvWorkRequests recvs;
     private final SendWorkRequests sends;
     private final RdmaRequest[] requests;
+    /** Free requests' indexes, a stack. */
+    private final int[] free;
+    private int freeCount;
+    /** Capsules (buffer, bytes) that arrived while every request was busy, a ring, oldest first. */
+    private final int[] waitingBuffer;
+    private final int[] waitingBytes;
+    private int waitingHead;
+    private int waitingCount;
     private final ArrayDeque<RdmaRequest> readWaiters;
+    private final int queuePairNumber;
     private QueuePair qp;
 
     private final QpairCommands<RdmaRequest> commands;
@@ -88,53 +98,51 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private long closingSince;
     private int sqhd;
     private int readsInFlight;
-    /** Posted receives, and posted signaled sends and reads, not yet completed (flushed ones included). */
-    private int recvsPosted;
+    /** Posted signaled sends and reads not yet completed (flushed ones included). */
     private int sendsPosted;
-    /** Requests not FREE. */
-    private int busy;
-    // the chains queued for the next post (-1: empty)
+    // the send chain queued for the next post (-1: empty)
     private int sendHead = -1;
     private int sendTail = -1;
     private int sendCount;
-    private int recvHead = -1;
-    private int recvTail = -1;
-    private int recvCount;
     private boolean dirty;
 
-
     /**
-     * Makes the table, registers it, creates the queue pair and posts every receive (group's thread); throws
-     * {@link io.keel.rdma.RdmaException} if the device refuses, having freed what it made.
+     * Makes and registers the response table (and with no shared receive queue on {@code poller}, its own capsule
+     * buffers, queued for the accept's post), creates the queue pair on the poller's completion queue (and shared
+     * receive queue); throws {@link io.keel.rdma.RdmaException} if the device refuses, having freed what it made.
+     * At most {@code readDepth} RDMA READs are outstanding at once.
      */
-    RdmaQpair(RdmaPollGroup group, RdmaPoller poller, CmId id, int slot, int generation, int depth,
-            int inCapsuleDataSize, ListenAddress listenAddress, ListenAddress peerAddress) {
+    RdmaQpair(RdmaPollGroup group, RdmaPoller poller, CmId id, int slot, int generation, int depth, int readDepth,
+            int capsuleSize, ListenAddress listenAddress, ListenAddress peerAddress) {
         this.group = group;
         this.poller = poller;
         this.id = id;
         this.slot = slot;
         this.generation = generation;
         this.depth = depth;
-        this.capsuleSize = Sqe.SIZE + inCapsuleDataSize;
+        this.readDepth = readDepth;
         this.listenAddress = listenAddress;
         this.peerAddress = peerAddress;
+        this.sharedReceives = poller.srq != null;
         this.commands = new QpairCommands<>(this, group.transport().registry());
-        this.table = arena.allocate((long) depth * (capsuleSize + Cqe.SIZE), 64);
+        MemorySegment table = arena.allocate((long) depth * Cqe.SIZE, 64);
         MemoryRegion region = null;
-        RecvWorkRequests r = null;
+        RdmaReceives own = null;
         SendWorkRequests s = null;
         try {
             region = poller.device.pd().register(table, RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
-            r = new RecvWorkRequests(depth, 1);
+            if (!sharedReceives) {
+                own = new RdmaReceives(poller.device.pd(), depth, capsuleSize, i -> workRequestId(KIND_RECV, i));
+            }
             s = new SendWorkRequests(2 * depth, 1);
-            qp = id.createQueuePair(poller.device.pd(), poller.cq, poller.cq,
-                    new QueuePairCapabilities(2 * depth, depth, 1, 1, 0));
+            qp = id.createQueuePair(poller.device.pd(), poller.cq, poller.cq, poller.srq,
+                    new QueuePairCapabilities(2 * depth, sharedReceives ? 0 : depth, 1, sharedReceives ? 0 : 1, 0));
         } catch (RuntimeException e) {
             if (s != null) {
                 s.close();
             }
-            if (r != null) {
-                r.close();
+            if (own != null) {
+                own.close();
             }
             if (region != null) {
                 region.close();
@@ -143,29 +151,33 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
             throw e;
         }
         this.tableRegion = region;
-        this.recvs = r;
+        this.receives = sharedReceives ? poller.sharedReceives : own;
         this.sends = s;
+        this.queuePairNumber = qp.number();
         this.requests = new RdmaRequest[depth];
+        this.free = new int[depth];
+        this.waitingBuffer = new int[depth];
+        this.waitingBytes = new int[depth];
         this.readWaiters = new ArrayDeque<>(depth);
-        long responses = (long) depth * capsuleSize;
         for (int i = 0; i < depth; i++) {
-            MemorySegment capsule = table.asSlice((long) i * capsuleSize, capsuleSize);
-            MemorySegment response = table.asSlice(responses + (long) i * Cqe.SIZE,
-                    Cqe.SIZE);
-            requests[i] = new RdmaRequest(this, i, capsule, response);
-            recvs.single(i, tableRegion, capsule.address(), capsuleSize);
-            recvs.id(i, workRequestId(KIND_RECV, i));
+            requests[i] = new RdmaRequest(this, i, table.asSlice((long) i * Cqe.SIZE, Cqe.SIZE));
             sends.id(2 * i, workRequestId(KIND_READ, i));
             sends.id(2 * i + 1, workRequestId(KIND_SEND, i));
-            queueRecv(i);
+            free[depth - 1 - i] = i; // request 0 on top
         }
+        freeCount = depth;
+    }
+
+    /** The id of a shared receive queue's receive {@code buffer}. */
+    static long sharedReceiveId(int buffer) {
+        return (long) KIND_SHARED_RECV << 28 | buffer;
     }
 
     private long workRequestId(int kind, int entry) {
         return (long) slot << 48 | (long) generation << 32 | (long) kind << 28 | entry;
     }
 
-    /** Posts the receives, moves the cm id's events to the group's channel and accepts; false if any failed. */
+    /** Posts its own receives, if any, moves the cm id's events to the group's channel, accepts; false on failure. */
     boolean accept(ConnectionParameters params, CmEventChannel channel) {
         flush();
         if (life != Life.OPEN) {
@@ -239,6 +251,20 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         return depth;
     }
 
+    /** The RDMA READs it may have outstanding, the initiator depth its accept offers. */
+    int readDepth() {
+        return readDepth;
+    }
+
+    /** Its queue pair's number, as its completions carry it. */
+    int queuePairNumber() {
+        return queuePairNumber;
+    }
+
+    boolean sharedReceives() {
+        return sharedReceives;
+    }
+
     RdmaPoller poller() {
         return poller;
     }
@@ -261,17 +287,17 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
 
     // ---- completions (the group's poll) ----
 
-    /** A work completion of this qpair: {@code kind} and {@code entry} from its id, {@code status} its status. */
+    /**
+     * A work completion of this qpair: {@code kind} and {@code entry} (a request, or for receives a buffer) from its
+     * id, {@code status} its status. A shared receive queue's buffer was counted as received by the group.
+     */
     void completion(int kind, int entry, int status, int byteLength) {
         switch (kind) {
             case KIND_RECV -> {
-                recvsPosted--;
-                if (status == RdmaAbi.IBV_WC_SUCCESS) {
-                    received(requests[entry], byteLength);
-                } else {
-                    failed("RECV", status);
-                }
+                receives.received(entry);
+                capsuleArrived(entry, status, byteLength);
             }
+            case KIND_SHARED_RECV -> capsuleArrived(entry, status, byteLength);
             case KIND_SEND -> {
                 sendsPosted--;
                 if (status != RdmaAbi.IBV_WC_SUCCESS) {
@@ -312,30 +338,45 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         }
     }
 
-    private void received(RdmaRequest r, int bytes) {
-        if (life != Life.OPEN) {
-            return; // a capsule that arrived as the queue closed: dropped with it
-        }
-        poller.stats.requests++;
-        if (r.state != RdmaRequest.State.FREE) {
-            // the host got this entry's response before its SEND completed here: start it when it does
-            r.capsuleWaiting = true;
-            r.capsuleBytes = bytes;
-            poller.stats.pendingFreeRequest++;
+    /** A capsule arrived in receive buffer {@code buffer}: a free request takes it, or it waits for one. */
+    private void capsuleArrived(int buffer, int status, int bytes) {
+        if (status != RdmaAbi.IBV_WC_SUCCESS) {
+            failed("RECV", status);
+            returnCapsule(buffer);
             return;
         }
-        start(r, bytes);
+        if (life != Life.OPEN) {
+            returnCapsule(buffer); // a capsule that arrived as the queue closed: dropped with it
+            return;
+        }
+        poller.stats.requests++;
+        if (freeCount > 0) {
+            start(requests[free[--freeCount]], buffer, bytes);
+            return;
+        }
+        if (waitingCount == depth) {
+            // more commands outstanding than the queue has entries: only a shared receive queue lets them in
+            returnCapsule(buffer);
+            close("the host sent more than " + depth + " commands without waiting for their responses");
+            return;
+        }
+        // the host got a response before its SEND completed here: the capsule starts when a request is free
+        int at = (waitingHead + waitingCount++) % depth;
+        waitingBuffer[at] = buffer;
+        waitingBytes[at] = bytes;
+        poller.stats.pendingFreeRequest++;
     }
 
-    private void start(RdmaRequest r, int bytes) {
+    private void start(RdmaRequest r, int buffer, int bytes) {
+        r.attach(buffer, receives.capsule(buffer));
         long now = group.clock().nanoTime();
         r.receivedNanos = now;
-        busy++;
         sqhd = sqhd + 1 >= depth ? 0 : sqhd + 1;
         commands.touch(now);
         r.state = RdmaRequest.State.EXECUTING;
+        int capsuleData = receives.capsuleSize() - Sqe.SIZE;
         int status = bytes < Sqe.SIZE ? Status.field(Status.INVALID_FIELD, true)
-                : r.sgl.decode(r.sqe(), bytes - Sqe.SIZE, capsuleSize - Sqe.SIZE, group.maxTransfer());
+                : r.sgl.decode(r.sqe(), bytes - Sqe.SIZE, capsuleData, group.maxTransfer());
         if (status != 0) {
             completed(r, status, 0, 0);
             return;
@@ -346,7 +387,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
                 dispatch(r);
             }
             case IN_CAPSULE -> {
-                r.data = r.inCapsuleData();
+                r.data = receives.inCapsuleData(buffer, r.sgl.offset(), r.sgl.length());
                 dispatch(r);
             }
             case KEYED -> {
@@ -361,7 +402,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     void dataReady(RdmaRequest r) {
         if (r.sgl.hostToController()) {
             r.state = RdmaRequest.State.READING;
-            if (readsInFlight >= READ_DEPTH) {
+            if (readsInFlight >= readDepth) {
                 readWaiters.addLast(r);
                 poller.stats.pendingRdmaRead++;
             } else {
@@ -375,7 +416,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
 
     private void startWaitingReads() {
         RdmaRequest r;
-        while (readsInFlight < READ_DEPTH && life == Life.OPEN && (r = readWaiters.pollFirst()) != null) {
+        while (readsInFlight < readDepth && life == Life.OPEN && (r = readWaiters.pollFirst()) != null) {
             postRead(r);
         }
     }
@@ -469,16 +510,21 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         } else {
             queueSend(send, send, 1);
         }
-        queueRecv(i); // the capsule is consumed: its buffer takes the next one
+        int buffer = r.capsule; // the capsule is consumed (the CQE has its CID): its buffer takes the next one
+        r.capsule = -1;
+        returnCapsule(buffer);
     }
 
-    /** The response's SEND completed: the request is free, and starts the capsule that waited for it. */
+    /** The response's SEND completed: the request is free, and takes the capsule that waited longest, if any. */
     private void responded(RdmaRequest r) {
         poller.stats.requestLatency += group.clock().nanoTime() - r.receivedNanos;
         release(r);
-        if (r.capsuleWaiting && life == Life.OPEN) {
-            r.capsuleWaiting = false;
-            start(r, r.capsuleBytes);
+        if (waitingCount > 0 && life == Life.OPEN) {
+            int buffer = waitingBuffer[waitingHead];
+            int bytes = waitingBytes[waitingHead];
+            waitingHead = (waitingHead + 1) % depth;
+            waitingCount--;
+            start(requests[free[--freeCount]], buffer, bytes);
         }
     }
 
@@ -488,8 +534,33 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
             return;
         }
         r.state = RdmaRequest.State.FREE;
-        busy--;
+        free[freeCount++] = r.index;
+        if (r.capsule >= 0) {
+            int buffer = r.capsule;
+            r.capsule = -1;
+            returnCapsule(buffer);
+        }
         group.releaseData(r);
+    }
+
+    /**
+     * Receive buffer {@code buffer} is done with: back to the shared receive queue whatever this qpair's state (its
+     * buffers are the group's), or posted again on this qpair's own queue while it is open (else it goes with it).
+     */
+    private void returnCapsule(int buffer) {
+        if (sharedReceives) {
+            group.repostShared(poller, buffer);
+        } else if (life == Life.OPEN) {
+            receives.repost(buffer);
+            queued();
+        } else {
+            receives.drop(buffer);
+        }
+    }
+
+    /** Requests not FREE. */
+    private int busy() {
+        return depth - freeCount;
     }
 
     // ---- posting ----
@@ -505,19 +576,6 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         queued();
     }
 
-    private void queueRecv(int i) {
-        recvs.end(i);
-        if (recvHead < 0) {
-            recvHead = i;
-        } else {
-            recvs.link(recvTail, i);
-        }
-        recvTail = i;
-        recvCount++;
-        recvsPosted++;
-        queued();
-    }
-
     private void queued() {
         if (group.batching()) {
             if (!dirty) {
@@ -529,7 +587,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         }
     }
 
-    /** Posts the queued chains: one post for the sends, one for the receives. */
+    /** Posts the queued chains: one post for the sends, one for its own receives. */
     void flush() {
         dirty = false;
         if (life == Life.DESTROYED) {
@@ -544,31 +602,21 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
             poller.stats.sendDoorbellUpdates++;
             poller.stats.totalSendWrs += n;
             if (rc != 0) {
+                sendsPosted = 0; // what the provider did not take never completes: the close's bound ends the wait
                 postFailed("ibv_post_send", rc);
             }
         }
-        if (recvHead >= 0) {
-            int first = recvHead;
-            int n = recvCount;
-            recvHead = -1;
-            recvCount = 0;
-            int rc = qp.postReceive(recvs, first);
-            poller.stats.recvDoorbellUpdates++;
-            poller.stats.totalRecvWrs += n;
+        if (!sharedReceives && receives.pending()) {
+            int rc = receives.flush(qp, poller.stats);
             if (rc != 0) {
                 postFailed("ibv_post_recv", rc);
             }
         }
     }
 
-    /**
-     * A post the provider refused: what it did not take will never complete, so the qpair cannot account for it and
-     * closes; the bound of its close ends the wait.
-     */
+    /** A post the provider refused: the qpair cannot go on and closes. */
     private void postFailed(String call, int rc) {
         LOG.warn("nvmf: RDMA qpair {} from {}: {} failed ({})", qid(), peer(), call, rc);
-        recvsPosted = 0;
-        sendsPosted = 0;
         close(call + " failed");
     }
 
@@ -609,6 +657,11 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         while ((r = readWaiters.pollFirst()) != null) {
             release(r);
         }
+        while (waitingCount > 0) {
+            returnCapsule(waitingBuffer[waitingHead]);
+            waitingHead = (waitingHead + 1) % depth;
+            waitingCount--;
+        }
         group.dropWaiting(this);
         group.completedNvmeIo += commands.close();
         destroyIfIdle();
@@ -620,7 +673,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     }
 
     private void destroyIfIdle() {
-        if (life == Life.CLOSING && recvsPosted <= 0 && sendsPosted <= 0 && busy == 0) {
+        if (life == Life.CLOSING && (sharedReceives || receives.outstanding() <= 0) && sendsPosted <= 0
+                && busy() == 0) {
             destroy();
         }
     }
@@ -629,7 +683,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     void closeBoundExpired() {
         if (life == Life.CLOSING) {
             LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {} receive(s), {} send(s) posted and {} command(s) "
-                    + "busy after {} ms", qid(), peer(), recvsPosted, sendsPosted, busy, CLOSE_BOUND_NANOS / 1_000_000);
+                    + "busy after {} ms", qid(), peer(), sharedReceives ? 0 : receives.outstanding(), sendsPosted,
+                    busy(), CLOSE_BOUND_NANOS / 1_000_000);
             destroy();
         }
     }
@@ -638,22 +693,22 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         life = Life.DESTROYED;
         for (RdmaRequest r : requests) {
             if (r.state != RdmaRequest.State.FREE && r.state != RdmaRequest.State.EXECUTING) {
-                release(r); // an executing one gives its buffer back when it completes
+                release(r); // an executing one gives its buffers back when it completes
             }
         }
         group.removed(this);
         id.close(); // destroys the queue pair, then the id; every event of it was acknowledged when read
         tableRegion.close();
         sends.close();
-        recvs.close();
-        if (busy == 0) {
-            arena.close();
-        } // else commands still executing read their capsules: the table goes when the last comes back
+        if (!sharedReceives) {
+            receives.close(); // its buffers go once no executing command reads one
+        }
+        freeTableIfDone();
     }
 
-    /** The last command of a destroyed qpair came back: its table can go. */
+    /** Once destroyed and the last command came back: the response table can go. */
     private void freeTableIfDone() {
-        if (life == Life.DESTROYED && busy == 0 && arena.scope().isAlive()) {
+        if (life == Life.DESTROYED && busy() == 0 && arena.scope().isAlive()) {
             arena.close();
         }
     }

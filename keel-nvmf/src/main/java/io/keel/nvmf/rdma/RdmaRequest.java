@@ -7,15 +7,15 @@ import io.keel.nvmf.transport.ForwardedCommand;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One command slot of an {@link RdmaQpair}: slot {@code i} owns receive buffer {@code i} (the capsule: SQE and
- * in-capsule data, read in place) and response buffer {@code i} (the CQE it SENDs), and send work requests
- * {@code 2i} (its RDMA READ or WRITE) and {@code 2i+1} (its response). Made once per qpair; nothing is allocated
- * per command. Owner thread only.
+ * One command slot of an {@link RdmaQpair}: slot {@code i} owns response buffer {@code i} (the CQE it SENDs) and send
+ * work requests {@code 2i} (its RDMA READ or WRITE) and {@code 2i+1} (its response), and while it runs a command, the
+ * receive buffer its capsule arrived in (SQE and in-capsule data, read in place: the qpair's own or its poll group's
+ * shared receive queue's). Made once per qpair; nothing is allocated per command. Owner thread only.
  */
 final class RdmaRequest implements AdminCommand {
     /** Where a command is in its life (SPDK's RDMA request states, folded). */
     enum State {
-        /** No command: its receive is posted (or waits to be). */
+        /** No command. */
         FREE,
         /** Waiting in its poll group's queue for a data buffer and a data work request (rule R6). */
         NEED_DATA,
@@ -36,14 +36,10 @@ final class RdmaRequest implements AdminCommand {
     final RdmaSgl sgl = new RdmaSgl();
     /** How this request travels to the application thread (Connect and admin commands). */
     final ForwardedCommand<RdmaRequest> forwarded = new ForwardedCommand<>();
-    /** The capsule's in-capsule data area. */
-    private final MemorySegment inCapsule;
-    private MemorySegment inCapsuleView;
 
     State state = State.FREE;
-    /** A new capsule arrived in this slot's buffer while the previous command still completed: start it then. */
-    boolean capsuleWaiting;
-    int capsuleBytes;
+    /** The receive buffer holding this command's capsule, or -1 once it went back. */
+    int capsule = -1;
     long receivedNanos;
     /** The iobuf buffer this command holds (keyed SGL), or null. */
     MemorySegment buffer;
@@ -52,25 +48,17 @@ final class RdmaRequest implements AdminCommand {
     /** Whether it holds one of the group's data work requests. */
     boolean holdsDataWr;
 
-    RdmaRequest(RdmaQpair qpair, int index, MemorySegment capsule, MemorySegment response) {
+    RdmaRequest(RdmaQpair qpair, int index, MemorySegment response) {
         this.qpair = qpair;
         this.index = index;
-        this.sqe.wrap(capsule, 0);
-        this.inCapsule = capsule.asSlice(Sqe.SIZE);
         this.cqe.wrap(response, 0);
         this.responseAddress = response.address();
     }
 
-    /** The in-capsule data the SGL names, cut to its length (the view is kept while offset and length repeat). */
-    MemorySegment inCapsuleData() {
-        long offset = sgl.offset();
-        long length = sgl.length();
-        MemorySegment v = inCapsuleView;
-        if (v == null || v.byteSize() != length || v.address() != inCapsule.address() + offset) {
-            v = inCapsule.asSlice(offset, length);
-            inCapsuleView = v;
-        }
-        return v;
+    /** The command in receive buffer {@code buffer}, whose capsule is {@code capsule}, is this slot's now. */
+    void attach(int buffer, MemorySegment capsule) {
+        this.capsule = buffer;
+        sqe.wrap(capsule, 0);
     }
 
     @Override

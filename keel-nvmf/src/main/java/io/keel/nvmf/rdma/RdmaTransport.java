@@ -91,10 +91,6 @@ public final class RdmaTransport implements Transport {
     public void start() {
         channel = CmEventChannel.create();
         channelWatch = appThread.watchFd(channel.fd(), Epoll.EPOLLIN, ready -> cmEvents());
-        if (!rdmaOptions.noSrq()) {
-            LOG.info("nvmf: RDMA transport: shared receive queues are not implemented yet; each qpair posts its "
-                    + "own receives (as with no_srq)");
-        }
         int[] cores = runtime.cores().cores();
         int buffers = (int) Math.min(Integer.MAX_VALUE, Math.max(1, options.numSharedBuffers() / cores.length));
         int wrs = (int) Math.min(Integer.MAX_VALUE, Math.max(1, options.dataWrPoolSize() / cores.length));
@@ -202,7 +198,12 @@ public final class RdmaTransport implements Transport {
         if (d == null) {
             d = RdmaDevice.open(v, iobuf);
             devices.put(v.address(), d);
-            LOG.info("nvmf: RDMA device {}: protection domain allocated, iobuf registered", d.name());
+            LOG.info("nvmf: RDMA device {}: protection domain allocated, iobuf registered; {}", d.name(),
+                    d.attributes());
+            RdmaDevice opened = d;
+            for (RdmaPollGroup g : groups) {
+                g.thread().send(() -> g.prepare(opened)); // its queues made now, not on a host's first connect
+            }
         }
         return d;
     }
@@ -229,7 +230,8 @@ public final class RdmaTransport implements Transport {
     private void connectRequest() {
         CmId id = CmId.adopt(event.id());
         RdmaListener l = byListenId.get(event.listenId());
-        ConnectRequest r = ConnectRequest.decode(event.privateData(), event.privateDataLength());
+        ConnectRequest r = ConnectRequest.decode(event.privateData(), event.privateDataLength(),
+                event.responderResources(), event.initiatorDepth());
         InetSocketAddress from = id.peerAddress();
         ListenAddress at = l != null ? l.address : new ListenAddress("RDMA", "IPv4", "?", "0");
         ListenAddress peer = new ListenAddress("RDMA", at.adrfam(),

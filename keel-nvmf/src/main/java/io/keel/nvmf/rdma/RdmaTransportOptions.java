@@ -7,9 +7,10 @@ import io.keel.nvmf.TransportOptions;
  * RDMA's own transport options ({@code struct rdma_transport_opts}), with SPDK's defaults, written where SPDK's
  * {@code nvmf_rdma_dump_opts} writes them; {@link #DEFAULTS} are SPDK's RDMA defaults of the common options too.
  *
- * @param maxSrqDepth receive requests of a poll group's shared receive queue (per device)
- * @param noSrq each qpair posts its own receive requests instead of sharing a queue per poll group
- * @param numCqe completion queue entries (a poll group's queue per device; SPDK uses it only with {@code no_srq})
+ * @param maxSrqDepth receive requests of a poll group's shared receive queue per device (at most the device's
+ *                    {@code max_srq_wr}); its completion queue has three entries per request
+ * @param noSrq each qpair posts its own receive requests instead of sharing a queue per poll group and device
+ * @param numCqe completion queue entries of a poll group per device, with {@code no_srq} only (as SPDK)
  * @param acceptorBacklog the listen backlog of each RDMA CM listener
  * @param noWrBatching post every work request at once instead of gathering a poll's into one post per qpair
  */

@@ -24,12 +24,14 @@ class RdmaPollGroupStatsTest {
         RdmaDeviceStats copy = d.copy();
         d.polls = 99; // the snapshot does not move with the live counters
         Transport.PollGroupStats s = new RdmaPollGroupStats("nvmf_tgt_poll_group_000", 1, 2, 1, 2, 0, 0, 42, 5, 0,
-                1, 2, 1, 2, List.of(copy)).asPollGroupStats();
+                1, 2, 1, 2, 4096, 4090, List.of(copy)).asPollGroupStats();
         assertThat(s.name()).isEqualTo("nvmf_tgt_poll_group_000");
         assertThat(s.completedNvmeIo()).isEqualTo(42);
         ObjectNode t = s.transport();
         assertThat(fields(t)).containsExactly("trtype", "pending_data_buffer", "devices", "requests_waiting_for_data",
-                "data_buffers_in_use", "data_buffer_pool_size", "data_wrs_in_use", "data_wr_pool_size");
+                "data_buffers_in_use", "data_buffer_pool_size", "data_wrs_in_use", "data_wr_pool_size",
+                "shared_receive_buffers", "shared_receive_buffers_posted");
+        assertThat(t.get("shared_receive_buffers_posted").asInt()).isEqualTo(4090);
         assertThat(t.get("trtype").asText()).isEqualTo("RDMA");
         assertThat(t.get("pending_data_buffer").asLong()).isEqualTo(5);
         JsonNode dev = t.get("devices").get(0);

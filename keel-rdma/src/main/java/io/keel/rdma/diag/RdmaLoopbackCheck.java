@@ -20,6 +20,7 @@ import io.keel.rdma.Rdma;
 import io.keel.rdma.RdmaAbi;
 import io.keel.rdma.RecvWorkRequests;
 import io.keel.rdma.SendWorkRequests;
+import io.keel.rdma.SharedReceiveQueue;
 import io.keel.rdma.VerbsContext;
 import io.keel.rdma.WorkCompletions;
 import java.lang.foreign.Arena;
@@ -34,12 +35,14 @@ import java.util.Deque;
 /**
  * A diagnostic that exercises keel-rdma end to end on a real device, in one process and one thread: a passive side
  * listens and an active side connects to it through the RDMA CM on {@code ADDRESS:PORT} (each on its own event
- * channel), exchanging private data both ways (the accept carries the passive side's buffer address and rkey); then
+ * channel), reading the device's limits, exchanging private data both ways (the accept carries the passive side's
+ * buffer address and rkey) and the connect's RDMA READ resources (seen from the passive side, swapped); then
  * SENDs into posted RECVs both ways (one direction waiting for the completion channel's event), a chain of three
  * SENDs posted with one call, an RDMA WRITE and an RDMA READ against the peer's registered buffer, each checked by data
  * and by completion; no heap allocation in thousands of SEND/RECV rounds (the data path's requirement); a
- * second connection rejected with private data; a disconnect that each side sees exactly once, the RECVs left over flushing; and every resource
- * freed. Prints {@value #MARKER} at the end on success, exits 1 saying what failed, 2 when RDMA is not usable here.
+ * second connection rejected with private data; a disconnect that each side sees exactly once, the RECVs left over
+ * flushing; a third connection whose passive side receives from a shared receive queue; and every resource freed.
+ * Prints {@value #MARKER} at the end on success, exits 1 saying what failed, 2 when RDMA is not usable here.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp keel-rdma/target/classes:keel-core/target/classes
  * io.keel.rdma.diag.RdmaLoopbackCheck 10.0.2.15 [port]}
@@ -113,16 +116,20 @@ public final class RdmaLoopbackCheck {
 
         ConnectionParameters hello = own(new ConnectionParameters());
         int helloLength = text(hello.privateData(), "KEEL-RDMA-CONNECT");
-        hello.privateDataLength(helloLength).responderResources(4).initiatorDepth(4);
+        hello.privateDataLength(helloLength).responderResources(4).initiatorDepth(2);
         ok(active.connect(hello), "rdma_connect");
 
         expect(passiveEvents, CmEventType.CONNECT_REQUEST, -1);
         check(event.listenId() == listener.address(), "the request names its listener: " + event);
         check(event.privateDataLength() >= helloLength && "KEEL-RDMA-CONNECT".equals(
                 text(event.privateData(), helloLength)), "the connect's private data arrives: " + event);
+        // the peer's READ resources, reported from this side: what it lets us read, and wants to read from us
+        check(event.initiatorDepth() == 4 && event.responderResources() == 2,
+                "the connect's RDMA READ resources arrive as seen from the passive side: " + event);
         CmId accepted = own(CmId.adopt(event.id()));
         step("connect request from " + accepted.peerAddress() + " with " + event.privateDataLength()
-                + " bytes of private data");
+                + " bytes of private data, initiator depth " + event.initiatorDepth() + ", responder resources "
+                + event.responderResources());
         Side target = side("passive", accepted, RdmaAbi.IBV_ACCESS_REMOTE_READ | RdmaAbi.IBV_ACCESS_REMOTE_WRITE);
         postReceives(target);
         ConnectionParameters welcome = own(new ConnectionParameters());
@@ -245,6 +252,76 @@ public final class RdmaLoopbackCheck {
         noSecondDisconnect(activeEvents, active.address());
         noSecondDisconnect(passiveEvents, accepted.address());
         step("DISCONNECTED once on each side; the active side's " + (RECVS - 1) + " unused RECVs flushed");
+
+        sharedReceiveQueue(address, passiveEvents, activeEvents, hello);
+    }
+
+    /**
+     * A third connection whose passive queue pair takes its receives from a shared receive queue, posted before the
+     * queue pair exists: a SEND lands in one of them, and its completion names the queue pair by number.
+     */
+    private void sharedReceiveQueue(InetSocketAddress address, CmEventChannel passiveEvents,
+            CmEventChannel activeEvents, ConnectionParameters hello) {
+        CmId active = own(CmId.create(activeEvents));
+        ok(active.resolveAddress(null, address, 5000), "rdma_resolve_addr (third)");
+        nextSkippingTimewait(activeEvents, CmEventType.ADDR_RESOLVED, active.address());
+        ok(active.resolveRoute(5000), "rdma_resolve_route (third)");
+        nextSkippingTimewait(activeEvents, CmEventType.ROUTE_RESOLVED, active.address());
+        Side host = side("active (third)", active, 0);
+        ok(active.connect(hello), "rdma_connect (third)");
+        nextSkippingTimewait(passiveEvents, CmEventType.CONNECT_REQUEST, -1);
+        CmId accepted = own(CmId.adopt(event.id()));
+
+        VerbsContext verbs = accepted.verbsContext();
+        ProtectionDomain pd = own(verbs.allocateProtectionDomain());
+        CompletionQueue cq = own(verbs.createCompletionQueue(16, null));
+        SharedReceiveQueue srq = own(pd.createSharedReceiveQueue(RECVS, 1));
+        MemorySegment memory = arena.allocate((long) RECVS * MESSAGE, 4096);
+        MemoryRegion region = own(pd.register(memory, RdmaAbi.IBV_ACCESS_LOCAL_WRITE));
+        RecvWorkRequests recvs = own(new RecvWorkRequests(RECVS, 1));
+        for (int i = 0; i < RECVS; i++) {
+            recvs.single(i, region, region.address() + (long) i * MESSAGE, MESSAGE);
+            recvs.id(i, SRQ_RECV_ID + i);
+        }
+        recvs.chain(0, RECVS);
+        ok(srq.postReceive(recvs, 0), "ibv_post_srq_recv of " + RECVS);
+        QueuePair qp = own(accepted.createQueuePair(pd, cq, cq, srq, new QueuePairCapabilities(4, 0, 1, 0, 0)));
+        step("shared receive queue of " + srq.capacity() + " (" + RECVS + " posted before its queue pair " + qp.number()
+                + " existed)");
+        ConnectionParameters plain = own(new ConnectionParameters());
+        ok(accepted.accept(plain), "rdma_accept (third)");
+        nextSkippingTimewait(activeEvents, CmEventType.ESTABLISHED, active.address());
+        nextSkippingTimewait(passiveEvents, CmEventType.ESTABLISHED, accepted.address());
+
+        send(host, 0, "into the shared receive queue");
+        expectCompletion(host, RdmaAbi.IBV_WC_SEND, 0);
+        long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
+        int n;
+        while ((n = cq.poll(host.wcs(), 1)) == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        WorkCompletions wc = host.wcs();
+        check(n == 1 && wc.status(0) == RdmaAbi.IBV_WC_SUCCESS && wc.opcode(0) == RdmaAbi.IBV_WC_RECV,
+                "a RECV from the shared receive queue (poll " + n + ", status " + wc.status(0) + ")");
+        check(wc.queuePairNumber(0) == qp.number(), "the shared receive's completion names queue pair "
+                + qp.number() + ": " + wc.queuePairNumber(0));
+        int slot = (int) (wc.id(0) - SRQ_RECV_ID);
+        check(slot >= 0 && slot < RECVS && "into the shared receive queue".equals(
+                text(memory.asSlice((long) slot * MESSAGE), wc.byteLength(0))), "the SEND's data in receive " + slot);
+        step("SEND -> shared receive queue receive " + slot + ", completion for queue pair " + wc.queuePairNumber(0));
+    }
+
+    private static final long SRQ_RECV_ID = 2000;
+
+    /** As {@link #expect}, passing over the TIMEWAIT_EXIT events an earlier connection may still send. */
+    private void nextSkippingTimewait(CmEventChannel channel, CmEventType type, long id) {
+        read(channel, type);
+        while (event.type() == CmEventType.TIMEWAIT_EXIT) {
+            step("then: " + event);
+            read(channel, type);
+        }
+        check(event.type() == type && (id == -1 || event.id() == id) && event.status() == 0,
+                "expected " + type + " for 0x" + Long.toHexString(id) + " with status 0, got " + event);
     }
 
     private static final long RECV_ID = 1000;
@@ -262,7 +339,8 @@ public final class RdmaLoopbackCheck {
         SendWorkRequests sends = own(new SendWorkRequests(8, 1));
         RecvWorkRequests recvs = own(new RecvWorkRequests(RECVS, 1));
         WorkCompletions wcs = own(new WorkCompletions(4));
-        step(name + " side: " + verbs.deviceName() + ", cq of " + cq.capacity() + ", qp " + qp.capabilities()
+        step(name + " side: " + verbs.deviceName() + " (" + verbs.queryDevice() + "), cq of " + cq.capacity()
+                + ", qp " + qp.capabilities()
                 + ", lkey 0x" + Integer.toHexString(region.lkey()) + " rkey 0x" + Integer.toHexString(region.rkey()));
         return new Side(name, id, pd, channel, cq, region, qp, sends, recvs, wcs);
     }
@@ -377,14 +455,19 @@ public final class RdmaLoopbackCheck {
 
     /** Waits for the next event on {@code channel}: it must be {@code type}, for {@code id} unless that is -1. */
     private void next(CmEventChannel channel, CmEventType type, long id) {
+        read(channel, type);
+        check(event.type() == type && (id == -1 || event.id() == id),
+                "expected " + type + " for 0x" + Long.toHexString(id) + ", got " + event);
+    }
+
+    /** Waits for the next event on {@code channel} (while waiting for {@code type}) into {@link #event}. */
+    private void read(CmEventChannel channel, CmEventType type) {
         long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
         int rc;
         while ((rc = channel.next(event)) == 0 && System.nanoTime() < deadline) {
             sleepBriefly();
         }
         check(rc == 1, "waiting for " + type + ": rdma_get_cm_event returned " + rc);
-        check(event.type() == type && (id == -1 || event.id() == id),
-                "expected " + type + " for 0x" + Long.toHexString(id) + ", got " + event);
     }
 
     private static int text(MemorySegment into, String s) {
