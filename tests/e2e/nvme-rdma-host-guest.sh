@@ -23,6 +23,11 @@ NQN=nqn.2024-01.io.keel:rdma-host
 C=/sys/kernel/config/nvmet
 BP_SOCK=/tmp/keel-bdevperf.sock
 FAIL_MARKER=NVME-RDMA-HOST-GUEST-FAIL
+BP= BP_LOG=
+on_fail() {
+    [ -n "$BP_LOG" ] && grep -v "^	at " "$BP_LOG" | tail -n 40 | sed "s|^|[$(basename "$BP_LOG")] |"
+    [ -n "$BP" ] && kill -9 "$BP" 2>/dev/null
+}
 source tests/e2e/lib/rdma-guest.sh
 source tests/e2e/lib/keel-bdevperf.sh
 
