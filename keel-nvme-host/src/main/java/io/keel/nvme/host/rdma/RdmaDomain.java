@@ -9,7 +9,6 @@ import io.keel.rdma.VerbsContext;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * registered) with remote read and write access and keeps a {@link RegistrationMap} of it, so a command whose
  * data lies in such memory names it in its keyed SGL instead of copying through the qpair's bounce range.
  *
- * <p>{@code ibv_reg_mr} blocks (pinning the pages takes ~100 ms for iobuf under TCG), so every registration and
- * deregistration runs on the {@link RdmaDomains} worker, never on a reactor (rule R3): the domain is opened there,
- * and a range registered later is added there while I/O in it is bounced meanwhile. A range unregistered leaves the
+ * <p>{@code ibv_reg_mr} blocks (pinning the pages takes ~100 ms for iobuf under TCG, seconds when the guest is
+ * loaded), so every registration and deregistration runs on the {@link RdmaDomains} worker, never on a reactor
+ * (rule R3): the domain is opened there, and each range is registered there after it, I/O in it bounced meanwhile. A range unregistered leaves the
  * map at once, on the unregistering thread, before its memory may be freed (the pages stay pinned by the region
  * until the worker deregisters it after that). The lock guards only the swap of the map; no call is made under it.
  */
@@ -33,28 +32,25 @@ final class RdmaDomain implements DmaMemory.Listener {
 
     private final String name;
     private final ProtectionDomain pd;
-    private final Executor worker;
     /** Replaced, never changed, under this object's lock; read by the data path without one. */
     private volatile RegistrationMap map = RegistrationMap.EMPTY;
     /** Guarded by this object's lock. */
     private final Map<DmaMemory.Range, MemoryRegion> regions = new HashMap<>();
 
-    private RdmaDomain(String name, ProtectionDomain pd, Executor worker) {
+    private RdmaDomain(String name, ProtectionDomain pd) {
         this.name = name;
         this.pd = pd;
-        this.worker = worker;
     }
 
     /**
-     * Allocates the protection domain of {@code context} and registers the {@link DmaMemory} there is now. Blocks:
-     * on {@code worker} only, which does this domain's later registrations too.
+     * Allocates the protection domain of {@code context} and queues the registration of the {@link DmaMemory} there
+     * is now, after which the domain can be used (I/O in memory not yet registered is copied). On the worker only.
      */
-    static RdmaDomain open(VerbsContext context, Executor worker) {
-        RdmaDomain d = new RdmaDomain(context.deviceName(), context.allocateProtectionDomain(), worker);
+    static RdmaDomain open(VerbsContext context) {
+        RdmaDomain d = new RdmaDomain(context.deviceName(), context.allocateProtectionDomain());
         List<DmaMemory.Range> now = DmaMemory.subscribe(d);
-        now.forEach(d::registerRange);
-        LOG.info("nvme rdma: {}: protection domain allocated, {} DMA memory range(s) registered", d.name,
-                d.map.size());
+        now.forEach(d::added);
+        LOG.info("nvme rdma: {}: protection domain allocated; registering {} DMA memory range(s)", d.name, now.size());
         return d;
     }
 
@@ -69,7 +65,7 @@ final class RdmaDomain implements DmaMemory.Listener {
 
     @Override
     public void added(DmaMemory.Range range) {
-        worker.execute(() -> registerRange(range));
+        RdmaDomains.execute(range.byteSize(), () -> registerRange(range));
     }
 
     /** {@code range} leaves the map now; its region is deregistered on the worker. */
@@ -81,7 +77,7 @@ final class RdmaDomain implements DmaMemory.Listener {
             mr = regions.remove(range);
         }
         if (mr != null) {
-            worker.execute(() -> deregister(mr));
+            RdmaDomains.execute(range.byteSize(), () -> deregister(mr));
         }
     }
 
@@ -113,7 +109,7 @@ final class RdmaDomain implements DmaMemory.Listener {
             deregister(mr);
             return;
         }
-        LOG.debug("nvme rdma: {}: registered {} in {} ms", name, range, (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("nvme rdma: {}: registered {} in {} ms", name, range, (System.nanoTime() - t0) / 1_000_000);
     }
 
     private void deregister(MemoryRegion mr) {

@@ -344,9 +344,9 @@ public final class RdmaHostQpair extends HostQpair {
     }
 
     /**
-     * Route resolved: the device's {@link RdmaDomain} is opened (and the process's DMA memory registered in it) on
-     * the registration worker the first time, so this connection waits for a message; the connect timeout bounds
-     * the wait, and an answer for a connection torn down meanwhile is dropped.
+     * Route resolved: the device's {@link RdmaDomain} is opened on the registration worker the first time (its
+     * protection domain; the process's DMA memory is registered in it afterwards), so this connection waits for a
+     * message; the connect timeout bounds the wait, and an answer for a connection torn down meanwhile is dropped.
      */
     private void awaitDomain() {
         link = Link.AWAITING_DOMAIN;
