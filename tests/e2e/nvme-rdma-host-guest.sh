@@ -74,8 +74,8 @@ cat /tmp/bp1.log
 no_exceptions /tmp/bp1.log
 grep -q "verify FAILED" /tmp/bp1.log && fail "4 KiB verify miscompared"
 
-step "2. bdevperf verify 128 KiB, QD 8, 10 s (keyed SGL reads and writes), interrupt mode (completion channel)"
-BP_ARGS=--interrupt-mode bdevperf /tmp/bp2.log 128k 8 10
+step "2. bdevperf verify 128 KiB, QD 8, 20 s (keyed SGL reads and writes), interrupt mode (completion channel)"
+BP_ARGS=--interrupt-mode bdevperf /tmp/bp2.log 128k 8 20
 wait_running /tmp/bp2.log
 stats=$(bdevperf_rpc bdev_nvme_get_transport_statistics) || fail "bdev_nvme_get_transport_statistics"
 zero_copy_bulk "$stats"
