@@ -4,11 +4,12 @@
 # (`keel start`, interrupt mode, one core) exports a 64 MiB brd RAM disk through a uring bdev, so the data outlives
 # the target process across the restart below; the host is `keel bdevperf` attaching it with
 # bdev_nvme_attach_controller trtype RDMA, num_io_queues 2, one job on each of two cores (one I/O qpair each):
-#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB and 128 KiB (keyed SGL both ways);
+#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB and 128 KiB (keyed SGL both ways),
+#      the data moving from and to bdevperf's registered buffers without a copy (the statistics say so at 128 KiB);
 #   2. S5, target comes back: kill -9 of the target under I/O; the host resets on the first DISCONNECTED (its log
 #      says the path was lost because the controller disconnected), a new target process on the same address and
 #      subsystem comes up within ctrlr_loss_timeout_sec, the host reconnects and verify ends with no failed I/O;
-#   3. S1: bdev_nvme_get_controllers says RDMA, then bdev_nvme_detach_controller while both jobs run I/O: answered,
+#   3. S1: bdev_nvme_get_controllers says RDMA (and the statistics zero-copy for the bulk of commands), then bdev_nvme_detach_controller while both jobs run I/O: answered,
 #      or bdevperf ended its run first (the bdev goes before the path), and bdevperf ends within its bound;
 #   4. S5, target gone: kill -9 under I/O for good; the controller is deleted after ctrlr_loss_timeout_sec (3 s) and
 #      bdevperf ends by itself with I/O errors, within its bound.
@@ -68,9 +69,15 @@ start_keel target1 "$TARGET_TRANSPORT"
 n=0
 for size in 512 4k 64k 128k; do
     n=$((n + 1))
-    step "1.$n bdevperf verify $size, QD 8 per job, 6 s"
-    bdevperf "$WORK/bp-$size.log" "$size" 8 6 "$QUEUES"
+    # 128 KiB runs long enough for the statistics to be read under it (a python start takes seconds under TCG)
+    step "1.$n bdevperf verify $size, QD 8 per job, 6 s (128 KiB: 20 s, and the zero-copy counters read)"
+    bdevperf "$WORK/bp-$size.log" "$size" 8 $([ $size = 128k ] && echo 20 || echo 6) "$QUEUES"
     wait_running "$WORK/bp-$size.log"
+    if [ $size = 128k ]; then
+        stats=$(bdevperf_rpc bdev_nvme_get_transport_statistics) || fail "bdev_nvme_get_transport_statistics"
+        echo "bdev_nvme_get_transport_statistics: $stats"
+        zero_copy_bulk "$stats"
+    fi
     finish "$WORK/bp-$size.log" 120
     verify_ok "$WORK/bp-$size.log" "verify $size"
 done
@@ -100,6 +107,8 @@ wait_running "$WORK/bp-detach.log"
 ctrlrs=$(bdevperf_rpc bdev_nvme_get_controllers) || fail "bdev_nvme_get_controllers"
 echo "bdev_nvme_get_controllers: $ctrlrs"
 grep -q '"trtype": *"RDMA"' <<< "$ctrlrs" || fail "get_controllers does not say trtype RDMA"
+stats=$(bdevperf_rpc bdev_nvme_get_transport_statistics) || fail "bdev_nvme_get_transport_statistics"
+zero_copy_bulk "$stats"
 t_detach=$(date +%s)
 # the bdev goes first, so both jobs end and bdevperf stops its app: that can close the RPC connection before the
 # answer, which comes once the path is torn down; then bdevperf's shutdown (which deletes what is left) must end

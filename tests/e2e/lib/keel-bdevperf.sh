@@ -60,3 +60,22 @@ finish() {
     fi
     wait "$BP"; RC=$?
 }
+
+# zero_copy_bulk STATS_JSON: bdev_nvme_get_transport_statistics says the RDMA host moved the bulk of its commands'
+# data without copying (Keel's counters beside SPDK's device fields, summed over poll groups and devices): zero-copy
+# commands at least ten times the bounced ones and the in-capsule copies (those are the Connect, admin commands and
+# the first I/O before bdevperf's buffers were registered). No python: its start takes seconds under TCG, and the run
+# may end meanwhile.
+zero_copy_bulk() {
+    local z b c
+    grep -q '"zero_copy_requests"' <<< "$1" || fail "transport statistics lack the zero-copy counters"
+    z=$(stat_sum zero_copy_requests "$1")
+    b=$(stat_sum bounced_requests "$1")
+    c=$(stat_sum copied_in_capsule_requests "$1")
+    echo "RDMA host: $z zero-copy commands, $b bounced, $c copied in-capsule"
+    [ "$z" -gt 0 ] && [ "$z" -ge $((10 * b)) ] && [ "$z" -ge $((10 * c)) ] \
+        || fail "the bulk of I/O did not take the zero-copy path ($z zero-copy, $b bounced, $c copied in-capsule)"
+}
+
+# stat_sum FIELD JSON: the sum of every numeric FIELD in JSON
+stat_sum() { grep -o "\"$1\": *[0-9]*" <<< "$2" | awk -F': *' '{ s += $2 } END { print s + 0 }'; }

@@ -9,6 +9,7 @@ import io.keel.bdev.BdevIoCallback;
 import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.BdevIoWaiter;
 import io.keel.bdev.BdevLayer;
+import io.keel.core.mem.DmaMemory;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
@@ -25,8 +26,10 @@ import org.HdrHistogram.Histogram;
 /**
  * One bdevperf job: one bdev, one core, its own lightweight thread pinned there, {@code -q} I/Os in flight over
  * its slice of the bdev. Everything it allocates (tasks, their off-heap buffers, the latency histogram, the
- * verify bitmap, the callbacks) is made once, before the run; in steady state an I/O allocates nothing. All
- * state but the published counters is touched only on the job's thread (rule R1).
+ * verify bitmap, the callbacks) is made once, before the run; in steady state an I/O allocates nothing. The
+ * buffers are one region registered in {@link DmaMemory}, so a transport with a device of its own (the NVMe-oF
+ * RDMA host) moves their data without copying. All state but the published counters is touched only on the job's
+ * thread (rule R1).
  */
 final class Job {
     /** Longest latency the histogram tells apart (longer ones are recorded as this): 100 s. */
@@ -103,6 +106,8 @@ final class Job {
     private final BdevLayer layer;
     private final Run run;
     private final Arena arena = Arena.ofShared();
+    /** The tasks' buffers, one range in {@link DmaMemory} (null without data), as SPDK's bdevperf uses DMA memory. */
+    private final DmaMemory.Range buffers;
     private final Task[] tasks;
     private final Task resetTask;
     private final long[] outstanding;
@@ -166,14 +171,18 @@ final class Job {
         boolean data = workload.carriesData();
         boolean verify = workload.verifies();
         this.tasks = new Task[queueDepth];
+        long stride = (ioSize + 4095L) & -4096L;
+        long perTask = data ? stride * (verify ? 2 : 1) : 0;
+        MemorySegment slab = data ? arena.allocate(perTask * queueDepth, 4096) : null;
         for (int i = 0; i < queueDepth; i++) {
-            MemorySegment buf = data ? arena.allocate(ioSize, 4096) : null;
-            MemorySegment readBuf = verify ? arena.allocate(ioSize, 4096) : null;
+            MemorySegment buf = data ? slab.asSlice(i * perTask, ioSize) : null;
+            MemorySegment readBuf = verify ? slab.asSlice(i * perTask + stride, ioSize) : null;
             if (buf != null && !verify) {
                 buf.fill((byte) (0xA5 ^ i)); // plain writes carry something other than zeros
             }
             tasks[i] = new Task(this, buf, readBuf);
         }
+        this.buffers = data ? DmaMemory.register(slab) : null;
         this.resetTask = workload == Workload.RESET ? new Task(this, null, null) : null;
         this.outstanding = verify ? new long[(int) ((sizeInIos + 63) >>> 6)] : null;
     }
@@ -503,6 +512,9 @@ final class Job {
 
     /** Frees the buffers; only once the job is done (no I/O can touch them any more). */
     void freeBuffers() {
+        if (buffers != null) {
+            DmaMemory.unregister(buffers);
+        }
         arena.close();
     }
 

@@ -1,5 +1,6 @@
 package io.keel.app.perf;
 
+import io.keel.core.mem.DmaMemory;
 import io.keel.core.time.Clock;
 import io.keel.nvme.host.HostCompletion;
 import io.keel.nvme.host.HostPollGroup;
@@ -51,6 +52,8 @@ final class NsWorkerCtx implements HostCompletion, HostQpair.Listener {
     private final SplittableRandom random;
     private final Task[] tasks;
     private Arena arena;
+    /** The buffers in {@link DmaMemory}: an RDMA queue moves their data without copying. */
+    private DmaMemory.Range dmaRange;
     private MemorySegment buffers;
     private HostQpair q;
 
@@ -97,6 +100,7 @@ final class NsWorkerCtx implements HostCompletion, HostQpair.Listener {
         for (long i = 0; i + 8 <= buffers.byteSize(); i += 8) {
             buffers.set(ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L + worker.core);
         }
+        dmaRange = DmaMemory.register(buffers);
         var data = ns.ctrlr().host().data();
         // room for a full queue of in-capsule writes, bounded; larger I/O simply waits for room
         int tx = (int) Math.min((long) o.queueDepth() * (Math.min(o.ioSize(), data.ioInCapsuleBytes()) + 256),
@@ -253,6 +257,7 @@ final class NsWorkerCtx implements HostCompletion, HostQpair.Listener {
     /** Frees the buffers once the queue is closed (nothing can write into them any more). */
     void freeBuffers() {
         if ((q == null || q.closed()) && arena != null) {
+            DmaMemory.unregister(dmaRange);
             arena.close();
             arena = null;
         }

@@ -1,5 +1,6 @@
 package io.keel.core.iobuf;
 
+import io.keel.core.mem.DmaMemory;
 import io.keel.core.mem.NativeArena;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.IoDevice;
@@ -47,6 +48,8 @@ public final class IoBuf {
     final BufferPool smallPool;
     final BufferPool largePool;
     private final IoDevice<IoBufThread> device;
+    /** The pools' regions in {@link DmaMemory}, so a device may move data in any buffer without a copy. */
+    private final List<DmaMemory.Range> dmaRanges;
     private final java.util.concurrent.CopyOnWriteArrayList<String> modules = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Every open channel (copy on write; read without locking by threads looking for cached buffers). */
     /** Every open channel; replaced by compare-and-set on open and close (control path, no lock on a reactor). */
@@ -68,6 +71,7 @@ public final class IoBuf {
             throw e;
         }
         this.device = IoDevice.register("iobuf", t -> new IoBufThread(this, t), IoBufThread::destroy);
+        this.dmaRanges = List.of(DmaMemory.register(smallPool.region), DmaMemory.register(largePool.region));
     }
 
     /**
@@ -110,7 +114,8 @@ public final class IoBuf {
     /**
      * The memory every buffer lies in: one region per pool (small, then large), alive until the pools are freed. A
      * transport registers them once with a device that reads and writes buffers by itself (an RDMA protection
-     * domain), instead of registering each buffer as it is used.
+     * domain), instead of registering each buffer as it is used. They are in {@link DmaMemory} too, from creation
+     * until the pools are freed.
      */
     public List<MemorySegment> regions() {
         return List.of(smallPool.region, largePool.region);
@@ -310,6 +315,7 @@ public final class IoBuf {
         if (finishTimeout != null) {
             finishTimeout.unregister();
         }
+        dmaRanges.forEach(DmaMemory::unregister);
         checkReturned(smallPool);
         checkReturned(largePool);
         if (unmap) {

@@ -3,6 +3,7 @@ package io.keel.core.iobuf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keel.core.mem.DmaMemory;
 import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.SimulationRuntime;
@@ -263,6 +264,8 @@ class IoBufChannelTest {
 
     @Test
     void finishWaitsForChannelsThenFreesThePools() {
+        assertThat(DmaMemory.ranges()).as("the pools are memory a device may use").extracting(DmaMemory.Range::memory)
+                .containsAll(iobuf.regions());
         IoBufChannel ch = Sim.call(sim, t, () -> iobuf.channel("test", 0, 0));
         boolean[] finished = {false};
         t.send(() -> iobuf.finish(() -> finished[0] = true));
@@ -273,6 +276,8 @@ class IoBufChannelTest {
         Sim.run(sim, t, ch::close);
         sim.runUntil(() -> finished[0], 100_000);
         assertThat(iobuf.isFreed()).isTrue();
+        assertThat(DmaMemory.ranges()).as("unregistered before they are unmapped").extracting(DmaMemory.Range::memory)
+                .doesNotContainAnyElementsOf(iobuf.regions());
     }
 
     @Test

@@ -118,6 +118,26 @@ public final class HostRequest {
         return length;
     }
 
+    /**
+     * The address of the data when it is one run of native memory (its segments native and each following the one
+     * before it directly), which a device can be pointed at instead of copying; -1 otherwise, and when there is no
+     * data.
+     */
+    public long contiguousAddress() {
+        if (count == 0 || !segments[0].isNative()) {
+            return -1;
+        }
+        long start = segments[0].address() + offsets[0];
+        long next = start + lengths[0];
+        for (int i = 1; i < count; i++) {
+            if (!segments[i].isNative() || segments[i].address() + offsets[i] != next) {
+                return -1;
+            }
+            next += lengths[i];
+        }
+        return start;
+    }
+
     /** Copies {@code n} data bytes from data offset {@code from} into {@code dst[dstOff]} (gathering writes). */
     public void copyOut(long from, MemorySegment dst, long dstOff, long n) {
         int i = 0;

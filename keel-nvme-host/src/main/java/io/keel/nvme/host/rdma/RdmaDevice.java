@@ -6,8 +6,6 @@ import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
 import io.keel.rdma.CompletionChannel;
 import io.keel.rdma.CompletionQueue;
-import io.keel.rdma.ProtectionDomain;
-import io.keel.rdma.RdmaException;
 import io.keel.rdma.VerbsContext;
 import io.keel.rdma.WorkCompletions;
 import java.util.ArrayList;
@@ -16,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One RDMA device as one poll group uses it (SPDK's {@code nvme_rdma_poller}): a protection domain for the qpairs'
- * memory, completion queues shared by the group's qpairs on the device (each qpair reserves room for every work
- * request it may have posted; a queue that cannot take another qpair's share is joined by a new one), in interrupt
- * mode a completion channel the reactor watches, and SPDK's per-device counters. Owner thread only.
+ * One RDMA device as one poll group uses it (SPDK's {@code nvme_rdma_poller}): the device's {@link RdmaDomain}
+ * (protection domain and registered memory, shared with the other groups), completion queues shared by the group's
+ * qpairs on the device (each qpair reserves room for every work request it may have posted; a queue that cannot take
+ * another qpair's share is joined by a new one), in interrupt mode a completion channel the reactor watches, and
+ * SPDK's per-device counters with Keel's beside them (how each command's data moved). Owner thread only.
  */
 final class RdmaDevice implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDevice.class);
@@ -28,7 +27,7 @@ final class RdmaDevice implements AutoCloseable {
 
     private final VerbsContext context;
     private final String name;
-    private final ProtectionDomain pd;
+    private final RdmaDomain domain;
     private final CompletionChannel channel;
     private FdWatch watch;
     private final List<CompletionQueue> cqs = new ArrayList<>(1);
@@ -43,21 +42,21 @@ final class RdmaDevice implements AutoCloseable {
     long sendDoorbellUpdates;
     long totalRecvWrs;
     long recvDoorbellUpdates;
+    // Keel's: commands whose data the controller reached in the caller's own memory (keyed or in-capsule), was
+    // copied through the qpair's bounce range for, or was copied into the capsule for
+    long zeroCopyRequests;
+    long bouncedRequests;
+    long copiedInCapsuleRequests;
 
     /**
-     * The device of {@code context}; in interrupt mode ({@code group} non-null) its completion channel is watched
-     * on {@code thread} and {@code group} drives the completions when it fires.
+     * The device of {@code context}, its memory in {@code domain}; in interrupt mode ({@code group} non-null) its
+     * completion channel is watched on {@code thread} and {@code group} drives the completions when it fires.
      */
-    RdmaDevice(VerbsContext context, KeelThread thread, RdmaPollGroup group) {
+    RdmaDevice(VerbsContext context, RdmaDomain domain, KeelThread thread, RdmaPollGroup group) {
         this.context = context;
         this.name = context.deviceName();
-        this.pd = context.allocateProtectionDomain();
-        try {
-            this.channel = group == null ? null : context.createCompletionChannel();
-        } catch (RdmaException e) {
-            pd.close();
-            throw e;
-        }
+        this.domain = domain;
+        this.channel = group == null ? null : context.createCompletionChannel();
         if (channel != null) {
             watch = thread.watchFd(channel.fd(), Epoll.EPOLLIN, ready -> watch == null ? 0 : group.onCompletionEvent(this));
         }
@@ -71,8 +70,8 @@ final class RdmaDevice implements AutoCloseable {
         return name;
     }
 
-    ProtectionDomain pd() {
-        return pd;
+    RdmaDomain domain() {
+        return domain;
     }
 
     /** A completion queue with room for {@code entries} more completions, reserved for the caller. */
@@ -157,9 +156,12 @@ final class RdmaDevice implements AutoCloseable {
         d.put("send_doorbell_updates", sendDoorbellUpdates);
         d.put("total_recv_wrs", totalRecvWrs);
         d.put("recv_doorbell_updates", recvDoorbellUpdates);
+        d.put("zero_copy_requests", zeroCopyRequests);
+        d.put("bounced_requests", bouncedRequests);
+        d.put("copied_in_capsule_requests", copiedInCapsuleRequests);
     }
 
-    /** Frees the queues, the channel and the domain; every qpair on the device is closed. */
+    /** Frees the queues and the channel (the domain stays, for the process); every qpair on the device is closed. */
     @Override
     public void close() {
         if (watch != null) {
@@ -171,6 +173,5 @@ final class RdmaDevice implements AutoCloseable {
         if (channel != null) {
             channel.close();
         }
-        pd.close();
     }
 }

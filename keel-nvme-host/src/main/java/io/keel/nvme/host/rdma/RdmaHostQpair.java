@@ -14,6 +14,7 @@ import io.keel.rdma.CmId;
 import io.keel.rdma.CompletionQueue;
 import io.keel.rdma.ConnectionParameters;
 import io.keel.rdma.MemoryRegion;
+import io.keel.rdma.ProtectionDomain;
 import io.keel.rdma.QueuePair;
 import io.keel.rdma.QueuePairCapabilities;
 import io.keel.rdma.RdmaAbi;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A host queue pair over NVMe-oF RDMA (SPDK's {@code nvme_rdma_qpair}). Connecting: a cm id on the poll group's
- * CM event channel, address and route resolved, a reliable-connected queue pair on the device's shared completion
+ * CM event channel, address and route resolved, the device's {@link RdmaDomain} (opened off the reactor the first
+ * time: the connection waits for its message), a reliable-connected queue pair on the device's shared completion
  * queue, every response buffer posted, then {@code rdma_connect} with the NVMe-oF private data (HRQSIZE = queue
  * size, HSQSIZE = queue size - 1, QID, CNTLID); ESTABLISHED (with the controller's CRQSIZE) hands over to the
  * Fabrics Connect. REJECTED (with its status), UNREACHABLE, address, route and connect errors, DISCONNECTED and
@@ -38,12 +40,14 @@ import org.slf4j.LoggerFactory;
  * <p>A command is one SEND of its capsule from registered per-qpair memory (the SQE, and a write's data up to the
  * controller's in-capsule size on I/O queues); its response arrives by RECV into one of the registered response
  * buffers, which is posted again. Other data is described by a keyed SGL data block naming registered memory the
- * controller reads or writes with RDMA. Bdev I/O buffers are not registered memory (yet: iobuf is to get a
- * registration hook), so that memory is this qpair's own bounce range, sized from the queue depth and the largest
- * transfer: write data is copied in before the SEND, read data out when the response came. A command that finds
- * no room there waits in the qpair's pending list until a completion frees some (rule R6). A command ends when
- * both its response and its SEND's completion arrived (the capsule buffer is free again). SENDs and RECV
- * reposts queued during a poll or a message turn are posted in one call each.
+ * controller reads or writes with RDMA. Data that is one run inside memory the device's {@link RdmaDomain}
+ * registered (iobuf, buffers registered in {@code DmaMemory}) moves without a copy: the keyed SGL names it, or the
+ * SEND gathers in-capsule data from it. Other data (scattered segments, unregistered memory) goes through this
+ * qpair's own bounce range, sized from the queue depth and the largest transfer: write data is copied in before the
+ * SEND, read data out when the response came. A command that finds no room there waits in the qpair's pending list
+ * until a completion frees some (rule R6). A command ends when both its response and its SEND's completion arrived
+ * (the capsule buffer is free again). SENDs and RECV reposts queued during a poll or a message turn are posted in
+ * one call each.
  *
  * <p>Disconnecting (rule R5, S5): a DISCONNECTED already seen is remembered, and answered with
  * {@code rdma_disconnect} at once (librdmacm's peer otherwise waits for its own); a teardown, after the
@@ -66,7 +70,7 @@ public final class RdmaHostQpair extends HostQpair {
     /** The IB CM's reject reason when no one listens on the port. */
     private static final int IB_CM_REJ_INVALID_SERVICE_ID = 8;
 
-    private enum Link { IDLE, RESOLVING_ADDRESS, RESOLVING_ROUTE, CONNECTING, ESTABLISHED }
+    private enum Link { IDLE, RESOLVING_ADDRESS, RESOLVING_ROUTE, AWAITING_DOMAIN, CONNECTING, ESTABLISHED }
 
     private final RdmaPollGroup rdma;
     private final InetSocketAddress address;
@@ -204,17 +208,34 @@ public final class RdmaHostQpair extends HostQpair {
         rdma.remove(slot);
     }
 
+    /**
+     * Frames {@code r}: data in registered memory (one run inside one range of the device's domain) is sent from
+     * there or named in the keyed SGL as it is; other data is copied into the capsule or through the bounce range.
+     */
     @Override
     protected boolean send(HostRequest r) {
         int cid = r.cid();
         Sqe s = r.sqe();
         long len = r.length();
         long base = (long) cid * capsuleBytes;
+        long address = len > 0 ? r.contiguousAddress() : -1;
+        RegistrationMap.Entry registered = address < 0 ? null : device.domain().map().find(address, len);
         int sendLength = Sqe.SIZE;
+        int gather = 1;
         if (inCapsule(r, len)) {
             RdmaSgl.inCapsule(s, (int) len);
-            r.copyOut(0, capsules, base + Sqe.SIZE, len);
-            sendLength += (int) len;
+            if (registered != null) {
+                sends.sge(cid, 1, address, (int) len, registered.lkey());
+                gather = 2;
+                device.zeroCopyRequests++;
+            } else {
+                r.copyOut(0, capsules, base + Sqe.SIZE, len);
+                sendLength += (int) len;
+                device.copiedInCapsuleRequests++;
+            }
+        } else if (registered != null) {
+            RdmaSgl.keyed(s, address, (int) len, registered.rkey());
+            device.zeroCopyRequests++;
         } else if (len > 0) {
             long off = bounceRuns.allocate(len);
             if (off < 0) {
@@ -226,11 +247,13 @@ public final class RdmaHostQpair extends HostQpair {
                 r.copyOut(0, bounce, off, len);
             }
             RdmaSgl.keyed(s, bounce.address() + off, (int) len, bounceRegion.rkey());
+            device.bouncedRequests++;
         } else {
             RdmaSgl.none(s);
         }
         MemorySegment.copy(r.sqeBytes(), 0, capsules, base, Sqe.SIZE);
-        sends.single(cid, localRegion, capsules.address() + base, sendLength);
+        sends.sge(cid, 0, capsules.address() + base, sendLength, localRegion.lkey());
+        sends.sgeCount(cid, gather);
         sends.operation(cid, RdmaAbi.IBV_WR_SEND, RdmaAbi.IBV_SEND_SIGNALED);
         sends.id(cid, wrId(false, cid));
         sendPending[cid] = true;
@@ -271,7 +294,7 @@ public final class RdmaHostQpair extends HostQpair {
             }
             case ROUTE_RESOLVED -> {
                 if (link == Link.RESOLVING_ROUTE) {
-                    connectQueue();
+                    awaitDomain();
                 }
             }
             case ESTABLISHED -> {
@@ -320,17 +343,39 @@ public final class RdmaHostQpair extends HostQpair {
                 : "CM status " + e.status();
     }
 
-    /** Route resolved: the device's memory and queues, the response buffers posted, then rdma_connect. */
-    private void connectQueue() {
+    /**
+     * Route resolved: the device's {@link RdmaDomain} is opened on the registration worker the first time (its
+     * protection domain; the process's DMA memory is registered in it afterwards), so this connection waits for a
+     * message; the connect timeout bounds the wait, and an answer for a connection torn down meanwhile is dropped.
+     */
+    private void awaitDomain() {
+        link = Link.AWAITING_DOMAIN;
+        int connection = generation;
+        VerbsContext context = id.verbsContext();
+        RdmaDomains.acquire(context, thread, (domain, error) -> {
+            if (connection != generation || link != Link.AWAITING_DOMAIN) {
+                return;
+            }
+            if (error != null) {
+                transportFailed("opening RDMA device " + context.deviceName() + " for " + describe() + " failed: "
+                        + error.getMessage());
+                return;
+            }
+            connectQueue(context, domain);
+        });
+    }
+
+    /** The device's memory and queues, the response buffers posted, then rdma_connect. */
+    private void connectQueue(VerbsContext context, RdmaDomain domain) {
         try {
-            VerbsContext context = id.verbsContext();
-            device = rdma.device(context);
+            device = rdma.device(context, domain);
             prepareMemory(device);
             int depth = config().depth();
             cqEntries = depth + config().queueSize();
             cq = device.reserve(cqEntries);
-            qp = id.createQueuePair(device.pd(), cq, cq,
-                    new QueuePairCapabilities(depth, config().queueSize(), 1, 1, 0));
+            // two gather entries: the capsule's SQE, and in-capsule data sent from the caller's registered memory
+            qp = id.createQueuePair(domain.pd(), cq, cq,
+                    new QueuePairCapabilities(depth, config().queueSize(), 2, 1, 0));
         } catch (RdmaException e) {
             transportFailed("setting up the RDMA queue pair to " + describe() + " failed: " + e.getMessage());
             return;
@@ -369,13 +414,14 @@ public final class RdmaHostQpair extends HostQpair {
             responses = local.asSlice(capsuleTotal);
             bounce = arena.allocate(bounceBytes(), PageRuns.PAGE);
             bounceRuns = new PageRuns(bounce.byteSize());
-            sends = new SendWorkRequests(requests, 1);
+            sends = new SendWorkRequests(requests, 2);
             recvs = new RecvWorkRequests(config().queueSize(), 1);
         }
         if (registeredOn != d) {
             deregister();
-            localRegion = d.pd().register(local, RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
-            bounceRegion = d.pd().register(bounce, RdmaAbi.IBV_ACCESS_LOCAL_WRITE | RdmaAbi.IBV_ACCESS_REMOTE_READ
+            ProtectionDomain pd = d.domain().pd();
+            localRegion = pd.register(local, RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
+            bounceRegion = pd.register(bounce, RdmaAbi.IBV_ACCESS_LOCAL_WRITE | RdmaAbi.IBV_ACCESS_REMOTE_READ
                     | RdmaAbi.IBV_ACCESS_REMOTE_WRITE);
             registeredOn = d;
         }

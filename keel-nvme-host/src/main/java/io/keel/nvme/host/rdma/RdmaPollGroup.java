@@ -24,10 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The RDMA state of one {@link HostPollGroup} (one lightweight thread): the RDMA CM event channel of every cm id
  * its qpairs make, watched by the thread's reactor, so each CM event is read and handled on the thread that owns
- * the qpair (rules R1, R2: no other thread ever reads it); per device a {@link RdmaDevice} (protection domain,
- * shared completion queues, counters); and the driving of completions: a poller in poll mode, the devices'
- * completion channels in interrupt mode. Work requests the qpairs queue during a poll (or a message turn) are
- * posted once at its end, one doorbell per qpair and direction.
+ * the qpair (rules R1, R2: no other thread ever reads it); per device a {@link RdmaDevice} (the device's
+ * {@link RdmaDomain}, shared completion queues, counters); and the driving of completions: a poller in poll mode,
+ * the devices' completion channels in interrupt mode. Work requests the qpairs queue during a poll (or a message
+ * turn) are posted once at its end, one doorbell per qpair and direction.
  *
  * <p>Work request ids name the qpair by its slot here and the connection by a generation, so a completion of a
  * connection already torn down (flushed into the shared queue) is recognised and dropped.
@@ -115,14 +115,14 @@ public final class RdmaPollGroup implements TransportPollGroup {
         byCmId.remove(cmId);
     }
 
-    /** The group's view of the device of {@code context} (made on first use). */
-    RdmaDevice device(VerbsContext context) {
+    /** The group's view of the device of {@code context}, whose memory is in {@code domain} (made on first use). */
+    RdmaDevice device(VerbsContext context, RdmaDomain domain) {
         for (RdmaDevice d : devices) {
             if (d.contextAddress() == context.address()) {
                 return d;
             }
         }
-        RdmaDevice d = new RdmaDevice(context, thread, interrupt ? this : null);
+        RdmaDevice d = new RdmaDevice(context, domain, thread, interrupt ? this : null);
         devices.add(d);
         return d;
     }

@@ -12,10 +12,10 @@ import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 
 /**
- * What RdmaHostQpair does per command on the Java side, without a device: a bounce run taken and given back, the
- * keyed SGL written, the SEND's work request filled and chained, a RECV's refilled. None of it may allocate once
- * warm (the verbs calls themselves: RdmaLoopbackCheck measures them on a device). The best of several measured
- * rounds counts, as a JIT deoptimization can land in any one.
+ * What RdmaHostQpair does per command on the Java side, without a device: the registration map looked up, a bounce
+ * run taken and given back, the keyed SGL written, the SEND's work request filled and chained, a RECV's refilled.
+ * None of it may allocate once warm (the verbs calls themselves: RdmaLoopbackCheck measures them on a device). The
+ * best of several measured rounds counts, as a JIT deoptimization can land in any one.
  */
 class RdmaCommandBookkeepingAllocationTest {
     @Test
@@ -25,6 +25,8 @@ class RdmaCommandBookkeepingAllocationTest {
                 SendWorkRequests sends = new SendWorkRequests(128, 1);
                 RecvWorkRequests recvs = new RecvWorkRequests(128, 1)) {
             PageRuns runs = new PageRuns(4 << 20);
+            RegistrationMap map = RegistrationMap.EMPTY.with(0x10_0000, 4 << 20, 5, 6, "iobuf")
+                    .with(0x100_0000, 1 << 20, 7, 8, "bdevperf");
             Sqe sqe = new Sqe().wrap(arena.allocate(Sqe.SIZE), 0);
             long best = Long.MAX_VALUE;
             for (int round = 0; round < 6; round++) {
@@ -33,7 +35,8 @@ class RdmaCommandBookkeepingAllocationTest {
                 for (int i = 0; i < 50_000; i++) {
                     int cid = i & 127;
                     long off = runs.allocate(4096 + (i & 3) * 4096);
-                    RdmaSgl.keyed(sqe, 0x10_0000 + off, 4096, 0x1234);
+                    RegistrationMap.Entry registered = map.find(0x10_0000 + off, 4096);
+                    RdmaSgl.keyed(sqe, 0x10_0000 + off, 4096, registered.rkey());
                     sends.sge(cid, 0, 0x2000L + cid * 64L, 64, 7);
                     sends.sgeCount(cid, 1);
                     sends.operation(cid, RdmaAbi.IBV_WR_SEND, RdmaAbi.IBV_SEND_SIGNALED);
