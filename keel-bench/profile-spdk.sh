@@ -24,6 +24,9 @@ if ! perf stat -e raw_syscalls:sys_enter -- true > /dev/null 2>&1; then
   echo "profile-spdk.sh: perf with syscall tracepoints is not usable here (install linux-perf, run as root): nothing to profile"
   exit 0
 fi
+# shellcheck source=scripts/env.sh
+. "$root/scripts/env.sh"
+keel_find_jdk   # jcmd names Keel's JIT code
 dir=/var/tmp/keel-bench/profile-spdk
 rm -rf "$dir"
 mkdir -p "$dir"

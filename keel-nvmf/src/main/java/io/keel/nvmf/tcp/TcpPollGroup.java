@@ -36,6 +36,10 @@ final class TcpPollGroup implements BufferProvider {
     static final long CONNECT_CHECK_MICROS = 500_000;
     /** Receive buffer: a few of the largest PDUs per read call. */
     static final int RECEIVE_BUFFER = 512 * 1024;
+    /** Held output is written once this much waits: 64 completions (SPDK writes at most 64 iovecs at once). */
+    static final int HELD_OUTPUT_BYTES = 64 * 24;
+    /** ...or once it has waited this many turns of the group's thread with the host still sending. */
+    static final int HELD_OUTPUT_TURNS = 4;
     /** How long {@link #stop} waits for commands still executing to come back before it frees anyway. */
     static final long STOP_BOUND_NANOS = 5_000_000_000L;
     static final long STOP_CHECK_MICROS = 1_000;
@@ -62,6 +66,10 @@ final class TcpPollGroup implements BufferProvider {
     private Poller retryPoller;
     private Poller connectTimeoutPoller;
     private Poller trimPoller;
+    /** Queues whose completions wait to be written together ({@link #holdOutput}). */
+    private final List<TcpQpair> heldOutput = new ArrayList<>();
+    private Poller heldOutputPoller;
+    private long socketReadsSeen;
     private final long connectTimeoutNanos;
     private int buffersInUse;
     private boolean retrying;
@@ -108,6 +116,8 @@ final class TcpPollGroup implements BufferProvider {
         retryPoller.pause();
         connectTimeoutPoller = thread.registerPoller("nvmf_tcp_connect_timeout", this::closeStalledConnects,
                 CONNECT_CHECK_MICROS);
+        heldOutputPoller = thread.registerPoller("nvmf_tcp_held_output", this::writeHeldOutput);
+        heldOutputPoller.pause();
         trimPoller = thread.registerPoller("nvmf_tcp_trim_queue_memory",
                 () -> memory.trim() > 0 ? PollerFn.BUSY : PollerFn.IDLE, TRIM_PERIOD_MICROS);
     }
@@ -146,6 +156,8 @@ final class TcpPollGroup implements BufferProvider {
         retryPoller.unregister();
         connectTimeoutPoller.unregister();
         trimPoller.unregister();
+        heldOutputPoller.unregister();
+        heldOutput.clear(); // closed: nothing more is written
         long deadline = thread.runtime().clock().nanoTime() + STOP_BOUND_NANOS;
         Poller[] wait = new Poller[1];
         PollerFn check = () -> {
@@ -172,6 +184,45 @@ final class TcpPollGroup implements BufferProvider {
         }
         memory.close();
         receiveArena.close();
+    }
+
+    /**
+     * Holds {@code q}'s output until the next turn of this thread in which the host sent nothing (no socket of
+     * the group was read since the turn before), in which {@link #HELD_OUTPUT_BYTES} wait, or after
+     * {@link #HELD_OUTPUT_TURNS} turns: the completions of one burst of commands leave in one write, as the host
+     * sent them. A lone command is never held ({@link TcpQpair#outputReady}), so queue depth one pays nothing.
+     */
+    void holdOutput(TcpQpair q) {
+        if (q.inHeldOutputList) {
+            return; // listed since an earlier hold that its own event wrote
+        }
+        if (heldOutput.isEmpty()) {
+            heldOutputPoller.resume();
+        }
+        q.inHeldOutputList = true;
+        heldOutput.add(q);
+    }
+
+    private int writeHeldOutput() {
+        boolean hostQuiet = socketReads == socketReadsSeen;
+        socketReadsSeen = socketReads;
+        int written = 0;
+        for (int i = heldOutput.size() - 1; i >= 0; i--) { // backwards: entries are removed
+            TcpQpair q = heldOutput.get(i);
+            if (!q.outputHeld()) {
+                heldOutput.remove(i); // an event of its own wrote it meanwhile
+                q.inHeldOutputList = false;
+            } else if (hostQuiet || q.heldTurn() >= HELD_OUTPUT_TURNS || q.pendingOutput() >= HELD_OUTPUT_BYTES) {
+                heldOutput.remove(i);
+                q.inHeldOutputList = false;
+                q.writeHeldOutput();
+                written++;
+            }
+        }
+        if (heldOutput.isEmpty()) {
+            heldOutputPoller.pause();
+        }
+        return written > 0 ? PollerFn.BUSY : PollerFn.IDLE;
     }
 
     QueueMemory memory() {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * that decides where each command goes — a Connect and every admin command to the controller logic on the
  * application thread ({@link ForwardedCommand}, through the {@link QpairRegistry}), I/O commands to this queue's
  * {@link IoCommandExecutor} on this thread. Output is gathered in a {@link SendBuffer} and written once per
- * readiness event or, for completions that arrive later, once per message turn.
+ * readiness event or, for completions that arrive later, once per message turn — or, while more commands are in
+ * flight, held until the host goes quiet, 64 completions wait or four reactor turns pass (see {@link #outputReady}).
  *
  * <p>States (rule R5): {@link QpairCommands}'s; {@code AWAITING_CONNECT} covers ICReq/ICResp too, {@code CLOSED}
  * means the socket is closed and the controller told. {@link #close} is idempotent from any state.
@@ -61,7 +62,13 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
     private FdWatch watch;
     private int interest;
     private boolean inHandler;
+    /** Output was committed during the running readiness event: it is written at the event's end. */
+    private boolean committedInHandler;
     private boolean flushScheduled;
+    private boolean outputHeld;
+    private int heldTurns;
+    /** In the poll group's list of held output (the group's to set). */
+    boolean inHeldOutputList;
 
     private final QpairCommands<TcpRequest> commands;
     private long acceptedNanos;
@@ -181,9 +188,13 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             if ((readyOps & SelectionKey.OP_READ) != 0) {
                 receive();
             }
-            flush();
+            if (!outputHeld || committedInHandler || (readyOps & SelectionKey.OP_WRITE) != 0
+                    || out.pending() >= TcpPollGroup.HELD_OUTPUT_BYTES) {
+                flush();
+            }
         } finally {
             inHandler = false;
+            committedInHandler = false;
         }
         return 1;
     }
@@ -219,12 +230,49 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
         }
     }
 
-    /** Output was committed: write it at the end of this event, or in a message turn if none is running. */
+    /**
+     * Output was committed: write it at the end of this event, or later in this turn if none is running. A
+     * completion while more of this queue's commands are in flight is held instead, for its poll group to write
+     * together with the ones that follow ({@link TcpPollGroup#holdOutput}): at queue depth one PDU per write
+     * costs the host a receive per handful of completions, and at high depth it is the host that limits.
+     */
     private void outputReady() {
-        if (!inHandler && !flushScheduled && state() != QpairCommands.State.CLOSED) {
-            flushScheduled = true;
-            group.thread().send(FLUSH, this);
+        if (inHandler) {
+            committedInHandler = true;
+            return;
         }
+        if (flushScheduled || state() == QpairCommands.State.CLOSED) {
+            return;
+        }
+        if (connection.requestsInUse() > 1) {
+            if (!outputHeld) {
+                outputHeld = true;
+                heldTurns = 0;
+                group.holdOutput(this);
+            }
+            return;
+        }
+        flushScheduled = true;
+        group.thread().send(FLUSH, this);
+    }
+
+    /** Whether output waits for the poll group to write it; false again once anything wrote it. */
+    boolean outputHeld() {
+        return outputHeld;
+    }
+
+    /** Counts one more poll-group turn the held output waited: how many it has waited, this one included. */
+    int heldTurn() {
+        return ++heldTurns;
+    }
+
+    long pendingOutput() {
+        return out.pending();
+    }
+
+    /** The poll group writes the output it held. */
+    void writeHeldOutput() {
+        flush();
     }
 
     private void flushFromMessage() {
@@ -233,6 +281,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
     }
 
     private void flush() {
+        outputHeld = false;
         if (state() == QpairCommands.State.CLOSED) {
             return;
         }

@@ -352,6 +352,38 @@ class TcpTargetTest {
     }
 
     /**
+     * Held output (interrupt-mode reactors): sixteen fast writes while a 1 s read stays in flight are answered
+     * long before the read, so completions held while other commands are in flight are written once the host is
+     * quiet, not when the queue drains; then the slow read, the last command in flight, is answered too.
+     */
+    @Test
+    void completionsHeldWhileOthersAreInFlightAreWrittenOnceTheHostIsQuiet() throws Exception {
+        targetWithDelayNamespace(1_000_000, 0);
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                io.sqe(Opcode.READ, 100, 2).rw().slba(0).blockCount(1);
+                io.submit(null, 512);
+                byte[] block = new byte[512];
+                for (int cid = 1; cid <= 16; cid++) {
+                    io.sqe(Opcode.WRITE, cid, 1).rw().slba(cid).blockCount(1);
+                    io.submit(block, 0);
+                }
+                long start = System.nanoTime();
+                for (int i = 0; i < 16; i++) {
+                    TestHost.Pdu r = io.response(null);
+                    assertThat(r.statusCode()).isEqualTo(Status.SUCCESS);
+                    assertThat(r.cid()).isBetween(1, 16);
+                }
+                assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500);
+                TestHost.Pdu slow = io.response(new byte[512]); // c2h_success: the C2HData answers
+                assertThat(slow.type() == PduType.C2H_DATA ? slow.cccid() : slow.cid()).isEqualTo(100);
+                assertThat(slow.statusCode()).isEqualTo(Status.SUCCESS);
+            }
+        }
+    }
+
+    /**
      * Never released under a write in flight: a queue that closes with a write on a 1 s delay bdev no longer holds
      * up the namespace's removal, but the bdev's write claim is released only once that write has completed.
      */
