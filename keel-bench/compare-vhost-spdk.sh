@@ -2,7 +2,8 @@
 # Keel's vhost-user-blk target against SPDK's in one run, loaded by the same real initiator: SPDK's bdevperf with
 # its virtio-user bdev (bdev_virtio_attach_controller, trtype user, two virtqueues) on core 1, and the target —
 # `taskset -c 0 keel start -m 0x1 --pin` (one poll-mode reactor) or SPDK's `vhost -m 0x1` — on core 0 serving a null bdev
-# (4 KiB blocks) as controller vhost.0. Per round each target is started, warmed up 2 s, measured on every row, and
+# (4 KiB blocks) as controller vhost.0. Per round each target is started, warmed up 2 s with each row's shape
+# (the QD1 row right after a QD32-only warm-up ran while the JIT still compiled on the target's core), measured on every row, and
 # stopped; the targets alternate round by round (the VM is shared and noisy). Rows: 4 KiB randread at QD 1, 32 and
 # 128, 4 KiB randwrite at QD 128. Prints each pair and the median Keel/SPDK ratio per row.
 # SPDK comes from ../shared/peers/spdk (built with build.sh; sourced from $SPDK_ENV, default
@@ -70,7 +71,10 @@ declare -A got
 for r in $(seq "$rounds"); do
   for t in keel spdk; do
     start_target "$t"
-    iops "$t" 32 randread 2 > /dev/null   # warm-up (Keel's JIT; both: the session and its memory table)
+    for row in "${rows[@]}"; do   # warm-up with every row's shape (Keel's JIT; both: the session and its memory)
+      set -- $row
+      iops "$t" "$2" "$1" 2 > /dev/null
+    done
     for row in "${rows[@]}"; do
       set -- $row
       got["$r $t $1 $2"]=$(iops "$t" "$2" "$1" "$secs")

@@ -6,7 +6,6 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.MessageFn;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
-import io.keel.core.time.Clock;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import java.util.function.IntConsumer;
@@ -35,7 +34,6 @@ public final class BdevChannel {
     private final Bdev bdev;
     private final BdevLayer layer;
     private final KeelThread thread;
-    private final Clock clock;
     private final IoChannel<?> moduleChannel;
     private final IoChannel<BdevThreadCache> cacheChannel;
     private final BdevThreadCache cache;
@@ -55,7 +53,6 @@ public final class BdevChannel {
         this.bdev = bdev;
         this.layer = BdevLayer.of(bdev);
         this.thread = thread;
-        this.clock = thread.runtime().clock();
         this.moduleChannel = thread.getIoChannel(bdev.moduleDevice());
         this.cacheChannel = thread.getIoChannel(layer.threadCaches());
         this.cache = cacheChannel.context();
@@ -129,7 +126,7 @@ public final class BdevChannel {
         io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
         io.addIov(buf, buf.byteSize());
         outstanding++;
-        io.submitted(clock.nanoTime());
+        io.submitted(thread.workNanos());
         admit(io);
         return 0;
     }
@@ -158,7 +155,7 @@ public final class BdevChannel {
             return -Errno.EINVAL;
         }
         outstanding++;
-        io.submitted(clock.nanoTime());
+        io.submitted(thread.workNanos());
         admit(io);
         return 0;
     }
@@ -189,7 +186,7 @@ public final class BdevChannel {
             }
         }
         outstanding++;
-        io.submitted(clock.nanoTime());
+        io.submitted(thread.workNanos());
         if (type == IoType.READ && iovCount == 0) {
             layer.readBuffer(this, io); // takes an iobuf buffer (maybe after a wait), then submits
         } else {
@@ -289,7 +286,7 @@ public final class BdevChannel {
             rangeLocks.writeEnded(io);
         }
         boolean success = io.status() == BdevIoStatus.SUCCESS;
-        io.completedAt(clock.nanoTime());
+        io.completedAt(thread.workNanos());
         stats.record(io.type(), io.lengthBytes(), io.latencyTicks(), success);
         try {
             io.callback().done(io, success, io.callbackArg());

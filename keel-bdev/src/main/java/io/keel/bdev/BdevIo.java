@@ -132,7 +132,9 @@ public final class BdevIo {
 
     /**
      * How long the I/O took in the layer, submission to completion (framework clock, ns), measured once for the
-     * layer's statistics; callers that want per-I/O latency read it here instead of reading the clock again.
+     * layer's statistics — with the clock of the units of work that submitted and completed it
+     * ({@code KeelThread.workNanos}) — callers that want per-I/O latency read it here instead of reading the clock
+     * again.
      */
     public long latencyTicks() {
         return completeTicks - submitTicks;

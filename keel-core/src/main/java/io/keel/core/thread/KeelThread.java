@@ -60,6 +60,9 @@ public final class KeelThread {
     private boolean idlePollPending;
     /** The clock when the poller now running was started; see {@link #pollerNanos}. */
     private long pollerNanos;
+    /** The clock read for the unit of work now running, or {@link #NOT_READ}; see {@link #workNanos}. */
+    private long workNanos = NOT_READ;
+    private static final long NOT_READ = Long.MIN_VALUE;
     private long messagesRun;
 
     KeelThread(ThreadRuntime runtime, String name, long id, CpuMask cpumask, Inbox inbox) {
@@ -208,6 +211,7 @@ public final class KeelThread {
     /** Runs one poller now (a simulation step or part of {@link #poll}); reschedules a timed one. */
     int runPoller(Poller p, long now) {
         pollerNanos = now;
+        workNanos = NOT_READ;
         int result = p.run();
         if (p.timed()) {
             p.nextRunNanos = now + p.periodNanos();
@@ -221,6 +225,27 @@ public final class KeelThread {
      */
     public long pollerNanos() {
         return pollerNanos;
+    }
+
+    /**
+     * The clock for the unit of work now running on this thread — one poller's run, one fd handler, one batch of
+     * messages — read when first asked and reused after: a poller that submits or completes 32 I/Os reads the
+     * clock once, not 32 times (the bdev layer times each I/O's latency this way, so to within the run time of the
+     * units that submitted and completed it; at queue depth one that is the I/O alone). A clock read cost ~25 ns
+     * here, two per I/O were 10 % of a vhost target's time at 1.9 M IOPS. Owner thread, inside a unit of work.
+     */
+    public long workNanos() {
+        long t = workNanos;
+        if (t == NOT_READ) {
+            t = runtime.clock().nanoTime();
+            workNanos = t;
+        }
+        return t;
+    }
+
+    /** A new unit of work starts on this thread (for runtimes that run one outside {@link #poll}). */
+    public void startUnitOfWork() {
+        workNanos = NOT_READ;
     }
 
     // ---- one iteration (real reactors) ----
@@ -237,6 +262,7 @@ public final class KeelThread {
     public int poll(long now) {
         KeelThread previous = setCurrent(this);
         try {
+            workNanos = NOT_READ;
             int work = inbox.drain(this, MESSAGE_BATCH);
             for (int i = 0; i < activePollers.size(); i++) {
                 Poller p = activePollers.get(i);
@@ -249,6 +275,7 @@ public final class KeelThread {
             }
             compactPollers();
             if (work > 0) {
+                workNanos = NOT_READ;
                 work += inbox.drain(this, MESSAGE_BATCH);
             }
             if (state == State.EXITING) {
@@ -384,6 +411,7 @@ public final class KeelThread {
             abandonChannels();
         }
         state = State.EXITED;
+        workNanos = NOT_READ;
         KeelThread previous = setCurrent(this);
         try {
             for (Runnable cb : exitCallbacks) {
@@ -537,6 +565,7 @@ public final class KeelThread {
     public int runFdHandler(FdHandler handler, int readyOps) {
         KeelThread previous = setCurrent(this);
         long start = runtime.clock().nanoTime();
+        workNanos = start;
         int work;
         try {
             work = handler.onReady(readyOps);

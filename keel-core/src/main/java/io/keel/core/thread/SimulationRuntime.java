@@ -180,6 +180,7 @@ public final class SimulationRuntime extends ThreadRuntime {
             case Deliver d -> {
                 record("t" + d.thread().id() + " <- " + (d.lane() == LaneInbox.EXTERNAL ? "ext" : "t" + d.lane()));
                 KeelThread previous = KeelThread.setCurrent(d.thread());
+                d.thread().startUnitOfWork();
                 try {
                     ((LaneInbox) d.thread().inbox()).deliverFrom(d.lane(), d.thread());
                 } finally {
