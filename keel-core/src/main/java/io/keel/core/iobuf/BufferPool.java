@@ -23,7 +23,10 @@ final class BufferPool {
     final AtomicInteger starvingThreads = new AtomicInteger();
     private final long base;
     private final long end;
-    /** The region as one direct ByteBuffer (views of it carry no memory session: see {@link #nioView}), or null. */
+    /**
+     * The region as one ByteBuffer when it fits one (2 GiB), else null: a mapping of a {@link NativeArena} has the
+     * global scope, so views of it carry no memory session (see {@link #nioView}).
+     */
     private final ByteBuffer nio;
     private final IndexStack free;
     private final AtomicIntegerArray handedOut;
@@ -32,9 +35,10 @@ final class BufferPool {
         this.name = name;
         this.bufsize = bufsize;
         this.count = count;
-        this.nio = directRegion((long) count * bufsize);
-        this.region = nio != null ? MemorySegment.ofBuffer(nio)
-                : arena.map((long) count * bufsize, IoBuf.ALIGNMENT, false);
+        // mapped, not allocateDirect: the kernel gives zeroed pages as they are first touched, so the pool costs
+        // memory for the buffers in use, not for all of it at start (allocateDirect zeroed ~200 MB up front)
+        this.region = arena.map((long) count * bufsize, IoBuf.ALIGNMENT, false);
+        this.nio = region.byteSize() <= Integer.MAX_VALUE ? region.asByteBuffer() : null;
         this.base = region.address();
         this.end = base + region.byteSize();
         this.buffers = new MemorySegment[count];
@@ -49,25 +53,9 @@ final class BufferPool {
     }
 
     /**
-     * The region as a direct ByteBuffer, aligned, when it fits one (2 GiB) and the JVM's direct memory allows;
-     * else null and the region is mmap'd memory.
-     */
-    private static ByteBuffer directRegion(long bytes) {
-        if (bytes + IoBuf.ALIGNMENT > Integer.MAX_VALUE) {
-            return null;
-        }
-        try {
-            ByteBuffer raw = ByteBuffer.allocateDirect((int) bytes + IoBuf.ALIGNMENT);
-            return raw.alignedSlice(IoBuf.ALIGNMENT).slice(0, (int) bytes);
-        } catch (OutOfMemoryError e) {
-            return null; // -XX:MaxDirectMemorySize is smaller than the pool
-        }
-    }
-
-    /**
      * A new ByteBuffer over {@code seg} (a buffer of this pool or a slice of one) that NIO writes without
      * acquiring a memory session (which allocates per call in gathering writes), or null when the region is
-     * not a direct ByteBuffer.
+     * larger than a ByteBuffer can be.
      */
     ByteBuffer nioView(MemorySegment seg) {
         if (nio == null || indexOf(seg) < 0) {

@@ -103,7 +103,7 @@ public final class IoBuf {
     /**
      * A new ByteBuffer over {@code buf} (an iobuf buffer or a slice of one) for socket writes straight from the
      * buffer: NIO takes it without acquiring a memory session, so a gathering write allocates nothing for it.
-     * Null when {@code buf} is not an iobuf buffer or its pool is not backed by a direct ByteBuffer. Callers
+     * Null when {@code buf} is not an iobuf buffer or its pool is larger than a ByteBuffer can be (2 GiB). Callers
      * cache the view per buffer (a view has its own position and limit: one thread at a time).
      */
     public ByteBuffer nioView(MemorySegment buf) {
