@@ -4,8 +4,9 @@
 # (`keel start`, interrupt mode, one core) exports a 64 MiB brd RAM disk through a uring bdev, so the data outlives
 # the target process across the restart below; the host is `keel bdevperf` attaching it with
 # bdev_nvme_attach_controller trtype RDMA, num_io_queues 2, one job on each of two cores (one I/O qpair each):
-#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB and 128 KiB (keyed SGL both ways),
-#      the data moving from and to bdevperf's registered buffers without a copy (the statistics say so at 128 KiB);
+#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB, 128 KiB and 256 KiB (keyed SGL both
+#      ways; the target's max_io_size is 1 MiB, so 256 KiB moves in two of its data buffers), the data moving from and
+#      to bdevperf's registered buffers without a copy (the statistics say so at 128 KiB);
 #   2. S5, target comes back: kill -9 of the target under I/O; the host resets on the first DISCONNECTED (its log
 #      says the path was lost because the controller disconnected), a new target process on the same address and
 #      subsystem comes up within ctrlr_loss_timeout_sec, the host reconnects and verify ends with no failed I/O;
@@ -61,13 +62,13 @@ echo "guest: $(nproc) CPUs, kernel $(uname -r); bdevperf cores $BP_CORES"
 QUEUES=', "num_io_queues": 2'
 # a shared receive queue of 1024 (SPDK's default 4096 is ~17 MB registered per poll group at start, which under TCG
 # made the returning target start in 194 s, past the host's 150 s loss timeout); nvmf-rdma-guest.sh tests the default
-TARGET_TRANSPORT=', "max_srq_depth": 1024'
+TARGET_TRANSPORT=', "max_srq_depth": 1024, "max_io_size": 1048576'
 
 step "Keel's target over RDMA on $IP:$PORT"
 start_keel target1 "$TARGET_TRANSPORT"
 
 n=0
-for size in 512 4k 64k 128k; do
+for size in 512 4k 64k 128k 256k; do
     n=$((n + 1))
     # 128 KiB runs long enough for the statistics to be read under it (a python start takes seconds under TCG)
     step "1.$n bdevperf verify $size, QD 8 per job, 6 s (128 KiB: 20 s, and the zero-copy counters read)"

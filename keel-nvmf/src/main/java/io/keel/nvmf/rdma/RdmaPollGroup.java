@@ -59,6 +59,10 @@ final class RdmaPollGroup {
     private final int largeCache;
     private final boolean batching;
     private final long maxTransfer;
+    /** The size a command's data is cut into above it (a power of two within iobuf's large buffer). */
+    private final long dataBufferSize;
+    /** The most data buffers one command takes. */
+    private final int maxDataBuffers;
     /** A receive buffer: an SQE and the most in-capsule data. */
     private final int capsuleSize;
     private final BufferViews views = new BufferViews(v -> { });
@@ -102,7 +106,16 @@ final class RdmaPollGroup {
         this.smallCache = smallCache;
         this.largeCache = largeCache;
         this.batching = !transport.rdmaOptions().noWrBatching();
-        this.maxTransfer = Math.min(transport.options().maxIoSize(), iobuf.largeBufsize());
+        this.dataBufferSize = Math.min(RdmaTransportOptions.DATA_BUFFER_SIZE,
+                Long.highestOneBit(iobuf.largeBufsize()));
+        long maxIoSize = transport.options().maxIoSize();
+        this.maxTransfer = Math.min(maxIoSize, dataBufferSize * RdmaTransportOptions.MAX_DATA_BUFFERS);
+        if (maxTransfer < maxIoSize) {
+            LOG.error("nvmf: {}: max_io_size {} is more than {} data buffers of {} bytes (iobuf large_bufsize {}): "
+                    + "commands above {} bytes fail", name, maxIoSize, RdmaTransportOptions.MAX_DATA_BUFFERS,
+                    dataBufferSize, iobuf.largeBufsize(), maxTransfer);
+        }
+        this.maxDataBuffers = DataPieces.buffers(maxTransfer, dataBufferSize);
         this.capsuleSize = Sqe.SIZE + (int) transport.options().inCapsuleDataSize();
     }
 
@@ -122,9 +135,19 @@ final class RdmaPollGroup {
         return thread.runtime().clock();
     }
 
-    /** The most data one command may move (max_io_size, within one iobuf large buffer). */
+    /** The most data one command may move (max_io_size). */
     long maxTransfer() {
         return maxTransfer;
+    }
+
+    /** The size of the data buffers a command's data is cut into when it is larger. */
+    long dataBufferSize() {
+        return dataBufferSize;
+    }
+
+    /** The most data buffers one command takes. */
+    int maxDataBuffers() {
+        return maxDataBuffers;
     }
 
     boolean batching() {
@@ -197,7 +220,8 @@ final class RdmaPollGroup {
                         + device.attributes().maxQpInitRdAtom() + ")";
             } else {
                 RdmaPoller p = poller(device);
-                int cqes = p.cqesFor(depth);
+                int sge = RdmaQpair.sgePerWr(maxDataBuffers, device.attributes().maxSge());
+                int cqes = p.cqesFor(depth, RdmaQpair.strideFor(maxDataBuffers, sge));
                 if (p.cqeReserved + cqes > p.cq.capacity()) {
                     refused = "the completion queue of " + name + " on " + device.name() + " is full (" + p.cqeReserved
                             + " of " + p.cq.capacity() + " entries reserved; transport option "
@@ -304,7 +328,7 @@ final class RdmaPollGroup {
         if (q.sharedReceives()) {
             p.byQpNum.remove(q.queuePairNumber());
         }
-        p.cqeReserved -= p.cqesFor(q.depth());
+        p.cqeReserved -= p.cqesFor(q.depth(), q.stride());
     }
 
     // ---- CM events of the group's qpairs (rule R2: read and handled by their owner) ----
@@ -487,42 +511,57 @@ final class RdmaPollGroup {
         }
     }
 
+    /**
+     * {@code r}'s data buffers (one of its length, or above {@link #dataBufferSize} several, the last cut) and data
+     * work requests, all or none; false when the pools or iobuf cannot give them now.
+     */
     private boolean takeData(RdmaRequest r) {
         if (r.state != RdmaRequest.State.NEED_DATA) {
             return true; // its qpair let it go while it waited
         }
-        if (buffersInUse >= bufferLimit || workRequestsInUse >= workRequestLimit) {
-            return false;
-        }
         long length = r.sgl.length();
-        MemorySegment b = buffers.get(length, null);
-        if (b == null) {
+        int n = DataPieces.buffers(length, dataBufferSize);
+        int wrs = r.qpair.dataWorkRequests(n);
+        if (!DataPieces.fits(buffersInUse, n, bufferLimit) || !DataPieces.fits(workRequestsInUse, wrs,
+                workRequestLimit)) {
             return false;
         }
-        buffersInUse++;
-        workRequestsInUse++;
-        r.buffer = b;
-        r.data = views.exact(b, length);
-        r.holdsDataWr = true;
+        long size = n == 1 ? length : dataBufferSize;
+        for (int i = 0; i < n; i++) {
+            MemorySegment b = buffers.get(size, null);
+            if (b == null) {
+                while (--i >= 0) { // all or none: a part held while waiting could starve every other command
+                    buffers.put(r.buffers[i]);
+                    r.buffers[i] = null;
+                    r.pieces[i] = null;
+                }
+                return false;
+            }
+            r.buffers[i] = b;
+            r.pieces[i] = views.exact(b, DataPieces.pieceLength(length, dataBufferSize, i));
+        }
+        buffersInUse += n;
+        workRequestsInUse += wrs;
+        r.bufferCount = n;
+        r.data = n == 1 ? r.pieces[0] : null;
+        r.dataWrs = wrs;
         r.qpair.dataReady(r);
         return true;
     }
 
     /** Gives back what {@code r} held and lets waiting requests have it. */
     void releaseData(RdmaRequest r) {
-        boolean freed = false;
-        if (r.buffer != null) {
-            buffers.put(r.buffer);
-            r.buffer = null;
-            buffersInUse--;
-            freed = true;
+        boolean freed = r.bufferCount > 0 || r.dataWrs > 0;
+        for (int i = 0; i < r.bufferCount; i++) {
+            buffers.put(r.buffers[i]);
+            r.buffers[i] = null;
+            r.pieces[i] = null;
         }
+        buffersInUse -= r.bufferCount;
+        r.bufferCount = 0;
         r.data = null;
-        if (r.holdsDataWr) {
-            r.holdsDataWr = false;
-            workRequestsInUse--;
-            freed = true;
-        }
+        workRequestsInUse -= r.dataWrs;
+        r.dataWrs = 0;
         if (freed && !waitingForData.isEmpty()) {
             waitingForData.redrive();
         }

@@ -119,11 +119,12 @@ final class RdmaPoller implements AutoCloseable {
     }
 
     /**
-     * Completion queue entries a qpair of {@code depth} entries needs: a SEND and an RDMA READ per entry, and a RECV
-     * without the shared receive queue (whose receives were counted when it was made).
+     * Completion queue entries a qpair of {@code depth} entries needs, {@code stride} send work requests per entry:
+     * each of them (unsignaled ones complete when flushed), and a RECV without the shared receive queue (whose
+     * receives were counted when it was made).
      */
-    int cqesFor(int depth) {
-        return (srq != null ? 2 : 3) * depth;
+    int cqesFor(int depth, int stride) {
+        return (stride + (srq != null ? 0 : 1)) * depth;
     }
 
     /** Posts the shared receive queue's queued buffers (one post). */
