@@ -61,6 +61,10 @@ final class RdmaNative {
             FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle IBV_QUERY_DEVICE = plain(VERBS, "ibv_query_device",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle IBV_GET_ASYNC_EVENT = verbs("ibv_get_async_event",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle IBV_ACK_ASYNC_EVENT = plain(VERBS, "ibv_ack_async_event",
+            FunctionDescriptor.ofVoid(ADDRESS));
     // protection domains and memory regions
     static final MethodHandle IBV_ALLOC_PD = verbs("ibv_alloc_pd", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle IBV_DEALLOC_PD = plain(VERBS, "ibv_dealloc_pd", FunctionDescriptor.of(JAVA_INT, ADDRESS));

@@ -13,6 +13,7 @@ import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.BufferViews;
+import io.keel.rdma.AsyncEventType;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmId;
@@ -50,6 +51,8 @@ final class RdmaPollGroup {
     private static final MessageFn<RdmaPollGroup> FLUSH = RdmaPollGroup::flushFromMessage;
 
     private final String name;
+    /** Its place in the transport's list: queue pair contexts carry it, so async events find their group. */
+    private final int index;
     private final KeelThread thread;
     private final RdmaTransport transport;
     private final IoBuf iobuf;
@@ -95,9 +98,10 @@ final class RdmaPollGroup {
     long ioQpairs;
     long completedNvmeIo;
 
-    RdmaPollGroup(String name, KeelThread thread, RdmaTransport transport, IoBuf iobuf, int bufferLimit,
+    RdmaPollGroup(String name, int index, KeelThread thread, RdmaTransport transport, IoBuf iobuf, int bufferLimit,
             int workRequestLimit, int smallCache, int largeCache) {
         this.name = name;
+        this.index = index;
         this.thread = thread;
         this.transport = transport;
         this.iobuf = iobuf;
@@ -121,6 +125,11 @@ final class RdmaPollGroup {
 
     String name() {
         return name;
+    }
+
+    /** The {@code qp_context} of the queue pair in {@code slot} of this generation: how its async events find it. */
+    long queuePairContext(int slot, int generation) {
+        return QueuePairContext.of(index, slot, generation);
     }
 
     KeelThread thread() {
@@ -355,6 +364,48 @@ final class RdmaPollGroup {
             LOG.warn("nvmf: {}: reading the CM event channel failed ({})", name, rc);
         }
         return n;
+    }
+
+    // ---- asynchronous events of the group's queue pairs (read by the transport, forwarded here: rule R2) ----
+
+    /** The device reported {@code type} for the queue pair whose {@link #queuePairContext} is {@code context}. */
+    void queuePairEvent(long context, AsyncEventType type, String event) {
+        int slot = QueuePairContext.slot(context);
+        int generation = QueuePairContext.generation(context);
+        RdmaQpair q = slot < slots.length ? slots[slot] : null;
+        if (q == null || q.generation() != generation) {
+            LOG.debug("nvmf: {}: {} for a qpair already destroyed", name, event);
+            return;
+        }
+        switch (type) {
+            case QP_LAST_WQE_REACHED -> {
+                drainCompletions(); // the receives it took before the event are in the queue: handled first
+                q.lastWqeReached();
+            }
+            case COMM_EST, SQ_DRAINED, PATH_MIG -> LOG.debug("nvmf: {}: {} on {}", name, event, q);
+            default -> {
+                LOG.warn("nvmf: {}: {} on {}", name, event, q);
+                q.close("the device reported " + event);
+            }
+        }
+    }
+
+    /** Takes every completion now in the group's queues. */
+    private void drainCompletions() {
+        inPoll = true;
+        try {
+            for (int i = 0; i < pollers.size(); i++) {
+                RdmaPoller p = pollers.get(i);
+                for (int rounds = p.cq.capacity() / RdmaPoller.BATCH + 1; rounds > 0; rounds--) {
+                    if (poll(p) < RdmaPoller.BATCH) {
+                        break;
+                    }
+                }
+            }
+        } finally {
+            inPoll = false;
+        }
+        flushAll();
     }
 
     // ---- completions ----

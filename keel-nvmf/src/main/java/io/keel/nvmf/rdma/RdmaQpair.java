@@ -103,6 +103,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private boolean established;
     private boolean disconnectSeen;
     private boolean disconnectSent;
+    /** On a shared receive queue: the device said this queue pair takes no more of its receives. */
+    private boolean lastWqeReached;
     private long closingSince;
     private int sqhd;
     private int readsInFlight;
@@ -146,7 +148,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
             }
             s = new SendWorkRequests(stride * depth, sgePerWr);
             qp = id.createQueuePair(poller.device.pd(), poller.cq, poller.cq, poller.srq, new QueuePairCapabilities(
-                    stride * depth, sharedReceives ? 0 : depth, sgePerWr, sharedReceives ? 0 : 1, 0));
+                    stride * depth, sharedReceives ? 0 : depth, sgePerWr, sharedReceives ? 0 : 1, 0),
+                    group.queuePairContext(slot, generation));
         } catch (RuntimeException e) {
             if (s != null) {
                 s.close();
@@ -712,6 +715,20 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         close(why);
     }
 
+    /**
+     * IBV_EVENT_QP_LAST_WQE_REACHED (the group handled every completion the device wrote before it): no receive of
+     * the shared queue is this queue pair's any more, so once destroyed its number cannot take a late one with it. On
+     * an open qpair it means the device put the queue pair in error: it closes.
+     */
+    void lastWqeReached() {
+        lastWqeReached = true;
+        if (life == Life.OPEN) {
+            close("the device ended its receives (IBV_EVENT_QP_LAST_WQE_REACHED)");
+        } else {
+            destroyIfIdle();
+        }
+    }
+
     // ---- the end ----
 
     /** Disconnects and closes: the qpair is destroyed once idle or at its bound. Idempotent; owner thread. */
@@ -749,7 +766,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     }
 
     private void destroyIfIdle() {
-        if (life == Life.CLOSING && (sharedReceives || receives.outstanding() <= 0) && sendsPosted <= 0
+        if (life == Life.CLOSING && (sharedReceives ? lastWqeReached : receives.outstanding() <= 0) && sendsPosted <= 0
                 && busy() == 0) {
             destroy();
         }
@@ -758,9 +775,10 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     /** The close's bound passed: destroy whatever is still posted or executing (rule R5). */
     void closeBoundExpired() {
         if (life == Life.CLOSING) {
-            LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {} receive(s), {} send(s) posted and {} command(s) "
-                    + "busy after {} ms", qid(), peer(), sharedReceives ? 0 : receives.outstanding(), sendsPosted,
-                    busy(), CLOSE_BOUND_NANOS / 1_000_000);
+            LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {}, {} send(s) posted and {} command(s) busy after {} "
+                    + "ms", qid(), peer(), sharedReceives ? lastWqeReached ? "its last receive reached"
+                            : "no IBV_EVENT_QP_LAST_WQE_REACHED" : receives.outstanding() + " receive(s) posted",
+                    sendsPosted, busy(), CLOSE_BOUND_NANOS / 1_000_000);
             destroy();
         }
     }
