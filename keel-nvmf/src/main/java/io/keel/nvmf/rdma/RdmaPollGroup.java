@@ -647,6 +647,9 @@ final class RdmaPollGroup {
             if (q.closing() && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
                 q.closeBoundExpired();
                 n++;
+            } else if (q.waitingOnlyForLastWqe() && now - q.closingSince() > RdmaQpair.LAST_WQE_BOUND_NANOS) {
+                q.lastWqeBoundExpired();
+                n++;
             }
         }
         return n > 0 ? PollerFn.BUSY : PollerFn.IDLE;

@@ -51,6 +51,11 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaQpair.class);
         /** How long a closing qpair waits for its work requests to flush and its commands to come back. */
     static final long CLOSE_BOUND_NANOS = 5_000_000_000L;
+    /**
+     * How long after its close a qpair on a shared receive queue, with nothing else left, waits for
+     * IBV_EVENT_QP_LAST_WQE_REACHED (SPDK waits 4 s for it; Soft-RoCE in Linux 6.1 never sends it).
+     */
+    static final long LAST_WQE_BOUND_NANOS = 1_000_000_000L;
 
     // work request ids: slot (16 bits) | generation (16) | kind (4) | entry (28); a shared receive queue's receives
     // carry only their kind and buffer (the completion's queue pair number names the qpair)
@@ -722,6 +727,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
      */
     void lastWqeReached() {
         lastWqeReached = true;
+        poller.lastWqeEventSeen = true;
         if (life == Life.OPEN) {
             close("the device ended its receives (IBV_EVENT_QP_LAST_WQE_REACHED)");
         } else {
@@ -768,6 +774,19 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private void destroyIfIdle() {
         if (life == Life.CLOSING && (sharedReceives ? lastWqeReached : receives.outstanding() <= 0) && sendsPosted <= 0
                 && busy() == 0) {
+            destroy();
+        }
+    }
+
+    /** Closing, with only IBV_EVENT_QP_LAST_WQE_REACHED still to come. */
+    boolean waitingOnlyForLastWqe() {
+        return life == Life.CLOSING && sharedReceives && !lastWqeReached && sendsPosted <= 0 && busy() == 0;
+    }
+
+    /** No IBV_EVENT_QP_LAST_WQE_REACHED within its bound: destroyed without it (a late receive is reposted by number). */
+    void lastWqeBoundExpired() {
+        if (waitingOnlyForLastWqe()) {
+            poller.noLastWqeEvent(this);
             destroy();
         }
     }

@@ -5,6 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import com.sun.management.ThreadMXBean;
+import io.keel.rdma.AsyncEvent;
+import io.keel.rdma.AsyncEventType;
+import io.keel.rdma.AsyncEvents;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmEventType;
@@ -285,7 +288,8 @@ public final class RdmaLoopbackCheck {
         }
         recvs.chain(0, RECVS);
         ok(srq.postReceive(recvs, 0), "ibv_post_srq_recv of " + RECVS);
-        QueuePair qp = own(accepted.createQueuePair(pd, cq, cq, srq, new QueuePairCapabilities(4, 0, 1, 0, 0)));
+        QueuePair qp = own(accepted.createQueuePair(pd, cq, cq, srq, new QueuePairCapabilities(4, 0, 1, 0, 0),
+                SRQ_QP_CONTEXT));
         step("shared receive queue of " + srq.capacity() + " (" + RECVS + " posted before its queue pair " + qp.number()
                 + " existed)");
         ConnectionParameters plain = own(new ConnectionParameters());
@@ -309,9 +313,32 @@ public final class RdmaLoopbackCheck {
         check(slot >= 0 && slot < RECVS && "into the shared receive queue".equals(
                 text(memory.asSlice((long) slot * MESSAGE), wc.byteLength(0))), "the SEND's data in receive " + slot);
         step("SEND -> shared receive queue receive " + slot + ", completion for queue pair " + wc.queuePairNumber(0));
+
+        // the queue pair in error (rdma_disconnect moves it there): the device says when it takes no more receives
+        AsyncEvents events = own(verbs.asyncEvents());
+        ok(accepted.disconnect(), "rdma_disconnect (third)");
+        AsyncEvent e = new AsyncEvent();
+        deadline = System.nanoTime() + LAST_WQE_WAIT_MS * 1_000_000L;
+        boolean reached = false;
+        while (!reached && System.nanoTime() < deadline) {
+            int rc = events.next(e);
+            check(rc >= 0, "ibv_get_async_event: " + rc);
+            if (rc == 0) {
+                sleepBriefly();
+                continue;
+            }
+            step("async event " + e + ", qp_context 0x" + Long.toHexString(e.queuePairContext()));
+            reached = e.type() == AsyncEventType.QP_LAST_WQE_REACHED && e.queuePairNumber() == qp.number();
+            check(!reached || e.queuePairContext() == SRQ_QP_CONTEXT, "the event names the queue pair by its context");
+        }
+        step(reached ? "IBV_EVENT_QP_LAST_WQE_REACHED for queue pair " + qp.number() + " after rdma_disconnect"
+                : "no IBV_EVENT_QP_LAST_WQE_REACHED within " + LAST_WQE_WAIT_MS + " ms of rdma_disconnect on "
+                        + verbs.deviceName());
     }
 
     private static final long SRQ_RECV_ID = 2000;
+    private static final long SRQ_QP_CONTEXT = 0x5151_0000_0001L;
+    private static final int LAST_WQE_WAIT_MS = 3000;
 
     /** As {@link #expect}, passing over the TIMEWAIT_EXIT events an earlier connection may still send. */
     private void nextSkippingTimewait(CmEventChannel channel, CmEventType type, long id) {
