@@ -39,14 +39,15 @@ import org.slf4j.LoggerFactory;
  * requests from the group (or waits for them in the group's queue, rule R6); a write RDMA READs the host's data (each
  * work request gathering up to {@link #MAX_SGE} buffers; at most the read depth agreed at accept at once, the rest
  * waiting here); it executes; the response is SENT — after the RDMA WRITEs of a read's data, in the same chain — and
- * the receive buffer is posted again; the request is free when the SEND completes. Work
- * requests queued during a poll go out in one post per qpair at its end (unless {@code no_wr_batching}).
+ * the receive buffer is posted again; the request is free when the SEND completes. Work requests queued during a poll
+ * go out in one post per qpair at its end (unless {@code no_wr_batching}).
  *
  * <p>Life (rule R5): {@code OPEN} (the queue's states are {@link QpairCommands}') → {@code CLOSING} (disconnected:
  * waits until every posted work request has completed, flushed, and every command came back, at most
  * {@link #CLOSE_BOUND_NANOS}; on a shared receive queue also for IBV_EVENT_QP_LAST_WQE_REACHED, at most
- * {@link #LAST_WQE_BOUND_NANOS} from the close once nothing else is left) → {@code DESTROYED} (queue pair and cm id destroyed here, table freed). A DISCONNECTED
- * event is remembered: a qpair that saw one answers it once and never waits for another (scenario S5).
+ * {@link #LAST_WQE_BOUND_NANOS} from the close once nothing else is left) → {@code DESTROYED} (queue pair and cm id
+ * destroyed here, table freed). A DISCONNECTED event is remembered: a qpair that saw one answers it once and never
+ * waits for another (scenario S5).
  * {@link #close} is idempotent.
  */
 final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
@@ -785,7 +786,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         return life == Life.CLOSING && sharedReceives && !lastWqeReached && sendsPosted <= 0 && busy() == 0;
     }
 
-    /** No IBV_EVENT_QP_LAST_WQE_REACHED within its bound: destroyed without it (a late receive is reposted by number). */
+    /** No IBV_EVENT_QP_LAST_WQE_REACHED within its bound: destroyed without (a late receive is reposted by number). */
     void lastWqeBoundExpired() {
         if (waitingOnlyForLastWqe()) {
             poller.noLastWqeEvent(this);

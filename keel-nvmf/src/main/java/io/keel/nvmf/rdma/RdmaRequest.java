@@ -8,9 +8,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One command slot of an {@link RdmaQpair}: slot {@code i} owns response buffer {@code i} (the CQE it SENDs) and its
- * stretch of the qpair's send work requests (its RDMA READs or WRITEs, then its response), and while it runs a command, the
- * receive buffer its capsule arrived in (SQE and in-capsule data, read in place: the qpair's own or its poll group's
- * shared receive queue's). Made once per qpair; nothing is allocated per command. Owner thread only.
+ * stretch of the qpair's send work requests (its RDMA READs or WRITEs, then its response), and while it runs a
+ * command, the receive buffer its capsule arrived in (SQE and in-capsule data, read in place: the qpair's own or its
+ * poll group's shared receive queue's). Made once per qpair; nothing is allocated per command. Owner thread only.
  */
 final class RdmaRequest implements AdminCommand {
     /** Where a command is in its life (SPDK's RDMA request states, folded). */
@@ -43,7 +43,7 @@ final class RdmaRequest implements AdminCommand {
     long receivedNanos;
     /** The iobuf buffers this command holds (keyed SGL): the first {@link #bufferCount}. */
     final MemorySegment[] buffers;
-    /** The same cut to the command's data (each its piece's exact length): what the RDMA work requests and the bdev move. */
+    /** The same, each cut to its piece of the command's data: what the RDMA work requests and the bdev layer move. */
     final MemorySegment[] pieces;
     int bufferCount;
     /** The command's data as the executor sees it in one buffer (exact length), or null (none, or in pieces). */
