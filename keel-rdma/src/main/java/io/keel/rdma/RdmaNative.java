@@ -81,8 +81,9 @@ final class RdmaNative {
     static final MethodHandle IBV_DESTROY_CQ = plain(VERBS, "ibv_destroy_cq", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle IBV_GET_CQ_EVENT = verbs("ibv_get_cq_event",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    /** The queue as a 64-bit integer, the same register as a pointer on LP64: no MemorySegment per event. */
     static final MethodHandle IBV_ACK_CQ_EVENTS = plain(VERBS, "ibv_ack_cq_events",
-            FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+            FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT));
     // shared receive queues
     static final MethodHandle IBV_CREATE_SRQ = verbs("ibv_create_srq", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle IBV_DESTROY_SRQ = plain(VERBS, "ibv_destroy_srq",

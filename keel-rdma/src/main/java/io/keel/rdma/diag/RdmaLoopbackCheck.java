@@ -215,17 +215,26 @@ public final class RdmaLoopbackCheck {
         step("RDMA READ " + len + " bytes, data checked");
 
         // the data path allocates nothing: a SEND into a reposted RECV, both completions polled, round after round
-        pingPong(host, target, 2000);
+        pingPong(host, target, 2000, false);
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
         long start = System.nanoTime();
         int rounds = 2000;
-        pingPong(host, target, rounds);
+        pingPong(host, target, rounds, false);
         long elapsed = System.nanoTime() - start;
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         check(allocated == 0, "the data path allocated " + allocated + " bytes in " + rounds + " rounds");
         step(String.format("data path: %d SEND/RECV rounds (2 posts, 2 polls each) in %.2f s, 0 bytes allocated",
                 rounds, elapsed / 1e9));
+        // and in interrupt mode: the receiving side armed, woken by its completion channel's event each round
+        pingPong(host, target, 500, true);
+        before = threads.getCurrentThreadAllocatedBytes();
+        pingPong(host, target, rounds, true);
+        allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        check(allocated == 0, "the data path with completion channel events allocated " + allocated + " bytes in "
+                + rounds + " rounds");
+        step(String.format("data path with an armed queue: %d rounds, each woken by a completion channel event, "
+                + "0 bytes allocated", rounds));
 
         // a second connection, refused with private data
         CmId refused = own(CmId.create(activeEvents));
@@ -447,7 +456,8 @@ public final class RdmaLoopbackCheck {
     }
 
     /** SEND slot 1 of {@code from} into RECV slot 0 of {@code to}, {@code rounds} times; nothing here allocates. */
-    private static void pingPong(Side from, Side to, int rounds) {
+    /** {@code rounds} SENDs from {@code from} into {@code to}'s RECVs; {@code woken}: {@code to} waits for its event. */
+    private static void pingPong(Side from, Side to, int rounds, boolean woken) {
         to.recvs().single(0, to.region(), to.region().address() + BUFFER, MESSAGE);
         to.recvs().id(0, RECV_ID);
         to.recvs().end(0);
@@ -456,10 +466,22 @@ public final class RdmaLoopbackCheck {
         from.sends().id(1, 300);
         from.sends().end(1);
         for (int i = 0; i < rounds; i++) {
+            if (woken && to.cq().requestNotify(false) != 0) {
+                throw new AssertionError("ibv_req_notify_cq failed in round " + i);
+            }
             if (to.qp().postReceive(to.recvs(), 0) != 0 || from.qp().postSend(from.sends(), 1) != 0) {
                 throw new AssertionError("post failed in round " + i);
             }
             pollOneQuietly(from);
+            if (woken) {
+                long ev;
+                while ((ev = to.channel().nextEvent()) == 0) {
+                    Thread.onSpinWait();
+                }
+                if (ev != to.cq().address()) {
+                    throw new AssertionError("completion channel event " + ev + " in round " + i);
+                }
+            }
             pollOneQuietly(to);
         }
     }
