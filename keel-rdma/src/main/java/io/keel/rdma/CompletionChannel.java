@@ -56,9 +56,9 @@ public final class CompletionChannel implements AutoCloseable {
      */
     public long nextEvent() {
         try {
-            int rc = (int) RdmaNative.IBV_GET_CQ_EVENT.invokeExact(callState, segment(), cqOut, contextOut);
+            int rc = (int) RdmaNative.IBV_GET_CQ_EVENT.invokeExact(segment(), cqOut, contextOut);
             if (rc != 0) {
-                int errno = Libc.errno(callState);
+                int errno = RdmaNative.errno();
                 return errno == Libc.EAGAIN ? 0 : -errno;
             }
             long cq = cqOut.get(JAVA_LONG, 0); // as an address: no segment made per event
