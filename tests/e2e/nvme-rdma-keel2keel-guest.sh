@@ -4,8 +4,13 @@
 # (`keel start`, interrupt mode, one core) exports a 64 MiB brd RAM disk through a uring bdev, so the data outlives
 # the target process across the restart below; the host is `keel bdevperf` attaching it with
 # bdev_nvme_attach_controller trtype RDMA, num_io_queues 2, one job on each of two cores (one I/O qpair each):
-#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB and 128 KiB (keyed SGL both ways),
-#      the data moving from and to bdevperf's registered buffers without a copy (the statistics say so at 128 KiB);
+#   1. verify at 512 B and 4 KiB (in-capsule writes, keyed reads) and at 64 KiB, 128 KiB and 256 KiB (keyed SGL both
+#      ways; the target's max_io_size is 1 MiB, so 256 KiB moves in two of its data buffers), the data moving from and
+#      to bdevperf's registered buffers without a copy (the statistics say so at 128 KiB);
+#   1.6 bytes allocated per I/O in steady state (4 KiB verify, 90 s): over the same 30 s, after 12 s of warm-up, on the
+#      target's reactor (framework_get_reactors' keel_allocated_bytes against nvmf_get_stats' completed_nvme_io) and
+#      on bdevperf's reactors (the same against bdev_get_iostat's operations), reported at the end (checked against
+#      ALLOC_MAX_BYTES_PER_IO when it is set: not by default until a run shows both under 16);
 #   2. S5, target comes back: kill -9 of the target under I/O; the host resets on the first DISCONNECTED (its log
 #      says the path was lost because the controller disconnected), a new target process on the same address and
 #      subsystem comes up within ctrlr_loss_timeout_sec, the host reconnects and verify ends with no failed I/O;
@@ -61,13 +66,13 @@ echo "guest: $(nproc) CPUs, kernel $(uname -r); bdevperf cores $BP_CORES"
 QUEUES=', "num_io_queues": 2'
 # a shared receive queue of 1024 (SPDK's default 4096 is ~17 MB registered per poll group at start, which under TCG
 # made the returning target start in 194 s, past the host's 150 s loss timeout); nvmf-rdma-guest.sh tests the default
-TARGET_TRANSPORT=', "max_srq_depth": 1024'
+TARGET_TRANSPORT=', "max_srq_depth": 1024, "max_io_size": 1048576'
 
 step "Keel's target over RDMA on $IP:$PORT"
 start_keel target1 "$TARGET_TRANSPORT"
 
 n=0
-for size in 512 4k 64k 128k; do
+for size in 512 4k 64k 128k 256k; do
     n=$((n + 1))
     # 128 KiB runs long enough for the statistics to be read under it (a python start takes seconds under TCG)
     step "1.$n bdevperf verify $size, QD 8 per job, 6 s (128 KiB: 20 s, and the zero-copy counters read)"
@@ -81,6 +86,35 @@ for size in 512 4k 64k 128k; do
     finish "$WORK/bp-$size.log" 120
     verify_ok "$WORK/bp-$size.log" "verify $size"
 done
+
+# each side's numbers include the RPCs that read them (a few KiB over thousands of I/Os); python's client, not keel
+# rpc (a JVM start each, over ten seconds under TCG), so both samples fall inside the run
+step "1.6 bytes allocated per I/O: bdevperf verify 4 KiB, QD 8 per job, 90 s; both sides over 30 s of it"
+bdevperf "$WORK/bp-alloc.log" 4k 8 90 "$QUEUES"
+wait_running "$WORK/bp-alloc.log"
+sleep 12 # the JIT's warm-up on both sides
+alloc_sample() { # N: both sides' allocated bytes and I/O counts into $WORK/alloc-N-*.json
+    python3 keel-bench/rpc.py "$SOCK" framework_get_reactors > "$WORK/alloc-$1-treactors.json" \
+        && python3 keel-bench/rpc.py "$SOCK" nvmf_get_stats > "$WORK/alloc-$1-tstats.json" \
+        && bdevperf_rpc framework_get_reactors > "$WORK/alloc-$1-hreactors.json" \
+        && bdevperf_rpc bdev_get_iostat > "$WORK/alloc-$1-hstats.json" || fail "reading allocations and I/O counts"
+}
+alloc_sample 0
+sleep 30
+alloc_sample 1
+kill -0 "$BP" 2>/dev/null || fail "bdevperf ended before the second sample: the window is not inside the run"
+finish "$WORK/bp-alloc.log" 150
+verify_ok "$WORK/bp-alloc.log" "verify 4k (allocation)"
+delta() { # FIELD FILE_KIND: FIELD's sum in sample 1 less sample 0
+    echo $(( $(stat_sum "$1" "$(cat "$WORK/alloc-1-$2.json")") - $(stat_sum "$1" "$(cat "$WORK/alloc-0-$2.json")") ))
+}
+per_io() { awk -v b="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", b / n; else print "nan" }'; }
+t_bytes=$(delta keel_allocated_bytes treactors); t_ios=$(delta completed_nvme_io tstats)
+h_bytes=$(delta keel_allocated_bytes hreactors)
+h_ios=$(( $(delta num_read_ops hstats) + $(delta num_write_ops hstats) ))
+TARGET_BPIO=$(per_io "$t_bytes" "$t_ios"); HOST_BPIO=$(per_io "$h_bytes" "$h_ios")
+echo "target: $t_bytes bytes allocated on its reactor over $t_ios I/Os: $TARGET_BPIO B/IO"
+echo "host: $h_bytes bytes allocated on bdevperf's reactors over $h_ios I/Os: $HOST_BPIO B/IO"
 
 # a target JVM takes about a minute to start under TCG: the run and the loss timeout leave room for it
 step "2. S5: kill -9 of the target under I/O, then a new target: reconnect, no failed I/O"
@@ -124,8 +158,8 @@ cat "$WORK/bp-detach.log"
 grep -q "did not shut down" "$WORK/bp-detach.log" && fail "bdevperf's shutdown after the detach hung"
 grep -qE "was removed during the run|failed with status" "$WORK/bp-detach.log" \
     || fail "bdevperf saw neither the bdev go nor its I/O fail"
-# known: when its bdev goes under I/O bdevperf's shutdown waits out the bdev subsystem's 10 s bound (S5 too)
-grep -q "bdevs still open after" "$WORK/bp-detach.log" && echo "note: bdevperf's shutdown waited out its bound"
+# the bdev's removal ends on the application thread, not on the job thread that closed it and left: no 10 s wait
+grep -q "bdevs still open after" "$WORK/bp-detach.log" && fail "bdevperf's shutdown waited out the bdev subsystem's bound"
 no_exceptions "$WORK/bp-detach.log"
 kill -0 "$KEEL_PID" || fail "the target died under the detach"
 
@@ -141,8 +175,20 @@ cat "$WORK/bp-gone.log"
 grep -q "not back within ctrlr_loss_timeout_sec 3" "$WORK/bp-gone.log" \
     || fail "the controller was not deleted after its loss timeout"
 grep -q "was removed during the run" "$WORK/bp-gone.log" || fail "bdevperf did not report the bdev removed"
+grep -q "bdevs still open after" "$WORK/bp-gone.log" && fail "bdevperf's shutdown waited out the bdev subsystem's bound"
 [ $RC != 0 ] || fail "bdevperf reported no error though its bdev went away"
 no_exceptions "$WORK/bp-gone.log"
+
+# reported, not yet required (18 and 16 B/IO on the target and bdevperf, what remains not found yet);
+# ALLOC_MAX_BYTES_PER_IO set makes it a check
+step "bytes allocated per I/O (step 1.6)"
+echo "target $TARGET_BPIO B/IO, host $HOST_BPIO B/IO"
+if [ -n "${ALLOC_MAX_BYTES_PER_IO:-}" ]; then
+    awk -v t="$TARGET_BPIO" -v m="$ALLOC_MAX_BYTES_PER_IO" 'BEGIN { exit !(t != "nan" && t < m) }' \
+        || fail "the target allocated $TARGET_BPIO bytes per I/O on its reactor"
+    awk -v h="$HOST_BPIO" -v m="$ALLOC_MAX_BYTES_PER_IO" 'BEGIN { exit !(h != "nan" && h < m) }' \
+        || fail "bdevperf's reactors allocated $HOST_BPIO bytes per I/O"
+fi
 
 step "done"
 echo "NVME-RDMA-KEEL2KEEL-GUEST-OK in $(( $(date +%s) - T0 )) s"

@@ -7,10 +7,13 @@
 #      writes and keyed reads; 128 KiB randrw: keyed both ways) with the capsules in the poll group's shared receive
 #      queue (SPDK's default), nvme disconnect; Keel stops cleanly (SIGTERM). Then the same with no_srq: each qpair
 #      posts its own receives. With the shared receive queue, every buffer is posted again once the host is gone.
-#   2. S3: Keel again (shared receive queue) with data_wr_pool_size and num_shared_buffers far below the queue depth;
+#   2. max_io_size 1 MiB (SPDK's RDMA default is 128 KiB): the kernel's max_hw_sectors_kb follows MDTS (128 with the
+#      default, 1024 here), fio verify with 512 KiB and 1 MiB requests: each command's data in several 128 KiB data
+#      buffers, gathered by one RDMA READ or WRITE (several on a device with fewer scatter/gather entries).
+#   3. S3: Keel again (shared receive queue) with data_wr_pool_size and num_shared_buffers far below the queue depth;
 #      fio at QD 64 completes every I/O with verify, and nvmf_get_stats shows requests waited for the pools
 #      (pending_data_buffer > 0) and none wait at the end.
-#   3. S1: nvmf_delete_subsystem while fio runs at QD 32: the RPC answers, every qpair is gone soon after, and Keel
+#   4. S1: nvmf_delete_subsystem while fio runs at QD 32: the RPC answers, every qpair is gone soon after, and Keel
 #      stops cleanly afterwards (fio's I/O errors are expected).
 #
 # usage: nvmf-rdma-guest.sh CLASSPATH [PORT]
@@ -80,6 +83,14 @@ EOF
     fail "keel ($1): shared receive queue buffers missing after the host disconnected"
 }
 
+# max_hw_sectors_is KIB: the kernel's largest request on the namespace, from the controller's MDTS
+max_hw_sectors_is() {
+    local got
+    got=$(cat /sys/block/$DEV/queue/max_hw_sectors_kb)
+    echo "max_hw_sectors_kb $got, max_sectors_kb $(cat /sys/block/$DEV/queue/max_sectors_kb)"
+    [ "$got" = "$1" ] || fail "max_hw_sectors_kb is $got, not $1"
+}
+
 fio_verify() { # NAME BS IODEPTH
     run fio --name="$1" --filename="/dev/$DEV" --direct=1 --ioengine=libaio --rw=randrw --bs="$2" --iodepth="$3" \
         --size="$FIO_SIZE" --verify=crc32c --verify_fatal=1 --do_verify=1 --numjobs=1 --group_reporting \
@@ -108,6 +119,7 @@ grep -qi "rdma_prtype: *not specified" "$WORK/discover.txt" || grep -qi "prtype"
 step "nvme connect -t rdma; fio verify 4 KiB and 128 KiB (shared receive queue)"
 connect_ctrl
 receive_queue_is defaults shared
+max_hw_sectors_is 128
 fio_verify randrw-4k 4k 16
 fio_verify randrw-128k 128k 8
 target_rpc nvmf_get_stats | tr -d ' \n' | head -c 1500; echo
@@ -126,6 +138,18 @@ receive_queue_is nosrq own
 fio_verify nosrq-4k 4k 16
 fio_verify nosrq-128k 128k 8
 run nvme disconnect -n "$NQN"
+stop_keel
+
+step "max_io_size 1 MiB: MDTS 1 MiB, fio verify 512 KiB and 1 MiB requests in several data buffers"
+start_keel big ', "max_io_size": 1048576'
+target_rpc nvmf_get_transports | tr -d ' \n' | grep -o '"max_io_size":[0-9]*' | grep -qx '"max_io_size":1048576' \
+    || fail "nvmf_get_transports does not show max_io_size 1048576"
+connect_ctrl
+max_hw_sectors_is 1024
+fio_verify big-512k 512k 8
+fio_verify big-1m 1m 4
+run nvme disconnect -n "$NQN"
+srq_buffers_back big
 stop_keel
 
 step "S3: data_wr_pool_size 4, num_shared_buffers 4 under fio QD 64 (shared receive queue)"

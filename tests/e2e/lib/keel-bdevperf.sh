@@ -77,5 +77,5 @@ zero_copy_bulk() {
         || fail "the bulk of I/O did not take the zero-copy path ($z zero-copy, $b bounced, $c copied in-capsule)"
 }
 
-# stat_sum FIELD JSON: the sum of every numeric FIELD in JSON
-stat_sum() { grep -o "\"$1\": *[0-9]*" <<< "$2" | awk -F': *' '{ s += $2 } END { print s + 0 }'; }
+# stat_sum FIELD JSON: the sum of every numeric FIELD in JSON (rpc.py writes "k": v, keel rpc "k" : v)
+stat_sum() { grep -o "\"$1\" *: *[0-9]*" <<< "$2" | awk -F': *' '{ s += $2 } END { print s + 0 }'; }

@@ -99,6 +99,12 @@ public final class BdevDesc {
         return single(ch, IoType.COMPARE, buf, offsetBlocks, numBlocks, cb, arg);
     }
 
+    /** Compares the blocks with the segments {@code iovs[0..iovCount)}, each used whole. */
+    public int comparev(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
+            BdevIoCallback cb, Object arg) {
+        return ch.submit(this, IoType.COMPARE, iovs, null, null, iovCount, offsetBlocks, numBlocks, cb, arg);
+    }
+
     public int writeZeroes(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
         return ch.submit(this, IoType.WRITE_ZEROES, null, null, null, 0, offsetBlocks, numBlocks, cb, arg);
     }

@@ -275,6 +275,12 @@ public final class BdevLayer {
 
     private void finishRemoval(Bdev b) {
         KeelThread t = KeelThread.current();
+        KeelThread owner = appThread;
+        if (owner != null && t != owner && owner.send(() -> finishRemoval(b))) {
+            // the last descriptor closed on another thread, which may exit before the removal ends (a bdevperf job
+            // closes its descriptor and leaves): the rest runs on the application thread, which stays
+            return;
+        }
         b.channelDevice().unregister(rc -> {
             if (rc != 0) {
                 LOG.error("bdev {}: not destructed, its channels are still held (see above)", b.name());

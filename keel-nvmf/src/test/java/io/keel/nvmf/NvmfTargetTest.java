@@ -298,8 +298,8 @@ class NvmfTargetTest {
             assertThat(code(() -> t.rpc("nvmf_delete_subsystem", Map.of("nqn", Nqn.DISCOVERY)))).isEqualTo(-32602);
             // transports
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "FC")))).isEqualTo(-32602);
-            assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "RDMA", "max_io_size", 262144))))
-                    .as("RDMA's own limit").isEqualTo(-32602);
+            assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "RDMA", "max_io_size", 4194304))))
+                    .as("RDMA's own limit: 16 data buffers of 128 KiB").isEqualTo(-32602);
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "RDMA", "max_srq_depth", 0))))
                     .isEqualTo(-32602);
             assertThat(code(() -> t.rpc("nvmf_create_transport", Map.of("trtype", "TCP", "max_io_size", 10000))))

@@ -142,10 +142,19 @@ public final class CmId implements AutoCloseable {
      */
     public QueuePair createQueuePair(ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
             SharedReceiveQueue srq, QueuePairCapabilities capabilities) {
+        return createQueuePair(pd, sendCq, recvCq, srq, capabilities, 0);
+    }
+
+    /**
+     * As above, with {@code context} as the queue pair's {@code qp_context}: its asynchronous events name it by that
+     * ({@link AsyncEvent#queuePairContext()}), so their reader can send them to the queue pair's owner.
+     */
+    public QueuePair createQueuePair(ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
+            SharedReceiveQueue srq, QueuePairCapabilities capabilities, long context) {
         if (queuePair != null) {
             throw new IllegalStateException("the cm id already has a queue pair");
         }
-        queuePair = QueuePair.create(this, pd, sendCq, recvCq, srq, capabilities);
+        queuePair = QueuePair.create(this, pd, sendCq, recvCq, srq, capabilities, context);
         return queuePair;
     }
 

@@ -2,6 +2,7 @@ package io.keel.rdma;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Libc;
@@ -55,14 +56,14 @@ public final class CompletionChannel implements AutoCloseable {
      */
     public long nextEvent() {
         try {
-            int rc = (int) RdmaNative.IBV_GET_CQ_EVENT.invokeExact(callState, segment(), cqOut, contextOut);
+            int rc = (int) RdmaNative.IBV_GET_CQ_EVENT.invokeExact(segment(), cqOut, contextOut);
             if (rc != 0) {
-                int errno = Libc.errno(callState);
+                int errno = RdmaNative.errno();
                 return errno == Libc.EAGAIN ? 0 : -errno;
             }
-            MemorySegment cq = cqOut.get(ADDRESS, 0);
+            long cq = cqOut.get(JAVA_LONG, 0); // as an address: no segment made per event
             RdmaNative.IBV_ACK_CQ_EVENTS.invokeExact(cq, 1);
-            return cq.address();
+            return cq;
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

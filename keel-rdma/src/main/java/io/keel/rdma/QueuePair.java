@@ -35,10 +35,11 @@ public final class QueuePair implements ReceiveQueue, AutoCloseable {
      * {@code srq} when not null (the receive sizes asked for are then ignored).
      */
     static QueuePair create(CmId id, ProtectionDomain pd, CompletionQueue sendCq, CompletionQueue recvCq,
-            SharedReceiveQueue srq, QueuePairCapabilities wanted) {
+            SharedReceiveQueue srq, QueuePairCapabilities wanted, long context) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment callState = Libc.callState(arena);
             MemorySegment attr = arena.allocate(RdmaAbi.QP_INIT_ATTR_BYTES, 8);
+            attr.set(JAVA_LONG, RdmaAbi.QP_INIT_ATTR_QP_CONTEXT, context);
             attr.set(ADDRESS, RdmaAbi.QP_INIT_ATTR_SEND_CQ, sendCq.segment());
             attr.set(ADDRESS, RdmaAbi.QP_INIT_ATTR_RECV_CQ, recvCq.segment());
             if (srq != null) {

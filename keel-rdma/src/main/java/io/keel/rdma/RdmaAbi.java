@@ -17,8 +17,16 @@ public final class RdmaAbi {
     public static final long CONTEXT_OPS_POST_SRQ_RECV = 168;
     public static final long CONTEXT_OPS_POST_SEND = 208;
     public static final long CONTEXT_OPS_POST_RECV = 216;
-    /** How much of {@code struct ibv_context} the offsets above reach into. */
+    /** How much of {@code struct ibv_context}'s ops table the offsets above reach into. */
     public static final long CONTEXT_OPS_END = 224;
+    public static final long CONTEXT_ASYNC_FD = 268;
+    /** How much of {@code struct ibv_context} is read: up to its async_fd. */
+    public static final long CONTEXT_END = 272;
+
+    // struct ibv_async_event
+    public static final long ASYNC_EVENT_BYTES = 16;
+    public static final long ASYNC_EVENT_ELEMENT = 0;
+    public static final long ASYNC_EVENT_TYPE = 8;
 
     // struct ibv_sge
     public static final long SGE_BYTES = 16;
@@ -98,6 +106,7 @@ public final class RdmaAbi {
 
     // struct ibv_qp, struct ibv_cq, struct ibv_mr, struct ibv_comp_channel
     public static final long QP_CONTEXT = 0;
+    public static final long QP_QP_CONTEXT = 8;
     public static final long QP_NUM = 52;
     public static final long QP_END = 56;
     public static final long CQ_CONTEXT = 0;

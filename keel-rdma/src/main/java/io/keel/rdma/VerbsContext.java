@@ -15,7 +15,7 @@ public final class VerbsContext {
     private final MemorySegment context;
 
     VerbsContext(MemorySegment context) {
-        this.context = context.reinterpret(RdmaAbi.CONTEXT_OPS_END);
+        this.context = context.reinterpret(RdmaAbi.CONTEXT_END);
     }
 
     /** The device's name, e.g. {@code rxe0}. */
@@ -52,6 +52,14 @@ public final class VerbsContext {
 
     public ProtectionDomain allocateProtectionDomain() {
         return ProtectionDomain.allocate(context);
+    }
+
+    /**
+     * The device's asynchronous events ({@code ibv_get_async_event}): its fd made non-blocking, for one owner to
+     * watch. One reader per device in the process.
+     */
+    public AsyncEvents asyncEvents() {
+        return new AsyncEvents(context);
     }
 
     /** A channel whose fd becomes readable when an armed completion queue gets a completion. */

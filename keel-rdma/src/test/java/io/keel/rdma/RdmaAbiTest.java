@@ -37,6 +37,11 @@ class RdmaAbiTest {
         c("CONTEXT_OPS_POST_SEND", "offsetof(struct ibv_context, ops.post_send)");
         c("CONTEXT_OPS_POST_RECV", "offsetof(struct ibv_context, ops.post_recv)");
         c("CONTEXT_OPS_END", "offsetof(struct ibv_context, ops.post_recv) + sizeof(void *)");
+        c("CONTEXT_ASYNC_FD", "offsetof(struct ibv_context, async_fd)");
+        c("CONTEXT_END", "offsetof(struct ibv_context, async_fd) + sizeof(int)");
+        c("ASYNC_EVENT_BYTES", "sizeof(struct ibv_async_event)");
+        c("ASYNC_EVENT_ELEMENT", "offsetof(struct ibv_async_event, element)");
+        c("ASYNC_EVENT_TYPE", "offsetof(struct ibv_async_event, event_type)");
         c("SGE_BYTES", "sizeof(struct ibv_sge)");
         c("SGE_ADDR", "offsetof(struct ibv_sge, addr)");
         c("SGE_LENGTH", "offsetof(struct ibv_sge, length)");
@@ -90,6 +95,7 @@ class RdmaAbiTest {
         c("SRQ_CONTEXT", "offsetof(struct ibv_srq, context)");
         c("SRQ_END", "offsetof(struct ibv_srq, context) + sizeof(void *)");
         c("QP_CONTEXT", "offsetof(struct ibv_qp, context)");
+        c("QP_QP_CONTEXT", "offsetof(struct ibv_qp, qp_context)");
         c("QP_NUM", "offsetof(struct ibv_qp, qp_num)");
         c("QP_END", "offsetof(struct ibv_qp, qp_num) + sizeof(uint32_t)");
         c("CQ_CONTEXT", "offsetof(struct ibv_cq, context)");
@@ -172,6 +178,9 @@ class RdmaAbiTest {
         for (CmEventType type : CmEventType.values()) {
             checked.put("CmEventType." + type.name(), "RDMA_CM_EVENT_" + type.name());
         }
+        for (AsyncEventType type : AsyncEventType.values()) {
+            checked.put("AsyncEventType." + type.name(), "IBV_EVENT_" + type.name());
+        }
         StringBuilder src = new StringBuilder("""
                 #include <stdio.h>
                 #include <stddef.h>
@@ -198,7 +207,10 @@ class RdmaAbiTest {
         for (CmEventType type : CmEventType.values()) {
             fromJava.put("CmEventType." + type.name(), (long) type.ordinal());
         }
-        assertThat(fromJava).as("RdmaAbi and CmEventType against the headers (left: Java, right: C)")
+        for (AsyncEventType type : AsyncEventType.values()) {
+            fromJava.put("AsyncEventType." + type.name(), (long) type.ordinal());
+        }
+        assertThat(fromJava).as("RdmaAbi, CmEventType and AsyncEventType against the headers (left: Java, right: C)")
                 .containsExactlyInAnyOrderEntriesOf(fromC);
     }
 

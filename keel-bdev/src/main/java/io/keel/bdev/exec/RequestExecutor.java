@@ -114,6 +114,12 @@ public final class RequestExecutor<C> {
         submit(request, IoType.COMPARE, desc, ch, buf, null, null, null, 0, offsetBlocks, numBlocks);
     }
 
+    /** Compares the blocks with the segments {@code iovs[0..iovCount)}, each used whole. */
+    public void comparev(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] iovs, int iovCount,
+            long offsetBlocks, long numBlocks) {
+        submit(request, IoType.COMPARE, desc, ch, null, iovs, null, null, iovCount, offsetBlocks, numBlocks);
+    }
+
     public void writeZeroes(C request, BdevDesc desc, BdevChannel ch, long offsetBlocks, long numBlocks) {
         submit(request, IoType.WRITE_ZEROES, desc, ch, null, null, null, null, 0, offsetBlocks, numBlocks);
     }

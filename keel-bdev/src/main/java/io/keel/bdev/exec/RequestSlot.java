@@ -115,7 +115,9 @@ final class RequestSlot implements BdevIoCallback {
             case WRITE -> iovs != null
                     ? desc.writev(channel, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks, this, null)
                     : desc.write(channel, buf, offsetBlocks, numBlocks, this, null);
-            case COMPARE -> desc.compare(channel, buf, offsetBlocks, numBlocks, this, null);
+            case COMPARE -> iovs != null
+                    ? desc.comparev(channel, iovs, iovCount, offsetBlocks, numBlocks, this, null)
+                    : desc.compare(channel, buf, offsetBlocks, numBlocks, this, null);
             case WRITE_ZEROES -> desc.writeZeroes(channel, offsetBlocks, numBlocks, this, null);
             case UNMAP -> desc.unmap(channel, offsetBlocks, numBlocks, this, null);
             case FLUSH -> desc.flush(channel, offsetBlocks, numBlocks, this, null);

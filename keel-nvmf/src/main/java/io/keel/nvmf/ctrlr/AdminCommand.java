@@ -18,6 +18,20 @@ public interface AdminCommand {
     /** The data buffer, or null when the command carries no data. */
     MemorySegment data();
 
+    /**
+     * The data in pieces, when a transport moves it in several buffers (RDMA above one data buffer): segments
+     * {@code [0, dataPieceCount())} of this array, each whole, in order; {@link #data()} is then null. Only I/O
+     * commands come in pieces.
+     */
+    default MemorySegment[] dataPieces() {
+        return null;
+    }
+
+    /** How many of {@link #dataPieces()} hold the data; 0 when {@link #data()} holds it (or there is none). */
+    default int dataPieceCount() {
+        return 0;
+    }
+
     /** Data length in bytes from the command's SGL (0 without data). */
     long length();
 

@@ -43,6 +43,8 @@ public final class ControllerManager {
     private final ListenAddress.Source listeners;
     /** subnqn → cntlid → controller. */
     private final Map<String, TreeMap<Integer, Controller>> controllers = new HashMap<>();
+    /** The same controllers in one list: the keep-alive check walks it by index, allocating nothing. */
+    private final List<Controller> live = new ArrayList<>();
     private final Map<String, Integer> nextCntlid = new HashMap<>();
     private long discoveryGeneration;
     private final ConnectData connectData = new ConnectData();
@@ -170,6 +172,7 @@ public final class ControllerManager {
         }
         Controller ctrlr = new Controller(this, s, id, hostnqn, d.hostIdUuid(), opts, sqsize, kato, nowNanos);
         controllers.computeIfAbsent(s.nqn(), k -> new TreeMap<>()).put(id, ctrlr);
+        live.add(ctrlr);
         LOG.info("nvmf: controller {} of {} created for host {}", id, s.nqn(), hostnqn);
         cmd.complete(Status.field(Status.SUCCESS, false), id, 0);
         return new Binding(ctrlr, 0, ctrlr.activity(0));
@@ -196,25 +199,29 @@ public final class ControllerManager {
     public void destroy(Controller ctrlr) {
         ctrlr.destroy();
         TreeMap<Integer, Controller> m = controllers.get(ctrlr.subsystem().nqn());
-        if (m != null) {
-            m.remove(ctrlr.cntlid(), ctrlr);
+        if (m != null && m.remove(ctrlr.cntlid(), ctrlr)) {
+            live.remove(ctrlr);
         }
     }
 
     /**
-     * Checks every controller's keep-alive timer (the poller's job); answers the controllers that expired now,
-     * already torn down.
+     * Checks every controller's keep-alive timer (the poller's job, ten times a second); answers the controllers that
+     * expired now, already torn down: an empty list, made by nobody, when none did (the check allocates nothing then).
      */
     public List<Controller> checkKeepAlive(long nowNanos) {
-        List<Controller> expired = new ArrayList<>();
-        for (TreeMap<Integer, Controller> m : controllers.values()) {
-            for (Controller c : m.values()) {
-                if (c.checkKeepAlive(nowNanos)) {
-                    expired.add(c);
+        List<Controller> expired = List.of();
+        for (int i = 0; i < live.size(); i++) {
+            Controller c = live.get(i);
+            if (c.checkKeepAlive(nowNanos)) {
+                if (expired.isEmpty()) {
+                    expired = new ArrayList<>();
                 }
+                expired.add(c);
             }
         }
-        expired.forEach(this::destroy);
+        for (int i = 0; i < expired.size(); i++) {
+            destroy(expired.get(i));
+        }
         return expired;
     }
 

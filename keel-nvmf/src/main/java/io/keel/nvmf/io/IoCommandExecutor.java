@@ -220,11 +220,21 @@ public final class IoCommandExecutor {
                 }
                 long bytes = nlb * bdev.blockSize();
                 MemorySegment data = cmd.data();
-                if (cmd.length() != bytes || data == null || data.byteSize() < bytes) {
+                int pieces = data == null ? cmd.dataPieceCount() : 0;
+                if (cmd.length() != bytes || data == null && pieces == 0 || data != null && data.byteSize() < bytes) {
                     complete(cmd, Status.DATA_SGL_LENGTH_INVALID, true);
                     return;
                 }
                 inFlightByNsid[(int) nsid]++;
+                if (pieces > 0) { // the transport's pieces add up to the command's length
+                    MemorySegment[] v = cmd.dataPieces();
+                    switch (opcode) {
+                        case Opcode.READ -> requests.readv(cmd, desc, ch, v, pieces, slba, nlb);
+                        case Opcode.WRITE -> requests.writev(cmd, desc, ch, v, pieces, slba, nlb);
+                        default -> requests.comparev(cmd, desc, ch, v, pieces, slba, nlb);
+                    }
+                    return;
+                }
                 switch (opcode) {
                     case Opcode.READ -> requests.read(cmd, desc, ch, data, slba, nlb);
                     case Opcode.WRITE -> requests.write(cmd, desc, ch, data, slba, nlb);

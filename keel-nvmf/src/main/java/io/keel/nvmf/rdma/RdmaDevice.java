@@ -1,6 +1,7 @@
 package io.keel.nvmf.rdma;
 
 import io.keel.core.iobuf.IoBuf;
+import io.keel.rdma.AsyncEvents;
 import io.keel.rdma.DeviceAttributes;
 import io.keel.rdma.MemoryRegion;
 import io.keel.rdma.ProtectionDomain;
@@ -20,26 +21,33 @@ final class RdmaDevice implements AutoCloseable {
     private final DeviceAttributes attributes;
     private final ProtectionDomain pd;
     private final MemoryRegion[] iobufRegions;
+    private final AsyncEvents asyncEvents;
 
     private RdmaDevice(VerbsContext context, DeviceAttributes attributes, ProtectionDomain pd,
-            MemoryRegion[] iobufRegions) {
+            MemoryRegion[] iobufRegions, AsyncEvents asyncEvents) {
         this.context = context;
+        this.asyncEvents = asyncEvents;
         this.name = context.deviceName();
         this.attributes = attributes;
         this.pd = pd;
         this.iobufRegions = iobufRegions;
     }
 
-    /** Reads the device's limits, allocates its protection domain and registers iobuf's regions in it. */
+    /**
+     * Reads the device's limits, allocates its protection domain, registers iobuf's regions in it and opens its
+     * async event reader.
+     */
     static RdmaDevice open(VerbsContext context, IoBuf iobuf) {
         DeviceAttributes attributes = context.queryDevice();
         ProtectionDomain pd = context.allocateProtectionDomain();
         List<MemorySegment> regions = iobuf.regions();
         MemoryRegion[] registered = new MemoryRegion[regions.size()];
+        AsyncEvents events = null;
         try {
             for (int i = 0; i < registered.length; i++) {
                 registered[i] = pd.register(regions.get(i), RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
             }
+            events = context.asyncEvents();
         } catch (RuntimeException e) {
             for (MemoryRegion r : registered) {
                 if (r != null) {
@@ -49,7 +57,7 @@ final class RdmaDevice implements AutoCloseable {
             pd.close();
             throw e;
         }
-        return new RdmaDevice(context, attributes, pd, registered);
+        return new RdmaDevice(context, attributes, pd, registered, events);
     }
 
     VerbsContext context() {
@@ -68,6 +76,11 @@ final class RdmaDevice implements AutoCloseable {
         return pd;
     }
 
+    /** Its async events, read on the application thread. */
+    AsyncEvents asyncEvents() {
+        return asyncEvents;
+    }
+
     /** The local key of the iobuf region that holds {@code address}; -1 if none does. */
     int iobufKey(long address) {
         for (MemoryRegion r : iobufRegions) {
@@ -81,6 +94,7 @@ final class RdmaDevice implements AutoCloseable {
 
     @Override
     public void close() {
+        asyncEvents.close();
         for (MemoryRegion r : iobufRegions) {
             r.close();
         }

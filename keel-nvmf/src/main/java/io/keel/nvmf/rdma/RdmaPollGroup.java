@@ -13,6 +13,7 @@ import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.BufferViews;
+import io.keel.rdma.AsyncEventType;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmId;
@@ -50,6 +51,8 @@ final class RdmaPollGroup {
     private static final MessageFn<RdmaPollGroup> FLUSH = RdmaPollGroup::flushFromMessage;
 
     private final String name;
+    /** Its place in the transport's list: queue pair contexts carry it, so async events find their group. */
+    private final int index;
     private final KeelThread thread;
     private final RdmaTransport transport;
     private final IoBuf iobuf;
@@ -59,6 +62,10 @@ final class RdmaPollGroup {
     private final int largeCache;
     private final boolean batching;
     private final long maxTransfer;
+    /** The size a command's data is cut into above it (a power of two within iobuf's large buffer). */
+    private final long dataBufferSize;
+    /** The most data buffers one command takes. */
+    private final int maxDataBuffers;
     /** A receive buffer: an SQE and the most in-capsule data. */
     private final int capsuleSize;
     private final BufferViews views = new BufferViews(v -> { });
@@ -91,9 +98,10 @@ final class RdmaPollGroup {
     long ioQpairs;
     long completedNvmeIo;
 
-    RdmaPollGroup(String name, KeelThread thread, RdmaTransport transport, IoBuf iobuf, int bufferLimit,
+    RdmaPollGroup(String name, int index, KeelThread thread, RdmaTransport transport, IoBuf iobuf, int bufferLimit,
             int workRequestLimit, int smallCache, int largeCache) {
         this.name = name;
+        this.index = index;
         this.thread = thread;
         this.transport = transport;
         this.iobuf = iobuf;
@@ -102,12 +110,26 @@ final class RdmaPollGroup {
         this.smallCache = smallCache;
         this.largeCache = largeCache;
         this.batching = !transport.rdmaOptions().noWrBatching();
-        this.maxTransfer = Math.min(transport.options().maxIoSize(), iobuf.largeBufsize());
+        this.dataBufferSize = Math.min(RdmaTransportOptions.DATA_BUFFER_SIZE,
+                Long.highestOneBit(iobuf.largeBufsize()));
+        long maxIoSize = transport.options().maxIoSize();
+        this.maxTransfer = Math.min(maxIoSize, dataBufferSize * RdmaTransportOptions.MAX_DATA_BUFFERS);
+        if (maxTransfer < maxIoSize) {
+            LOG.error("nvmf: {}: max_io_size {} is more than {} data buffers of {} bytes (iobuf large_bufsize {}): "
+                    + "commands above {} bytes fail", name, maxIoSize, RdmaTransportOptions.MAX_DATA_BUFFERS,
+                    dataBufferSize, iobuf.largeBufsize(), maxTransfer);
+        }
+        this.maxDataBuffers = DataPieces.buffers(maxTransfer, dataBufferSize);
         this.capsuleSize = Sqe.SIZE + (int) transport.options().inCapsuleDataSize();
     }
 
     String name() {
         return name;
+    }
+
+    /** The {@code qp_context} of the queue pair in {@code slot} of this generation: how its async events find it. */
+    long queuePairContext(int slot, int generation) {
+        return QueuePairContext.of(index, slot, generation);
     }
 
     KeelThread thread() {
@@ -122,9 +144,19 @@ final class RdmaPollGroup {
         return thread.runtime().clock();
     }
 
-    /** The most data one command may move (max_io_size, within one iobuf large buffer). */
+    /** The most data one command may move (max_io_size). */
     long maxTransfer() {
         return maxTransfer;
+    }
+
+    /** The size of the data buffers a command's data is cut into when it is larger. */
+    long dataBufferSize() {
+        return dataBufferSize;
+    }
+
+    /** The most data buffers one command takes. */
+    int maxDataBuffers() {
+        return maxDataBuffers;
     }
 
     boolean batching() {
@@ -197,7 +229,8 @@ final class RdmaPollGroup {
                         + device.attributes().maxQpInitRdAtom() + ")";
             } else {
                 RdmaPoller p = poller(device);
-                int cqes = p.cqesFor(depth);
+                int sge = RdmaQpair.sgePerWr(maxDataBuffers, device.attributes().maxSge());
+                int cqes = p.cqesFor(depth, RdmaQpair.strideFor(maxDataBuffers, sge));
                 if (p.cqeReserved + cqes > p.cq.capacity()) {
                     refused = "the completion queue of " + name + " on " + device.name() + " is full (" + p.cqeReserved
                             + " of " + p.cq.capacity() + " entries reserved; transport option "
@@ -304,7 +337,7 @@ final class RdmaPollGroup {
         if (q.sharedReceives()) {
             p.byQpNum.remove(q.queuePairNumber());
         }
-        p.cqeReserved -= p.cqesFor(q.depth());
+        p.cqeReserved -= p.cqesFor(q.depth(), q.stride());
     }
 
     // ---- CM events of the group's qpairs (rule R2: read and handled by their owner) ----
@@ -331,6 +364,48 @@ final class RdmaPollGroup {
             LOG.warn("nvmf: {}: reading the CM event channel failed ({})", name, rc);
         }
         return n;
+    }
+
+    // ---- asynchronous events of the group's queue pairs (read by the transport, forwarded here: rule R2) ----
+
+    /** The device reported {@code type} for the queue pair whose {@link #queuePairContext} is {@code context}. */
+    void queuePairEvent(long context, AsyncEventType type, String event) {
+        int slot = QueuePairContext.slot(context);
+        int generation = QueuePairContext.generation(context);
+        RdmaQpair q = slot < slots.length ? slots[slot] : null;
+        if (q == null || q.generation() != generation) {
+            LOG.debug("nvmf: {}: {} for a qpair already destroyed", name, event);
+            return;
+        }
+        switch (type) {
+            case QP_LAST_WQE_REACHED -> {
+                drainCompletions(); // the receives it took before the event are in the queue: handled first
+                q.lastWqeReached();
+            }
+            case COMM_EST, SQ_DRAINED, PATH_MIG -> LOG.debug("nvmf: {}: {} on {}", name, event, q);
+            default -> {
+                LOG.warn("nvmf: {}: {} on {}", name, event, q);
+                q.close("the device reported " + event);
+            }
+        }
+    }
+
+    /** Takes every completion now in the group's queues. */
+    private void drainCompletions() {
+        inPoll = true;
+        try {
+            for (int i = 0; i < pollers.size(); i++) {
+                RdmaPoller p = pollers.get(i);
+                for (int rounds = p.cq.capacity() / RdmaPoller.BATCH + 1; rounds > 0; rounds--) {
+                    if (poll(p) < RdmaPoller.BATCH) {
+                        break;
+                    }
+                }
+            }
+        } finally {
+            inPoll = false;
+        }
+        flushAll();
     }
 
     // ---- completions ----
@@ -487,42 +562,57 @@ final class RdmaPollGroup {
         }
     }
 
+    /**
+     * {@code r}'s data buffers (one of its length, or above {@link #dataBufferSize} several, the last cut) and data
+     * work requests, all or none; false when the pools or iobuf cannot give them now.
+     */
     private boolean takeData(RdmaRequest r) {
         if (r.state != RdmaRequest.State.NEED_DATA) {
             return true; // its qpair let it go while it waited
         }
-        if (buffersInUse >= bufferLimit || workRequestsInUse >= workRequestLimit) {
-            return false;
-        }
         long length = r.sgl.length();
-        MemorySegment b = buffers.get(length, null);
-        if (b == null) {
+        int n = DataPieces.buffers(length, dataBufferSize);
+        int wrs = r.qpair.dataWorkRequests(n);
+        if (!DataPieces.fits(buffersInUse, n, bufferLimit) || !DataPieces.fits(workRequestsInUse, wrs,
+                workRequestLimit)) {
             return false;
         }
-        buffersInUse++;
-        workRequestsInUse++;
-        r.buffer = b;
-        r.data = views.exact(b, length);
-        r.holdsDataWr = true;
+        long size = n == 1 ? length : dataBufferSize;
+        for (int i = 0; i < n; i++) {
+            MemorySegment b = buffers.get(size, null);
+            if (b == null) {
+                while (--i >= 0) { // all or none: a part held while waiting could starve every other command
+                    buffers.put(r.buffers[i]);
+                    r.buffers[i] = null;
+                    r.pieces[i] = null;
+                }
+                return false;
+            }
+            r.buffers[i] = b;
+            r.pieces[i] = views.exact(b, DataPieces.pieceLength(length, dataBufferSize, i));
+        }
+        buffersInUse += n;
+        workRequestsInUse += wrs;
+        r.bufferCount = n;
+        r.data = n == 1 ? r.pieces[0] : null;
+        r.dataWrs = wrs;
         r.qpair.dataReady(r);
         return true;
     }
 
     /** Gives back what {@code r} held and lets waiting requests have it. */
     void releaseData(RdmaRequest r) {
-        boolean freed = false;
-        if (r.buffer != null) {
-            buffers.put(r.buffer);
-            r.buffer = null;
-            buffersInUse--;
-            freed = true;
+        boolean freed = r.bufferCount > 0 || r.dataWrs > 0;
+        for (int i = 0; i < r.bufferCount; i++) {
+            buffers.put(r.buffers[i]);
+            r.buffers[i] = null;
+            r.pieces[i] = null;
         }
+        buffersInUse -= r.bufferCount;
+        r.bufferCount = 0;
         r.data = null;
-        if (r.holdsDataWr) {
-            r.holdsDataWr = false;
-            workRequestsInUse--;
-            freed = true;
-        }
+        workRequestsInUse -= r.dataWrs;
+        r.dataWrs = 0;
         if (freed && !waitingForData.isEmpty()) {
             waitingForData.redrive();
         }
@@ -556,6 +646,9 @@ final class RdmaPollGroup {
             RdmaQpair q = qpairs.get(i);
             if (q.closing() && now - q.closingSince() > RdmaQpair.CLOSE_BOUND_NANOS) {
                 q.closeBoundExpired();
+                n++;
+            } else if (q.waitingOnlyForLastWqe() && now - q.closingSince() > RdmaQpair.LAST_WQE_BOUND_NANOS) {
+                q.lastWqeBoundExpired();
                 n++;
             }
         }

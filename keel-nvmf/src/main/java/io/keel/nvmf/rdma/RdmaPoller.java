@@ -35,6 +35,9 @@ final class RdmaPoller implements AutoCloseable {
     final IntKeyMap<RdmaQpair> byQpNum = new IntKeyMap<>();
     /** Completion queue entries the receives and the qpairs on it may need together (each asks at accept). */
     int cqeReserved;
+    /** Whether the device sent IBV_EVENT_QP_LAST_WQE_REACHED for a queue pair of this group. */
+    boolean lastWqeEventSeen;
+    private boolean noLastWqeEventLogged;
 
     private RdmaPoller(RdmaDevice device, CompletionChannel channel, CompletionQueue cq, SharedReceiveQueue srq,
             RdmaReceives sharedReceives) {
@@ -119,11 +122,28 @@ final class RdmaPoller implements AutoCloseable {
     }
 
     /**
-     * Completion queue entries a qpair of {@code depth} entries needs: a SEND and an RDMA READ per entry, and a RECV
-     * without the shared receive queue (whose receives were counted when it was made).
+     * Completion queue entries a qpair of {@code depth} entries needs, {@code stride} send work requests per entry:
+     * each of them (unsignaled ones complete when flushed), and a RECV without the shared receive queue (whose
+     * receives were counted when it was made).
      */
-    int cqesFor(int depth) {
-        return (srq != null ? 2 : 3) * depth;
+    int cqesFor(int depth, int stride) {
+        return (stride + (srq != null ? 0 : 1)) * depth;
+    }
+
+    /**
+     * {@code q} was destroyed without IBV_EVENT_QP_LAST_WQE_REACHED: said once for a device that never sent one, every
+     * time for one that did.
+     */
+    void noLastWqeEvent(RdmaQpair q) {
+        if (lastWqeEventSeen) {
+            LOG.warn("nvmf: RDMA device {}: no IBV_EVENT_QP_LAST_WQE_REACHED for {} within {} ms of its close", device
+                    .name(), q, RdmaQpair.LAST_WQE_BOUND_NANOS / 1_000_000);
+        } else if (!noLastWqeEventLogged) {
+            noLastWqeEventLogged = true;
+            LOG.info("nvmf: RDMA device {} sent no IBV_EVENT_QP_LAST_WQE_REACHED within {} ms of a qpair's close: its "
+                    + "shared-receive qpairs are destroyed after that wait (a late receive is reposted by its queue "
+                    + "pair number)", device.name(), RdmaQpair.LAST_WQE_BOUND_NANOS / 1_000_000);
+        }
     }
 
     /** Posts the shared receive queue's queued buffers (one post). */

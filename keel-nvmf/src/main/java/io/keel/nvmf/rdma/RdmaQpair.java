@@ -35,22 +35,30 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A command's life: its capsule's RECV completes (one of the shared queue's is routed here by its queue pair
  * number) and a free request takes it, or it waits for one ({@code pending_free_request}: the host got a response
- * before its SEND completed here); a keyed SGL takes a data buffer and a data work request from the group (or waits
- * for them in the group's queue, rule R6); a write RDMA READs the host's data (at most the read depth agreed at
- * accept at once, the rest waiting here); it executes; the response is SENT — after an RDMA WRITE of a read's data,
- * in the same chain — and the receive buffer is posted again; the request is free when the SEND completes. Work
- * requests queued during a poll go out in one post per qpair at its end (unless {@code no_wr_batching}).
+ * before its SEND completed here); a keyed SGL takes its data buffers (one, or above 128 KiB several) and data work
+ * requests from the group (or waits for them in the group's queue, rule R6); a write RDMA READs the host's data (each
+ * work request gathering up to {@link #MAX_SGE} buffers; at most the read depth agreed at accept at once, the rest
+ * waiting here); it executes; the response is SENT — after the RDMA WRITEs of a read's data, in the same chain — and
+ * the receive buffer is posted again; the request is free when the SEND completes. Work requests queued during a poll
+ * go out in one post per qpair at its end (unless {@code no_wr_batching}).
  *
  * <p>Life (rule R5): {@code OPEN} (the queue's states are {@link QpairCommands}') → {@code CLOSING} (disconnected:
  * waits until every posted work request has completed, flushed, and every command came back, at most
- * {@link #CLOSE_BOUND_NANOS}) → {@code DESTROYED} (queue pair and cm id destroyed here, table freed). A DISCONNECTED
- * event is remembered: a qpair that saw one answers it once and never waits for another (scenario S5).
+ * {@link #CLOSE_BOUND_NANOS}; on a shared receive queue also for IBV_EVENT_QP_LAST_WQE_REACHED, at most
+ * {@link #LAST_WQE_BOUND_NANOS} from the close once nothing else is left) → {@code DESTROYED} (queue pair and cm id
+ * destroyed here, table freed). A DISCONNECTED event is remembered: a qpair that saw one answers it once and never
+ * waits for another (scenario S5).
  * {@link #close} is idempotent.
  */
 final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaQpair.class);
         /** How long a closing qpair waits for its work requests to flush and its commands to come back. */
     static final long CLOSE_BOUND_NANOS = 5_000_000_000L;
+    /**
+     * How long after its close a qpair on a shared receive queue, with nothing else left, waits for
+     * IBV_EVENT_QP_LAST_WQE_REACHED (SPDK waits 4 s for it; Soft-RoCE in Linux 6.1 never sends it).
+     */
+    static final long LAST_WQE_BOUND_NANOS = 1_000_000_000L;
 
     // work request ids: slot (16 bits) | generation (16) | kind (4) | entry (28); a shared receive queue's receives
     // carry only their kind and buffer (the completion's queue pair number names the qpair)
@@ -58,6 +66,10 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     static final int KIND_SEND = 1;
     static final int KIND_READ = 2;
     static final int KIND_SHARED_RECV = 3;
+    /** An unsignaled RDMA READ or WRITE: it completes only in error (a flush), and counts for nothing. */
+    static final int KIND_UNSIGNALED = 4;
+    /** Scatter/gather entries per RDMA READ or WRITE at most (SPDK's NVMF_DEFAULT_TX_SGE). */
+    static final int MAX_SGE = 16;
 
     /** The connection's life; the queue's own states are {@link QpairCommands}'s. */
     enum Life { OPEN, CLOSING, DESTROYED }
@@ -71,6 +83,10 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private final int readDepth;
     private final int slot;
     private final int generation;
+    /** Data buffers one RDMA READ or WRITE gathers (the device's max_sge, at most {@link #MAX_SGE}). */
+    private final int sgePerWr;
+    /** Send work requests per entry: its most RDMA READs or WRITEs, then its response. */
+    private final int stride;
     /** Where capsules arrive: the poller's shared receive queue's buffers, or this qpair's own. */
     private final RdmaReceives receives;
     private final boolean sharedReceives;
@@ -95,6 +111,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     private boolean established;
     private boolean disconnectSeen;
     private boolean disconnectSent;
+    /** On a shared receive queue: the device said this queue pair takes no more of its receives. */
+    private boolean lastWqeReached;
     private long closingSince;
     private int sqhd;
     private int readsInFlight;
@@ -124,6 +142,8 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         this.listenAddress = listenAddress;
         this.peerAddress = peerAddress;
         this.sharedReceives = poller.srq != null;
+        this.sgePerWr = sgePerWr(group.maxDataBuffers(), poller.device.attributes().maxSge());
+        this.stride = strideFor(group.maxDataBuffers(), sgePerWr);
         this.commands = new QpairCommands<>(this, group.transport().registry());
         MemorySegment table = arena.allocate((long) depth * Cqe.SIZE, 64);
         MemoryRegion region = null;
@@ -134,9 +154,10 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
             if (!sharedReceives) {
                 own = new RdmaReceives(poller.device.pd(), depth, capsuleSize, i -> workRequestId(KIND_RECV, i));
             }
-            s = new SendWorkRequests(2 * depth, 1);
-            qp = id.createQueuePair(poller.device.pd(), poller.cq, poller.cq, poller.srq,
-                    new QueuePairCapabilities(2 * depth, sharedReceives ? 0 : depth, 1, sharedReceives ? 0 : 1, 0));
+            s = new SendWorkRequests(stride * depth, sgePerWr);
+            qp = id.createQueuePair(poller.device.pd(), poller.cq, poller.cq, poller.srq, new QueuePairCapabilities(
+                    stride * depth, sharedReceives ? 0 : depth, sgePerWr, sharedReceives ? 0 : 1, 0),
+                    group.queuePairContext(slot, generation));
         } catch (RuntimeException e) {
             if (s != null) {
                 s.close();
@@ -160,12 +181,32 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         this.waitingBytes = new int[depth];
         this.readWaiters = new ArrayDeque<>(depth);
         for (int i = 0; i < depth; i++) {
-            requests[i] = new RdmaRequest(this, i, table.asSlice((long) i * Cqe.SIZE, Cqe.SIZE));
-            sends.id(2 * i, workRequestId(KIND_READ, i));
-            sends.id(2 * i + 1, workRequestId(KIND_SEND, i));
+            requests[i] = new RdmaRequest(this, i, table.asSlice((long) i * Cqe.SIZE, Cqe.SIZE),
+                    group.maxDataBuffers());
+            sends.id(responseSlot(i), workRequestId(KIND_SEND, i));
             free[depth - 1 - i] = i; // request 0 on top
         }
         freeCount = depth;
+    }
+
+    /** Data buffers one RDMA READ or WRITE gathers on a device of {@code maxSge} entries. */
+    static int sgePerWr(int maxDataBuffers, int maxSge) {
+        return Math.max(1, Math.min(maxDataBuffers, Math.min(maxSge, MAX_SGE)));
+    }
+
+    /** Send work requests per entry: the most data work requests a command takes, and its response. */
+    static int strideFor(int maxDataBuffers, int sgePerWr) {
+        return DataPieces.workRequests(maxDataBuffers, sgePerWr) + 1;
+    }
+
+    /** Data work requests a command in {@code buffers} data buffers takes here. */
+    int dataWorkRequests(int buffers) {
+        return DataPieces.workRequests(buffers, sgePerWr);
+    }
+
+    /** Entry {@code i}'s response SEND: the last of its stretch. */
+    private int responseSlot(int i) {
+        return i * stride + stride - 1;
     }
 
     /** The id of a shared receive queue's receive {@code buffer}. */
@@ -251,6 +292,11 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         return depth;
     }
 
+    /** Send work requests per entry. */
+    int stride() {
+        return stride;
+    }
+
     /** The RDMA READs it may have outstanding, the initiator depth its accept offers. */
     int readDepth() {
         return readDepth;
@@ -309,12 +355,13 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
                 }
             }
             case KIND_READ -> {
+                RdmaRequest r = requests[entry];
                 sendsPosted--;
-                readsInFlight--;
+                readsInFlight -= r.readsPosted;
+                r.readsPosted = 0;
                 if (status != RdmaAbi.IBV_WC_SUCCESS) {
                     failed("RDMA READ", status);
                 }
-                RdmaRequest r = requests[entry];
                 if (r.state == RdmaRequest.State.READING) {
                     if (life != Life.OPEN) {
                         release(r);
@@ -325,6 +372,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
                 }
                 startWaitingReads();
             }
+            case KIND_UNSIGNALED -> failed("RDMA READ or WRITE", status); // only an error completes one
             default -> throw new IllegalStateException("work request kind " + kind);
         }
         if (life == Life.CLOSING) {
@@ -376,7 +424,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         r.state = RdmaRequest.State.EXECUTING;
         int capsuleData = receives.capsuleSize() - Sqe.SIZE;
         int status = bytes < Sqe.SIZE ? Status.field(Status.INVALID_FIELD, true)
-                : r.sgl.decode(r.sqe(), bytes - Sqe.SIZE, capsuleData, group.maxTransfer());
+                : r.sgl.decode(r.sqe(), bytes - Sqe.SIZE, capsuleData, transferLimit());
         if (status != 0) {
             completed(r, status, 0, 0);
             return;
@@ -398,11 +446,19 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         }
     }
 
-    /** The group gave {@code r} its data buffer and data work request: read the host's data, or execute. */
+    /**
+     * The most data a command may move: max_io_size on an I/O queue; one data buffer on the admin queue and before
+     * the Connect (the controller logic takes its data in one buffer).
+     */
+    private long transferLimit() {
+        return qid() > 0 ? group.maxTransfer() : Math.min(group.maxTransfer(), group.dataBufferSize());
+    }
+
+    /** The group gave {@code r} its data buffers and data work requests: read the host's data, or execute. */
     void dataReady(RdmaRequest r) {
         if (r.sgl.hostToController()) {
             r.state = RdmaRequest.State.READING;
-            if (readsInFlight >= readDepth) {
+            if (!readWaiters.isEmpty() || !readFits(r)) {
                 readWaiters.addLast(r);
                 poller.stats.pendingRdmaRead++;
             } else {
@@ -414,23 +470,58 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         }
     }
 
+    /** Whether {@code r}'s RDMA READs fit the read depth now (alone they always do: the device paces them). */
+    private boolean readFits(RdmaRequest r) {
+        return readsInFlight + r.dataWrs <= readDepth || readsInFlight == 0;
+    }
+
     private void startWaitingReads() {
         RdmaRequest r;
-        while (readsInFlight < readDepth && life == Life.OPEN && (r = readWaiters.pollFirst()) != null) {
+        while (life == Life.OPEN && (r = readWaiters.peekFirst()) != null && readFits(r)) {
+            readWaiters.pollFirst();
             postRead(r);
         }
     }
 
+    /** RDMA READs of the host's data into {@code r}'s buffers; only the last signaled (they complete in order). */
     private void postRead(RdmaRequest r) {
-        int w = 2 * r.index;
-        sends.operation(w, RdmaAbi.IBV_WR_RDMA_READ, RdmaAbi.IBV_SEND_SIGNALED);
-        sends.sge(w, 0, r.buffer.address(), (int) r.sgl.length(), poller.device.iobufKey(r.buffer.address()));
-        sends.sgeCount(w, 1);
-        sends.remote(w, r.sgl.remoteAddress(), r.sgl.key());
-        sends.end(w);
-        readsInFlight++;
+        int first = r.index * stride;
+        int last = dataTransfer(r, RdmaAbi.IBV_WR_RDMA_READ);
+        sends.operation(last, RdmaAbi.IBV_WR_RDMA_READ, RdmaAbi.IBV_SEND_SIGNALED);
+        sends.id(last, workRequestId(KIND_READ, r.index));
+        sends.end(last);
+        r.readsPosted = r.dataWrs;
+        readsInFlight += r.dataWrs;
         sendsPosted++;
-        queueSend(w, w, 1);
+        queueSend(first, last, r.dataWrs);
+    }
+
+    /**
+     * Fills {@code r}'s data work requests with {@code opcode} (unsignaled, linked in order), each gathering up to
+     * {@link #sgePerWr} of its pieces against the next stretch of the host's buffer; returns the last one's slot.
+     */
+    private int dataTransfer(RdmaRequest r, int opcode) {
+        int w = r.index * stride;
+        long remote = r.sgl.remoteAddress();
+        int piece = 0;
+        for (int k = 0; k < r.dataWrs; k++, w++) {
+            sends.operation(w, opcode, 0);
+            sends.id(w, workRequestId(KIND_UNSIGNALED, r.index));
+            int n = Math.min(sgePerWr, r.bufferCount - piece);
+            long bytes = 0;
+            for (int j = 0; j < n; j++, piece++) {
+                MemorySegment p = r.pieces[piece];
+                sends.sge(w, j, p.address(), (int) p.byteSize(), poller.device.iobufKey(p.address()));
+                bytes += p.byteSize();
+            }
+            sends.sgeCount(w, n);
+            sends.remote(w, remote, r.sgl.key());
+            remote += bytes;
+            if (k > 0) {
+                sends.link(w - 1, w);
+            }
+        }
+        return w - 1;
     }
 
     // ---- commands ----
@@ -486,7 +577,7 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         }
         int i = r.index;
         r.cqe.dw0(dw0).dw1(dw1).sqhd(sqhd).sqid(Math.max(commands.qid(), 0)).cid(r.sqe().cid()).statusField(statusField & ~1);
-        int send = 2 * i + 1;
+        int send = responseSlot(i);
         boolean invalidate = r.sgl.invalidate();
         sends.operation(send, invalidate ? RdmaAbi.IBV_WR_SEND_WITH_INV : RdmaAbi.IBV_WR_SEND,
                 RdmaAbi.IBV_SEND_SIGNALED);
@@ -496,17 +587,13 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         sends.single(send, tableRegion, r.responseAddress, Cqe.SIZE);
         sends.end(send);
         boolean writeData = Status.codeOf(statusField) == Status.SUCCESS && r.sgl.kind() == RdmaSgl.Kind.KEYED
-                && !r.sgl.hostToController() && r.buffer != null;
+                && !r.sgl.hostToController() && r.bufferCount > 0;
         r.state = RdmaRequest.State.COMPLETING;
         sendsPosted++;
         if (writeData) {
-            int w = 2 * i;
-            sends.operation(w, RdmaAbi.IBV_WR_RDMA_WRITE, 0); // unsignaled: the SEND after it completes for both
-            sends.sge(w, 0, r.buffer.address(), (int) r.sgl.length(), poller.device.iobufKey(r.buffer.address()));
-            sends.sgeCount(w, 1);
-            sends.remote(w, r.sgl.remoteAddress(), r.sgl.key());
-            sends.link(w, send);
-            queueSend(w, send, 2);
+            int last = dataTransfer(r, RdmaAbi.IBV_WR_RDMA_WRITE); // unsignaled: the SEND after them completes for all
+            sends.link(last, send);
+            queueSend(i * stride, send, r.dataWrs + 1);
         } else {
             queueSend(send, send, 1);
         }
@@ -636,6 +723,21 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
         close(why);
     }
 
+    /**
+     * IBV_EVENT_QP_LAST_WQE_REACHED (the group handled every completion the device wrote before it): no receive of
+     * the shared queue is this queue pair's any more, so once destroyed its number cannot take a late one with it. On
+     * an open qpair it means the device put the queue pair in error: it closes.
+     */
+    void lastWqeReached() {
+        lastWqeReached = true;
+        poller.lastWqeEventSeen = true;
+        if (life == Life.OPEN) {
+            close("the device ended its receives (IBV_EVENT_QP_LAST_WQE_REACHED)");
+        } else {
+            destroyIfIdle();
+        }
+    }
+
     // ---- the end ----
 
     /** Disconnects and closes: the qpair is destroyed once idle or at its bound. Idempotent; owner thread. */
@@ -673,8 +775,21 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     }
 
     private void destroyIfIdle() {
-        if (life == Life.CLOSING && (sharedReceives || receives.outstanding() <= 0) && sendsPosted <= 0
+        if (life == Life.CLOSING && (sharedReceives ? lastWqeReached : receives.outstanding() <= 0) && sendsPosted <= 0
                 && busy() == 0) {
+            destroy();
+        }
+    }
+
+    /** Closing, with only IBV_EVENT_QP_LAST_WQE_REACHED still to come. */
+    boolean waitingOnlyForLastWqe() {
+        return life == Life.CLOSING && sharedReceives && !lastWqeReached && sendsPosted <= 0 && busy() == 0;
+    }
+
+    /** No IBV_EVENT_QP_LAST_WQE_REACHED within its bound: destroyed without (a late receive is reposted by number). */
+    void lastWqeBoundExpired() {
+        if (waitingOnlyForLastWqe()) {
+            poller.noLastWqeEvent(this);
             destroy();
         }
     }
@@ -682,9 +797,10 @@ final class RdmaQpair implements QpairCommands.Queue<RdmaRequest> {
     /** The close's bound passed: destroy whatever is still posted or executing (rule R5). */
     void closeBoundExpired() {
         if (life == Life.CLOSING) {
-            LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {} receive(s), {} send(s) posted and {} command(s) "
-                    + "busy after {} ms", qid(), peer(), sharedReceives ? 0 : receives.outstanding(), sendsPosted,
-                    busy(), CLOSE_BOUND_NANOS / 1_000_000);
+            LOG.warn("nvmf: RDMA qpair {} from {} destroyed with {}, {} send(s) posted and {} command(s) busy after {} "
+                    + "ms", qid(), peer(), sharedReceives ? lastWqeReached ? "its last receive reached"
+                            : "no IBV_EVENT_QP_LAST_WQE_REACHED" : receives.outstanding() + " receive(s) posted",
+                    sendsPosted, busy(), CLOSE_BOUND_NANOS / 1_000_000);
             destroy();
         }
     }

@@ -7,10 +7,10 @@ import io.keel.nvmf.transport.ForwardedCommand;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One command slot of an {@link RdmaQpair}: slot {@code i} owns response buffer {@code i} (the CQE it SENDs) and send
- * work requests {@code 2i} (its RDMA READ or WRITE) and {@code 2i+1} (its response), and while it runs a command, the
- * receive buffer its capsule arrived in (SQE and in-capsule data, read in place: the qpair's own or its poll group's
- * shared receive queue's). Made once per qpair; nothing is allocated per command. Owner thread only.
+ * One command slot of an {@link RdmaQpair}: slot {@code i} owns response buffer {@code i} (the CQE it SENDs) and its
+ * stretch of the qpair's send work requests (its RDMA READs or WRITEs, then its response), and while it runs a
+ * command, the receive buffer its capsule arrived in (SQE and in-capsule data, read in place: the qpair's own or its
+ * poll group's shared receive queue's). Made once per qpair; nothing is allocated per command. Owner thread only.
  */
 final class RdmaRequest implements AdminCommand {
     /** Where a command is in its life (SPDK's RDMA request states, folded). */
@@ -41,18 +41,25 @@ final class RdmaRequest implements AdminCommand {
     /** The receive buffer holding this command's capsule, or -1 once it went back. */
     int capsule = -1;
     long receivedNanos;
-    /** The iobuf buffer this command holds (keyed SGL), or null. */
-    MemorySegment buffer;
-    /** The command's data as the executor sees it (exact length), or null. */
+    /** The iobuf buffers this command holds (keyed SGL): the first {@link #bufferCount}. */
+    final MemorySegment[] buffers;
+    /** The same, each cut to its piece of the command's data: what the RDMA work requests and the bdev layer move. */
+    final MemorySegment[] pieces;
+    int bufferCount;
+    /** The command's data as the executor sees it in one buffer (exact length), or null (none, or in pieces). */
     MemorySegment data;
-    /** Whether it holds one of the group's data work requests. */
-    boolean holdsDataWr;
+    /** The group's data work requests it holds: one per RDMA READ or WRITE work request its data takes. */
+    int dataWrs;
+    /** RDMA READs of its data posted and not yet completed (its signaled last one completes for all). */
+    int readsPosted;
 
-    RdmaRequest(RdmaQpair qpair, int index, MemorySegment response) {
+    RdmaRequest(RdmaQpair qpair, int index, MemorySegment response, int maxBuffers) {
         this.qpair = qpair;
         this.index = index;
         this.cqe.wrap(response, 0);
         this.responseAddress = response.address();
+        this.buffers = new MemorySegment[maxBuffers];
+        this.pieces = new MemorySegment[maxBuffers];
     }
 
     /** The command in receive buffer {@code buffer}, whose capsule is {@code capsule}, is this slot's now. */
@@ -69,6 +76,16 @@ final class RdmaRequest implements AdminCommand {
     @Override
     public MemorySegment data() {
         return data;
+    }
+
+    @Override
+    public MemorySegment[] dataPieces() {
+        return data == null && bufferCount > 1 ? pieces : null;
+    }
+
+    @Override
+    public int dataPieceCount() {
+        return data == null && bufferCount > 1 ? bufferCount : 0;
     }
 
     @Override

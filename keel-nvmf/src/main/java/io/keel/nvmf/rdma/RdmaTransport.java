@@ -11,6 +11,8 @@ import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.QpairRegistry;
 import io.keel.nvmf.transport.Transport;
+import io.keel.rdma.AsyncEvent;
+import io.keel.rdma.AsyncEventType;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmEventType;
@@ -53,6 +55,8 @@ public final class RdmaTransport implements Transport {
     /** Devices by the address of their verbs context. */
     private final Map<Long, RdmaDevice> devices = new LinkedHashMap<>();
     private final CmEvent event = new CmEvent();
+    private final AsyncEvent asyncEvent = new AsyncEvent();
+    private final List<FdWatch> asyncWatches = new ArrayList<>();
     private CmEventChannel channel;
     private FdWatch channelWatch;
     private int nextGroup;
@@ -100,7 +104,7 @@ public final class RdmaTransport implements Transport {
             // named as TCP's: nvmf_get_stats shows one poll group per core with both transports in it
             String name = String.format("nvmf_tgt_poll_group_%03d", i);
             KeelThread t = runtime.createThread(name, CpuMask.of(cores[i]));
-            RdmaPollGroup g = new RdmaPollGroup(name, t, this, iobuf, buffers, wrs, small, large);
+            RdmaPollGroup g = new RdmaPollGroup(name, i, t, this, iobuf, buffers, wrs, small, large);
             groups.add(g);
             t.send(g::start);
         }
@@ -127,6 +131,8 @@ public final class RdmaTransport implements Transport {
         listeners.clear();
         byListenId.clear();
         Runnable rest = () -> {
+            asyncWatches.forEach(FdWatch::cancel);
+            asyncWatches.clear();
             devices.values().forEach(RdmaDevice::close);
             devices.clear();
             if (channelWatch != null) {
@@ -198,6 +204,8 @@ public final class RdmaTransport implements Transport {
         if (d == null) {
             d = RdmaDevice.open(v, iobuf);
             devices.put(v.address(), d);
+            RdmaDevice watched = d;
+            asyncWatches.add(appThread.watchFd(d.asyncEvents().fd(), Epoll.EPOLLIN, ready -> asyncEvents(watched)));
             LOG.info("nvmf: RDMA device {}: protection domain allocated, iobuf registered; {}", d.name(),
                     d.attributes());
             RdmaDevice opened = d;
@@ -206,6 +214,39 @@ public final class RdmaTransport implements Transport {
             }
         }
         return d;
+    }
+
+    // ---- asynchronous events of the devices (this thread reads them, their owners handle them: rule R2) ----
+
+    private int asyncEvents(RdmaDevice d) {
+        int n = 0;
+        int rc;
+        while ((rc = d.asyncEvents().next(asyncEvent)) > 0) {
+            n++;
+            AsyncEventType type = asyncEvent.type();
+            String what = asyncEvent + " on " + d.name();
+            if (type != null && type.aboutQueuePair()) {
+                long context = asyncEvent.queuePairContext();
+                int group = QueuePairContext.group(context);
+                if (group < 0 || group >= groups.size()) {
+                    LOG.warn("nvmf: RDMA {} for a queue pair of no poll group", what);
+                    continue;
+                }
+                RdmaPollGroup g = groups.get(group);
+                g.thread().send(() -> g.queuePairEvent(context, type, what));
+            } else if (type == AsyncEventType.PORT_ACTIVE || type == AsyncEventType.LID_CHANGE
+                    || type == AsyncEventType.PKEY_CHANGE || type == AsyncEventType.GID_CHANGE
+                    || type == AsyncEventType.SM_CHANGE || type == AsyncEventType.CLIENT_REREGISTER
+                    || type == AsyncEventType.SRQ_LIMIT_REACHED) {
+                LOG.info("nvmf: RDMA {}", what);
+            } else {
+                LOG.error("nvmf: RDMA {}", what); // port down, a fatal device, queue or shared receive queue error
+            }
+        }
+        if (rc < 0) {
+            LOG.warn("nvmf: reading the async events of RDMA device {} failed ({})", d.name(), rc);
+        }
+        return n;
     }
 
     // ---- connect requests (the listeners' channel, this thread) ----

@@ -28,8 +28,15 @@ public record RdmaTransportOptions(long maxSrqDepth, boolean noSrq, int numCqe, 
     public static final long MIN_IN_CAPSULE_DATA_SIZE = 16 * 16;
     /** Keel's bound on in-capsule data (it sizes every posted receive buffer), as NVMe/TCP's. */
     public static final long MAX_IN_CAPSULE_DATA_SIZE = 131072;
-    /** Keel moves a command's data in one iobuf large buffer: at most its default size (128 KiB of data). */
-    public static final long MAX_IO_SIZE = 131072;
+    /**
+     * The data buffer a command's data is cut into above it: 128 KiB, the largest power of two in iobuf's default
+     * large buffer (a smaller {@code large_bufsize} makes it the largest power of two there).
+     */
+    public static final long DATA_BUFFER_SIZE = 131072;
+    /** The most data buffers one command moves in (SPDK_NVMF_MAX_SGL_ENTRIES). */
+    public static final int MAX_DATA_BUFFERS = 16;
+    /** The largest {@code max_io_size}: {@link #MAX_DATA_BUFFERS} of {@link #DATA_BUFFER_SIZE}, 2 MiB. */
+    public static final long MAX_IO_SIZE = MAX_DATA_BUFFERS * DATA_BUFFER_SIZE;
 
     public static final RdmaTransportOptions RDMA_DEFAULTS = new RdmaTransportOptions(DEFAULT_SRQ_DEPTH, false,
             DEFAULT_NUM_CQE, DEFAULT_ACCEPTOR_BACKLOG, false);
@@ -57,7 +64,8 @@ public record RdmaTransportOptions(long maxSrqDepth, boolean noSrq, int numCqe, 
     public String problem(TransportOptions common) {
         if (common.maxIoSize() > MAX_IO_SIZE) {
             return "Unsupported max_io_size specified, " + common.maxIoSize() + " bytes (Keel's RDMA transport moves "
-                    + "at most " + MAX_IO_SIZE + " bytes per command)";
+                    + "at most " + MAX_DATA_BUFFERS + " data buffers of " + DATA_BUFFER_SIZE + " bytes per command: "
+                    + MAX_IO_SIZE + ")";
         }
         if (common.inCapsuleDataSize() > MAX_IN_CAPSULE_DATA_SIZE) {
             return "in_capsule_data_size " + common.inCapsuleDataSize() + " is more than " + MAX_IN_CAPSULE_DATA_SIZE;

@@ -148,8 +148,8 @@ public final class QpairRegistry {
 
     private int checkKeepAlive() {
         List<Controller> expired = controllers.checkKeepAlive(clock.nanoTime());
-        for (Controller c : expired) {
-            destroy(c, "keep-alive timer expired");
+        for (int i = 0; i < expired.size(); i++) { // indexed: no iterator ten times a second
+            destroy(expired.get(i), "keep-alive timer expired");
         }
         return expired.isEmpty() ? 0 : 1;
     }

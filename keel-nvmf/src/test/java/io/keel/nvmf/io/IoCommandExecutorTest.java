@@ -85,6 +85,7 @@ class IoCommandExecutorTest {
     static final class Cmd implements AdminCommand {
         final Sqe sqe = new Sqe().wrap(Arena.ofAuto().allocate(64));
         MemorySegment data;
+        MemorySegment[] pieces;
         long length;
         final CompletableFuture<Integer> status = new CompletableFuture<>();
         int completions;
@@ -104,6 +105,19 @@ class IoCommandExecutorTest {
             return this;
         }
 
+        /** The data in pieces of these lengths (a transport that moves it in several buffers). */
+        Cmd pieces(int... bytes) {
+            pieces = new MemorySegment[bytes.length + 1]; // one spare: only dataPieceCount() of them count
+            length = 0;
+            for (int i = 0; i < bytes.length; i++) {
+                pieces[i] = Arena.ofAuto().allocate(bytes[i]);
+                length += bytes[i];
+            }
+            pieces[bytes.length] = Arena.ofAuto().allocate(BS).fill((byte) 0xEE);
+            data = null;
+            return this;
+        }
+
         Cmd fill(int value) {
             data.fill((byte) value);
             return this;
@@ -117,6 +131,16 @@ class IoCommandExecutorTest {
         @Override
         public MemorySegment data() {
             return data;
+        }
+
+        @Override
+        public MemorySegment[] dataPieces() {
+            return pieces;
+        }
+
+        @Override
+        public int dataPieceCount() {
+            return pieces == null ? 0 : pieces.length - 1;
         }
 
         @Override
@@ -198,6 +222,38 @@ class IoCommandExecutorTest {
         assertThat(run(r)).isEqualTo(Status.SUCCESS);
         assertThat(all(r.data.asSlice(0, 2 * BS), 0x11)).isTrue();
         assertThat(all(r.data.asSlice(2 * BS), 0x77)).isTrue(); // beyond the length: untouched
+    }
+
+    @Test
+    void dataInPiecesIsWrittenReadAndComparedAsAVector() {
+        Cmd w = new Cmd(Opcode.WRITE, 1).rw(500, 7).pieces(4 * BS, 2 * BS, BS);
+        for (int i = 0; i < 3; i++) {
+            w.pieces[i].fill((byte) (0x60 + i));
+        }
+        assertThat(run(w)).isEqualTo(Status.SUCCESS);
+        Cmd r = read(1, 500, 7);
+        assertThat(run(r)).isEqualTo(Status.SUCCESS);
+        assertThat(all(r.data.asSlice(0, 4 * BS), 0x60)).isTrue();
+        assertThat(all(r.data.asSlice(4 * BS, 2 * BS), 0x61)).isTrue();
+        assertThat(all(r.data.asSlice(6 * BS, BS), 0x62)).as("the spare piece is not written").isTrue();
+        Cmd rv = new Cmd(Opcode.READ, 1).rw(500, 7).pieces(BS, 6 * BS);
+        assertThat(run(rv)).isEqualTo(Status.SUCCESS);
+        assertThat(all(rv.pieces[0], 0x60)).isTrue();
+        assertThat(rv.pieces[1].asSlice(0, 3 * BS).mismatch(r.data.asSlice(BS, 3 * BS))).isEqualTo(-1);
+        assertThat(all(rv.pieces[1].asSlice(5 * BS), 0x62)).isTrue();
+        assertThat(all(rv.pieces[2], 0xEE)).as("the spare piece is not read into").isTrue();
+        Cmd same = new Cmd(Opcode.COMPARE, 1).rw(500, 7).pieces(4 * BS, 2 * BS, BS);
+        for (int i = 0; i < 3; i++) {
+            same.pieces[i].fill((byte) (0x60 + i));
+        }
+        assertThat(run(same)).isEqualTo(Status.SUCCESS);
+        same.pieces[2].set(ValueLayout.JAVA_BYTE, 5, (byte) 0);
+        Cmd differ = new Cmd(Opcode.COMPARE, 1).rw(500, 7);
+        differ.pieces = same.pieces;
+        differ.length = same.length;
+        assertThat(run(differ)).isEqualTo(Status.COMPARE_FAILURE);
+        Cmd short_ = new Cmd(Opcode.WRITE, 1).rw(500, 7).pieces(4 * BS, 2 * BS);
+        assertThat(run(short_)).as("pieces shorter than the blocks").isEqualTo(Status.DATA_SGL_LENGTH_INVALID);
     }
 
     @Test

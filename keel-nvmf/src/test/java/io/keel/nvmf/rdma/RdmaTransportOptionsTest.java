@@ -46,4 +46,22 @@ class RdmaTransportOptionsTest {
         assertThat(new RdmaTransportOptions(4096, true, 0, 100, false).problem(RdmaTransportOptions.DEFAULTS))
                 .contains("num_cqe");
     }
+
+    @Test
+    void maxIoSizeGoesUpToSixteenDataBuffers() {
+        RdmaTransportOptions r = RdmaTransportOptions.RDMA_DEFAULTS;
+        assertThat(r.problem(withMaxIoSize(1 << 20))).isNull();
+        assertThat(r.problem(withMaxIoSize(2 << 20))).isNull();
+        assertThat(r.problem(withMaxIoSize(4 << 20))).contains("Unsupported max_io_size specified, 4194304 bytes")
+                .contains("16 data buffers of 131072 bytes");
+    }
+
+    private static TransportOptions withMaxIoSize(long n) {
+        TransportOptions d = RdmaTransportOptions.DEFAULTS;
+        return new TransportOptions(d.trtype(), d.maxQueueDepth(), d.maxIoQpairsPerCtrlr(), d.inCapsuleDataSize(), n,
+                d.maxAqDepth(), d.iobufSmallCacheSize(), d.iobufLargeCacheSize(), d.difInsertOrStrip(), d.zcopy(),
+                d.c2hSuccess(), d.sockPriority(), d.abortTimeoutSec(), d.ackTimeout(), d.dataWrPoolSize(),
+                d.disableCommandPassthru(), d.kas(), d.minKato(), d.controlMsgNum(), d.acceptorPollRate(),
+                d.numSharedBuffers(), d.keelQueueMemoryMb(), d.specific());
+    }
 }

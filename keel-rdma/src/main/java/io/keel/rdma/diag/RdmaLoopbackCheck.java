@@ -5,6 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import com.sun.management.ThreadMXBean;
+import io.keel.rdma.AsyncEvent;
+import io.keel.rdma.AsyncEventType;
+import io.keel.rdma.AsyncEvents;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
 import io.keel.rdma.CmEventType;
@@ -212,17 +215,26 @@ public final class RdmaLoopbackCheck {
         step("RDMA READ " + len + " bytes, data checked");
 
         // the data path allocates nothing: a SEND into a reposted RECV, both completions polled, round after round
-        pingPong(host, target, 2000);
+        pingPong(host, target, 2000, false);
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
         long start = System.nanoTime();
         int rounds = 2000;
-        pingPong(host, target, rounds);
+        pingPong(host, target, rounds, false);
         long elapsed = System.nanoTime() - start;
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         check(allocated == 0, "the data path allocated " + allocated + " bytes in " + rounds + " rounds");
         step(String.format("data path: %d SEND/RECV rounds (2 posts, 2 polls each) in %.2f s, 0 bytes allocated",
                 rounds, elapsed / 1e9));
+        // and in interrupt mode: the receiving side armed, woken by its completion channel's event each round
+        pingPong(host, target, 500, true);
+        before = threads.getCurrentThreadAllocatedBytes();
+        pingPong(host, target, rounds, true);
+        allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        check(allocated == 0, "the data path with completion channel events allocated " + allocated + " bytes in "
+                + rounds + " rounds");
+        step(String.format("data path with an armed queue: %d rounds, each woken by a completion channel event, "
+                + "0 bytes allocated", rounds));
 
         // a second connection, refused with private data
         CmId refused = own(CmId.create(activeEvents));
@@ -285,7 +297,8 @@ public final class RdmaLoopbackCheck {
         }
         recvs.chain(0, RECVS);
         ok(srq.postReceive(recvs, 0), "ibv_post_srq_recv of " + RECVS);
-        QueuePair qp = own(accepted.createQueuePair(pd, cq, cq, srq, new QueuePairCapabilities(4, 0, 1, 0, 0)));
+        QueuePair qp = own(accepted.createQueuePair(pd, cq, cq, srq, new QueuePairCapabilities(4, 0, 1, 0, 0),
+                SRQ_QP_CONTEXT));
         step("shared receive queue of " + srq.capacity() + " (" + RECVS + " posted before its queue pair " + qp.number()
                 + " existed)");
         ConnectionParameters plain = own(new ConnectionParameters());
@@ -309,9 +322,32 @@ public final class RdmaLoopbackCheck {
         check(slot >= 0 && slot < RECVS && "into the shared receive queue".equals(
                 text(memory.asSlice((long) slot * MESSAGE), wc.byteLength(0))), "the SEND's data in receive " + slot);
         step("SEND -> shared receive queue receive " + slot + ", completion for queue pair " + wc.queuePairNumber(0));
+
+        // the queue pair in error (rdma_disconnect moves it there): the device says when it takes no more receives
+        AsyncEvents events = own(verbs.asyncEvents());
+        ok(accepted.disconnect(), "rdma_disconnect (third)");
+        AsyncEvent e = new AsyncEvent();
+        deadline = System.nanoTime() + LAST_WQE_WAIT_MS * 1_000_000L;
+        boolean reached = false;
+        while (!reached && System.nanoTime() < deadline) {
+            int rc = events.next(e);
+            check(rc >= 0, "ibv_get_async_event: " + rc);
+            if (rc == 0) {
+                sleepBriefly();
+                continue;
+            }
+            step("async event " + e + ", qp_context 0x" + Long.toHexString(e.queuePairContext()));
+            reached = e.type() == AsyncEventType.QP_LAST_WQE_REACHED && e.queuePairNumber() == qp.number();
+            check(!reached || e.queuePairContext() == SRQ_QP_CONTEXT, "the event names the queue pair by its context");
+        }
+        step(reached ? "IBV_EVENT_QP_LAST_WQE_REACHED for queue pair " + qp.number() + " after rdma_disconnect"
+                : "no IBV_EVENT_QP_LAST_WQE_REACHED within " + LAST_WQE_WAIT_MS + " ms of rdma_disconnect on "
+                        + verbs.deviceName());
     }
 
     private static final long SRQ_RECV_ID = 2000;
+    private static final long SRQ_QP_CONTEXT = 0x5151_0000_0001L;
+    private static final int LAST_WQE_WAIT_MS = 3000;
 
     /** As {@link #expect}, passing over the TIMEWAIT_EXIT events an earlier connection may still send. */
     private void nextSkippingTimewait(CmEventChannel channel, CmEventType type, long id) {
@@ -420,7 +456,8 @@ public final class RdmaLoopbackCheck {
     }
 
     /** SEND slot 1 of {@code from} into RECV slot 0 of {@code to}, {@code rounds} times; nothing here allocates. */
-    private static void pingPong(Side from, Side to, int rounds) {
+    /** {@code rounds} SENDs from {@code from} into {@code to}'s RECVs; {@code woken}: {@code to} waits for its event. */
+    private static void pingPong(Side from, Side to, int rounds, boolean woken) {
         to.recvs().single(0, to.region(), to.region().address() + BUFFER, MESSAGE);
         to.recvs().id(0, RECV_ID);
         to.recvs().end(0);
@@ -429,10 +466,22 @@ public final class RdmaLoopbackCheck {
         from.sends().id(1, 300);
         from.sends().end(1);
         for (int i = 0; i < rounds; i++) {
+            if (woken && to.cq().requestNotify(false) != 0) {
+                throw new AssertionError("ibv_req_notify_cq failed in round " + i);
+            }
             if (to.qp().postReceive(to.recvs(), 0) != 0 || from.qp().postSend(from.sends(), 1) != 0) {
                 throw new AssertionError("post failed in round " + i);
             }
             pollOneQuietly(from);
+            if (woken) {
+                long ev;
+                while ((ev = to.channel().nextEvent()) == 0) {
+                    Thread.onSpinWait();
+                }
+                if (ev != to.cq().address()) {
+                    throw new AssertionError("completion channel event " + ev + " in round " + i);
+                }
+            }
             pollOneQuietly(to);
         }
     }
