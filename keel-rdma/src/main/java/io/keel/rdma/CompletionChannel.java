@@ -58,7 +58,7 @@ public final class CompletionChannel implements AutoCloseable {
         try {
             int rc = (int) RdmaNative.IBV_GET_CQ_EVENT.invokeExact(segment(), cqOut, contextOut);
             if (rc != 0) {
-                int errno = RdmaNative.errno();
+                int errno = Libc.errnoNow();
                 return errno == Libc.EAGAIN ? 0 : -errno;
             }
             long cq = cqOut.get(JAVA_LONG, 0); // as an address: no segment made per event

@@ -8,7 +8,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
@@ -82,27 +81,10 @@ final class RdmaNative {
     static final MethodHandle IBV_DESTROY_CQ = plain(VERBS, "ibv_destroy_cq", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     /**
      * Without errno capture: a capturing downcall allocates 40 bytes per call under C1, and this one runs at every
-     * interrupt-mode wake-up (twice: the event, then EAGAIN); its errno is read after it by {@link #errno()}.
+     * interrupt-mode wake-up (twice: the event, then EAGAIN); its errno is read after it by {@code Libc.errnoNow()}.
      */
     static final MethodHandle IBV_GET_CQ_EVENT = plain(VERBS, "ibv_get_cq_event",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-    /** libc's {@code __errno_location()}, the calling thread's errno, as an address. */
-    private static final MethodHandle ERRNO_LOCATION = Linker.nativeLinker().defaultLookup().find("__errno_location")
-            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(JAVA_LONG))).orElse(null);
-    /** All of the address space, to read errno where {@code __errno_location} says without a segment per read. */
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
-    /**
-     * The calling thread's errno, read right after a call bound without capture; the JVM may in rare cases change it
-     * in between (then the caller reports a wrong errno, nothing worse: it is for logs). Allocates nothing.
-     */
-    static int errno() {
-        try {
-            return EVERYTHING.get(JAVA_INT, (long) ERRNO_LOCATION.invokeExact());
-        } catch (Throwable t) {
-            throw io.keel.core.sys.Libc.rethrow(t);
-        }
-    }
     /** The queue as a 64-bit integer, the same register as a pointer on LP64: no MemorySegment per event. */
     static final MethodHandle IBV_ACK_CQ_EVENTS = plain(VERBS, "ibv_ack_cq_events",
             FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT));

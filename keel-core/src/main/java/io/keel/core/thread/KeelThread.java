@@ -243,8 +243,8 @@ public final class KeelThread {
         return t;
     }
 
-    /** A new unit of work starts on this thread (for runtimes that run one outside {@link #poll}). */
-    public void startUnitOfWork() {
+    /** A new unit of work starts on this thread (for the simulation, which runs messages outside {@link #poll}). */
+    void startUnitOfWork() {
         workNanos = NOT_READ;
     }
 
