@@ -5,6 +5,9 @@ import io.keel.bdev.BdevLayer;
 import io.keel.bdev.IoType;
 import io.keel.core.app.AppOptions;
 import io.keel.core.app.KeelApp;
+import io.keel.core.rpc.Json;
+import io.keel.core.rpc.RpcCall;
+import io.keel.core.rpc.RpcException;
 import io.keel.core.thread.CpuMask;
 import io.keel.core.thread.KeelThread;
 import java.io.IOException;
@@ -16,10 +19,13 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
@@ -96,7 +102,9 @@ public final class Bdevperf {
         BdevperfResult result;
         try {
             Path socket = o.rpcSocket();
-            if (socket == null) {
+            if (socket == null && o.waitForTests()) {
+                socket = AppOptions.defaults().rpcSocket(); // tests come by RPC: a known path, as SPDK's default is
+            } else if (socket == null) {
                 tempDir = Files.createTempDirectory("keel-bdevperf-");
                 socket = tempDir.resolve("keel.sock");
             }
@@ -109,8 +117,12 @@ public final class Bdevperf {
             }
             beforeJobs.accept(app);
             BdevLayer layer = BdevLayer.of(app);
-            jobs.addAll(makeJobs(layer, selectBdevs(layer)));
-            result = runJobs(app, jobs);
+            if (o.waitForTests()) {
+                result = serveTests(app, layer, socket);
+            } else {
+                jobs.addAll(makeJobs(layer, selectBdevs(layer), o));
+                result = runJobs(app, jobs, o);
+            }
         } catch (Problem e) {
             result = fail(e.getMessage());
         } catch (IOException e) {
@@ -134,6 +146,73 @@ public final class Bdevperf {
     }
 
     // ---- the steps ----
+
+    /**
+     * {@code -z}: runs a test per {@code perform_tests} call until a signal stops bdevperf, printing each test's
+     * results and answering the call with them (SPDK's shape); a call while a test runs is refused. As SPDK's
+     * bdevperf does, a test that fails answers with the failure and ends bdevperf. Answers the last test's result
+     * (already printed).
+     */
+    private BdevperfResult serveTests(KeelApp app, BdevLayer layer, Path socket) throws InterruptedException {
+        record Request(PerformTestsParams params, RpcCall call) {
+        }
+        BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+        AtomicBoolean busy = new AtomicBoolean();
+        app.methods().register("perform_tests", PerformTestsParams.class, (p, call) -> {
+            if (!busy.compareAndSet(false, true)) {
+                call.fail(RpcException.INTERNAL_ERROR, "Another test is already in progress");
+                return;
+            }
+            requests.add(new Request(p == null ? new PerformTestsParams(null, null, null, null, null) : p, call));
+        });
+        err.printf("bdevperf: waiting for perform_tests on %s%n", socket);
+        err.flush();
+        BdevperfResult last = new BdevperfResult(0, List.of(), null, null, List.of(), 0, true);
+        BdevperfOptions values = o; // what the next call starts from: each accepted call's values stay
+        while (!stopRequested) {
+            Request req = requests.poll(50, TimeUnit.MILLISECONDS);
+            printNewErrors();
+            if (req == null) {
+                continue;
+            }
+            List<Job> jobs = new ArrayList<>();
+            BdevperfOptions test;
+            try {
+                test = values.forTest(req.params());
+                jobs.addAll(makeJobs(layer, selectBdevs(layer), test));
+                values = test;
+            } catch (IllegalArgumentException | Problem e) {
+                busy.set(false);
+                req.call().fail(RpcException.INVALID_PARAMS, "Invalid parameters: " + e.getMessage());
+                continue;
+            }
+            BdevperfResult r;
+            try {
+                r = runJobs(app, jobs, test);
+            } finally {
+                for (Job j : jobs) {
+                    if (j.done.isDone()) {
+                        j.freeBuffers();
+                    }
+                }
+            }
+            if (test.json()) {
+                out.println(Json.pretty(Report.json(r, test.cores().count())));
+                out.flush();
+            } else if (!r.jobs().isEmpty()) {
+                Report.table(r, out);
+            }
+            busy.set(false);
+            if (r.exitCode() != 0) {
+                req.call().fail(RpcException.INTERNAL_ERROR, "bdevperf failed: "
+                        + (r.errors().isEmpty() ? "an I/O failed" : r.errors().getFirst()));
+                return r;
+            }
+            req.call().respond(Report.json(r, test.cores().count()));
+            last = r;
+        }
+        return last;
+    }
 
     /** Waits until the application runs; returns why it does not, or null. */
     private String awaitRunning(KeelApp app) throws InterruptedException {
@@ -177,15 +256,15 @@ public final class Bdevperf {
         return chosen;
     }
 
-    private List<Job> makeJobs(BdevLayer layer, List<Bdev> bdevs) {
-        int[] cores = o.cores().cores();
+    private List<Job> makeJobs(BdevLayer layer, List<Bdev> bdevs, BdevperfOptions test) {
+        int[] cores = test.cores().cores();
         List<Job> jobs = new ArrayList<>();
         for (Bdev b : bdevs) {
-            if (o.ioSize() % b.blockSize() != 0) {
-                throw new Problem("I/O size (-o) " + o.ioSize() + " is not a multiple of bdev " + b.name()
+            if (test.ioSize() % b.blockSize() != 0) {
+                throw new Problem("I/O size (-o) " + test.ioSize() + " is not a multiple of bdev " + b.name()
                         + "'s block size " + b.blockSize());
             }
-            Set<IoType> missing = EnumSet.copyOf(o.workload().needs());
+            Set<IoType> missing = EnumSet.copyOf(test.workload().needs());
             missing.removeIf(b::supports);
             if (!missing.isEmpty()) {
                 err.printf("bdevperf: skipping bdev %s: it does not support %s%n", b.name(),
@@ -193,10 +272,10 @@ public final class Bdevperf {
                 err.flush();
                 continue;
             }
-            long ioBlocks = o.ioSize() / b.blockSize();
-            long span = o.lengthBlocks() == 0 ? b.numBlocks() - o.offsetBlocks() : o.lengthBlocks();
-            if (o.offsetBlocks() % ioBlocks != 0 || span < 0 || o.offsetBlocks() + span > b.numBlocks()) {
-                throw new Problem("--offset " + o.offsetBlocks() + " --length " + o.lengthBlocks() + " is not a range of "
+            long ioBlocks = test.ioSize() / b.blockSize();
+            long span = test.lengthBlocks() == 0 ? b.numBlocks() - test.offsetBlocks() : test.lengthBlocks();
+            if (test.offsetBlocks() % ioBlocks != 0 || span < 0 || test.offsetBlocks() + span > b.numBlocks()) {
+                throw new Problem("--offset " + test.offsetBlocks() + " --length " + test.lengthBlocks() + " is not a range of "
                         + "bdev " + b.name() + " (" + b.numBlocks() + " blocks) starting at a multiple of the "
                         + ioBlocks + "-block I/O size");
             }
@@ -204,13 +283,13 @@ public final class Bdevperf {
             long iosPerJob = blocksPerJob / ioBlocks;
             if (iosPerJob == 0) {
                 throw new Problem("bdev " + b.name() + " (" + span + " blocks of " + b.blockSize()
-                        + " bytes to use) is too small for " + cores.length + " job(s) of " + o.ioSize() + "-byte I/O");
+                        + " bytes to use) is too small for " + cores.length + " job(s) of " + test.ioSize() + "-byte I/O");
             }
-            if (o.workload().verifies() && iosPerJob >= Integer.MAX_VALUE * 64L) {
-                throw new Problem("bdev " + b.name() + " is too large to verify with " + o.ioSize() + "-byte I/O");
+            if (test.workload().verifies() && iosPerJob >= Integer.MAX_VALUE * 64L) {
+                throw new Problem("bdev " + b.name() + " is too large to verify with " + test.ioSize() + "-byte I/O");
             }
-            int qd = o.queueDepth();
-            if (o.workload().verifies() && qd > iosPerJob) {
+            int qd = test.queueDepth();
+            if (test.workload().verifies() && qd > iosPerJob) {
                 err.printf("bdevperf: queue depth %d exceeds the %d I/O-sized ranges of bdev %s per job: "
                         + "verify never has two I/Os to one range at once, so it runs at depth %d%n", qd, iosPerJob,
                         b.name(), iosPerJob);
@@ -218,18 +297,18 @@ public final class Bdevperf {
                 qd = (int) iosPerJob;
             }
             for (int i = 0; i < cores.length; i++) {
-                long iosBase = (o.offsetBlocks() + i * blocksPerJob) / ioBlocks;
-                jobs.add(new Job(jobs.size(), b, cores[i], iosBase, iosPerJob, qd, o, layer, run));
+                long iosBase = (test.offsetBlocks() + i * blocksPerJob) / ioBlocks;
+                jobs.add(new Job(jobs.size(), b, cores[i], iosBase, iosPerJob, qd, test, layer, run));
             }
         }
         if (jobs.isEmpty()) {
-            throw new Problem("no bdev supports the " + o.workload() + " workload");
+            throw new Problem("no bdev supports the " + test.workload() + " workload");
         }
         return jobs;
     }
 
-    private BdevperfResult runJobs(KeelApp app, List<Job> jobs) throws InterruptedException {
-        AllocationMeter meter = AllocationMeter.forReactors(o.cores().cores());
+    private BdevperfResult runJobs(KeelApp app, List<Job> jobs, BdevperfOptions test) throws InterruptedException {
+        AllocationMeter meter = AllocationMeter.forReactors(test.cores().cores());
         KeelThread[] threads = new KeelThread[jobs.size()];
         for (int i = 0; i < jobs.size(); i++) {
             Job j = jobs.get(i);
@@ -259,10 +338,10 @@ public final class Bdevperf {
             return BdevperfResult.failedBeforeIo(run.all());
         }
 
-        PrintWriter progress = o.json() ? err : out;
-        progress.printf("Running I/O for %s seconds...%n", seconds(o.seconds()));
+        PrintWriter progress = test.json() ? err : out;
+        progress.printf("Running I/O for %s seconds...%n", seconds(test.seconds()));
         progress.flush();
-        long runNanos = Math.round(o.seconds() * 1e9);
+        long runNanos = Math.round(test.seconds() * 1e9);
         long start = System.nanoTime();
         for (int i = 0; i < jobs.size(); i++) {
             threads[i].send(jobs.get(i)::start);
@@ -286,7 +365,7 @@ public final class Bdevperf {
                     (t1 - start) / 1e9, meter.threadNames());
         }
 
-        long drainMillis = Math.max(drainTimeoutMillis, Math.round(o.timeoutSeconds() * 2000));
+        long drainMillis = Math.max(drainTimeoutMillis, Math.round(test.timeoutSeconds() * 2000));
         sleepUntil(start + runNanos + TimeUnit.MILLISECONDS.toNanos(drainMillis), allDone);
         long now = System.nanoTime();
         List<JobResult> results = new ArrayList<>();
@@ -339,8 +418,8 @@ public final class Bdevperf {
         boolean anyMerged = merged.getTotalCount() > 0;
         JobResult first = results.getFirst();
         String totalStatus = results.stream().allMatch(JobResult::ok) ? (terminated ? "terminated" : "finished") : "failed";
-        JobResult total = new JobResult("Total", -1, "0x" + o.cores(), o.workload(), first.readPercent(),
-                first.queueDepth(), o.ioSize(), totalStatus, -1, -1,
+        JobResult total = new JobResult("Total", -1, "0x" + test.cores(), test.workload(), first.readPercent(),
+                first.queueDepth(), test.ioSize(), totalStatus, -1, -1,
                 results.stream().mapToDouble(JobResult::runtimeSeconds).max().orElse(0), ios, failed, timedOut,
                 miscompares, resets, results.stream().mapToLong(JobResult::ioWaits).sum(), iops, mibps,
                 failedPerSecond, timedOutPerSecond,

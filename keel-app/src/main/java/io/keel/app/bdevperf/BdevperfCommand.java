@@ -41,6 +41,8 @@ import sun.misc.SignalHandler;
             "  keel bdevperf -c bdevs.json -q 128 -o 4k -w randread -t 5",
             "  keel bdevperf -c bdevs.json -m 0x3 -q 32 -o 128k -w verify -t 10 -T Malloc0",
             "  keel bdevperf -c bdevs.json -q 64 -o 4096 -w randrw -M 70 -t 5 --json",
+            "  keel bdevperf -c bdevs.json -z -r /tmp/bp.sock -q 128 -o 4k -w randread -t 5   (then, per test:",
+            "    python3 spdk/examples/bdev/bdevperf/bdevperf.py -s /tmp/bp.sock perform_tests [-t 10])",
             "",
             "bdevs.json is an SPDK JSON config, e.g. {\"subsystems\":[{\"subsystem\":\"bdev\",\"config\":[{\"method\":"
                     + "\"bdev_malloc_create\",\"params\":{\"name\":\"Malloc0\",\"num_blocks\":32768,\"block_size\":4096}}]}]}"})
@@ -51,19 +53,25 @@ public final class BdevperfCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "SPDK JSON config that creates the bdevs to test (required)")
     Path config;
 
-    @Option(names = "-q", required = true, paramLabel = "DEPTH", description = "I/Os each job keeps in flight (queue depth)")
-    int queueDepth;
+    @Option(names = "-q", paramLabel = "DEPTH", description = "I/Os each job keeps in flight (queue depth)")
+    Integer queueDepth;
 
-    @Option(names = "-o", required = true, paramLabel = "SIZE", converter = SizeConverter.class,
+    @Option(names = "-o", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "I/O size in bytes; k, m and g multiply by 1024 (4096, 4k, 128k, 1m); a multiple of each bdev's block size")
-    int ioSize;
+    Integer ioSize;
 
-    @Option(names = "-w", required = true, paramLabel = "WORKLOAD", converter = WorkloadConverter.class,
+    @Option(names = "-w", paramLabel = "WORKLOAD", converter = WorkloadConverter.class,
             description = "read, write, randread, randwrite, rw, randrw, verify, reset, unmap, flush or write_zeroes")
     Workload workload;
 
-    @Option(names = "-t", required = true, paramLabel = "SECONDS", description = "How long the I/O runs (fractions allowed)")
-    double seconds;
+    @Option(names = "-t", paramLabel = "SECONDS", description = "How long the I/O runs (fractions allowed)")
+    Double seconds;
+
+    @Option(names = {"-z", "--wait-for-tests"},
+            description = "Start, then run a test per perform_tests RPC (SPDK's bdevperf.py perform_tests [-q -o -w -t "
+                    + "-M]) on the RPC socket (-r; default /var/tmp/keel.sock) until SIGINT/SIGTERM; -q -o -w -t may "
+                    + "then come with the call instead, and each call's values stay for the next")
+    boolean waitForTests;
 
     @Option(names = "-M", paramLabel = "PERCENT", description = "Reads in 100 I/Os of rw and randrw (required for those, 0 to 100)")
     Integer readPercent;
@@ -125,7 +133,9 @@ public final class BdevperfCommand implements Callable<Integer> {
             Signal.handle(new Signal("INT"), previousInt);
             Signal.handle(new Signal("TERM"), previousTerm);
         }
-        if (json) {
+        if (waitForTests) {
+            // each test printed its results as it ended
+        } else if (json) {
             out.println(Json.pretty(Report.json(result, options.cores().count())));
             out.flush();
         } else if (!result.jobs().isEmpty()) {
@@ -145,13 +155,33 @@ public final class BdevperfCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '-m': " + e.getMessage());
         }
+        if (!waitForTests) {
+            List<String> missing = new ArrayList<>();
+            if (queueDepth == null) {
+                missing.add("'-q=DEPTH'");
+            }
+            if (ioSize == null) {
+                missing.add("'-o=SIZE'");
+            }
+            if (workload == null) {
+                missing.add("'-w=WORKLOAD'");
+            }
+            if (seconds == null) {
+                missing.add("'-t=SECONDS'");
+            }
+            if (!missing.isEmpty()) {
+                throw new CommandLine.ParameterException(cl, "Missing required option" + (missing.size() > 1 ? "s" : "")
+                        + ": " + String.join(", ", missing));
+            }
+        }
         if (config != null && !Files.isReadable(config)) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '-c': cannot read config file " + config);
         }
         try {
-            return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevs, queueDepth, ioSize, workload,
-                    readPercent == null ? -1 : readPercent, seconds, timeoutSeconds, continueOnFailure, seed, json,
-                    offsetBlocks, lengthBlocks);
+            return new BdevperfOptions(cores, config, rpcSocket, interruptMode, pin, bdevs,
+                    queueDepth == null ? 0 : queueDepth, ioSize == null ? 0 : ioSize, workload,
+                    readPercent == null ? -1 : readPercent, seconds == null ? 0 : seconds, timeoutSeconds,
+                    continueOnFailure, seed, json, offsetBlocks, lengthBlocks, waitForTests);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

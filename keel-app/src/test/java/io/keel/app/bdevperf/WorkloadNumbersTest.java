@@ -155,7 +155,7 @@ class WorkloadNumbersTest {
     void withMinusFTheRunGoesOnAfterAFailureButStillFails() throws Exception {
         BdevperfOptions base = BdevperfOptions.of(config(dir), Workload.RANDREAD, 8, 4096, 0.6);
         BdevperfOptions opts = new BdevperfOptions(base.cores(), base.config(), null, false, false, List.of(), 8, 4096,
-                Workload.RANDREAD, -1, 0.6, 0, true, 1, false, 0, 0);
+                Workload.RANDREAD, -1, 0.6, 0, true, 1, false, 0, 0, false);
         Runs.Outcome o = Runs.run(opts, app -> FaultyBdev.register(app, "Bad0", 4096, 1024, FaultyBdev.Fault.FAIL_READS, 500, 0));
 
         assertThat(o.exitCode()).isEqualTo(1);
