@@ -99,8 +99,11 @@ public final class KeelThread {
      * true runs (unless the thread is forced out at its exit bound, which is logged as an error).
      */
     public <T> boolean send(MessageFn<T> fn, T arg) {
-        if (state == State.EXITED || !inbox.offer(current(), fn, arg)) {
-            LOG.warn("message to exited thread {} dropped", name);
+        KeelThread sender = current();
+        if (state == State.EXITED || !inbox.offer(sender, fn, arg)) {
+            // the sender and the message's class name who still addressed a thread that is gone
+            LOG.warn("message to exited thread {} dropped (from {}: {})", name,
+                    sender != null ? sender.name : Thread.currentThread().getName(), fn.getClass().getName());
             return false;
         }
         runtime.messageQueued(this);
