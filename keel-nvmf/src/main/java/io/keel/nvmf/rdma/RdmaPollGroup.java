@@ -13,6 +13,8 @@ import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvme.spec.Sqe;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.BufferViews;
+import io.keel.nvmf.transport.Transport;
+import io.keel.nvmf.transport.TransportPollGroup;
 import io.keel.rdma.AsyncEventType;
 import io.keel.rdma.CmEvent;
 import io.keel.rdma.CmEventChannel;
@@ -40,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * request that finds either spent waits in the group's {@link PendingQueue}, re-driven when one is freed and on
  * every idle poll (rule R6, scenario S3).
  */
-final class RdmaPollGroup {
+final class RdmaPollGroup implements TransportPollGroup {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaPollGroup.class);
     /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
     static final long RETRY_PERIOD_MICROS = 100;
@@ -132,8 +134,14 @@ final class RdmaPollGroup {
         return QueuePairContext.of(index, slot, generation);
     }
 
-    KeelThread thread() {
+    @Override
+    public KeelThread thread() {
         return thread;
+    }
+
+    @Override
+    public Transport.PollGroupStats stats() {
+        return RdmaPollGroupStats.of(this).asPollGroupStats();
     }
 
     RdmaTransport transport() {
@@ -661,7 +669,8 @@ final class RdmaPollGroup {
      * Closes every qpair, waits until they are destroyed (at most {@link #STOP_BOUND_NANOS}), then frees the
      * completion queues, the CM channel and the iobuf channel; {@code done} on the group's thread.
      */
-    void stop(Runnable done) {
+    @Override
+    public void stop(Runnable done) {
         stopping = true;
         if (completionPoller == null) { // never started
             done.run();

@@ -9,6 +9,7 @@ import io.keel.core.thread.ThreadRuntime;
 import io.keel.nvme.rdma.RdmaCmPrivateData;
 import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.transport.PollGroupFanOut;
 import io.keel.nvmf.transport.QpairRegistry;
 import io.keel.nvmf.transport.Transport;
 import io.keel.rdma.AsyncEvent;
@@ -142,18 +143,7 @@ public final class RdmaTransport implements Transport {
             event.close();
             done.run();
         };
-        int[] left = {groups.size()};
-        if (left[0] == 0) {
-            rest.run();
-            return;
-        }
-        for (RdmaPollGroup g : groups) {
-            g.thread().send(() -> g.stop(() -> g.thread().exit(() -> appThread.send(() -> {
-                if (--left[0] == 0) {
-                    rest.run();
-                }
-            }))));
-        }
+        PollGroupFanOut.stopAll(appThread, groups, rest);
     }
 
     // ---- listeners ----
@@ -307,24 +297,6 @@ public final class RdmaTransport implements Transport {
     /** Collects every poll group's statistics (a message to each, rule R1); {@code done} runs on this thread. */
     @Override
     public void stats(Consumer<List<PollGroupStats>> done) {
-        PollGroupStats[] out = new PollGroupStats[groups.size()];
-        int[] left = {groups.size()};
-        if (left[0] == 0) {
-            done.accept(List.of());
-            return;
-        }
-        for (int i = 0; i < groups.size(); i++) {
-            RdmaPollGroup g = groups.get(i);
-            int index = i;
-            g.thread().send(() -> {
-                PollGroupStats s = RdmaPollGroupStats.of(g).asPollGroupStats();
-                appThread.send(() -> {
-                    out[index] = s;
-                    if (--left[0] == 0) {
-                        done.accept(List.of(out));
-                    }
-                });
-            });
-        }
+        PollGroupFanOut.gatherStats(appThread, groups, done);
     }
 }

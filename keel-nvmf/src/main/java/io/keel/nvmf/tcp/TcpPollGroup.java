@@ -7,6 +7,8 @@ import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.nvmf.transport.BufferViews;
 import io.keel.nvmf.transport.QpairCommands;
+import io.keel.nvmf.transport.Transport;
+import io.keel.nvmf.transport.TransportPollGroup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -28,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * tables and send buffers from, and its iobuf channel. {@link #stop} closes the qpairs, waits (bounded) until
  * the commands they left in the bdev layer or on the application thread have come back, then frees all three.
  */
-final class TcpPollGroup implements BufferProvider {
+final class TcpPollGroup implements BufferProvider, TransportPollGroup {
     /** How often waiting requests are retried while some wait (buffers freed on other threads come back here). */
     static final long RETRY_PERIOD_MICROS = 100;
     /** A connection must have sent its ICReq and had its Connect answered this soon after it was accepted. */
@@ -99,8 +101,14 @@ final class TcpPollGroup implements BufferProvider {
         return name;
     }
 
-    KeelThread thread() {
+    @Override
+    public KeelThread thread() {
         return thread;
+    }
+
+    @Override
+    public Transport.PollGroupStats stats() {
+        return TcpPollGroupStats.of(this).asPollGroupStats();
     }
 
     /**
@@ -145,7 +153,8 @@ final class TcpPollGroup implements BufferProvider {
      * request tables with them) — at most {@link #STOP_BOUND_NANOS}, then it says what was left and goes on —
      * and frees the group's memory; {@code done} runs on the group's thread, which may exit after.
      */
-    void stop(Runnable done) {
+    @Override
+    public void stop(Runnable done) {
         for (TcpQpair q : List.copyOf(qpairs)) {
             q.close("transport shut down");
         }

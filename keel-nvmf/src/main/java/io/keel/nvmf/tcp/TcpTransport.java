@@ -7,6 +7,7 @@ import io.keel.core.thread.ThreadRuntime;
 import io.keel.core.time.Clock;
 import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
+import io.keel.nvmf.transport.PollGroupFanOut;
 import io.keel.nvmf.transport.QpairRegistry;
 import io.keel.nvmf.transport.Transport;
 import java.io.IOException;
@@ -129,18 +130,7 @@ public final class TcpTransport implements Transport {
         stopped = true;
         listeners.values().forEach(TcpListener::close);
         listeners.clear();
-        int[] left = {groups.size()};
-        if (left[0] == 0) {
-            done.run();
-            return;
-        }
-        for (TcpPollGroup g : groups) {
-            g.thread().send(() -> g.stop(() -> g.thread().exit(() -> appThread.send(() -> {
-                if (--left[0] == 0) {
-                    done.run();
-                }
-            }))));
-        }
+        PollGroupFanOut.stopAll(appThread, groups, done);
     }
 
     // ---- listeners ----
@@ -200,24 +190,6 @@ public final class TcpTransport implements Transport {
     /** Collects every poll group's statistics (a message to each, rule R1); {@code done} runs on this thread. */
     @Override
     public void stats(Consumer<List<PollGroupStats>> done) {
-        PollGroupStats[] out = new PollGroupStats[groups.size()];
-        int[] left = {groups.size()};
-        if (left[0] == 0) {
-            done.accept(List.of());
-            return;
-        }
-        for (int i = 0; i < groups.size(); i++) {
-            TcpPollGroup g = groups.get(i);
-            int index = i;
-            g.thread().send(() -> {
-                PollGroupStats s = TcpPollGroupStats.of(g).asPollGroupStats();
-                appThread.send(() -> {
-                    out[index] = s;
-                    if (--left[0] == 0) {
-                        done.accept(List.of(out));
-                    }
-                });
-            });
-        }
+        PollGroupFanOut.gatherStats(appThread, groups, done);
     }
 }
