@@ -41,8 +41,9 @@ host_case() { # spdk|keel WORKLOAD QD BYTES
       -o "$4" -w "$2" -t "$secs" > "$dir/cmp-keel.txt" 2>&1 &
   fi
   h=$!
-  for _ in $(seq 150); do [[ -S $sock ]] && python3 "$root/keel-bench/rpc.py" "$sock" rpc_get_methods >/dev/null 2>&1 && break; sleep 0.2; done
-  python3 "$root/keel-bench/rpc.py" "$sock" perform_tests "{\"time_in_sec\": $warm}" > /dev/null
+  for _ in $(seq 150); do [[ -S $sock ]] && python3 "$root/keel-bench/rpc.py" "$sock" framework_wait_init >/dev/null 2>&1 && break; sleep 0.2; done
+  python3 "$root/keel-bench/rpc.py" "$sock" perform_tests "{\"time_in_sec\": $warm}" > /dev/null \
+    || echo "compare-nvme-host-spdk.sh: the $1 host's warm-up failed (see $dir/cmp-$1.txt)" >&2
   b0=$(busy)
   out=$(python3 "$root/keel-bench/rpc.py" "$sock" perform_tests "{\"time_in_sec\": $secs}" | iops_of)
   b1=$(busy)

@@ -55,6 +55,7 @@ class BdevperfWaitForTestsTest {
         try {
             awaitSocket(socket);
             try (RpcClient c = new RpcClient(socket, 30_000)) {
+                c.call("framework_wait_init", null); // perform_tests is there from the start, callable once running
                 assertThatThrownBy(() -> c.call("perform_tests", Json.MAPPER.readTree("{\"time_in_sec\":1}")))
                         .isInstanceOf(RpcClient.RpcError.class).hasMessageContaining("a workload (-w) is required");
                 assertThatThrownBy(() -> c.call("perform_tests", Json.MAPPER.readTree(

@@ -53,6 +53,9 @@ public final class Bdevperf {
     static final int PRINTED_ERRORS = 10;
 
     private final Run run = new Run();
+    /** {@code -z}: perform_tests calls waiting for the launching thread, and whether one is taken. */
+    private final BlockingQueue<TestRequest> requests = new LinkedBlockingQueue<>();
+    private final AtomicBoolean testBusy = new AtomicBoolean();
     private int printedErrors;
     private Consumer<KeelApp> beforeJobs = app -> { };
     private long drainTimeoutMillis = DRAIN_TIMEOUT_MILLIS;
@@ -110,6 +113,10 @@ public final class Bdevperf {
             }
             app = KeelApp.create(AppOptions.defaults().withCores(o.cores()).withRpcSocket(socket)
                     .withConfig(o.config()).withInterruptMode(o.interruptMode()).withPin(o.pin()));
+            if (o.waitForTests()) {
+                // before the RPC server starts: a client that finds the socket finds the method (runtime only)
+                app.methods().register("perform_tests", PerformTestsParams.class, this::queueTest);
+            }
             app.start();
             String startProblem = awaitRunning(app);
             if (startProblem != null) {
@@ -147,6 +154,18 @@ public final class Bdevperf {
 
     // ---- the steps ----
 
+    private record TestRequest(PerformTestsParams params, RpcCall call) {
+    }
+
+    /** perform_tests (the RPC server's thread): queued for the launching thread; refused while a test is taken. */
+    private void queueTest(PerformTestsParams p, RpcCall call) {
+        if (!testBusy.compareAndSet(false, true)) {
+            call.fail(RpcException.INTERNAL_ERROR, "Another test is already in progress");
+            return;
+        }
+        requests.add(new TestRequest(p == null ? new PerformTestsParams(null, null, null, null, null) : p, call));
+    }
+
     /**
      * {@code -z}: runs a test per {@code perform_tests} call until a signal stops bdevperf, printing each test's
      * results and answering the call with them (SPDK's shape); a call while a test runs is refused. As SPDK's
@@ -154,23 +173,12 @@ public final class Bdevperf {
      * (already printed).
      */
     private BdevperfResult serveTests(KeelApp app, BdevLayer layer, Path socket) throws InterruptedException {
-        record Request(PerformTestsParams params, RpcCall call) {
-        }
-        BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
-        AtomicBoolean busy = new AtomicBoolean();
-        app.methods().register("perform_tests", PerformTestsParams.class, (p, call) -> {
-            if (!busy.compareAndSet(false, true)) {
-                call.fail(RpcException.INTERNAL_ERROR, "Another test is already in progress");
-                return;
-            }
-            requests.add(new Request(p == null ? new PerformTestsParams(null, null, null, null, null) : p, call));
-        });
         err.printf("bdevperf: waiting for perform_tests on %s%n", socket);
         err.flush();
         BdevperfResult last = new BdevperfResult(0, List.of(), null, null, List.of(), 0, true);
         BdevperfOptions values = o; // what the next call starts from: each accepted call's values stay
         while (!stopRequested) {
-            Request req = requests.poll(50, TimeUnit.MILLISECONDS);
+            TestRequest req = requests.poll(50, TimeUnit.MILLISECONDS);
             printNewErrors();
             if (req == null) {
                 continue;
@@ -182,7 +190,7 @@ public final class Bdevperf {
                 jobs.addAll(makeJobs(layer, selectBdevs(layer), test));
                 values = test;
             } catch (IllegalArgumentException | Problem e) {
-                busy.set(false);
+                testBusy.set(false);
                 req.call().fail(RpcException.INVALID_PARAMS, "Invalid parameters: " + e.getMessage());
                 continue;
             }
@@ -202,7 +210,7 @@ public final class Bdevperf {
             } else if (!r.jobs().isEmpty()) {
                 Report.table(r, out);
             }
-            busy.set(false);
+            testBusy.set(false);
             if (r.exitCode() != 0) {
                 req.call().fail(RpcException.INTERNAL_ERROR, "bdevperf failed: "
                         + (r.errors().isEmpty() ? "an I/O failed" : r.errors().getFirst()));
