@@ -4,7 +4,7 @@ completed (nvmf_get_stats' completed_nvme_io; bdev_get_iostat's reads and writes
 
 The RPCs that read the counters run on the reactors they measure, so the window holds one sampling's worth of their
 allocation (the rest of one round's RPCs and the start of the next). That is taken off: a round right after the first
-one measures it. One round before everything else takes the first calls' costs (class loading, lambdas) out of the
+one measures it (with what the I/O of those few seconds allocated, so a per-I/O leak reads a few percent low). One round before everything else takes the first calls' costs (class loading, lambdas) out of the
 picture, and one connection per process is kept for all rounds (no accept per call), one python start for all.
 
 usage: python3 alloc-per-io.py TARGET_SOCKET BDEVPERF_SOCKET SECONDS
