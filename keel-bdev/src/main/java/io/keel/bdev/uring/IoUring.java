@@ -25,7 +25,8 @@ import java.lang.invoke.VarHandle;
  * {@link CompletionHandler}. Failures of single I/Os arrive as {@code res = -errno}; they are never thrown.
  *
  * <p><b>No allocation per I/O.</b> prepare, submit and reap write and read the mapped rings through
- * {@link MemorySegment} accessors, pass only primitives, and capture errno into a segment allocated once.
+ * {@link MemorySegment} accessors and pass only primitives; {@code io_uring_enter} is bound without errno capture
+ * (which allocates per call under C1), its errno read after a failure with {@code Libc.errnoNow()}.
  *
  * <p><b>Bounds.</b> At most {@link #sqEntries()} entries wait prepared, and at most {@link #cqEntries()} I/Os are
  * outstanding (prepared + submitted but not yet reaped), so the completion ring can never overflow and no
@@ -355,15 +356,17 @@ public final class IoUring implements AutoCloseable {
         INT.setRelease(sqRing, sqTailOff, sqTail);
         try {
             while (true) {
-                long r = (long) Libc.SYSCALL_6L.invokeExact(callState, Sys.NR_IO_URING_ENTER, (long) ringFd,
+                long r = (long) Libc.SYSCALL_6L.invokeExact(Sys.NR_IO_URING_ENTER, (long) ringFd,
                         (long) toSubmit, (long) minComplete, (long) flags, 0L, 0L);
+                // read at once, not captured: in the rare case the JVM changed it on the way back, a failure is
+                // classed by the wrong errno (a retry, a submit left to the next poll, or an exception)
+                int errno = r < 0 ? Libc.errnoNow() : 0;
                 sqHead = (int) INT.getAcquire(sqRing, sqHeadOff);
                 int taken = sqHead - before;
                 inFlight += taken;
                 if (r >= 0) {
                     return taken;
                 }
-                int errno = Libc.errno(callState);
                 if (errno == Libc.EINTR) {
                     if (taken > 0) {
                         return taken;

@@ -16,9 +16,11 @@ import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
- * Every libc entry point Keel calls, bound once, as FFM downcall handles. Every handle that can fail captures
- * {@code errno} into a caller-supplied call-state segment (its leading parameter, from {@link #callState}), so a hot
- * path reads errno without allocating. A handle is {@code null} when libc lacks the symbol; callers check.
+ * Every libc entry point Keel calls, bound once, as FFM downcall handles. A handle that can fail captures
+ * {@code errno} into a caller-supplied call-state segment (its leading parameter, from {@link #callState}), except
+ * the few a reactor calls per I/O or per wake-up: capturing allocates a view of the call state per call where C2 does
+ * not remove it (under C1 always, 40 bytes), so those are bound without it, say so, and their callers read errno
+ * with {@link #errnoNow}. A handle is {@code null} when libc lacks the symbol; callers check.
  * The typed helpers in this package ({@link EventFd}, {@link Epoll}, {@link Poll}, {@link UnixSocket},
  * {@link SharedMemory}) return {@code -errno} on failure rather than throwing, as the kernel does.
  */
@@ -89,8 +91,11 @@ public final class Libc {
     /** {@code long syscall(long nr, long a1, void *a2)}. */
     public static final MethodHandle SYSCALL_L_P = variadic("syscall", 1,
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
-    /** {@code long syscall(long nr, long a1..a6)}. */
-    public static final MethodHandle SYSCALL_6L = variadic("syscall", 1,
+    /**
+     * {@code long syscall(long nr, long a1..a6)}, without errno capture: it is io_uring_enter's, on a reactor's I/O
+     * path, and a capturing downcall allocates 40 bytes per call under C1. After -1, read errno with {@link #errnoNow}.
+     */
+    public static final MethodHandle SYSCALL_6L = variadicPlain("syscall", 1,
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     /** {@code long syscall(long nr, long a1, long a2, void *a3, long a4)}. */
     public static final MethodHandle SYSCALL_L_L_P_L = variadic("syscall", 1,
@@ -180,6 +185,12 @@ public final class Libc {
     private static MethodHandle variadic(String name, int firstVariadic, FunctionDescriptor fd) {
         return LINKER.defaultLookup().find(name)
                 .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION, Linker.Option.firstVariadicArg(firstVariadic)))
+                .orElse(null);
+    }
+
+    private static MethodHandle variadicPlain(String name, int firstVariadic, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name)
+                .map(a -> LINKER.downcallHandle(a, fd, Linker.Option.firstVariadicArg(firstVariadic)))
                 .orElse(null);
     }
 
