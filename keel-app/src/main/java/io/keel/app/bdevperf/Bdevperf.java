@@ -5,7 +5,6 @@ import io.keel.bdev.BdevLayer;
 import io.keel.bdev.IoType;
 import io.keel.core.app.AppOptions;
 import io.keel.core.app.KeelApp;
-import io.keel.core.rpc.Json;
 import io.keel.core.rpc.RpcCall;
 import io.keel.core.rpc.RpcException;
 import io.keel.core.thread.CpuMask;
@@ -136,11 +135,7 @@ public final class Bdevperf {
             result = fail("cannot create a private RPC socket directory: " + e.getMessage());
         } finally {
             int appExit = stopApp(app);
-            for (Job j : jobs) {
-                if (j.done.isDone()) {
-                    j.freeBuffers();
-                }
-            }
+            freeBuffers(jobs);
             deleteQuietly(tempDir);
             if (appExit != 0 && app != null) {
                 run.error("Keel did not shut down cleanly (exit code " + appExit + ")");
@@ -191,25 +186,16 @@ public final class Bdevperf {
                 values = test;
             } catch (IllegalArgumentException | Problem e) {
                 testBusy.set(false);
-                req.call().fail(RpcException.INVALID_PARAMS, "Invalid parameters: " + e.getMessage());
+                req.call().fail(RpcException.invalidParams(e.getMessage()));
                 continue;
             }
             BdevperfResult r;
             try {
                 r = runJobs(app, jobs, test);
             } finally {
-                for (Job j : jobs) {
-                    if (j.done.isDone()) {
-                        j.freeBuffers();
-                    }
-                }
+                freeBuffers(jobs);
             }
-            if (test.json()) {
-                out.println(Json.pretty(Report.json(r, test.cores().count())));
-                out.flush();
-            } else if (!r.jobs().isEmpty()) {
-                Report.table(r, out);
-            }
+            Report.print(r, test, out);
             testBusy.set(false);
             if (r.exitCode() != 0) {
                 req.call().fail(RpcException.INTERNAL_ERROR, "bdevperf failed: "
@@ -219,7 +205,19 @@ public final class Bdevperf {
             req.call().respond(Report.json(r, test.cores().count()));
             last = r;
         }
+        for (TestRequest late; (late = requests.poll()) != null; ) {
+            late.call().fail(RpcException.internal("bdevperf is stopping"));
+        }
         return last;
+    }
+
+    /** Frees the buffers of the jobs that ended (a job still running keeps them: its I/O may still land there). */
+    private static void freeBuffers(List<Job> jobs) {
+        for (Job j : jobs) {
+            if (j.done.isDone()) {
+                j.freeBuffers();
+            }
+        }
     }
 
     /** Waits until the application runs; returns why it does not, or null. */

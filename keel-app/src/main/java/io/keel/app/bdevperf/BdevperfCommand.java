@@ -1,6 +1,5 @@
 package io.keel.app.bdevperf;
 
-import io.keel.core.rpc.Json;
 import io.keel.core.thread.CpuMask;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -133,13 +132,8 @@ public final class BdevperfCommand implements Callable<Integer> {
             Signal.handle(new Signal("INT"), previousInt);
             Signal.handle(new Signal("TERM"), previousTerm);
         }
-        if (waitForTests) {
-            // each test printed its results as it ended
-        } else if (json) {
-            out.println(Json.pretty(Report.json(result, options.cores().count())));
-            out.flush();
-        } else if (!result.jobs().isEmpty()) {
-            Report.table(result, out);
+        if (!waitForTests) { // with -z each test printed its results as it ended
+            Report.print(result, options, out);
         }
         if (result.exitCode() != 0) {
             err.println("bdevperf: FAILED" + (result.errors().isEmpty() ? "" : ": " + result.errors().getFirst()));

@@ -12,6 +12,16 @@ final class Report {
     private Report() {
     }
 
+    /** Prints a run's results as its options ask: JSON, or the table when any job ran. */
+    static void print(BdevperfResult r, BdevperfOptions o, PrintWriter out) {
+        if (o.json()) {
+            out.println(Json.pretty(json(r, o.cores().count())));
+            out.flush();
+        } else if (!r.jobs().isEmpty()) {
+            table(r, out);
+        }
+    }
+
     static void table(BdevperfResult r, PrintWriter out) {
         out.println();
         out.printf("%" + 127 + "s%n", "Latency(us)");
