@@ -19,6 +19,7 @@ public final class KeelThread {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeelThread.class);
     private static final ThreadLocal<KeelThread> CURRENT_OFF_CARRIER = new ThreadLocal<>();
+    private static final MessageFn<Runnable> RUN_RUNNABLE = Runnable::run;
     /** Messages run per poll before pollers get their turn, so a flood cannot starve pollers. */
     static final int MESSAGE_BATCH = 64;
     /** How long an exiting thread waits for its messages and channels before it exits anyway. */
@@ -99,20 +100,29 @@ public final class KeelThread {
      * true runs (unless the thread is forced out at its exit bound, which is logged as an error).
      */
     public <T> boolean send(MessageFn<T> fn, T arg) {
-        KeelThread sender = current();
-        if (state == State.EXITED || !inbox.offer(sender, fn, arg)) {
-            // the sender and the message's class name who still addressed a thread that is gone
+        if (!offer(fn, arg)) {
+            // the sender and the message's class who still addressed a thread that is gone
+            KeelThread sender = current();
             LOG.warn("message to exited thread {} dropped (from {}: {})", name,
-                    sender != null ? sender.name : Thread.currentThread().getName(), fn.getClass().getName());
+                    sender != null ? sender.name : Thread.currentThread().getName(),
+                    (fn == RUN_RUNNABLE ? arg : fn).getClass().getName());
             return false;
         }
-        runtime.messageQueued(this);
         return true;
     }
 
     /** Sends a message that needs no argument (allocates when {@code r} captures; fine off the hot path). */
     public boolean send(Runnable r) {
-        return send(Runnable::run, r);
+        return send(RUN_RUNNABLE, r);
+    }
+
+    /** As {@link #send}, but a thread that has exited refuses quietly: for callers to whom that is an answer. */
+    private <T> boolean offer(MessageFn<T> fn, T arg) {
+        if (state == State.EXITED || !inbox.offer(current(), fn, arg)) {
+            return false;
+        }
+        runtime.messageQueued(this);
+        return true;
     }
 
     @SuppressWarnings("unchecked")
@@ -377,8 +387,8 @@ public final class KeelThread {
      */
     public void exit(Runnable onExited) {
         if (current() != this) {
-            if (!send(() -> exit(onExited))) {
-                onExited.run(); // already exited: nothing to wait for (rule R5)
+            if (!offer(RUN_RUNNABLE, () -> exit(onExited))) {
+                onExited.run(); // already exited (an exit of an exited thread is no mistake): nothing to wait for (R5)
             }
             return;
         }
