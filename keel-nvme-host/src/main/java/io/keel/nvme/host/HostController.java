@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
@@ -109,6 +110,8 @@ public final class HostController implements HostQpair.Listener {
     /** ANA group → state, from the ANA log page (empty when the controller does not report ANA). */
     private volatile Map<Integer, Integer> anaStates = Map.of();
     private volatile AtomicIntegerArray qidsInUse = new AtomicIntegerArray(1);
+    /** The queue ID handed out last (0 before the first). */
+    private final AtomicInteger lastQid = new AtomicInteger();
 
     private HostQpair admin;
     private long adminTimeoutNanos;
@@ -799,10 +802,19 @@ public final class HostController implements HostQpair.Listener {
         return q;
     }
 
+    /**
+     * The next free queue ID after the one handed out last (next fit, not lowest free): an ID just given back is
+     * the last to be reused, because the target may still be tearing its old queue down (Linux's nvmet then
+     * refuses the Connect with Command Sequence Error, SPDK's with Invalid Queue Identifier).
+     */
     private int allocateQid() {
         AtomicIntegerArray used = qidsInUse;
-        for (int qid = 1; qid < used.length(); qid++) {
+        int ids = used.length() - 1;
+        int start = lastQid.get();
+        for (int i = 1; i <= ids; i++) {
+            int qid = (start + i - 1) % ids + 1;
             if (used.compareAndSet(qid, 0, 1)) {
+                lastQid.set(qid);
                 return qid;
             }
         }

@@ -168,6 +168,29 @@ class HostControllerTest {
         assertThat(lost).isEmpty();
     }
 
+    /**
+     * Queue IDs are handed out next fit: one just given back is reused last, since a target may still be tearing its
+     * old queue down (the kernel's nvmet refused such a Connect with Command Sequence Error).
+     */
+    @Test
+    void aQueueIdGivenBackIsTheLastToBeReused() throws Exception {
+        ControllerOptions d = ControllerOptions.defaults();
+        HostController c = up(new ControllerOptions(d.hostNqn(), d.hostId(), d.keepAliveMs(), false, false, 3,
+                d.adminQueueSize(), d.connectTimeoutMs(), d.adminTimeoutMs()));
+        HostQpair first = ioQueue(c, 32);
+        HostQpair second = ioQueue(c, 32);
+        assertThat(List.of(first.qid(), second.qid())).containsExactly(1, 2);
+        close(c, first);
+        HostQpair third = ioQueue(c, 32);
+        assertThat(third.qid()).as("not the ID just given back").isEqualTo(3);
+        close(c, second);
+        HostQpair fourth = ioQueue(c, 32);
+        assertThat(fourth.qid()).as("after the last, the oldest free one").isEqualTo(1);
+        close(c, third);
+        close(c, fourth);
+        detach(c);
+    }
+
     @Test
     void writesGoInTheCapsuleOrThroughR2tAndReadsScatterIntoSegments() throws Exception {
         fake.maxH2CData = 4096;

@@ -5,6 +5,8 @@ import io.keel.core.thread.KeelThread;
 import io.keel.nvme.host.HostController;
 import io.keel.nvme.host.HostQpair;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One thread's I/O queue to one controller (SPDK's {@code nvme_ctrlr_channel}): the context of the controller's
@@ -13,6 +15,7 @@ import java.util.function.IntConsumer;
  * controller's thread (R2), which decides about resets.
  */
 final class NvmeCtrlrChannel implements HostQpair.Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(NvmeCtrlrChannel.class);
     private static final int SEND_BUFFER = 256 << 10;
 
     private final NvmeCtrlr ctrlr;
@@ -28,7 +31,16 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
         this.thread = thread;
         this.pollGroup = thread.getIoChannel(ctrlr.module().pollGroups());
         if (ctrlr.state() == NvmeCtrlr.State.ENABLED) {
-            connect(rc -> { });
+            // a queue that cannot be made is a lost path, as one lost later: the controller resets (or fails) it,
+            // rather than leaving this thread's I/O waiting for a queue nobody makes
+            connect(rc -> {
+                if (rc != 0 && qpair != null) {
+                    reportLoss("its first connect failed");
+                } else if (rc != 0) {
+                    LOG.warn("nvme: {}: no I/O queue for thread {} (every granted queue is in use); its I/O waits",
+                            ctrlr.group().name(), thread.name());
+                }
+            });
         }
     }
 
@@ -101,6 +113,11 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
             d.accept(-1);
             return;
         }
+        reportLoss(reason);
+    }
+
+    /** Tells the controller's thread (R2) that this thread's queue is gone. */
+    private void reportLoss(String reason) {
         String where = thread.name();
         ctrlr.thread().send(() -> ctrlr.ioQueueLost(where, reason));
     }

@@ -37,6 +37,7 @@ public final class SimController {
     private int nextCntlid = 1;
     private boolean dead;
     private long commands;
+    private int ioConnectsToRefuse;
 
     private record Link(int gen, int qid, int[] cc) {
     }
@@ -100,6 +101,11 @@ public final class SimController {
                 int qid = s.connect().qid();
                 if (!cd.subnqn().equals(NQN) || qid != 0 && cd.cntlid() >= nextCntlid) {
                     answer(q, gen, cid, Status.field(Status.code(Status.SCT_COMMAND_SPECIFIC, 0x82), true), 0, null);
+                    return;
+                }
+                if (qid != 0 && ioConnectsToRefuse > 0) {
+                    ioConnectsToRefuse--;
+                    answer(q, gen, cid, Status.field(Status.COMMAND_SEQUENCE_ERROR, true), 0, null);
                     return;
                 }
                 int cntlid = qid == 0 ? nextCntlid++ : cd.cntlid();
@@ -207,6 +213,14 @@ public final class SimController {
                 answer(h.q, h.gen, h.cid, 0, 2 | 4 << 16, null); // notice, namespace attribute changed, log 0x04
             }
         });
+    }
+
+    /**
+     * The next {@code n} I/O queue Connects are refused with Command Sequence Error, as Linux's nvmet refuses a queue
+     * ID whose old queue it is still tearing down (on this controller's thread).
+     */
+    public void refuseIoConnects(int n) {
+        ioConnectsToRefuse = n;
     }
 
     /** Every connection is lost and new ones are refused until {@link #revive}. */
