@@ -162,36 +162,34 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
     public static final MethodHandle GETTID = fixed("gettid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle KILL = fixed("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.defaultLookup().find("strerror")
-            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(ADDRESS, JAVA_INT)))
-            .orElse(null);
+    private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
+    /** With the errno captured into the call state passed first. */
     private static MethodHandle fixed(String name, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name)
-                .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION))
-                .orElse(null);
+        return downcall(name, fd, ERRNO_OPTION);
     }
 
     private static MethodHandle plain(String name, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd)).orElse(null);
+        return downcall(name, fd);
     }
 
     private static MethodHandle critical(String name, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name)
-                .map(a -> LINKER.downcallHandle(a, fd, Linker.Option.critical(false)))
-                .orElse(null);
+        return downcall(name, fd, Linker.Option.critical(false));
     }
 
+    /** With the errno captured, the arguments from {@code firstVariadic} on passed as C varargs. */
     private static MethodHandle variadic(String name, int firstVariadic, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name)
-                .map(a -> LINKER.downcallHandle(a, fd, ERRNO_OPTION, Linker.Option.firstVariadicArg(firstVariadic)))
-                .orElse(null);
+        return downcall(name, fd, ERRNO_OPTION, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
+    /** As {@link #variadic}, without the errno capture (which allocates per call when not inlined). */
     private static MethodHandle variadicPlain(String name, int firstVariadic, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name)
-                .map(a -> LINKER.downcallHandle(a, fd, Linker.Option.firstVariadicArg(firstVariadic)))
-                .orElse(null);
+        return downcall(name, fd, Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    /** The C library's {@code name}, or null where it has none. */
+    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd, options)).orElse(null);
     }
 
     /** A segment to pass as the leading argument of the handles above: one per caller, reused. */

@@ -9,7 +9,6 @@ final class RdmaListener {
     final CmId id;
     /** The device the address is on, when the bind found one (a wildcard address has none until a request). */
     final RdmaDevice device;
-    int users;
 
     RdmaListener(ListenAddress address, CmId id, RdmaDevice device) {
         this.address = address;

@@ -11,6 +11,7 @@ import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.PollGroupFanOut;
 import io.keel.nvmf.transport.QpairRegistry;
+import io.keel.nvmf.transport.SharedListeners;
 import io.keel.nvmf.transport.Transport;
 import io.keel.rdma.AsyncEvent;
 import io.keel.rdma.AsyncEventType;
@@ -51,7 +52,8 @@ public final class RdmaTransport implements Transport {
     private final TransportOptions options;
     private final RdmaTransportOptions rdmaOptions;
     private final List<RdmaPollGroup> groups = new ArrayList<>();
-    private final Map<ListenAddress, RdmaListener> listeners = new LinkedHashMap<>();
+    private final SharedListeners<RdmaListener> listeners = new SharedListeners<>(this::openListener,
+            this::closeListener);
     private final Map<Long, RdmaListener> byListenId = new HashMap<>();
     /** Devices by the address of their verbs context. */
     private final Map<Long, RdmaDevice> devices = new LinkedHashMap<>();
@@ -128,8 +130,7 @@ public final class RdmaTransport implements Transport {
             return;
         }
         stopped = true;
-        listeners.values().forEach(l -> l.id.close());
-        listeners.clear();
+        listeners.closeAll();
         byListenId.clear();
         Runnable rest = () -> {
             asyncWatches.forEach(FdWatch::cancel);
@@ -150,26 +151,26 @@ public final class RdmaTransport implements Transport {
 
     @Override
     public void listen(ListenAddress a) throws IOException {
-        RdmaListener l = listeners.get(a);
-        if (l == null) {
-            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(a.traddr()),
-                    Integer.parseInt(a.trsvcid()));
-            CmId id = CmId.create(channel);
-            try {
-                check(id.bind(at), "rdma_bind_addr");
-                check(id.listen(rdmaOptions.acceptorBacklog()), "rdma_listen");
-                VerbsContext v = id.verbsContext();
-                l = new RdmaListener(a, id, v == null ? null : device(v));
-            } catch (IOException | RuntimeException e) {
-                id.close();
-                throw e;
-            }
-            listeners.put(a, l);
-            byListenId.put(id.address(), l);
-            LOG.info("nvmf: NVMe/RDMA target listening on {} port {}{}", a.traddr(), a.trsvcid(),
-                    l.device != null ? " (" + l.device.name() + ")" : "");
+        listeners.listen(a);
+    }
+
+    private RdmaListener openListener(ListenAddress a) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(a.traddr()), Integer.parseInt(a.trsvcid()));
+        CmId id = CmId.create(channel);
+        RdmaListener l;
+        try {
+            check(id.bind(at), "rdma_bind_addr");
+            check(id.listen(rdmaOptions.acceptorBacklog()), "rdma_listen");
+            VerbsContext v = id.verbsContext();
+            l = new RdmaListener(a, id, v == null ? null : device(v));
+        } catch (IOException | RuntimeException e) {
+            id.close();
+            throw e;
         }
-        l.users++;
+        byListenId.put(id.address(), l);
+        LOG.info("nvmf: NVMe/RDMA target listening on {} port {}{}", a.traddr(), a.trsvcid(),
+                l.device != null ? " (" + l.device.name() + ")" : "");
+        return l;
     }
 
     private static void check(int rc, String call) throws IOException {
@@ -180,13 +181,13 @@ public final class RdmaTransport implements Transport {
 
     @Override
     public void stopListening(ListenAddress a) {
-        RdmaListener l = listeners.get(a);
-        if (l != null && --l.users == 0) {
-            listeners.remove(a);
-            byListenId.remove(l.id.address());
-            l.id.close();
-            LOG.info("nvmf: NVMe/RDMA target no longer listening on {} port {}", a.traddr(), a.trsvcid());
-        }
+        listeners.stopListening(a);
+    }
+
+    private void closeListener(RdmaListener l) {
+        byListenId.remove(l.id.address());
+        l.id.close();
+        LOG.info("nvmf: NVMe/RDMA target no longer listening on {} port {}", l.address.traddr(), l.address.trsvcid());
     }
 
     private RdmaDevice device(VerbsContext v) {

@@ -26,7 +26,6 @@ final class TcpListener {
     private final ServerSocketChannel server;
     private final FdWatch watch;
     private final BiConsumer<SocketChannel, ListenAddress> accepted;
-    int users;
 
     private TcpListener(ListenAddress address, ServerSocketChannel server, KeelThread owner,
             BiConsumer<SocketChannel, ListenAddress> accepted) {

@@ -9,13 +9,12 @@ import io.keel.nvmf.TransportOptions;
 import io.keel.nvmf.ctrlr.ListenAddress;
 import io.keel.nvmf.transport.PollGroupFanOut;
 import io.keel.nvmf.transport.QpairRegistry;
+import io.keel.nvmf.transport.SharedListeners;
 import io.keel.nvmf.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -41,7 +40,8 @@ public final class TcpTransport implements Transport {
     private final TransportOptions options;
     private final TcpConnectionConfig connectionConfig;
     private final List<TcpPollGroup> groups = new ArrayList<>();
-    private final Map<ListenAddress, TcpListener> listeners = new LinkedHashMap<>();
+    private final SharedListeners<TcpListener> listeners = new SharedListeners<>(
+            a -> TcpListener.open(a, this::accepted), TcpListener::close);
     /**
      * How long an accepted connection may take to send its ICReq and get its Connect answered; 30 s, or the
      * system property {@code keel.nvmf.tcp.connect_timeout_ms} read when the transport is created.
@@ -128,8 +128,7 @@ public final class TcpTransport implements Transport {
             return;
         }
         stopped = true;
-        listeners.values().forEach(TcpListener::close);
-        listeners.clear();
+        listeners.closeAll();
         PollGroupFanOut.stopAll(appThread, groups, done);
     }
 
@@ -137,21 +136,14 @@ public final class TcpTransport implements Transport {
 
     @Override
     public void listen(ListenAddress a) throws IOException {
-        TcpListener l = listeners.get(a);
-        if (l == null) {
-            l = TcpListener.open(a, this::accepted);
-            listeners.put(a, l);
+        if (listeners.listen(a)) {
             LOG.info("nvmf: NVMe/TCP target listening on {} port {}", a.traddr(), a.trsvcid());
         }
-        l.users++;
     }
 
     @Override
     public void stopListening(ListenAddress a) {
-        TcpListener l = listeners.get(a);
-        if (l != null && --l.users == 0) {
-            listeners.remove(a);
-            l.close();
+        if (listeners.stopListening(a)) {
             LOG.info("nvmf: NVMe/TCP target no longer listening on {} port {}", a.traddr(), a.trsvcid());
         }
     }
