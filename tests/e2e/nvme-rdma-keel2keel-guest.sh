@@ -17,6 +17,8 @@
 #      subsystem comes up within ctrlr_loss_timeout_sec, the host reconnects and verify ends with no failed I/O;
 #   3. S1: bdev_nvme_get_controllers says RDMA (and the statistics zero-copy for the bulk of commands), then bdev_nvme_detach_controller while both jobs run I/O: answered,
 #      or bdevperf ended its run first (the bdev goes before the path), and bdevperf ends within its bound;
+#   3b. lifetimes: bdevperf -z, a test, then a detach with no I/O: the device's protection domain is freed once its
+#      last qpair goes (its registrations deregistered); a new attach opens it again and a second test verifies;
 #   4. S5, target gone: kill -9 under I/O for good; the controller is deleted after ctrlr_loss_timeout_sec (3 s) and
 #      bdevperf ends by itself with I/O errors, within its bound.
 #
@@ -148,6 +150,29 @@ grep -qE "was removed during the run|failed with status" "$WORK/bp-detach.log" \
 grep -q "bdevs still open after" "$WORK/bp-detach.log" && fail "bdevperf's shutdown waited out the bdev subsystem's bound"
 no_exceptions "$WORK/bp-detach.log"
 kill -0 "$KEEL_PID" || fail "the target died under the detach"
+
+step "3b. lifetimes: a detach frees the device's protection domain; a new attach opens it again and I/O runs"
+BP_ARGS="$BP_ARGS -z" bdevperf "$WORK/bp-reattach.log" 4k 8 5 "$QUEUES"
+for i in $(seq 1 600); do
+    grep -q "waiting for perform_tests" "$WORK/bp-reattach.log" && break
+    kill -0 "$BP" 2>/dev/null || { cat "$WORK/bp-reattach.log"; fail "bdevperf -z ended before serving tests"; }
+    sleep 0.2
+done
+bdevperf_rpc perform_tests > "$WORK/reattach-1.json" || fail "perform_tests on the first attach"
+[ "$(bdevperf_rpc bdev_nvme_detach_controller '{"name": "Nvme0"}')" = true ] || fail "detach without I/O"
+# the domain's regions (iobuf's pools among them) are deregistered on the registration worker: seconds under TCG
+for i in $(seq 1 300); do grep -q "protection domain freed" "$WORK/bp-reattach.log" && break; sleep 0.2; done
+grep "protection domain freed" "$WORK/bp-reattach.log" \
+    || { cat "$WORK/bp-reattach.log"; fail "the last qpair on the device went, but its protection domain was not freed"; }
+bdevperf_rpc bdev_nvme_attach_controller '{"name": "Nvme0", "trtype": "rdma", "adrfam": "IPv4", "traddr": "'$IP'",
+    "trsvcid": "'$PORT'", "subnqn": "'$NQN'", "num_io_queues": 2}' || fail "attaching again after the detach"
+bdevperf_rpc perform_tests > "$WORK/reattach-2.json" || { cat "$WORK/bp-reattach.log"; fail "perform_tests after the new attach"; }
+cat "$WORK/reattach-2.json"
+[ "$(grep -c "protection domain allocated" "$WORK/bp-reattach.log")" -ge 2 ] \
+    || fail "the new attach did not open the device's domain again"
+kill -TERM "$BP"
+finish "$WORK/bp-reattach.log" 60
+verify_ok "$WORK/bp-reattach.log" "verify before and after the new attach"
 
 step "4. S5: kill -9 of the target under I/O for good: the controller goes after ctrlr_loss_timeout_sec 3"
 bdevperf "$WORK/bp-gone.log" 4k 8 60 "$QUEUES"', "ctrlr_loss_timeout_sec": 3, "reconnect_delay_sec": 1'

@@ -14,8 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One RDMA device as one poll group uses it (SPDK's {@code nvme_rdma_poller}): the device's {@link RdmaDomain}
- * (protection domain and registered memory, shared with the other groups), completion queues shared by the group's
+ * One RDMA device as one poll group uses it (SPDK's {@code nvme_rdma_poller}): completion queues shared by the group's
  * qpairs on the device (each qpair reserves room for every work request it may have posted; a queue that cannot take
  * another qpair's share is joined by a new one), in interrupt mode a completion channel the reactor watches, and
  * SPDK's per-device counters with Keel's beside them (how each command's data moved). Owner thread only.
@@ -27,7 +26,6 @@ final class RdmaDevice implements AutoCloseable {
 
     private final VerbsContext context;
     private final String name;
-    private final RdmaDomain domain;
     private final CompletionChannel channel;
     private FdWatch watch;
     private final List<CompletionQueue> cqs = new ArrayList<>(1);
@@ -49,13 +47,12 @@ final class RdmaDevice implements AutoCloseable {
     long copiedInCapsuleRequests;
 
     /**
-     * The device of {@code context}, its memory in {@code domain}; in interrupt mode ({@code group} non-null) its
+     * The device of {@code context}; in interrupt mode ({@code group} non-null) its
      * completion channel is watched on {@code thread} and {@code group} drives the completions when it fires.
      */
-    RdmaDevice(VerbsContext context, RdmaDomain domain, KeelThread thread, RdmaPollGroup group) {
+    RdmaDevice(VerbsContext context, KeelThread thread, RdmaPollGroup group) {
         this.context = context;
         this.name = context.deviceName();
-        this.domain = domain;
         this.channel = group == null ? null : context.createCompletionChannel();
         if (channel != null) {
             watch = thread.watchFd(channel.fd(), Epoll.EPOLLIN, ready -> watch == null ? 0 : group.onCompletionEvent(this));
@@ -68,10 +65,6 @@ final class RdmaDevice implements AutoCloseable {
 
     String name() {
         return name;
-    }
-
-    RdmaDomain domain() {
-        return domain;
     }
 
     /** A completion queue with room for {@code entries} more completions, reserved for the caller. */
@@ -161,7 +154,7 @@ final class RdmaDevice implements AutoCloseable {
         d.put("copied_in_capsule_requests", copiedInCapsuleRequests);
     }
 
-    /** Frees the queues and the channel (the domain stays, for the process); every qpair on the device is closed. */
+    /** Frees the queues and the channel; every qpair on the device is closed. */
     @Override
     public void close() {
         if (watch != null) {

@@ -13,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One RDMA device's protection domain as the host uses it, shared by every thread's qpairs on the device for the
- * life of the process (as librdmacm keeps the device open; SPDK shares one per device too): what is registered
- * in it is registered once. It registers the process's {@link DmaMemory} (iobuf's regions, buffers modules
+ * One RDMA device's protection domain as the host uses it, shared by every thread's qpairs on the device while any
+ * holds it ({@link RdmaDomains} counts them; SPDK reference-counts its protection domains and memory maps the same
+ * way), closed when the last lets go: what is registered in it is registered once. It registers the process's {@link DmaMemory} (iobuf's regions, buffers modules
  * registered) with remote read and write access and keeps a {@link RegistrationMap} of it, so a command whose
  * data lies in such memory names it in its keyed SGL instead of copying through the qpair's bounce range.
  *
@@ -36,6 +36,8 @@ final class RdmaDomain implements DmaMemory.Listener {
     private volatile RegistrationMap map = RegistrationMap.EMPTY;
     /** Guarded by this object's lock. */
     private final Map<DmaMemory.Range, MemoryRegion> regions = new HashMap<>();
+    /** Guarded by this object's lock: set by {@link #close}, after which nothing is registered. */
+    private boolean closed;
 
     private RdmaDomain(String name, ProtectionDomain pd) {
         this.name = name;
@@ -86,8 +88,10 @@ final class RdmaDomain implements DmaMemory.Listener {
      * under the lock {@link #removed} takes, so a range never enters the map after it left).
      */
     private void registerRange(DmaMemory.Range range) {
-        if (!range.active()) {
-            return;
+        synchronized (this) {
+            if (closed || !range.active()) {
+                return;
+            }
         }
         long t0 = System.nanoTime();
         MemoryRegion mr;
@@ -99,7 +103,7 @@ final class RdmaDomain implements DmaMemory.Listener {
         }
         boolean published;
         synchronized (this) {
-            published = range.active();
+            published = !closed && range.active();
             if (published) {
                 regions.put(range, mr);
                 map = map.with(range.address(), range.byteSize(), mr.lkey(), mr.rkey(), range);
@@ -110,6 +114,31 @@ final class RdmaDomain implements DmaMemory.Listener {
             return;
         }
         LOG.info("nvme rdma: {}: registered {} in {} ms", name, range, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * On the worker, once no qpair holds the domain and every qpair's own regions in it are deregistered (queued
+     * before this, see {@link RdmaDomains#release}): stops following {@link DmaMemory}, deregisters what it
+     * registered and frees the protection domain.
+     */
+    void close() {
+        DmaMemory.unsubscribe(this);
+        List<MemoryRegion> left;
+        synchronized (this) {
+            closed = true;
+            map = RegistrationMap.EMPTY;
+            left = List.copyOf(regions.values());
+            regions.clear();
+        }
+        left.forEach(this::deregister);
+        try {
+            pd.close();
+        } catch (RdmaException e) {
+            LOG.warn("nvme rdma: {}: freeing the protection domain failed: {}", name, e.getMessage());
+            return;
+        }
+        LOG.info("nvme rdma: {}: no qpair uses the device any more; {} region(s) deregistered, protection domain freed",
+                name, left.size());
     }
 
     private void deregister(MemoryRegion mr) {

@@ -12,17 +12,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
- * The host's {@link RdmaDomain}s, one per device for the process, and the worker thread that opens them and does
- * every memory registration (blocking verbs calls: never on a reactor, rule R3). A qpair asks for its device's
- * domain while connecting and goes on when the answer comes back to its own thread as a message; its connect
+ * The host's {@link RdmaDomain}s, one per device while any qpair holds it, and the worker thread that opens and closes
+ * them and does every memory registration (blocking verbs calls: never on a reactor, rule R3). A qpair asks for its
+ * device's domain while connecting and goes on when the answer comes back to its own thread as a message; its connect
  * timeout bounds the wait (rule R5). The answer needs only the protection domain: memory is registered after it, so
  * a connection never waits for the pinning of large ranges (seconds for iobuf's pools under a loaded TCG guest).
+ * Every {@link #acquire} is matched by one {@link #release}; the last release closes the domain.
  */
 final class RdmaDomains {
-    /**
-     * Work for the worker, smallest first (opening a domain is 0 bytes), in order of arrival among equals: a module's
-     * buffers registered while iobuf's pools wait are registered before them.
-     */
     private record Work(long bytes, long order, Runnable task) implements Runnable, Comparable<Work> {
         @Override
         public void run() {
@@ -39,7 +36,16 @@ final class RdmaDomains {
     private static final AtomicLong ORDER = new AtomicLong();
     private static final ExecutorService WORKER = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
             new PriorityBlockingQueue<>(), r -> Thread.ofPlatform().name("nvme_rdma_mr").daemon().unstarted(r));
-    private static final ConcurrentHashMap<Long, CompletableFuture<RdmaDomain>> DOMAINS = new ConcurrentHashMap<>();
+    /** Closing a domain runs after everything queued before it (its qpairs' own deregistrations among them). */
+    private static final long LAST = Long.MAX_VALUE;
+
+    /** A device's domain being opened or open, and how many acquires it has not seen released. */
+    private static final class Held {
+        CompletableFuture<RdmaDomain> domain;
+        int users;
+    }
+
+    private static final ConcurrentHashMap<Long, Held> DOMAINS = new ConcurrentHashMap<>();
 
     private RdmaDomains() {
     }
@@ -50,22 +56,56 @@ final class RdmaDomains {
     }
 
     /**
-     * Hands the domain of {@code context} (opened on the worker the first time; a failed open is tried again by the
-     * next caller) or the error to {@code done} on {@code thread}: at once when it is open, else by a message.
+     * Takes a hold of the domain of {@code context} (opened on the worker the first time; after a failed open the
+     * next caller tries again) and hands it or the error to {@code done} on {@code thread}: at once when it is open,
+     * else by a message. Whatever the answer, the caller gives the hold back with {@link #release}; a thread that
+     * ended before the answer came has it given back here.
      */
     static void acquire(VerbsContext context, KeelThread thread, BiConsumer<RdmaDomain, Throwable> done) {
         long key = context.address();
-        CompletableFuture<RdmaDomain> f = DOMAINS.computeIfAbsent(key, k -> open(context));
+        Held h = DOMAINS.compute(key, (k, held) -> {
+            Held n = held != null ? held : new Held();
+            if (n.domain == null || n.domain.isCompletedExceptionally()) {
+                n.domain = open(context);
+            }
+            n.users++;
+            return n;
+        });
+        CompletableFuture<RdmaDomain> f = h.domain;
         RdmaDomain open = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
         if (open != null) {
             done.accept(open, null);
             return;
         }
         f.whenComplete((d, error) -> {
-            if (error != null) {
-                DOMAINS.remove(key, f);
+            if (!thread.send(() -> done.accept(d, error))) {
+                release(context); // the thread ended meanwhile: nobody holds it now
             }
-            thread.send(() -> done.accept(d, error)); // refused only by a thread that is ending: nothing waits then
+        });
+    }
+
+    /** One more hold of the domain of {@code context}, taken by one who holds one already (for work on its behalf). */
+    static void retain(VerbsContext context) {
+        Held h = DOMAINS.computeIfPresent(context.address(), (k, held) -> {
+            held.users++;
+            return held;
+        });
+        if (h == null) {
+            throw new IllegalStateException("no hold of " + context.deviceName() + "'s domain to add to");
+        }
+    }
+
+    /**
+     * Gives back a hold {@link #acquire} or {@link #retain} took; the last one closes the domain on the worker, after
+     * everything queued there.
+     */
+    static void release(VerbsContext context) {
+        DOMAINS.computeIfPresent(context.address(), (k, held) -> {
+            if (--held.users > 0) {
+                return held;
+            }
+            held.domain.thenAccept(d -> execute(LAST, d::close)); // a failed open left nothing to close
+            return null;
         });
     }
 

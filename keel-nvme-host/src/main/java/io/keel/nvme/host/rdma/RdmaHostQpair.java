@@ -1,6 +1,5 @@
 package io.keel.nvme.host.rdma;
 
-import io.keel.core.mem.NativeArena;
 import io.keel.nvme.host.HostPollGroup;
 import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostRequest;
@@ -14,7 +13,6 @@ import io.keel.rdma.CmId;
 import io.keel.rdma.CompletionQueue;
 import io.keel.rdma.ConnectionParameters;
 import io.keel.rdma.MemoryRegion;
-import io.keel.rdma.ProtectionDomain;
 import io.keel.rdma.QueuePair;
 import io.keel.rdma.QueuePairCapabilities;
 import io.keel.rdma.RdmaAbi;
@@ -70,7 +68,9 @@ public final class RdmaHostQpair extends HostQpair {
     /** The IB CM's reject reason when no one listens on the port. */
     private static final int IB_CM_REJ_INVALID_SERVICE_ID = 8;
 
-    private enum Link { IDLE, RESOLVING_ADDRESS, RESOLVING_ROUTE, AWAITING_DOMAIN, CONNECTING, ESTABLISHED }
+    private enum Link {
+        IDLE, RESOLVING_ADDRESS, RESOLVING_ROUTE, AWAITING_DOMAIN, AWAITING_MEMORY, CONNECTING, ESTABLISHED
+    }
 
     private final RdmaPollGroup rdma;
     private final InetSocketAddress address;
@@ -88,16 +88,17 @@ public final class RdmaHostQpair extends HostQpair {
     private boolean disconnectedSeen;
     private int crqsize;
 
-    // registered memory, made at the first connect (the controller's sizes are known then)
-    private NativeArena arena;
-    /** Capsules, then response buffers: one local region. */
-    private MemorySegment local;
+    /** The device whose domain this qpair holds ({@link RdmaDomains}), and that domain; null before, and after close. */
+    private VerbsContext heldContext;
+    private RdmaDomain domain;
+    private boolean released;
+    /** This qpair's own registered memory, in {@link #domain}: made at the first connect (the sizes are known then). */
+    private QpairMemory memory;
     private MemorySegment capsules;
     private MemorySegment responses;
     private MemorySegment bounce;
     private MemoryRegion localRegion;
     private MemoryRegion bounceRegion;
-    private RdmaDevice registeredOn;
     private int capsuleBytes;
     private PageRuns bounceRuns;
     private SendWorkRequests sends;
@@ -196,14 +197,17 @@ public final class RdmaHostQpair extends HostQpair {
     @Override
     protected void releaseTransport() {
         closeConnection();
-        deregister();
         if (sends != null) {
             sends.close();
             recvs.close();
         }
-        if (arena != null) {
-            arena.close();
+        dropMemory();
+        if (heldContext != null) {
+            RdmaDomains.release(heldContext); // after the memory's deregistration is queued: the domain closes last
+            heldContext = null;
+            domain = null;
         }
+        released = true;
         parameters.close();
         rdma.remove(slot);
     }
@@ -219,7 +223,7 @@ public final class RdmaHostQpair extends HostQpair {
         long len = r.length();
         long base = (long) cid * capsuleBytes;
         long address = len > 0 ? r.contiguousAddress() : -1;
-        RegistrationMap.Entry registered = address < 0 ? null : device.domain().map().find(address, len);
+        RegistrationMap.Entry registered = address < 0 ? null : domain.map().find(address, len);
         int sendLength = Sqe.SIZE;
         int gather = 1;
         if (inCapsule(r, len)) {
@@ -346,30 +350,131 @@ public final class RdmaHostQpair extends HostQpair {
     /**
      * Route resolved: the device's {@link RdmaDomain} is opened on the registration worker the first time (its
      * protection domain; the process's DMA memory is registered in it afterwards), so this connection waits for a
-     * message; the connect timeout bounds the wait, and an answer for a connection torn down meanwhile is dropped.
+     * message; the connect timeout bounds the wait, and an answer for a connection torn down meanwhile (or a closed
+     * qpair) gives its hold back at once.
      */
     private void awaitDomain() {
         link = Link.AWAITING_DOMAIN;
         int connection = generation;
         VerbsContext context = id.verbsContext();
-        RdmaDomains.acquire(context, thread, (domain, error) -> {
-            if (connection != generation || link != Link.AWAITING_DOMAIN) {
+        RdmaDomains.acquire(context, thread, (d, error) -> {
+            boolean current = !released && connection == generation && link == Link.AWAITING_DOMAIN;
+            if (!current || d == null) {
+                RdmaDomains.release(context);
+                if (current) {
+                    transportFailed("opening RDMA device " + context.deviceName() + " for " + describe()
+                            + " failed: " + error.getMessage());
+                }
                 return;
             }
-            if (error != null) {
-                transportFailed("opening RDMA device " + context.deviceName() + " for " + describe() + " failed: "
-                        + error.getMessage());
-                return;
-            }
-            connectQueue(context, domain);
+            keepHold(context, d);
+            prepareMemory(context);
         });
     }
 
-    /** The device's memory and queues, the response buffers posted, then rdma_connect. */
-    private void connectQueue(VerbsContext context, RdmaDomain domain) {
+    /**
+     * Keeps the hold on {@code context}'s domain {@code d} just taken for this connect, giving back the one held
+     * before (and this qpair's memory when it was registered in another domain: no connection uses it now).
+     */
+    private void keepHold(VerbsContext context, RdmaDomain d) {
+        if (heldContext != null) {
+            if (domain != d) {
+                dropMemory(); // queued before its domain may close
+            }
+            RdmaDomains.release(heldContext);
+        }
+        heldContext = context;
+        domain = d;
+    }
+
+    /**
+     * This qpair's memory, made on the registration worker at the first connect (a message brings it back; the
+     * connect timeout bounds the wait), under a hold of the domain of its own so the domain cannot close under it.
+     */
+    private void prepareMemory(VerbsContext context) {
+        if (memory != null) {
+            connectQueue(context);
+            return;
+        }
+        link = Link.AWAITING_MEMORY;
+        int connection = generation;
+        capsuleBytes = Sqe.SIZE + (qid() == 0 ? 0 : Math.min(inCapsuleBytes(), MAX_IN_CAPSULE));
+        long localBytes = (long) capsuleBytes * config().requests() + (long) Cqe.SIZE * config().queueSize();
+        long bounceBytes = bounceBytes();
+        RdmaDomain d = domain;
+        RdmaDomains.retain(context);
+        RdmaDomains.execute(localBytes + bounceBytes, () -> {
+            QpairMemory m;
+            try {
+                m = QpairMemory.prepare(d, localBytes, bounceBytes);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                if (!thread.send(() -> memoryFailed(context, connection, e))) {
+                    RdmaDomains.release(context);
+                }
+                return;
+            }
+            if (!thread.send(() -> memoryReady(context, connection, m))) {
+                m.release();
+                RdmaDomains.release(context);
+            }
+        });
+    }
+
+    /** The memory is registered: kept (for this connect or the next) unless the qpair moved on or closed meanwhile. */
+    private void memoryReady(VerbsContext context, int connection, QpairMemory m) {
+        boolean keep = !released && memory == null && m.domain() == domain;
+        if (keep) {
+            adopt(m);
+        } else {
+            m.release();
+        }
+        RdmaDomains.release(context); // the preparation's hold, after the memory's deregistration was queued
+        if (keep && connection == generation && link == Link.AWAITING_MEMORY) {
+            connectQueue(context);
+        }
+    }
+
+    private void memoryFailed(VerbsContext context, int connection, Throwable error) {
+        RdmaDomains.release(context);
+        if (connection == generation && link == Link.AWAITING_MEMORY) {
+            transportFailed("registering the memory of qpair " + qid() + " on " + context.deviceName() + " failed: "
+                    + error.getMessage());
+        }
+    }
+
+    private void adopt(QpairMemory m) {
+        memory = m;
+        long capsuleTotal = (long) capsuleBytes * config().requests();
+        capsules = m.local.asSlice(0, capsuleTotal);
+        responses = m.local.asSlice(capsuleTotal);
+        bounce = m.bounce;
+        localRegion = m.localRegion;
+        bounceRegion = m.bounceRegion;
+        bounceRuns = new PageRuns(bounce.byteSize());
+        if (sends == null) {
+            sends = new SendWorkRequests(config().requests(), 2);
+            recvs = new RecvWorkRequests(config().queueSize(), 1);
+        }
+    }
+
+    /** Gives this qpair's memory back to the worker (no queue pair uses it: the connection is closed). */
+    private void dropMemory() {
+        if (memory != null) {
+            memory.release();
+            memory = null;
+            capsules = null;
+            responses = null;
+            bounce = null;
+            localRegion = null;
+            bounceRegion = null;
+            bounceRuns = null;
+        }
+    }
+
+    /** The device's queues, the response buffers posted, then rdma_connect. */
+    private void connectQueue(VerbsContext context) {
         try {
-            device = rdma.device(context, domain);
-            prepareMemory(device);
+            device = rdma.device(context);
             int depth = config().depth();
             cqEntries = depth + config().queueSize();
             cq = device.reserve(cqEntries);
@@ -400,34 +505,6 @@ public final class RdmaHostQpair extends HostQpair {
     }
 
     /**
-     * The capsules, response buffers and bounce range, registered in {@code d}'s protection domain: allocated at
-     * the first connect, registered again only when a reconnect lands on another device.
-     */
-    private void prepareMemory(RdmaDevice d) {
-        if (arena == null) {
-            int requests = config().requests();
-            capsuleBytes = Sqe.SIZE + (qid() == 0 ? 0 : Math.min(inCapsuleBytes(), MAX_IN_CAPSULE));
-            long capsuleTotal = (long) capsuleBytes * requests;
-            arena = new NativeArena();
-            local = arena.allocate(capsuleTotal + (long) Cqe.SIZE * config().queueSize(), 64);
-            capsules = local.asSlice(0, capsuleTotal);
-            responses = local.asSlice(capsuleTotal);
-            bounce = arena.allocate(bounceBytes(), PageRuns.PAGE);
-            bounceRuns = new PageRuns(bounce.byteSize());
-            sends = new SendWorkRequests(requests, 2);
-            recvs = new RecvWorkRequests(config().queueSize(), 1);
-        }
-        if (registeredOn != d) {
-            deregister();
-            ProtectionDomain pd = d.domain().pd();
-            localRegion = pd.register(local, RdmaAbi.IBV_ACCESS_LOCAL_WRITE);
-            bounceRegion = pd.register(bounce, RdmaAbi.IBV_ACCESS_LOCAL_WRITE | RdmaAbi.IBV_ACCESS_REMOTE_READ
-                    | RdmaAbi.IBV_ACCESS_REMOTE_WRITE);
-            registeredOn = d;
-        }
-    }
-
-    /**
      * The bounce range: room for every command on the wire at up to 128 KiB each, within the budget, but never
      * less than one largest transfer (the admin queue: one largest transfer).
      */
@@ -440,18 +517,6 @@ public final class RdmaHostQpair extends HostQpair {
         long wanted = Math.min((long) config().depth() * Math.min(largest, 128 << 10), BOUNCE_BUDGET);
         long bytes = Math.max(largest, wanted);
         return (bytes + PageRuns.PAGE - 1) / PageRuns.PAGE * PageRuns.PAGE;
-    }
-
-    private void deregister() {
-        if (localRegion != null) {
-            localRegion.close();
-            localRegion = null;
-        }
-        if (bounceRegion != null) {
-            bounceRegion.close();
-            bounceRegion = null;
-        }
-        registeredOn = null;
     }
 
     // ---- completions (from the poll group, on the owner thread) ----

@@ -115,14 +115,14 @@ public final class RdmaPollGroup implements TransportPollGroup {
         byCmId.remove(cmId);
     }
 
-    /** The group's view of the device of {@code context}, whose memory is in {@code domain} (made on first use). */
-    RdmaDevice device(VerbsContext context, RdmaDomain domain) {
+    /** The group's view of the device of {@code context} (made on first use). */
+    RdmaDevice device(VerbsContext context) {
         for (RdmaDevice d : devices) {
             if (d.contextAddress() == context.address()) {
                 return d;
             }
         }
-        RdmaDevice d = new RdmaDevice(context, domain, thread, interrupt ? this : null);
+        RdmaDevice d = new RdmaDevice(context, thread, interrupt ? this : null);
         devices.add(d);
         return d;
     }
