@@ -6,14 +6,15 @@
 # target: its reactor's busy time over the run divided by the I/Os (when both hosts cost it the same and it is busy
 # all the time, the target sets the pace).
 # Each host process is started with -z and runs two perform_tests per case, as SPDK's own test scripts drive
-# bdevperf: a warm-up of WARM seconds (default 2; Keel's JIT compiles its hot path there) and the measured run.
+# bdevperf: a warm-up of WARM seconds (default 6: Keel's JIT compiles its hot path there; after 2 s the 128 KiB reads,
+# with few I/Os per second, still ran partly interpreted: 0.75-0.87 of SPDK's, 0.87-1.05 after 6 s) and the measured run.
 # Usage: keel-bench/compare-nvme-host-spdk.sh [rounds=3] [seconds=5] [port=14434]   (needs /var/tmp/spdk-peer)
 # CASES="read 16 131072;randread 1 4096" runs only those cases (workload, QD, bytes; separated by ';').
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=${1:-3}
 secs=${2:-5}
-warm=${WARM:-2}
+warm=${WARM:-6}
 port=${3:-14434}
 . /var/tmp/spdk-peer/spdk-env.sh >/dev/null
 dir=${KEEL_BENCH_DIR:-/var/tmp/keel-bench}
