@@ -25,17 +25,19 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
     /** The address the queue was made for (after a failover it is made anew at the new one). */
     private io.keel.nvme.host.TransportId qpairTrid;
     private IntConsumer connectDone;
+    /** Why the queue was last lost (a failed connect included), for the report. */
+    private String lastLoss;
 
     NvmeCtrlrChannel(NvmeCtrlr ctrlr, KeelThread thread) {
         this.ctrlr = ctrlr;
         this.thread = thread;
         this.pollGroup = thread.getIoChannel(ctrlr.module().pollGroups());
         if (ctrlr.state() == NvmeCtrlr.State.ENABLED) {
-            // a queue that cannot be made is a lost path, as one lost later: the controller resets (or fails) it,
-            // rather than leaving this thread's I/O waiting for a queue nobody makes
+            // a queue whose first connect fails is a lost path, as one lost later: the controller resets (or
+            // fails) it, rather than leaving this thread's I/O waiting for a queue nobody makes
             connect(rc -> {
                 if (rc != 0 && qpair != null) {
-                    reportLoss("its first connect failed");
+                    reportLoss("its first connect failed: " + lastLoss);
                 } else if (rc != 0) {
                     LOG.warn("nvme: {}: no I/O queue for thread {} (every granted queue is in use); its I/O waits",
                             ctrlr.group().name(), thread.name());
@@ -107,6 +109,7 @@ final class NvmeCtrlrChannel implements HostQpair.Listener {
 
     @Override
     public void lost(HostQpair q, String reason) {
+        lastLoss = reason;
         IntConsumer d = connectDone;
         connectDone = null;
         if (d != null) {
