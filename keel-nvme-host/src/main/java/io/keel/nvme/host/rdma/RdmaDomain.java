@@ -30,6 +30,7 @@ final class RdmaDomain implements DmaMemory.Listener {
     private static final int ACCESS = RdmaAbi.IBV_ACCESS_LOCAL_WRITE | RdmaAbi.IBV_ACCESS_REMOTE_READ
             | RdmaAbi.IBV_ACCESS_REMOTE_WRITE;
 
+    private final VerbsContext context;
     private final String name;
     private final ProtectionDomain pd;
     /** Replaced, never changed, under this object's lock; read by the data path without one. */
@@ -39,8 +40,9 @@ final class RdmaDomain implements DmaMemory.Listener {
     /** Guarded by this object's lock: set by {@link #close}, after which nothing is registered. */
     private boolean closed;
 
-    private RdmaDomain(String name, ProtectionDomain pd) {
-        this.name = name;
+    private RdmaDomain(VerbsContext context, ProtectionDomain pd) {
+        this.context = context;
+        this.name = context.deviceName();
         this.pd = pd;
     }
 
@@ -49,11 +51,16 @@ final class RdmaDomain implements DmaMemory.Listener {
      * is now, after which the domain can be used (I/O in memory not yet registered is copied). On the worker only.
      */
     static RdmaDomain open(VerbsContext context) {
-        RdmaDomain d = new RdmaDomain(context.deviceName(), context.allocateProtectionDomain());
+        RdmaDomain d = new RdmaDomain(context, context.allocateProtectionDomain());
         List<DmaMemory.Range> now = DmaMemory.subscribe(d);
         now.forEach(d::added);
         LOG.info("nvme rdma: {}: protection domain allocated; registering {} DMA memory range(s)", d.name, now.size());
         return d;
+    }
+
+    /** The device it belongs to (what {@link RdmaDomains} holds it by). */
+    VerbsContext context() {
+        return context;
     }
 
     ProtectionDomain pd() {

@@ -88,10 +88,8 @@ public final class RdmaHostQpair extends HostQpair {
     private boolean disconnectedSeen;
     private int crqsize;
 
-    /** The device whose domain this qpair holds ({@link RdmaDomains}), and that domain; null before, and after close. */
-    private VerbsContext heldContext;
+    /** The device's domain this qpair holds ({@link RdmaDomains}); null before its first connect and after close. */
     private RdmaDomain domain;
-    private boolean released;
     /** This qpair's own registered memory, in {@link #domain}: made at the first connect (the sizes are known then). */
     private QpairMemory memory;
     private MemorySegment capsules;
@@ -202,12 +200,10 @@ public final class RdmaHostQpair extends HostQpair {
             recvs.close();
         }
         dropMemory();
-        if (heldContext != null) {
-            RdmaDomains.release(heldContext); // after the memory's deregistration is queued: the domain closes last
-            heldContext = null;
+        if (domain != null) {
+            RdmaDomains.release(domain.context()); // after the memory's deregistration is queued: it closes last
             domain = null;
         }
-        released = true;
         parameters.close();
         rdma.remove(slot);
     }
@@ -358,7 +354,7 @@ public final class RdmaHostQpair extends HostQpair {
         int connection = generation;
         VerbsContext context = id.verbsContext();
         RdmaDomains.acquire(context, thread, (d, error) -> {
-            boolean current = !released && connection == generation && link == Link.AWAITING_DOMAIN;
+            boolean current = !closed() && connection == generation && link == Link.AWAITING_DOMAIN;
             if (!current || d == null) {
                 RdmaDomains.release(context);
                 if (current) {
@@ -367,23 +363,22 @@ public final class RdmaHostQpair extends HostQpair {
                 }
                 return;
             }
-            keepHold(context, d);
+            keepHold(d);
             prepareMemory(context);
         });
     }
 
     /**
-     * Keeps the hold on {@code context}'s domain {@code d} just taken for this connect, giving back the one held
-     * before (and this qpair's memory when it was registered in another domain: no connection uses it now).
+     * Keeps the hold on the domain {@code d} just taken for this connect, giving back the one held before (and this
+     * qpair's memory when it was registered in another domain: no connection uses it now).
      */
-    private void keepHold(VerbsContext context, RdmaDomain d) {
-        if (heldContext != null) {
+    private void keepHold(RdmaDomain d) {
+        if (domain != null) {
             if (domain != d) {
                 dropMemory(); // queued before its domain may close
             }
-            RdmaDomains.release(heldContext);
+            RdmaDomains.release(domain.context());
         }
-        heldContext = context;
         domain = d;
     }
 
@@ -422,7 +417,7 @@ public final class RdmaHostQpair extends HostQpair {
 
     /** The memory is registered: kept (for this connect or the next) unless the qpair moved on or closed meanwhile. */
     private void memoryReady(VerbsContext context, int connection, QpairMemory m) {
-        boolean keep = !released && memory == null && m.domain() == domain;
+        boolean keep = !closed() && memory == null && m.domain() == domain;
         if (keep) {
             adopt(m);
         } else {
