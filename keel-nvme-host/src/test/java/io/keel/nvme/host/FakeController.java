@@ -52,6 +52,12 @@ final class FakeController implements AutoCloseable {
     boolean answerIcReq = true;
     /** Reads are taken and never answered (a hung device). */
     volatile boolean holdReads;
+    /** Above 0: the connection reads at most this many bytes at a time with a pause after each (a slow reader). */
+    volatile int readPiece;
+    /** Not 0: a write through R2T is answered with this status as soon as its first H2CData header is read. */
+    volatile int earlyWriteStatus;
+    /** H2CData PDUs whose data was received in full. */
+    final AtomicInteger h2cPdus = new AtomicInteger();
     final long blocks;
     final int blockSize;
     final MemorySegment store;
@@ -151,6 +157,7 @@ final class FakeController implements AutoCloseable {
         private final MemorySegment[] writeData = new MemorySegment[1 << 16];
         private final long[] writeAt = new long[1 << 16];
         private final int[] writeLen = new int[1 << 16];
+        private final boolean[] answered = new boolean[1 << 16];
         private final List<Integer> heldAers = new ArrayList<>();
         private int qid;
         private boolean discovery;
@@ -167,10 +174,14 @@ final class FakeController implements AutoCloseable {
 
         void run() throws IOException {
             while (true) {
-                inBuf.clear();
+                int piece = readPiece;
+                inBuf.clear().limit(piece > 0 ? Math.min(piece, inBuf.capacity()) : inBuf.capacity());
                 int n = ch.read(inBuf);
                 if (n < 0) {
                     return;
+                }
+                if (piece > 0) {
+                    LockSupport.parkNanos(20_000);
                 }
                 long pos = 0;
                 while (true) {
@@ -188,12 +199,17 @@ final class FakeController implements AutoCloseable {
             }
         }
 
-        private void onHeader() {
+        private void onHeader() throws IOException {
             if (rd.type() == PduType.CAPSULE_CMD && rd.hasData()) {
                 rd.readDataInto(capsuleData, 0);
             } else if (rd.type() == PduType.H2C_DATA) {
                 int cid = rd.h2cData().cccid();
                 rd.readDataInto(writeData[cid], rd.h2cData().datao());
+                int early = earlyWriteStatus;
+                if (early != 0 && rd.h2cData().datao() == 0) {
+                    answered[cid] = true;
+                    respond(cid, early, 0);
+                }
             }
         }
 
@@ -219,10 +235,14 @@ final class FakeController implements AutoCloseable {
                     }
                 }
                 case PduType.H2C_DATA -> {
+                    h2cPdus.incrementAndGet();
                     if (rd.h2cData().lastPdu()) {
                         int cid = rd.h2cData().cccid();
                         MemorySegment.copy(writeData[cid], 0, store, writeAt[cid], writeLen[cid]);
-                        respond(cid, Status.SUCCESS, 0);
+                        if (!answered[cid]) {
+                            respond(cid, Status.SUCCESS, 0);
+                        }
+                        answered[cid] = false;
                     }
                 }
                 default -> throw new IOException("fake controller: unexpected PDU " + rd.type());

@@ -1,6 +1,7 @@
 package io.keel.nvme.host.tcp;
 
 import io.keel.core.mem.NativeArena;
+import io.keel.core.sys.GatherSend;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
@@ -14,6 +15,7 @@ import io.keel.nvme.spec.Cqe;
 import io.keel.nvme.spec.Opcode;
 import io.keel.nvme.spec.SglDescriptor;
 import io.keel.nvme.spec.Sqe;
+import io.keel.nvme.tcp.Crc32c;
 import io.keel.nvme.tcp.PduEncoder;
 import io.keel.nvme.tcp.PduReader;
 import io.keel.nvme.tcp.PduType;
@@ -24,6 +26,8 @@ import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
@@ -43,7 +47,12 @@ import java.nio.channels.SocketChannel;
  *
  * <p>Output collects in one send buffer and leaves in one write per readiness event, or per message turn for
  * commands submitted from elsewhere on the thread; the socket is read only when the reactor says it is readable.
- * A command that finds no send room waits in the qpair's pending list until a write makes room.
+ * A command that finds no send room waits in the qpair's pending list until a write makes room. Write data (in the
+ * capsule and in H2CData) is not copied into the send buffer: it is queued by reference and goes to the socket
+ * from the request's own segments in the same gathering {@code sendmsg} as the PDU headers around it (as SPDK's
+ * host writes it), so a request's buffers are the socket's until its last byte is written; a response that comes
+ * before that (a controller answering data it has not read) is held until then. (Where the descriptor or a
+ * reference slot is missing, or a segment is heap memory, the data is copied as before.)
  */
 public final class TcpHostQpair extends HostQpair implements FdHandler {
     /** NVMe/TCP controllers take at least this much data in the capsule of Fabrics and admin commands. */
@@ -56,6 +65,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     /** Buffered reads while large C2HData PDUs arrive: a header and the first bytes of data, no more. */
     private static final int SHORT_READ = 4096;
     private static final MessageFn<TcpHostQpair> FLUSH = TcpHostQpair::flushFromMessage;
+    private static final ValueLayout.OfInt DIGEST = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private enum Link { CLOSED, TCP_CONNECTING, IC_EXCHANGE, READY }
 
@@ -91,6 +101,24 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     private final MemorySegment[] iovSegment = new MemorySegment[HostRequest.MAX_SEGMENTS];
     private final long[] iovOffset = new long[HostRequest.MAX_SEGMENTS];
 
+    // Write data queued by reference, FIFO: each piece goes to the socket once the send buffer's bytes before
+    // refAt have (the PDU header it follows), from its request's segment at refAddr
+    private final int[] refAt;
+    private final long[] refAddr;
+    private final long[] refLen;
+    private final int[] refCid;
+    private int refHead;
+    private int refCount;
+    private long refBytes;
+    private final GatherSend gather;
+    private final Crc32c dataCrc = new Crc32c();
+    /** Per command ID: pieces of its data still queued; a response that came meanwhile, held until they are sent. */
+    private final int[] refsOf;
+    private final boolean[] held;
+    private final int[] heldStatus;
+    private final long[] heldResult;
+    private int heldCount;
+
     // R2Ts waiting for send room: a FIFO of command IDs (one R2T at a time per command: we ask MAXR2T 1)
     private final int[] r2tRing;
     private int r2tHead;
@@ -119,6 +147,16 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         r2tTtag = new int[n];
         r2tNext = new long[n];
         r2tEnd = new long[n];
+        int refs = Math.min(511, Math.max(64, 2 * n));
+        refAt = new int[refs];
+        refAddr = new long[refs];
+        refLen = new long[refs];
+        refCid = new int[refs];
+        gather = new GatherSend(arena, 2 * refs + 1);
+        refsOf = new int[n];
+        held = new boolean[n];
+        heldStatus = new int[n];
+        heldResult = new long[n];
     }
 
     public boolean headerDigest() {
@@ -185,17 +223,19 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         int limit = admin ? Math.max(ADMIN_IN_CAPSULE, inCapsuleBytes()) : inCapsuleBytes();
         boolean inCapsule = r.toController() && len > 0 && len <= limit;
         int icd = inCapsule ? (int) len : 0;
-        if (!room(enc.pduLength(PduType.CAPSULE_CMD_HLEN, icd))) {
+        boolean byReference = icd > 0 && canReference(r, 0, icd);
+        if (!room(inlineLength(PduType.CAPSULE_CMD_HLEN, icd, byReference))) {
             return false;
         }
         s.psdt(Sqe.PSDT_SGL_MPTR_CONTIGUOUS);
         s.sgl().identifier(inCapsule ? SglDescriptor.ID_IN_CAPSULE : SglDescriptor.ID_TRANSPORT).length(len)
                 .address(0);
         int at = txEnd;
-        txEnd += enc.capsuleCmd(tx, at, r.sqeBytes(), 0, null, 0, icd);
+        int pduLength = enc.capsuleCmd(tx, at, r.sqeBytes(), 0, null, 0, icd);
         if (icd > 0) {
-            r.copyOut(0, tx, at + enc.dataOffset(PduType.CAPSULE_CMD_HLEN), icd);
-            enc.sealDataDigest(tx, at);
+            appendData(r, 0, icd, at, PduType.CAPSULE_CMD_HLEN, byReference);
+        } else {
+            txEnd += pduLength;
         }
         if (!inHandler && !flushScheduled) {
             flushScheduled = true;
@@ -402,6 +442,10 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
                 int cid = cqe.cid();
                 if (cid >= 0 && cid < r2tActive.length) {
                     r2tActive[cid] = false;
+                    if (refsOf[cid] > 0 && outstanding(cid) != null) {
+                        holdResponse(cid, cqe.statusField() & 0xFFFE, cqe.dw01());
+                        return;
+                    }
                 }
                 if (!complete(cid, cqe.statusField() & 0xFFFE, cqe.dw01())) {
                     protocolError("CapsuleResp for command " + cid + " that is not outstanding");
@@ -452,9 +496,12 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         r2tRing[(r2tHead + r2tCount++) % r2tRing.length] = cid;
     }
 
-    /** Queues H2CData for the R2Ts in line, each PDU at most MAXH2CDATA and what the send buffer takes. */
+    /**
+     * Queues H2CData for the R2Ts in line, each PDU at most MAXH2CDATA (and, where its data is copied, what the send
+     * buffer takes).
+     */
     private void sendR2tData() {
-        long chunkMax = Math.min(maxH2CData, tx.byteSize() - 256);
+        long copyMax = Math.min(maxH2CData, tx.byteSize() - 256);
         while (r2tCount > 0) {
             int cid = r2tRing[r2tHead];
             HostRequest r = outstanding(cid);
@@ -465,15 +512,18 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
                 continue;
             }
             long from = r2tNext[cid];
-            int chunk = (int) Math.min(r2tEnd[cid] - from, chunkMax);
-            if (!room(enc.pduLength(PduType.DATA_HLEN, chunk))) {
+            int chunk = (int) Math.min(r2tEnd[cid] - from, maxH2CData);
+            boolean byReference = canReference(r, from, chunk);
+            if (!byReference) {
+                chunk = (int) Math.min(chunk, copyMax);
+            }
+            if (!room(inlineLength(PduType.DATA_HLEN, chunk, byReference))) {
                 return;
             }
             boolean last = from + chunk == r2tEnd[cid];
             int at = txEnd;
-            txEnd += enc.h2cData(tx, at, cid, r2tTtag[cid], from, null, 0, chunk, last);
-            r.copyOut(from, tx, at + enc.dataOffset(PduType.DATA_HLEN), chunk);
-            enc.sealDataDigest(tx, at);
+            enc.h2cData(tx, at, cid, r2tTtag[cid], from, null, 0, chunk, last);
+            appendData(r, from, chunk, at, PduType.DATA_HLEN, byReference);
             r2tNext[cid] = from + chunk;
             if (last) {
                 r2tActive[cid] = false;
@@ -488,33 +538,192 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         for (int i = 0; i < 4 && socket != null && link != Link.TCP_CONNECTING; i++) {
             sendR2tData();
             drainPending();
-            int before = txEnd - txStart;
-            if (before == 0 || !flush() || txEnd - txStart == before) {
+            long before = unsent();
+            if (before == 0 || !flush() || unsent() == before) {
                 return;
             }
         }
     }
 
+    /** Bytes waiting for the socket: the send buffer's and the queued references'. */
+    private long unsent() {
+        return txEnd - txStart + refBytes;
+    }
+
     /** One write of what is pending; false when the connection failed. */
     private boolean flush() {
-        if (txEnd == txStart) {
+        if (unsent() == 0) {
             return true;
         }
-        txBuf.limit(txEnd).position(txStart);
-        try {
-            txStart += socket.write(txBuf);
-        } catch (IOException e) {
-            transportFailed("send to " + describe() + " failed: " + e.getMessage());
-            return false;
+        long n;
+        if (fd >= 0) {
+            n = gatherAndSend();
+            if (n == -Libc.EAGAIN) {
+                n = 0;
+            } else if (n < 0) {
+                transportFailed("send to " + describe() + " failed: errno " + -n);
+                return false;
+            }
+        } else {
+            txBuf.limit(txEnd).position(txStart);
+            try {
+                n = socket.write(txBuf);
+            } catch (IOException e) {
+                transportFailed("send to " + describe() + " failed: " + e.getMessage());
+                return false;
+            }
         }
-        if (txStart == txEnd) {
+        consume(n);
+        if (unsent() == 0) {
             txStart = 0;
             txEnd = 0;
             setInterest(SelectionKey.OP_READ);
         } else {
             setInterest(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }
+        if (heldCount > 0) {
+            completeHeld();
+        }
         return true;
+    }
+
+    /** One {@code sendmsg} of the send buffer's bytes with the referenced data between them, in order. */
+    private long gatherAndSend() {
+        gather.clear();
+        long base = tx.address();
+        long pos = txStart;
+        for (int i = 0; i < refCount; i++) {
+            int k = (refHead + i) % refAt.length;
+            if (refAt[k] > pos) {
+                gather.add(base + pos, refAt[k] - pos);
+                pos = refAt[k];
+            }
+            gather.add(refAddr[k], refLen[k]);
+        }
+        if (txEnd > pos) {
+            gather.add(base + pos, txEnd - pos);
+        }
+        return gather.send(fd);
+    }
+
+    /** Advances past {@code n} written bytes: the send buffer's, then each reference's as the stream reaches it. */
+    private void consume(long n) {
+        while (n > 0) {
+            long inline = (refCount > 0 ? refAt[refHead] : txEnd) - txStart;
+            if (inline > 0) {
+                long step = Math.min(n, inline);
+                txStart += (int) step;
+                n -= step;
+                continue;
+            }
+            int k = refHead;
+            long step = Math.min(n, refLen[k]);
+            refAddr[k] += step;
+            refLen[k] -= step;
+            refBytes -= step;
+            n -= step;
+            if (refLen[k] == 0) {
+                refHead = (k + 1) % refAt.length;
+                refCount--;
+                refsOf[refCid[k]]--;
+            }
+        }
+    }
+
+    /** Total send-buffer bytes of a PDU whose {@code dataLength} bytes of data go by reference or are copied in. */
+    private long inlineLength(int hlen, int dataLength, boolean byReference) {
+        return byReference ? enc.dataOffset(hlen) + (enc.dataDigest() ? 4 : 0) : enc.pduLength(hlen, dataLength);
+    }
+
+    /**
+     * Whether {@code n} bytes of {@code r}'s data from data offset {@code from} can be queued by reference: the
+     * socket's descriptor is known, their segments are native memory and there are reference slots for them.
+     */
+    private boolean canReference(HostRequest r, long from, long n) {
+        if (fd < 0) {
+            return false;
+        }
+        int pieces = 0;
+        long end = from + n;
+        long segStart = 0;
+        for (int i = 0; i < r.segmentCount() && segStart < end; i++) {
+            long segEnd = segStart + r.segmentLength(i);
+            if (segEnd > from) {
+                if (!r.segment(i).isNative()) {
+                    return false;
+                }
+                pieces++;
+            }
+            segStart = segEnd;
+        }
+        return pieces <= refAt.length - refCount;
+    }
+
+    /**
+     * Appends the data of the PDU whose header was just encoded at {@code at}: copied in and digested, or queued by
+     * reference after the header with its digest (computed over the request's segments) in the send buffer.
+     */
+    private void appendData(HostRequest r, long from, int n, int at, int hlen, boolean byReference) {
+        int dataAt = at + enc.dataOffset(hlen);
+        if (!byReference) {
+            r.copyOut(from, tx, dataAt, n);
+            enc.sealDataDigest(tx, at);
+            txEnd = (int) (at + enc.pduLength(hlen, n));
+            return;
+        }
+        txEnd = dataAt;
+        boolean digest = enc.dataDigest();
+        if (digest) {
+            dataCrc.reset();
+        }
+        long end = from + n;
+        long segStart = 0;
+        for (int i = 0; i < r.segmentCount() && segStart < end; i++) {
+            long segEnd = segStart + r.segmentLength(i);
+            if (segEnd > from) {
+                long skip = Math.max(0, from - segStart);
+                long take = Math.min(segEnd, end) - segStart - skip;
+                MemorySegment seg = r.segment(i);
+                long off = r.segmentOffset(i) + skip;
+                if (digest) {
+                    dataCrc.update(seg, off, take);
+                }
+                int k = (refHead + refCount++) % refAt.length;
+                refAt[k] = txEnd;
+                refAddr[k] = seg.address() + off;
+                refLen[k] = take;
+                refCid[k] = r.cid();
+                refBytes += take;
+                refsOf[r.cid()]++;
+            }
+            segStart = segEnd;
+        }
+        if (digest) {
+            tx.set(DIGEST, txEnd, dataCrc.value());
+            txEnd += 4;
+        }
+    }
+
+    /** A response for a command whose data is still queued: it completes once that data has been written. */
+    private void holdResponse(int cid, int status, long result) {
+        if (held[cid]) {
+            protocolError("a second CapsuleResp for command " + cid);
+            return;
+        }
+        held[cid] = true;
+        heldStatus[cid] = status;
+        heldResult[cid] = result;
+        heldCount++;
+    }
+
+    private void completeHeld() {
+        for (int cid = 0; cid < held.length && heldCount > 0 && socket != null; cid++) {
+            if (held[cid] && refsOf[cid] == 0) {
+                held[cid] = false;
+                heldCount--;
+                complete(cid, heldStatus[cid], heldResult[cid]);
+            }
+        }
     }
 
     /** Whether {@code n} more bytes fit in the send buffer, compacting it if that makes room. */
@@ -524,6 +733,9 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         }
         if (txStart > 0) {
             MemorySegment.copy(tx, txStart, tx, 0, txEnd - txStart);
+            for (int i = 0; i < refCount; i++) {
+                refAt[(refHead + i) % refAt.length] -= txStart;
+            }
             txEnd -= txStart;
             txStart = 0;
         }
@@ -547,7 +759,13 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         c2hDirect = false;
         fd = -1;
         r2tCount = 0;
-        java.util.Arrays.fill(r2tActive, false);
+        Arrays.fill(r2tActive, false);
+        refHead = 0; // the requests' buffers are theirs again: their commands are about to be aborted
+        refCount = 0;
+        refBytes = 0;
+        Arrays.fill(refsOf, 0);
+        Arrays.fill(held, false);
+        heldCount = 0;
         if (watch != null) {
             watch.cancel();
             watch = null;
