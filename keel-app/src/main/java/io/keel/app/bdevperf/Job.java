@@ -10,13 +10,13 @@ import io.keel.bdev.BdevIoStatus;
 import io.keel.bdev.BdevIoWaiter;
 import io.keel.bdev.BdevLayer;
 import io.keel.core.mem.DmaMemory;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.rpc.Errno;
 import io.keel.core.thread.IoChannel;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import io.keel.core.time.Clock;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -105,7 +105,7 @@ final class Job {
     private final long timeoutNanos;
     private final BdevLayer layer;
     private final Run run;
-    private final Arena arena = Arena.ofShared();
+    private final NativeArena arena = new NativeArena();
     /** The tasks' buffers, one range in {@link DmaMemory} (null without data), as SPDK's bdevperf uses DMA memory. */
     private final DmaMemory.Range buffers;
     private final Task[] tasks;
@@ -173,7 +173,9 @@ final class Job {
         this.tasks = new Task[queueDepth];
         long stride = (ioSize + 4095L) & -4096L;
         long perTask = data ? stride * (verify ? 2 : 1) : 0;
-        MemorySegment slab = data ? arena.allocate(perTask * queueDepth, 4096) : null;
+        // in transparent huge pages where the kernel has them, as SPDK's bdevperf takes hugepage memory: the
+        // kernel copies every byte of data to or from these buffers, and with 4 KiB pages misses the TLB per page
+        MemorySegment slab = data ? arena.map(perTask * queueDepth, NativeArena.HUGE_PAGE, true) : null;
         for (int i = 0; i < queueDepth; i++) {
             MemorySegment buf = data ? slab.asSlice(i * perTask, ioSize) : null;
             MemorySegment readBuf = verify ? slab.asSlice(i * perTask + stride, ioSize) : null;

@@ -57,31 +57,50 @@ public final class NativeArena implements SegmentAllocator, AutoCloseable {
         return s;
     }
 
+    /** The size of a transparent huge page on x86-64 and of arm64's with 4 KiB pages: align to it for {@link #map}. */
+    public static final long HUGE_PAGE = 2L << 20;
+    private static final long PAGE = 4096;
+
     /**
-     * A large zeroed region of {@code size} bytes aligned to {@code alignment} (at most a page): an anonymous private
-     * mapping, advised for transparent huge pages when {@code hugePages}; where {@code mmap} cannot be used, an
-     * allocation.
+     * A large zeroed region of {@code size} bytes aligned to {@code alignment} (a power of two; above a page the
+     * mapping is made larger and trimmed to it): an anonymous private mapping, advised for transparent huge pages
+     * when {@code hugePages} (aligned to {@link #HUGE_PAGE}, every whole 2 MiB of it can be one page: the kernel's
+     * copies to and from it then miss the TLB once per 2 MiB, not per 4 KiB, as with SPDK's hugepage memory); where
+     * {@code mmap} cannot be used, an allocation.
      */
     public MemorySegment map(long size, long alignment, boolean hugePages) {
         checkOpen();
         if (MMAP_USABLE) {
+            long pages = (size + PAGE - 1) & -PAGE;
+            long slack = alignment > PAGE ? alignment : 0;
             MemorySegment p;
             try (Arena call = Arena.ofConfined()) {
-                p = (MemorySegment) Libc.MMAP.invokeExact(Libc.callState(call), MemorySegment.NULL, size,
+                p = (MemorySegment) Libc.MMAP.invokeExact(Libc.callState(call), MemorySegment.NULL, pages + slack,
                         Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0L);
             } catch (Throwable e) {
                 throw new IllegalStateException("mmap of " + size + " bytes failed", e);
             }
             boolean mapped = p.address() != Libc.MAP_FAILED && p.address() != 0;
+            if (mapped && slack > 0) { // keep the aligned part, give back what lies before and after it
+                long start = (p.address() + alignment - 1) & -alignment;
+                if (start > p.address()) {
+                    unmap(p.address(), start - p.address());
+                }
+                long end = p.address() + pages + slack;
+                if (end > start + pages) {
+                    unmap(start + pages, end - start - pages);
+                }
+                p = MemorySegment.ofAddress(start);
+            }
             if (mapped && p.address() % alignment == 0) {
                 if (hugePages) {
-                    adviseHugePages(p, size);
+                    adviseHugePages(p, pages);
                 }
-                record(p.address(), size);
+                record(p.address(), pages);
                 return p.reinterpret(size);
             }
             if (mapped) {
-                unmap(p.address(), size);
+                unmap(p.address(), pages);
             }
             LOG.warn("mmap of {} bytes failed; allocating instead", size);
         }

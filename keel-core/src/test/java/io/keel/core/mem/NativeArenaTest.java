@@ -31,6 +31,24 @@ class NativeArenaTest {
     }
 
     @Test
+    void mappingsAlignedToAHugePageAreWholeZeroedAndUsable() {
+        try (NativeArena a = new NativeArena()) {
+            for (long size : new long[] {NativeArena.HUGE_PAGE, 3 * NativeArena.HUGE_PAGE + 5000, 12_345}) {
+                MemorySegment m = a.map(size, NativeArena.HUGE_PAGE, true);
+                assertThat(m.address() % NativeArena.HUGE_PAGE).as("%d bytes", size).isZero();
+                assertThat(m.byteSize()).isEqualTo(size);
+                assertThat(m.get(ValueLayout.JAVA_BYTE, 0)).isZero();
+                assertThat(m.get(ValueLayout.JAVA_BYTE, size - 1)).isZero();
+                m.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+                m.set(ValueLayout.JAVA_BYTE, size - 1, (byte) 2); // the last byte is mapped: the trim kept it
+                assertThat(m.get(ValueLayout.JAVA_BYTE, size - 1)).isEqualTo((byte) 2);
+            }
+            MemorySegment pages = a.map(10_000, 4096, false);
+            assertThat(pages.address() % 4096).isZero();
+        }
+    }
+
+    @Test
     void badAlignmentsAreRefused() {
         try (NativeArena a = new NativeArena()) {
             assertThatThrownBy(() -> a.allocate(8, 3)).isInstanceOf(IllegalArgumentException.class);
