@@ -1,6 +1,7 @@
 package io.keel.app.perf;
 
 import io.keel.core.mem.DmaMemory;
+import io.keel.core.mem.NativeArena;
 import io.keel.core.time.Clock;
 import io.keel.nvme.host.HostCompletion;
 import io.keel.nvme.host.HostPollGroup;
@@ -8,7 +9,6 @@ import io.keel.nvme.host.HostQpair;
 import io.keel.nvme.host.HostRequest;
 import io.keel.nvme.host.HostStatus;
 import io.keel.nvme.spec.Opcode;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
@@ -51,7 +51,7 @@ final class NsWorkerCtx implements HostCompletion, HostQpair.Listener {
     private long nextSlot;
     private final SplittableRandom random;
     private final Task[] tasks;
-    private Arena arena;
+    private NativeArena arena;
     /** The buffers in {@link DmaMemory}: an RDMA queue moves their data without copying. */
     private DmaMemory.Range dmaRange;
     private MemorySegment buffers;
@@ -95,8 +95,8 @@ final class NsWorkerCtx implements HostCompletion, HostQpair.Listener {
 
     /** Makes the buffers and the queue pair and starts connecting it; false (with the error told) when it cannot. */
     boolean connect(HostPollGroup group) {
-        arena = Arena.ofShared();
-        buffers = arena.allocate((long) o.queueDepth() * o.ioSize(), 4096);
+        arena = new NativeArena();
+        buffers = arena.map((long) o.queueDepth() * o.ioSize(), NativeArena.HUGE_PAGE, true); // as bdevperf's
         for (long i = 0; i + 8 <= buffers.byteSize(); i += 8) {
             buffers.set(ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L + worker.core);
         }
