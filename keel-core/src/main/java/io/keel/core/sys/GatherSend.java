@@ -50,10 +50,17 @@ public final class GatherSend {
         iov.set(ValueLayout.JAVA_LONG, at + 8, length);
     }
 
-    /** Sends the pieces added, in order: the bytes the socket took, or {@code -errno} ({@code -EAGAIN}: none). */
+    /**
+     * Sends the pieces added, in order: the bytes the socket took, or {@code -errno} ({@code -EAGAIN}: none). A send
+     * that fails is made once more with errno captured, to learn why (a socket with room by then simply takes it).
+     */
     public long send(int fd) {
         header.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, count);
         try {
+            long n = (long) Libc.SENDMSG_PLAIN.invokeExact(fd, header, UnixSocket.MSG_NOSIGNAL);
+            if (n >= 0) {
+                return n;
+            }
             return Libc.orErrno((long) Libc.SENDMSG.invokeExact(callState, fd, header, UnixSocket.MSG_NOSIGNAL),
                     callState);
         } catch (Throwable t) {

@@ -138,6 +138,12 @@ public final class Libc {
     public static final MethodHandle ACCEPT4 = fixed("accept4",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     public static final MethodHandle SENDMSG = fixed("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /**
+     * {@code sendmsg} without the errno capture, which allocates per call until C2 has compiled the caller: for a
+     * data path that calls {@link #SENDMSG} only after this one failed, to learn why.
+     */
+    public static final MethodHandle SENDMSG_PLAIN = plain("sendmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle RECVMSG = fixed("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle POLL = fixed("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     public static final MethodHandle EPOLL_CREATE1 = fixed("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
