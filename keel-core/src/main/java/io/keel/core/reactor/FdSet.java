@@ -1,5 +1,6 @@
 package io.keel.core.reactor;
 
+import io.keel.core.mem.NativeArena;
 import io.keel.core.sys.Epoll;
 import io.keel.core.sys.EventFd;
 import io.keel.core.sys.Libc;
@@ -7,7 +8,6 @@ import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -26,7 +26,9 @@ final class FdSet implements AutoCloseable {
     private static final int EVENTS_PER_WAIT = 64; // more stay ready (level-triggered) for the next look
     private static final long WAKE_TAG = -1;
 
-    private final Arena arena = Arena.ofShared(); // shared: wake() writes its count from other OS threads
+    // global-scope memory: a downcall given a shared arena's segment acquires and releases its session, two CASes
+    // on every look of a poll-mode loop; wake() writes through its own two from other OS threads, fenced by wakers
+    private final NativeArena arena = new NativeArena();
     private final MemorySegment callState = Libc.callState(arena);
     private final MemorySegment ctlEvent = Epoll.newEvents(arena, 1);
     private final MemorySegment events = Epoll.newEvents(arena, EVENTS_PER_WAIT);

@@ -2,6 +2,7 @@ package io.keel.core.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -30,7 +31,7 @@ public final class Epoll {
     }
 
     /** Room for {@code count} events: a wait's array, or one event as {@link #ctl}'s scratch. */
-    public static MemorySegment newEvents(Arena arena, int count) {
+    public static MemorySegment newEvents(SegmentAllocator arena, int count) {
         return arena.allocate(EVENT_BYTES * count, 8);
     }
 
@@ -70,7 +71,7 @@ public final class Epoll {
     }
 
     /** Room for {@link #wait}'s {@code struct timespec}. */
-    public static MemorySegment newTimeout(Arena arena) {
+    public static MemorySegment newTimeout(SegmentAllocator arena) {
         return arena.allocate(16, 8);
     }
 
