@@ -126,6 +126,9 @@ public final class Libc {
     public static final MethodHandle READ = fixed("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     public static final MethodHandle WRITE = fixed("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     public static final MethodHandle READV = fixed("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /** {@code readv} without the errno capture: see {@link #readv}. */
+    private static final MethodHandle READV_PLAIN = plain("readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle EVENTFD = fixed("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     public static final MethodHandle MEMFD_CREATE = fixed("memfd_create",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -311,10 +314,13 @@ public final class Libc {
     /**
      * {@code readv(fd, iov, count)}: the bytes read, 0 at end of stream, or {@code -errno} ({@code -EAGAIN}: nothing
      * there on a non-blocking socket). {@code iov} holds {@code count} {@code struct iovec}s ({@link #IOVEC_BYTES}).
+     * For a data path: the call is bound without the errno capture (which allocates per call until C2 has compiled
+     * the caller) and made once more with it only when it failed, to learn why.
      */
     public static long readv(int fd, MemorySegment iov, int count, MemorySegment callState) {
         try {
-            return orErrno((long) READV.invokeExact(callState, fd, iov, count), callState);
+            long n = (long) READV_PLAIN.invokeExact(fd, iov, count);
+            return n >= 0 ? n : orErrno((long) READV.invokeExact(callState, fd, iov, count), callState);
         } catch (Throwable t) {
             throw rethrow(t);
         }
