@@ -21,20 +21,6 @@ public final class IoUringAllocationProbe {
     private IoUringAllocationProbe() {
     }
 
-    /** Allocation-free handler: counts and checks results in fields. */
-    private static final class Counter implements CompletionHandler {
-        long done;
-        long failed;
-
-        @Override
-        public void complete(long userData, int res) {
-            done++;
-            if (res != BLOCK) {
-                failed++;
-            }
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         IoUring opened;
@@ -53,7 +39,7 @@ public final class IoUringAllocationProbe {
             for (int i = 0; i < QD; i++) {
                 bufs[i] = all.asSlice((long) i * BLOCK, BLOCK);
             }
-            Counter c = new Counter();
+            FullReadCounter c = new FullReadCounter(BLOCK);
             run(ring, f.fd(), bufs, c, WARM_UP); // C1 compiles the path (nothing is scalar-replaced after)
             long before = threads.getCurrentThreadAllocatedBytes();
             long ios = run(ring, f.fd(), bufs, c, MEASURED);
@@ -66,7 +52,7 @@ public final class IoUringAllocationProbe {
         }
     }
 
-    private static long run(IoUring ring, int fd, MemorySegment[] bufs, Counter c, long ios) {
+    private static long run(IoUring ring, int fd, MemorySegment[] bufs, FullReadCounter c, long ios) {
         long start = c.done;
         long issued = 0;
         long seed = 12345;

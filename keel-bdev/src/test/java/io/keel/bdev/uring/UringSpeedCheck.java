@@ -30,22 +30,6 @@ public final class UringSpeedCheck {
     private UringSpeedCheck() {
     }
 
-    /** Counts completions; checks every read was full. */
-    private static final class Counter implements CompletionHandler {
-        long done;
-        long failed;
-        int lastError;
-
-        @Override
-        public void complete(long userData, int res) {
-            done++;
-            if (res != BLOCK) {
-                failed++;
-                lastError = res;
-            }
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args.length > 0 ? args[0]
                 : Files.isDirectory(Path.of("target")) ? "target/uring-speed-check.dat" : "/var/tmp/uring-speed-check.dat");
@@ -107,7 +91,7 @@ public final class UringSpeedCheck {
                 freeSlots[i] = i;
             }
             int[] freeTop = {qd};
-            Counter c = new Counter();
+            FullReadCounter c = new FullReadCounter(BLOCK);
             // the handler returns the slot (user data) to the free list
             CompletionHandler h = (userData, res) -> {
                 c.complete(userData, res);
