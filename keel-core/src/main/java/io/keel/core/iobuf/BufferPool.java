@@ -2,7 +2,6 @@ package io.keel.core.iobuf;
 
 import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -23,11 +22,6 @@ final class BufferPool {
     final AtomicInteger starvingThreads = new AtomicInteger();
     private final long base;
     private final long end;
-    /**
-     * The region as one ByteBuffer when it fits one (2 GiB), else null: a mapping of a {@link NativeArena} has the
-     * global scope, so views of it carry no memory session (see {@link #nioView}).
-     */
-    private final ByteBuffer nio;
     private final IndexStack free;
     private final AtomicIntegerArray handedOut;
 
@@ -38,7 +32,6 @@ final class BufferPool {
         // mapped, not allocateDirect: the kernel gives zeroed pages as they are first touched, so the pool costs
         // memory for the buffers in use, not for all of it at start (allocateDirect zeroed ~200 MB up front)
         this.region = arena.map((long) count * bufsize, IoBuf.ALIGNMENT, false);
-        this.nio = region.byteSize() <= Integer.MAX_VALUE ? region.asByteBuffer() : null;
         this.base = region.address();
         this.end = base + region.byteSize();
         this.buffers = new MemorySegment[count];
@@ -50,18 +43,6 @@ final class BufferPool {
         for (int i = count - 1; i >= 0; i--) {
             free.push(i); // the lowest addresses on top
         }
-    }
-
-    /**
-     * A new ByteBuffer over {@code seg} (a buffer of this pool or a slice of one) that NIO writes without
-     * acquiring a memory session (which allocates per call in gathering writes), or null when the region is
-     * larger than a ByteBuffer can be.
-     */
-    ByteBuffer nioView(MemorySegment seg) {
-        if (nio == null || indexOf(seg) < 0) {
-            return null;
-        }
-        return nio.slice((int) (seg.address() - base), (int) seg.byteSize());
     }
 
     /** A free buffer's index from the global pool, or -1. Any thread. */

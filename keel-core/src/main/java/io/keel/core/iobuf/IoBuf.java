@@ -8,7 +8,6 @@ import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -98,17 +97,6 @@ public final class IoBuf {
     /** The options in effect (buffer sizes rounded up to 4096). */
     public IoBufOptions options() {
         return options;
-    }
-
-    /**
-     * A new ByteBuffer over {@code buf} (an iobuf buffer or a slice of one) for socket writes straight from the
-     * buffer: NIO takes it without acquiring a memory session, so a gathering write allocates nothing for it.
-     * Null when {@code buf} is not an iobuf buffer or its pool is larger than a ByteBuffer can be (2 GiB). Callers
-     * cache the view per buffer (a view has its own position and limit: one thread at a time).
-     */
-    public ByteBuffer nioView(MemorySegment buf) {
-        ByteBuffer v = smallPool.nioView(buf);
-        return v != null ? v : largePool.nioView(buf);
     }
 
     /**

@@ -50,6 +50,21 @@ public final class GatherSend {
         iov.set(ValueLayout.JAVA_LONG, at + 8, length);
     }
 
+    /** Pieces added since {@link #clear}. */
+    public int count() {
+        return count;
+    }
+
+    /** The address of piece {@code i}. */
+    public long address(int i) {
+        return iov.get(ValueLayout.JAVA_LONG, i * Libc.IOVEC_BYTES);
+    }
+
+    /** The length of piece {@code i}. */
+    public long length(int i) {
+        return iov.get(ValueLayout.JAVA_LONG, i * Libc.IOVEC_BYTES + 8);
+    }
+
     /**
      * Sends the pieces added, in order: the bytes the socket took, or {@code -errno} ({@code -EAGAIN}: none). A send
      * that fails is made once more with errno captured, to learn why (a socket with room by then simply takes it).

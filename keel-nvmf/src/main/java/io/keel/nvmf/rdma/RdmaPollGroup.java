@@ -70,7 +70,7 @@ final class RdmaPollGroup implements TransportPollGroup {
     private final int maxDataBuffers;
     /** A receive buffer: an SQE and the most in-capsule data. */
     private final int capsuleSize;
-    private final BufferViews views = new BufferViews(v -> { });
+    private final BufferViews views = new BufferViews();
     private final PendingQueue<RdmaRequest> waitingForData = new PendingQueue<>(this::takeData);
     private final List<RdmaPoller> pollers = new ArrayList<>();
     private final List<RdmaQpair> qpairs = new ArrayList<>();

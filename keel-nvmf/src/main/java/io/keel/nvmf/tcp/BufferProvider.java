@@ -1,7 +1,6 @@
 package io.keel.nvmf.tcp;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 
 /**
  * Data buffers for commands whose data does not come in the capsule (R2T writes, reads); the real target
@@ -15,13 +14,4 @@ public interface BufferProvider {
 
     /** Gives back a buffer returned by {@link #acquire}. */
     void release(MemorySegment buffer);
-
-    /**
-     * A ByteBuffer over all of {@code buffer} (one returned by {@link #acquire}, not yet released), rewound, that a
-     * socket can write with no per-call allocation; or null (then the data is copied). The provider may hand out
-     * the same object again for the same buffer.
-     */
-    default ByteBuffer nioView(MemorySegment buffer) {
-        return null;
-    }
 }

@@ -2,7 +2,6 @@ package io.keel.nvmf.tcp;
 
 import io.keel.core.mem.NativeArena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,11 +14,9 @@ import java.util.List;
  * {@link #limit()}: kept blocks are freed to make room, and a take that still does not fit is refused (null) —
  * the caller refuses its connection. Owner thread only.
  *
- * <p>Every block has its own {@link NativeArena}, closed when the block is freed. A {@linkplain #takeForSocket socket}
- * block also carries a ByteBuffer view for NIO's gathering write (a NativeArena segment has global scope, so NIO
- * takes it like a direct buffer and allocates nothing per write: {@code TcpQpairAllocationTest}); a send buffer that
- * must grow past the limit may ({@link #takeForSocket} answers beyond it and counts it), the connection's
- * back-pressure bounds by how much.
+ * <p>Every block has its own {@link NativeArena}, closed when the block is freed. A send buffer that must grow
+ * past the limit may ({@link #take(long, boolean)} answers beyond it and counts it), the connection's back-pressure
+ * bounds by how much.
  *
  * <p>Kept blocks of a size nobody took for {@link #IDLE_TRIMS} calls of {@link #trim} in a row are freed
  * (the poll group trims every second), so memory a burst of connections left behind goes back once the burst is
@@ -29,14 +26,12 @@ final class QueueMemory {
     /** One block: its memory and what its last user built on it (reused with it, e.g. a table's requests). */
     static final class Block {
         final MemorySegment segment;
-        final ByteBuffer socketBuffer;
         private final NativeArena arena;
         Object attachment;
 
-        private Block(NativeArena arena, MemorySegment segment, ByteBuffer socketBuffer) {
+        private Block(NativeArena arena, MemorySegment segment) {
             this.arena = arena;
             this.segment = segment;
-            this.socketBuffer = socketBuffer;
         }
 
         long size() {
@@ -51,17 +46,15 @@ final class QueueMemory {
     /** Trims in a row without a take after which a size's kept blocks are freed. */
     static final int IDLE_TRIMS = 10;
 
-    /** The blocks kept of one size and kind. */
+    /** The blocks kept of one size. */
     private static final class Kept {
         final long size;
-        final boolean socket;
         final ArrayDeque<Block> blocks = new ArrayDeque<>();
         /** Trims since a block of this size was last taken. */
         int idleTrims;
 
-        Kept(long size, boolean socket) {
+        Kept(long size) {
             this.size = size;
-            this.socket = socket;
         }
     }
 
@@ -81,22 +74,18 @@ final class QueueMemory {
 
     /** A block of {@code bytes}, or null when the limit leaves no room. */
     Block take(long bytes) {
-        return take(bytes, false, false);
+        return take(bytes, false);
     }
 
     /**
-     * A block of {@code bytes} with a ByteBuffer view for socket I/O; past the limit it is still given ({@code overLimit})
+     * A block of {@code bytes}; past the limit it is still given ({@code overLimit}: a send buffer that must grow)
      * and counted, or else null when the limit leaves no room.
      */
-    Block takeForSocket(long bytes, boolean overLimit) {
-        return take(bytes, true, overLimit);
-    }
-
-    private Block take(long bytes, boolean socket, boolean overLimit) {
+    Block take(long bytes, boolean overLimit) {
         if (closed) {
             throw new IllegalStateException("queue memory closed");
         }
-        Kept k = keptOf(bytes, socket);
+        Kept k = keptOf(bytes);
         k.idleTrims = 0;
         Block b = k.blocks.poll();
         if (b != null) {
@@ -107,7 +96,7 @@ final class QueueMemory {
                 refusals++;
                 return null;
             }
-            b = allocate(bytes, socket);
+            b = allocate(bytes);
             allocations++;
         }
         inUse += bytes;
@@ -116,10 +105,9 @@ final class QueueMemory {
         return b;
     }
 
-    private static Block allocate(long bytes, boolean socket) {
+    private static Block allocate(long bytes) {
         NativeArena arena = new NativeArena(); // the application thread reads forwarded commands' SQEs and data too
-        MemorySegment segment = arena.allocate(bytes, 64);
-        return new Block(arena, segment, socket ? segment.asByteBuffer() : null);
+        return new Block(arena, arena.allocate(bytes, 64));
     }
 
     /** Frees kept blocks until {@code bytes} more fit, or none are left. */
@@ -133,14 +121,14 @@ final class QueueMemory {
         }
     }
 
-    private Kept keptOf(long bytes, boolean socket) {
+    private Kept keptOf(long bytes) {
         for (int i = 0; i < kept.size(); i++) {
             Kept k = kept.get(i);
-            if (k.size == bytes && k.socket == socket) {
+            if (k.size == bytes) {
                 return k;
             }
         }
-        Kept k = new Kept(bytes, socket);
+        Kept k = new Kept(bytes);
         kept.add(k);
         return k;
     }
@@ -153,7 +141,7 @@ final class QueueMemory {
             b.free();
             return;
         }
-        keptOf(b.size(), b.socketBuffer != null).blocks.push(b);
+        keptOf(b.size()).blocks.push(b);
         keptBytes += b.size();
     }
 

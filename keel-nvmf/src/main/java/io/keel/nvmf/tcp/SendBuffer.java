@@ -1,38 +1,42 @@
 package io.keel.nvmf.tcp;
 
+import io.keel.core.sys.GatherSend;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.GatheringByteChannel;
 
 /**
  * The bytes a connection has produced and the socket has not taken yet, in order: PDU headers and small PDUs
  * encoded in place into one off-heap buffer ({@link #claim}/{@link #commit}), and data buffers appended by
  * reference ({@link #appendReference}: a read's data goes to the socket from where the bdev put it, no copy).
- * {@link #flush} writes everything with one gathering write; a referenced buffer goes back to its owner once the
- * socket took all of it. Drained inline bytes are reclaimed by moving the unsent tail to the front; the buffer
- * doubles only when one poll's output does not fit (the owner stops reading from a socket whose output backs
- * up, see {@link #backlogged()}). Nothing is allocated per PDU once warm: the gather array, the inline windows
- * and the reference slots are reused, and the data buffers' NIO views come from their owner. The inline bytes
- * live in a block of the poll group's {@link QueueMemory}, given back (and the next bigger one taken) when it
- * grows and when the connection {@linkplain #close closes}. Owner thread only.
+ * {@link #flush} writes what waits with one gathering send (the inline bytes and the referenced buffers between
+ * them as the pieces of a {@link GatherSend}: raw addresses, no NIO views); a referenced buffer goes back to its
+ * owner once the socket took all of it. Drained inline bytes are reclaimed by moving the unsent tail to the front;
+ * the buffer doubles only when one poll's output does not fit (the owner stops reading from a socket whose output
+ * backs up, see {@link #backlogged()}). Nothing is allocated per PDU once warm: the reference slots are reused.
+ * The inline bytes live in a block of the poll group's {@link QueueMemory}, given back (and the next bigger one
+ * taken) when it grows and when the connection {@linkplain #close closes}. Owner thread only.
  */
 final class SendBuffer implements PduSink {
     private static final int INITIAL_REFERENCES = 4;
+
+    /** How the pieces of one flush reach the socket: the bytes taken (0: none now). */
+    @FunctionalInterface
+    interface Sender {
+        long send(GatherSend pieces) throws IOException;
+    }
 
     /** A data buffer queued by reference, to be written when the inline bytes before {@link #at} are. */
     private static final class Reference {
         long at;
         MemorySegment data;
-        ByteBuffer view;
         BufferProvider owner;
-        /** Bytes of this reference not yet accounted as written. */
+        /** The address of the first byte not yet written, and how many are left. */
+        long address;
         long left;
     }
 
     private final QueueMemory memory;
     private QueueMemory.Block block;
-    private ByteBuffer buf;
     private MemorySegment seg;
     /** Inline bytes [sent, end) are committed and not yet written. */
     private int sent;
@@ -41,8 +45,6 @@ final class SendBuffer implements PduSink {
     private int refHead;
     private int refCount;
     private long referencedBytes;
-    private ByteBuffer[] windows;
-    private ByteBuffer[] gather;
     private final int backlogLimit;
     private final Runnable committed;
 
@@ -53,18 +55,16 @@ final class SendBuffer implements PduSink {
     SendBuffer(QueueMemory memory, QueueMemory.Block block, int backlogLimit, Runnable committed) {
         this.memory = memory;
         this.block = block;
-        this.buf = block.socketBuffer;
         this.seg = block.segment;
         this.backlogLimit = backlogLimit;
         this.committed = committed;
-        sizeWindows();
     }
 
     @Override
     public long claim(int length) {
-        if (end + length > buf.capacity()) {
+        if (end + length > seg.byteSize()) {
             compact();
-            if (end + length > buf.capacity()) {
+            if (end + length > seg.byteSize()) {
                 grow(end + length);
             }
         }
@@ -84,9 +84,8 @@ final class SendBuffer implements PduSink {
 
     @Override
     public void appendReference(MemorySegment data, BufferProvider owner) {
-        ByteBuffer v = owner.nioView(data);
-        if (v == null) {
-            PduSink.super.appendReference(data, owner); // no plain NIO view of this memory: copy it
+        if (!data.isNative()) {
+            PduSink.super.appendReference(data, owner); // no address to send from: copy it
             return;
         }
         if (refCount == refs.length) {
@@ -95,8 +94,8 @@ final class SendBuffer implements PduSink {
         Reference r = refs[(refHead + refCount++) % refs.length];
         r.at = end;
         r.data = data;
-        r.view = v;
         r.owner = owner;
+        r.address = data.address();
         r.left = data.byteSize();
         referencedBytes += r.left;
         committed.run();
@@ -112,29 +111,30 @@ final class SendBuffer implements PduSink {
         return pending() > backlogLimit;
     }
 
-    /** Writes what the socket takes now (one gathering write); answers the bytes still waiting. */
-    long flush(GatheringByteChannel socket) throws IOException {
+    /**
+     * Writes what the socket takes now, as one gathering send of as much of the stream as {@code pieces} holds (a
+     * prefix of it is always a whole send); answers the bytes still waiting.
+     */
+    long flush(GatherSend pieces, Sender sender) throws IOException {
         if (pending() == 0) {
             return 0;
         }
-        int k = 0;
+        pieces.clear();
+        long base = seg.address();
         long pos = sent;
-        for (int i = 0; i < refCount; i++) {
+        int i = 0;
+        for (; i < refCount && pieces.room() >= 2; i++) {
             Reference r = refs[(refHead + i) % refs.length];
             if (r.at > pos) {
-                gather[k++] = window(i, pos, r.at);
+                pieces.add(base + pos, r.at - pos);
                 pos = r.at;
             }
-            gather[k++] = r.view;
+            pieces.add(r.address, r.left);
         }
-        if (end > pos) {
-            gather[k++] = window(refCount, pos, end);
+        if (i == refCount && end > pos && pieces.room() >= 1) {
+            pieces.add(base + pos, end - pos);
         }
-        long n = socket.write(gather, 0, k);
-        for (int i = 0; i < k; i++) {
-            gather[i] = null;
-        }
-        consume(n);
+        consume(sender.send(pieces));
         return pending();
     }
 
@@ -149,8 +149,9 @@ final class SendBuffer implements PduSink {
                 n -= step;
                 continue;
             }
-            long step = Math.min(n, r.left); // (the write already moved the view's position)
+            long step = Math.min(n, r.left);
             n -= step;
+            r.address += step;
             r.left -= step;
             referencedBytes -= step;
             if (r.left == 0) {
@@ -168,7 +169,6 @@ final class SendBuffer implements PduSink {
         BufferProvider owner = r.owner;
         r.data = null;
         r.owner = null;
-        r.view = null;
         refHead = (refHead + 1) % refs.length;
         refCount--;
         owner.release(data);
@@ -185,13 +185,6 @@ final class SendBuffer implements PduSink {
         end = 0;
     }
 
-    private ByteBuffer window(int index, long from, long to) {
-        ByteBuffer w = windows[index];
-        w.clear();
-        w.limit((int) to).position((int) from);
-        return w;
-    }
-
     private void compact() {
         if (sent == 0) {
             return;
@@ -205,18 +198,16 @@ final class SendBuffer implements PduSink {
     }
 
     private void grow(int needed) {
-        int capacity = buf.capacity();
+        long capacity = seg.byteSize();
         while (capacity < needed) {
             capacity *= 2;
         }
         // past the limit too: a PDU half encoded cannot be refused; back-pressure bounds how far this goes
-        QueueMemory.Block bigger = memory.takeForSocket(capacity, true);
+        QueueMemory.Block bigger = memory.take(capacity, true);
         MemorySegment.copy(seg, 0, bigger.segment, 0, end);
         memory.give(block);
         block = bigger;
-        buf = bigger.socketBuffer;
         seg = bigger.segment;
-        sizeWindows();
     }
 
     /** Gives the inline buffer back to the pool (after {@link #discard}); the buffer is unusable after. */
@@ -234,22 +225,12 @@ final class SendBuffer implements PduSink {
             Reference r = bigger[i];
             r.at = old.at;
             r.data = old.data;
-            r.view = old.view;
             r.owner = old.owner;
+            r.address = old.address;
             r.left = old.left;
         }
         refs = bigger;
         refHead = 0;
-        sizeWindows();
-    }
-
-    /** One inline window per gap between references, and a gather array for all of them. */
-    private void sizeWindows() {
-        windows = new ByteBuffer[refs.length + 1];
-        for (int i = 0; i < windows.length; i++) {
-            windows[i] = buf.duplicate();
-        }
-        gather = new ByteBuffer[2 * refs.length + 1];
     }
 
     private static Reference[] newReferences(int n) {

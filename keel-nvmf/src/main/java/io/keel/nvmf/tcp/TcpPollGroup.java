@@ -2,6 +2,8 @@ package io.keel.nvmf.tcp;
 
 import io.keel.core.iobuf.IoBuf;
 import io.keel.core.iobuf.IoBufChannel;
+import io.keel.core.mem.NativeArena;
+import io.keel.core.sys.GatherSend;
 import io.keel.core.thread.KeelThread;
 import io.keel.core.thread.Poller;
 import io.keel.core.thread.PollerFn;
@@ -9,11 +11,9 @@ import io.keel.nvmf.transport.BufferViews;
 import io.keel.nvmf.transport.QpairCommands;
 import io.keel.nvmf.transport.Transport;
 import io.keel.nvmf.transport.TransportPollGroup;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,12 +57,14 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
     private final int largeCache;
     private final List<TcpQpair> qpairs = new ArrayList<>();
     /** Per segment handed out, its NIO view; per pool buffer, its exact-length view last handed out. */
-    private final IdentityHashMap<MemorySegment, ByteBuffer> nioViews = new IdentityHashMap<>();
     /** A replaced view is never handed out again: both caches stay one per buffer. */
-    private final BufferViews views = new BufferViews(nioViews::remove);
+    private final BufferViews views = new BufferViews();
     private final QueueMemory memory;
-    private Arena receiveArena;
+    private NativeArena receiveArena; // global scope: NIO's reads and the sends' downcalls acquire no session
     private ByteBuffer receiveBuffer;
+    /** The iovecs of one connection's flush (the kernel's IOV_MAX): flushes run one at a time on this thread. */
+    private GatherSend gatherSend;
+    private static final int GATHER_PIECES = 1024;
     private MemorySegment receiveSegment;
     private IoBufChannel buffers;
     private Poller retryPoller;
@@ -116,9 +118,10 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
      * thread).
      */
     void start() {
-        receiveArena = Arena.ofConfined();
+        receiveArena = new NativeArena();
         receiveSegment = receiveArena.allocate(RECEIVE_BUFFER, 64);
         receiveBuffer = receiveSegment.asByteBuffer(); // one buffer per read call: NIO allocates nothing for it
+        gatherSend = new GatherSend(receiveArena, GATHER_PIECES);
         buffers = iobuf.channel("nvmf_TCP", smallCache, largeCache);
         retryPoller = thread.registerPoller("nvmf_tcp_retry_pending", this::retryPoll, RETRY_PERIOD_MICROS);
         retryPoller.pause();
@@ -238,6 +241,10 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
         return memory;
     }
 
+    GatherSend gatherSend() {
+        return gatherSend;
+    }
+
     ByteBuffer receiveBuffer() {
         return receiveBuffer;
     }
@@ -293,20 +300,6 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
         buffers.put(buffer);
         buffersInUse--;
         retryPending();
-    }
-
-    /** The NIO view of a buffer this group handed out, made once per buffer and rewound here (one thread). */
-    @Override
-    public ByteBuffer nioView(MemorySegment buffer) {
-        ByteBuffer v = nioViews.get(buffer);
-        if (v == null) {
-            v = iobuf.nioView(buffer);
-            if (v == null) {
-                return null;
-            }
-            nioViews.put(buffer, v);
-        }
-        return v.clear();
     }
 
     /** Gives every qpair's waiting requests a try, oldest qpair first. */

@@ -1,5 +1,8 @@
 package io.keel.nvmf.tcp;
 
+import io.keel.core.sys.GatherSend;
+import io.keel.core.sys.Libc;
+import io.keel.core.sys.NioFds;
 import io.keel.core.thread.FdHandler;
 import io.keel.core.thread.FdWatch;
 import io.keel.core.thread.KeelThread;
@@ -72,6 +75,9 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
 
     private final QpairCommands<TcpRequest> commands;
     private long acceptedNanos;
+    /** The socket's descriptor, which the send buffer's gathering sends go to (the reactor watches it too). */
+    private int fd = -1;
+    private final SendBuffer.Sender sender = this::send;
 
     TcpQpair(TcpTransport transport, TcpPollGroup group, SocketChannel socket, ListenAddress listenAddress,
             ListenAddress peerAddress, TcpConnectionConfig config) {
@@ -90,7 +96,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
      */
     void start() {
         QueueMemory memory = group.memory();
-        QueueMemory.Block sendBlock = memory.takeForSocket(INITIAL_SEND_BUFFER, false);
+        QueueMemory.Block sendBlock = memory.take(INITIAL_SEND_BUFFER, false);
         RequestTable first = sendBlock == null ? null : RequestTable.take(memory, 1, ConnectData.SIZE);
         if (first == null) {
             if (sendBlock != null) {
@@ -102,6 +108,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             closeSocket();
             return;
         }
+        fd = NioFds.fdOf(socket);
         out = new SendBuffer(memory, sendBlock, SEND_BACKLOG_LIMIT, this::outputReady);
         connection = new TcpQpairConnection(config, out, this, group, this, first);
         acceptedNanos = transport.clock().nanoTime();
@@ -280,6 +287,18 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
         flush();
     }
 
+    /** One gathering send on the socket: the bytes it took (0: full for now), or why it failed. */
+    private long send(GatherSend pieces) throws IOException {
+        long n = pieces.send(fd);
+        if (n >= 0) {
+            return n;
+        }
+        if (n == -Libc.EAGAIN) {
+            return 0;
+        }
+        throw new IOException(Libc.strerror((int) -n));
+    }
+
     private void flush() {
         outputHeld = false;
         if (state() == QpairCommands.State.CLOSED) {
@@ -290,7 +309,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             if (out.pending() > 0) {
                 group.socketWrites++;
             }
-            left = out.flush(socket);
+            left = out.flush(group.gatherSend(), sender);
         } catch (IOException e) {
             close("send failed: " + e.getMessage());
             return;
@@ -411,6 +430,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
     }
 
     private void closeSocket() {
+        fd = -1; // the number may soon be another file's: a late send fails (EBADF) instead of writing there
         try {
             socket.close();
         } catch (IOException e) {

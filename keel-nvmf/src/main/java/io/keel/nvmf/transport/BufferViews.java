@@ -2,7 +2,6 @@ package io.keel.nvmf.transport;
 
 import java.lang.foreign.MemorySegment;
 import java.util.IdentityHashMap;
-import java.util.function.Consumer;
 
 /**
  * Exact-length views of a poll group's data buffers: the bdev layer takes a buffer's size as the transfer's, so a
@@ -11,12 +10,6 @@ import java.util.function.Consumer;
  */
 public final class BufferViews {
     private final IdentityHashMap<MemorySegment, MemorySegment> views = new IdentityHashMap<>();
-    private final Consumer<MemorySegment> dropped;
-
-    /** {@code dropped} hears of each view that is replaced and never handed out again (to drop what hangs on it). */
-    public BufferViews(Consumer<MemorySegment> dropped) {
-        this.dropped = dropped;
-    }
 
     /** {@code buffer} cut to {@code length} bytes (itself when it has that length). */
     public MemorySegment exact(MemorySegment buffer, long length) {
@@ -25,9 +18,6 @@ public final class BufferViews {
         }
         MemorySegment v = views.get(buffer);
         if (v == null || v.byteSize() != length) {
-            if (v != null) {
-                dropped.accept(v);
-            }
             v = buffer.asSlice(0, length);
             views.put(buffer, v);
         }

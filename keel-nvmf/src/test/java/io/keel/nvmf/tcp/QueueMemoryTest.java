@@ -29,12 +29,12 @@ class QueueMemoryTest {
     }
 
     @Test
-    void aSocketBlockMayGrowPastTheLimitAndIsCounted() {
+    void aSendBufferBlockMayGrowPastTheLimitAndIsCounted() {
         QueueMemory m = new QueueMemory(4_096);
-        QueueMemory.Block s = m.takeForSocket(4_096, false);
-        assertThat(m.takeForSocket(8_192, false)).isNull();
-        QueueMemory.Block big = m.takeForSocket(8_192, true);
-        assertThat(big.socketBuffer.capacity()).isEqualTo(8_192);
+        QueueMemory.Block s = m.take(4_096, false);
+        assertThat(m.take(8_192, false)).isNull();
+        QueueMemory.Block big = m.take(8_192, true);
+        assertThat(big.segment.byteSize()).isEqualTo(8_192);
         assertThat(m.inUse()).isEqualTo(12_288);
         m.give(s);
         m.give(big);

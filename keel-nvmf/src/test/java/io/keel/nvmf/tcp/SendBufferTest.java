@@ -2,56 +2,40 @@ package io.keel.nvmf.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.core.sys.GatherSend;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.GatheringByteChannel;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The send buffer under a socket that takes a few bytes at a time: order kept, buffers given back once sent. */
 class SendBufferTest {
-    /** A channel that takes at most {@code max} bytes per write (a full socket buffer). */
-    static final class TrickleChannel implements GatheringByteChannel {
+    /** A socket that takes at most {@code max} bytes per send (a full socket buffer), from the pieces in order. */
+    static final class TrickleSocket implements SendBuffer.Sender {
         final ByteArrayOutputStream taken = new ByteArrayOutputStream();
-        int max;
+        final int max;
 
-        TrickleChannel(int max) {
+        TrickleSocket(int max) {
             this.max = max;
         }
 
         @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) {
-            int n = 0;
-            for (int i = offset; i < offset + length && n < max; i++) {
-                while (srcs[i].hasRemaining() && n < max) {
-                    taken.write(srcs[i].get());
-                    n++;
+        public long send(GatherSend pieces) {
+            MemorySegment all = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+            long n = 0;
+            for (int i = 0; i < pieces.count() && n < max; i++) {
+                long take = Math.min(pieces.length(i), max - n);
+                for (long b = 0; b < take; b++) {
+                    taken.write(all.get(ValueLayout.JAVA_BYTE, pieces.address(i) + b));
                 }
+                n += take;
             }
             return n;
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs) {
-            return write(srcs, 0, srcs.length);
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            return (int) write(new ByteBuffer[] {src});
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
         }
     }
 
@@ -69,22 +53,26 @@ class SendBufferTest {
             released.add(buffer);
         }
 
-        @Override
-        public ByteBuffer nioView(MemorySegment buffer) {
-            return buffer.asByteBuffer();
-        }
     }
 
     private final QueueMemory memory = new QueueMemory(1 << 30);
+    private final Arena piecesArena = Arena.ofConfined();
+    /** Few pieces, so a flush often sends only a prefix of what waits. */
+    private final GatherSend pieces = new GatherSend(piecesArena, 5);
+
+    @AfterEach
+    void freePieces() {
+        piecesArena.close();
+    }
 
     @Test
     void inlineAndReferencedBytesLeaveInOrderThroughPartialWrites() throws Exception {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
             for (int max : new int[] {1, 3, 17, 1000, 1 << 20}) {
-                SendBuffer out = new SendBuffer(memory, memory.takeForSocket(64, false), 1 << 20, () -> { });
+                SendBuffer out = new SendBuffer(memory, memory.take(64, false), 1 << 20, () -> { });
                 Owner owner = new Owner();
-                TrickleChannel ch = new TrickleChannel(max);
+                TrickleSocket ch = new TrickleSocket(max);
                 ByteArrayOutputStream expected = new ByteArrayOutputStream();
                 List<MemorySegment> refs = new ArrayList<>();
                 for (int round = 0; round < 40; round++) {
@@ -104,7 +92,7 @@ class SendBufferTest {
                         expected.write(data);
                     }
                     if (rnd.nextInt(3) == 0) {
-                        out.flush(ch);
+                        out.flush(pieces, ch);
                         int written = ch.taken.size();
                         // a buffer is given back only when everything up to its end has been written
                         assertThat(owner.released.size()).isLessThanOrEqualTo(refs.size());
@@ -112,7 +100,7 @@ class SendBufferTest {
                     }
                 }
                 while (out.pending() > 0) {
-                    out.flush(ch);
+                    out.flush(pieces, ch);
                 }
                 assertThat(ch.taken.toByteArray()).as("max " + max).isEqualTo(expected.toByteArray());
                 assertThat(owner.released).containsExactlyElementsOf(refs);
@@ -125,7 +113,7 @@ class SendBufferTest {
     @Test
     void discardGivesReferencedBuffersBackUnsent() {
         try (Arena arena = Arena.ofConfined()) {
-            SendBuffer out = new SendBuffer(memory, memory.takeForSocket(64, false), 1 << 20, () -> { });
+            SendBuffer out = new SendBuffer(memory, memory.take(64, false), 1 << 20, () -> { });
             Owner owner = new Owner();
             MemorySegment a = arena.allocate(10);
             MemorySegment b = arena.allocate(20);
