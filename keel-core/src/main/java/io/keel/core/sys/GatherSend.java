@@ -65,21 +65,9 @@ public final class GatherSend {
         return iov.get(ValueLayout.JAVA_LONG, i * Libc.IOVEC_BYTES + 8);
     }
 
-    /**
-     * Sends the pieces added, in order: the bytes the socket took, or {@code -errno} ({@code -EAGAIN}: none). A send
-     * that fails is made once more with errno captured, to learn why (a socket with room by then simply takes it).
-     */
+    /** Sends the pieces added, in order: the bytes the socket took, or {@code -errno} ({@code -EAGAIN}: none). */
     public long send(int fd) {
         header.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, count);
-        try {
-            long n = (long) Libc.SENDMSG_PLAIN.invokeExact(fd, header, UnixSocket.MSG_NOSIGNAL);
-            if (n >= 0) {
-                return n;
-            }
-            return Libc.orErrno((long) Libc.SENDMSG.invokeExact(callState, fd, header, UnixSocket.MSG_NOSIGNAL),
-                    callState);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return Libc.sendmsg(fd, header, UnixSocket.MSG_NOSIGNAL, callState);
     }
 }

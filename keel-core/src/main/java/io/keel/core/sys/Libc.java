@@ -141,11 +141,8 @@ public final class Libc {
     public static final MethodHandle ACCEPT4 = fixed("accept4",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     public static final MethodHandle SENDMSG = fixed("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    /**
-     * {@code sendmsg} without the errno capture, which allocates per call until C2 has compiled the caller: for a
-     * data path that calls {@link #SENDMSG} only after this one failed, to learn why.
-     */
-    public static final MethodHandle SENDMSG_PLAIN = plain("sendmsg",
+    /** {@code sendmsg} without the errno capture: see {@link #sendmsg}. */
+    private static final MethodHandle SENDMSG_PLAIN = plain("sendmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle RECVMSG = fixed("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     public static final MethodHandle POLL = fixed("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -321,6 +318,20 @@ public final class Libc {
         try {
             long n = (long) READV_PLAIN.invokeExact(fd, iov, count);
             return n >= 0 ? n : orErrno((long) READV.invokeExact(callState, fd, iov, count), callState);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code sendmsg(fd, msg, flags)} for a data path: the bytes sent or {@code -errno} ({@code -EAGAIN}: no room on a
+     * non-blocking socket). Bound without the errno capture and made once more with it only when it failed, as
+     * {@link #readv}.
+     */
+    public static long sendmsg(int fd, MemorySegment msg, int flags, MemorySegment callState) {
+        try {
+            long n = (long) SENDMSG_PLAIN.invokeExact(fd, msg, flags);
+            return n >= 0 ? n : orErrno((long) SENDMSG.invokeExact(callState, fd, msg, flags), callState);
         } catch (Throwable t) {
             throw rethrow(t);
         }

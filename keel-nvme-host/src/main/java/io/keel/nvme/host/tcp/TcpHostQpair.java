@@ -42,8 +42,8 @@ import java.nio.channels.SocketChannel;
  * receive buffer, and the rest of a large C2HData is read from the socket straight into the segments with one
  * {@code readv} (as SPDK's host does), the data digest computed over the bytes where they landed. While large
  * C2HData PDUs arrive, buffered reads are kept short so that most of their data takes the direct way. (Direct
- * reads need the socket's descriptor: the JVM runs with {@code --add-exports java.base/sun.nio.ch}; without it
- * every byte goes through the receive buffer.)
+ * reads and all sends use the socket's descriptor, which the reactor's watch needs anyway: the JVM runs with
+ * {@code --add-exports java.base/sun.nio.ch}.)
  *
  * <p>Output collects in one send buffer and leaves in one write per readiness event, or per message turn for
  * commands submitted from elsewhere on the thread; the socket is read only when the reactor says it is readable.
@@ -51,8 +51,8 @@ import java.nio.channels.SocketChannel;
  * capsule and in H2CData) is not copied into the send buffer: it is queued by reference and goes to the socket
  * from the request's own segments in the same gathering {@code sendmsg} as the PDU headers around it (as SPDK's
  * host writes it), so a request's buffers are the socket's until its last byte is written; a response that comes
- * before that (a controller answering data it has not read) is held until then. (Where the descriptor or a
- * reference slot is missing, or a segment is heap memory, the data is copied as before.)
+ * before that (a controller answering data it has not read) is held until then. (Where a reference slot is
+ * missing, or a segment is heap memory, the data is copied into the send buffer.)
  */
 public final class TcpHostQpair extends HostQpair implements FdHandler {
     /** NVMe/TCP controllers take at least this much data in the capsule of Fabrics and admin commands. */
@@ -72,7 +72,6 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     private final InetSocketAddress address;
     private final NativeArena arena = new NativeArena();
     private final MemorySegment tx;
-    private final ByteBuffer txBuf;
     private final PduEncoder enc = new PduEncoder();
     private final Cqe cqe = new Cqe();
     private PduReader reader;
@@ -138,7 +137,6 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         this.address = address;
         int cap = Math.max(txCapacity, 64 << 10);
         tx = arena.allocate(cap, 4096);
-        txBuf = tx.asByteBuffer();
         iov = arena.allocate(Libc.IOVEC_BYTES * HostRequest.MAX_SEGMENTS, 8);
         callState = Libc.callState(arena);
         int n = config.requests();
@@ -185,7 +183,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         try {
             socket = SocketChannel.open();
             socket.configureBlocking(false);
-            fd = Libc.READV != null ? NioFds.fdOf(socket) : -1; // -1: every byte through the receive buffer
+            fd = NioFds.fdOf(socket); // -1 (no --add-exports): the watch below refuses the socket
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             // fixed kernel buffers as SPDK's sockets have (2 MiB each): before connect, so the window scales to them
             socket.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
@@ -412,7 +410,7 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         c2h = r;
         c2hBase = datao;
         c2hScatter = r.segmentCount() > 1;
-        largeC2h = fd >= 0 && reader.dataLength() >= DIRECT_READ_MIN;
+        largeC2h = reader.dataLength() >= DIRECT_READ_MIN;
         c2hDirect = largeC2h && nativeSegments(r);
         if (!c2hScatter) {
             reader.readDataInto(r.segment(0), r.segmentOffset(0) + datao);
@@ -555,23 +553,12 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
         if (unsent() == 0) {
             return true;
         }
-        long n;
-        if (fd >= 0) {
-            n = gatherAndSend();
-            if (n == -Libc.EAGAIN) {
-                n = 0;
-            } else if (n < 0) {
-                transportFailed("send to " + describe() + " failed: errno " + -n);
-                return false;
-            }
-        } else {
-            txBuf.limit(txEnd).position(txStart);
-            try {
-                n = socket.write(txBuf);
-            } catch (IOException e) {
-                transportFailed("send to " + describe() + " failed: " + e.getMessage());
-                return false;
-            }
+        long n = gatherAndSend();
+        if (n == -Libc.EAGAIN) {
+            n = 0;
+        } else if (n < 0) {
+            transportFailed("send to " + describe() + " failed: " + Libc.strerror((int) -n));
+            return false;
         }
         consume(n);
         if (unsent() == 0) {
@@ -636,13 +623,10 @@ public final class TcpHostQpair extends HostQpair implements FdHandler {
     }
 
     /**
-     * Whether {@code n} bytes of {@code r}'s data from data offset {@code from} can be queued by reference: the
-     * socket's descriptor is known, their segments are native memory and there are reference slots for them.
+     * Whether {@code n} bytes of {@code r}'s data from data offset {@code from} can be queued by reference: their
+     * segments are native memory and there are reference slots for them.
      */
     private boolean canReference(HostRequest r, long from, long n) {
-        if (fd < 0) {
-            return false;
-        }
         int pieces = 0;
         long end = from + n;
         long segStart = 0;
