@@ -102,8 +102,11 @@ class RaidOverNvmeTcpTest {
 
             @Override
             public void restore(HostRpc host) {
-                target.rpc("nvmf_subsystem_add_ns", params("nqn", NQN1, "namespace", params("bdev_name", "M1")));
                 try {
+                    // the raid lets go of the member at its first failed I/O, maybe before the host has heard of
+                    // the removal (an asynchronous event): the old bdev must be gone before the namespace comes back
+                    waitFor(() -> !host.exists("Nvme1n1"), "the host to drop the removed namespace's bdev");
+                    target.rpc("nvmf_subsystem_add_ns", params("nqn", NQN1, "namespace", params("bdev_name", "M1")));
                     waitFor(() -> host.exists("Nvme1n1"), "the host to see the namespace again");
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);

@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keel.bdev.Bdev;
+import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevTestApp;
 import io.keel.core.testing.LogCapture;
+import io.keel.core.thread.KeelThread;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,6 +103,35 @@ class NvmeBdevTest {
                 return e.code == -19;
             }
         });
+        assertThat(host.rpc("bdev_get_bdevs", params("name", "Nvme0n1"))).hasSize(1);
+        assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme0")).asBoolean()).isTrue();
+    }
+
+    @Test
+    void aNamespaceBackWhileItsOldBdevIsStillHeldBecomesANewBdevOnceTheOldOneIsGone() throws Exception {
+        start();
+        host.rpc("bdev_nvme_attach_controller", target.attachParams("Nvme0"));
+        KeelThread holder = host.thread("holder", 0);
+        BdevDesc held = BdevTestApp.on(holder, () -> host.layer().open("Nvme0n1", false, (e, b) -> { }));
+        Bdev old = held.bdev();
+        try (LogCapture log = LogCapture.of("io.keel.nvme.host.bdev.NvmeBdevCtrlr")) {
+            target.app.rpc("nvmf_subsystem_remove_ns", params("nqn", NvmeTarget.NQN, "nsid", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> host.layer().get("Nvme0n1") == null);
+            target.app.rpc("nvmf_subsystem_add_ns", params("nqn", NvmeTarget.NQN, "namespace",
+                    params("bdev_name", "Malloc0", "nsid", 1)));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> log.lines().stream().anyMatch(l -> l.contains("is back while Nvme0n1")));
+            assertThat(host.layer().get("Nvme0n1")).as("no bdev while the old one is held").isNull();
+
+            BdevTestApp.on(holder, () -> {
+                held.close();
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> host.layer().get("Nvme0n1") != null);
+        }
+        Bdev again = host.layer().get("Nvme0n1");
+        assertThat(again).isNotSameAs(old);
+        assertThat(again.numBlocks()).isEqualTo(old.numBlocks());
         assertThat(host.rpc("bdev_get_bdevs", params("name", "Nvme0n1"))).hasSize(1);
         assertThat(host.rpc("bdev_nvme_detach_controller", params("name", "Nvme0")).asBoolean()).isTrue();
     }

@@ -74,6 +74,13 @@ final class NvmeBdevCtrlr {
     private NvmeBdev addNamespace(NvmeCtrlr c, NamespaceData ns) {
         NvmeNs path = new NvmeNs(c, ns.nsid(), ns);
         NvmeBdev b = bdevs.get(ns.nsid());
+        if (b != null && b.removing()) {
+            // the namespace is back while its old bdev is still being removed (a holder has not let go yet): the
+            // old one is no path to it any more; a new bdev comes once the old one is gone (bdevGone)
+            LOG.info("nvme: {} namespace {} is back while {} is still being removed; its new bdev comes after",
+                    name, ns.nsid(), b.name());
+            return null;
+        }
         if (b != null) {
             if (b.pathOf(c) != null) {
                 return b;
@@ -149,9 +156,21 @@ final class NvmeBdevCtrlr {
         });
     }
 
-    /** The bdev was destructed. */
+    /**
+     * The bdev was destructed. One removed because its namespace went away gets a successor when a path has the
+     * namespace again (it came back meanwhile); one removed otherwise (shutdown, bdev deletion) does not.
+     */
     void bdevGone(NvmeBdev b) {
-        bdevs.remove(b.nsid(), b);
+        if (bdevs.remove(b.nsid(), b) && b.removing()) {
+            for (NvmeCtrlr c : paths) {
+                NamespaceData ns = c.host().namespaces().get(b.nsid());
+                if (ns != null) {
+                    NvmeBdev again = addNamespace(c, ns);
+                    LOG.info("nvme: {} namespace {} came back while its bdev was removed{}", name, b.nsid(),
+                            again == null ? "" : ": " + again.name());
+                }
+            }
+        }
         module.forgetIfEmpty(this);
     }
 
