@@ -6,20 +6,22 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntUnaryOperator;
 
 /**
  * One split queue's part of the vhost-user inflight region (INFLIGHT_SHMFD), laid out as QEMU and libvhost-user do:
  * {@code u64 features, u16 version, u16 desc_num, u16 last_batch_head, u16 used_idx}, then per descriptor head
  * {@code u8 inflight, u8 padding[5], u16 next, u64 counter}. The back end marks a head when it pops it and clears it
- * when it completes it, so that after a reconnect (the region outlives the back end's process, QEMU keeps its fd) the
- * requests the guest still waits for are found and submitted again.
+ * once the used index has moved past it, then records that index; so after a reconnect (the region outlives the back
+ * end's process, QEMU keeps its fd) the requests the guest still waits for are found and submitted again.
+ * {@code last_batch_head} is not used: heads completed between the recorded index and the ring's are read from the
+ * used ring itself, however many a batch had.
  */
 public final class InflightRing {
     static final long HEADER_BYTES = 16;
     static final long DESC_BYTES = 16;
     private static final long VERSION = 8;
     private static final long DESC_NUM = 10;
-    private static final long LAST_BATCH_HEAD = 12;
     private static final long USED_IDX = 14;
     private static final long D_INFLIGHT = 0;
     private static final long D_COUNTER = 8;
@@ -49,27 +51,32 @@ public final class InflightRing {
         region.set(ValueLayout.JAVA_BYTE, at + D_INFLIGHT, (byte) 1);
     }
 
-    /** Before the used ring's index moves past {@code head}. */
-    void completing(int head) {
-        region.set(ValueLayout.JAVA_SHORT_UNALIGNED, LAST_BATCH_HEAD, (short) head);
+    /** After the used ring's index moved past {@code head}. */
+    void completed(int head) {
+        region.set(ValueLayout.JAVA_BYTE, HEADER_BYTES + DESC_BYTES * head + D_INFLIGHT, (byte) 0);
     }
 
-    /** After the used ring's index moved to {@code usedIdx}. */
-    void completed(int head, int usedIdx) {
-        region.set(ValueLayout.JAVA_BYTE, HEADER_BYTES + DESC_BYTES * head + D_INFLIGHT, (byte) 0);
+    /** After the heads before {@code usedIdx} were unmarked: the used index the region is in step with. */
+    void usedIndex(int usedIdx) {
         VarHandle.releaseFence();
         region.set(ValueLayout.JAVA_SHORT_UNALIGNED, USED_IDX, (short) usedIdx);
     }
 
     /**
      * At a queue's start: the heads still marked in flight, oldest first. When the used ring got further than the
-     * region recorded (the back end died between the two), the last completed head is unmarked first.
+     * region recorded (the back end died between the two), the heads of the used elements in between
+     * ({@code usedHead} of each used index) are unmarked first: the guest has them.
      */
-    List<Integer> pending(int queueSize, int ringUsedIdx) {
-        if ((region.get(ValueLayout.JAVA_SHORT_UNALIGNED, USED_IDX) & 0xffff) != ringUsedIdx) {
-            int last = region.get(ValueLayout.JAVA_SHORT_UNALIGNED, LAST_BATCH_HEAD) & 0xffff;
-            if (last < queueSize) {
-                region.set(ValueLayout.JAVA_BYTE, HEADER_BYTES + DESC_BYTES * last + D_INFLIGHT, (byte) 0);
+    List<Integer> pending(int queueSize, int ringUsedIdx, IntUnaryOperator usedHead) {
+        int recorded = region.get(ValueLayout.JAVA_SHORT_UNALIGNED, USED_IDX) & 0xffff;
+        if (recorded != ringUsedIdx) {
+            if (((ringUsedIdx - recorded) & 0xffff) <= queueSize) { // else not ours to trust: nothing unmarked
+                for (int i = recorded; i != ringUsedIdx; i = (i + 1) & 0xffff) {
+                    int head = usedHead.applyAsInt(i);
+                    if (head >= 0 && head < queueSize) {
+                        region.set(ValueLayout.JAVA_BYTE, HEADER_BYTES + DESC_BYTES * head + D_INFLIGHT, (byte) 0);
+                    }
+                }
             }
             region.set(ValueLayout.JAVA_SHORT_UNALIGNED, USED_IDX, (short) ringUsedIdx);
         }

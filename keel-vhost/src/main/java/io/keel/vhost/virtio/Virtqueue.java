@@ -13,6 +13,8 @@ import static io.keel.vhost.virtio.SplitRing.USED_RING;
 
 import io.keel.core.sys.EventFd;
 import io.keel.core.sys.Libc;
+import io.keel.core.thread.KeelThread;
+import io.keel.core.thread.MessageFn;
 import io.keel.vhost.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -29,8 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>Notifications: while the ring has work the driver is told not to kick (VRING_USED_F_NO_NOTIFY, or with
  * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
  * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
- * that will not come. Calls are coalesced: completions publish the used ring at once and {@link #signalIfNeeded} writes
- * the call eventfd once for all of them, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
+ * that will not come. Completions write their used elements at once and move the used index once for all of those
+ * of the thread's round (a message the queue sends itself; off a Keel thread, at once): the driver polls the index
+ * and reads the elements' lines after each move, so moving it per completion pulled each line across cores once per
+ * element instead of once per batch. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
+ * all published completions, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
  * with a used length of 0 (only that request fails); an available index that runs ahead by more than the queue size
@@ -38,6 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Virtqueue {
     private static final Logger LOG = LoggerFactory.getLogger(Virtqueue.class);
+    private static final MessageFn<Virtqueue> PUBLISH_USED_INDEX = Virtqueue::publishUsedIndex;
 
     private final String name;
     private final int index;
@@ -62,7 +68,10 @@ public final class Virtqueue {
     private boolean eventIdx;
     private boolean indirect;
     private InflightRing inflight;
+    /** The used index after the elements written so far; the ring's shows {@link #publishedUsed} until published. */
     private int usedIdx;
+    private int publishedUsed;
+    private boolean publishScheduled;
     private int signalledUsed;
     private boolean callPending;
     private boolean kicksEnabled;
@@ -174,10 +183,11 @@ public final class Virtqueue {
         eventIdx = (features & (1L << VirtioFeatures.RING_EVENT_IDX)) != 0;
         indirect = (features & (1L << VirtioFeatures.RING_INDIRECT_DESC)) != 0;
         usedIdx = (short) U16.getAcquire(used, RING_IDX) & 0xffff;
+        publishedUsed = usedIdx;
         signalledUsed = usedIdx;
         generation++;
         inflight = inflightRegion == null ? null : new InflightRing(inflightRegion);
-        List<Integer> pending = inflight == null ? List.of() : inflight.pending(size, usedIdx);
+        List<Integer> pending = inflight == null ? List.of() : inflight.pending(size, usedIdx, this::usedHead);
         resubmit = pending.stream().mapToInt(Integer::intValue).toArray();
         resubmitNext = 0;
         if (inflight != null) {
@@ -201,7 +211,11 @@ public final class Virtqueue {
 
     /** A new memory table while the queue runs: the rings are read through it from now on. Null, or why not. */
     public String remap(GuestMemory mem) {
-        return started ? mapRings(mem) : null;
+        if (!started) {
+            return null;
+        }
+        publishUsedIndex(); // through the old table, which is still mapped
+        return mapRings(mem);
     }
 
     private String mapRings(GuestMemory mem) {
@@ -225,6 +239,7 @@ public final class Virtqueue {
     /** GET_VRING_BASE: no more requests are taken; those in flight still complete into the used ring. */
     public void stop() {
         started = false;
+        publishUsedIndex(); // the front end reads the rings next
     }
 
     /**
@@ -233,6 +248,7 @@ public final class Virtqueue {
      */
     public void detach() {
         started = false;
+        publishUsedIndex();
         generation++;
         memory = null;
         desc = null;
@@ -382,18 +398,43 @@ public final class Virtqueue {
     }
 
     private void publishUsed(int head, int length) {
-        if (inflight != null) {
-            inflight.completing(head);
-        }
         long at = USED_RING + USED_ELEM_BYTES * (usedIdx & (size - 1));
         used.set(INT_U, at, head);
         used.set(INT_U, at + 4, length);
         usedIdx = (usedIdx + 1) & 0xffff;
+        if (!publishScheduled) {
+            publishScheduled = true;
+            KeelThread t = KeelThread.current();
+            if (t == null || !t.send(PUBLISH_USED_INDEX, this)) {
+                publishUsedIndex();
+            }
+        }
+    }
+
+    /**
+     * Moves the ring's used index past every element written since the last move; with an inflight region, then
+     * unmarks their heads and records the index (a back end that dies in between finds the heads between the
+     * recorded index and the ring's in the used ring, {@link InflightRing#pending}).
+     */
+    private void publishUsedIndex() {
+        publishScheduled = false;
+        if (used == null || publishedUsed == usedIdx) {
+            return;
+        }
         U16.setRelease(used, RING_IDX, (short) usedIdx);
         if (inflight != null) {
-            inflight.completed(head, usedIdx);
+            for (int i = publishedUsed; i != usedIdx; i = (i + 1) & 0xffff) {
+                inflight.completed(usedHead(i));
+            }
+            inflight.usedIndex(usedIdx);
         }
+        publishedUsed = usedIdx;
         callPending = true;
+    }
+
+    /** The head in the used ring's element for used index {@code i}. */
+    private int usedHead(int i) {
+        return used.get(INT_U, USED_RING + USED_ELEM_BYTES * (i & (size - 1)));
     }
 
     /**
@@ -401,6 +442,7 @@ public final class Virtqueue {
      * VRING_AVAIL_F_NO_INTERRUPT): 1 if it called. Run after each batch of completions.
      */
     public int signalIfNeeded() {
+        publishUsedIndex();
         if (!callPending || used == null) {
             return 0;
         }

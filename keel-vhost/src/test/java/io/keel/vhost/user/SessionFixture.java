@@ -119,8 +119,10 @@ final class SessionFixture implements AutoCloseable {
         return r;
     }
 
+    /** Completes {@code r} on the session's thread and waits for the used index to move (at the end of that round). */
     void complete(VirtqueueRequest r) {
         OnThread.run(thread, () -> r.complete((byte) 0, 1));
+        OnThread.run(thread, () -> { }); // queued after the message that moves the used index
     }
 
     /** Calls the back end made to the guest (taken). */

@@ -52,6 +52,27 @@ class VhostUserSessionTest {
     }
 
     @Test
+    void completionsOfOneRoundMoveTheUsedIndexOnceAtItsEnd() {
+        s.bringUp();
+        for (int head = 0; head < 3; head++) {
+            s.submit(head);
+        }
+        VirtqueueRequest[] three = s.awaitRequests(3);
+        int[] seenInTheRound = new int[3];
+        OnThread.run(s.thread, () -> {
+            for (int i = 0; i < 3; i++) {
+                three[i].complete((byte) 0, 1);
+                seenInTheRound[i] = s.driver.usedIdx();
+            }
+        });
+        OnThread.run(s.thread, () -> { });
+
+        assertThat(seenInTheRound).as("the driver sees no completion while the round runs").containsOnly(0);
+        assertThat(s.driver.usedIdx()).isEqualTo(3);
+        assertThat(new int[] {s.driver.usedId(0), s.driver.usedId(1), s.driver.usedId(2)}).containsExactly(0, 1, 2);
+    }
+
+    @Test
     void twoQueuesOfOneSessionServeTheirOwnRingsOnTheSessionsThread() {
         s.bringUp();
         DriverRing second = new DriverRing(s.ram, SessionFixture.RAM_BASE + 0x4000, SessionFixture.QUEUE_SIZE);
@@ -269,6 +290,7 @@ class VhostUserSessionTest {
         assertThat(region.get(ValueLayout.JAVA_BYTE, 16 + 16 * 3)).as("head 3 in flight").isEqualTo((byte) 1);
         s.complete(held);
         assertThat(region.get(ValueLayout.JAVA_BYTE, 16 + 16 * 3)).isZero();
+        assertThat(region.get(ValueLayout.JAVA_SHORT_UNALIGNED, 14)).as("used_idx recorded").isEqualTo((short) 1);
         SharedMemory.unmap(region, s.cs);
         Libc.closeQuietly(r.fd());
     }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The inflight region records which heads the back end holds; a back end that starts on a region with heads still
- * marked (it restarted while the guest waited for them) submits them again, oldest first, before new ones.
+ * marked (it restarted while the guest waited for them) submits them again, oldest first, before new ones, except
+ * those the used ring already gave back.
  */
 class InflightRingTest {
     @Test
@@ -56,6 +57,27 @@ class InflightRingTest {
 
                 assertThat(after.received).extracting(VirtqueueRequest::head).containsExactly(6, 2);
             }
+        }
+    }
+
+    @Test
+    void aBackEndThatDiedAfterTheUsedIndexMovedPastABatchLeavesOnlyTheRestInFlight() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = arena.allocate(InflightRing.bytes(RingFixture.SIZE), 64);
+            InflightRing.initialize(region, RingFixture.SIZE);
+            InflightRing before = new InflightRing(region);
+            before.popped(6);
+            before.popped(2);
+            before.popped(5);
+            before.popped(11);
+            // the ring's used index moved from 0 past heads 2 and 11, then the back end died before the region knew
+            int[] usedRing = {2, 11};
+
+            InflightRing after = new InflightRing(region);
+            assertThat(after.pending(RingFixture.SIZE, 2, i -> usedRing[i])).containsExactly(6, 5);
+            assertThat(inflight(region, 2)).isZero();
+            assertThat(inflight(region, 11)).isZero();
+            assertThat(region.get(ValueLayout.JAVA_SHORT_UNALIGNED, 14)).as("used_idx").isEqualTo((short) 2);
         }
     }
 
