@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
  * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
  * that will not come. Completions write their used elements at once and move the used index once for all of those
- * of the thread's round (a message the queue sends itself; off a Keel thread, at once): the driver polls the index
- * and reads the elements' lines after each move, so moving it per completion pulled each line across cores once per
- * element instead of once per batch. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
+ * of the thread's round (a message the queue sends itself; at once off a Keel thread or for the last request in
+ * flight): the driver polls the index and reads the elements' lines after each move, so moving it per completion
+ * pulled each line across cores once per element instead of once per batch. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
  * all published completions, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
@@ -402,7 +402,9 @@ public final class Virtqueue {
         used.set(INT_U, at, head);
         used.set(INT_U, at + 4, length);
         usedIdx = (usedIdx + 1) & 0xffff;
-        if (!publishScheduled) {
+        if (inFlight == 0) {
+            publishUsedIndex(); // the last one out: nothing of this round to wait for (queue depth one)
+        } else if (!publishScheduled) {
             publishScheduled = true;
             KeelThread t = KeelThread.current();
             if (t == null || !t.send(PUBLISH_USED_INDEX, this)) {

@@ -52,24 +52,29 @@ class VhostUserSessionTest {
     }
 
     @Test
-    void completionsOfOneRoundMoveTheUsedIndexOnceAtItsEnd() {
+    void completionsOfOneRoundMoveTheUsedIndexOnceAtItsEndAndTheLastOneInFlightAtOnce() {
         s.bringUp();
-        for (int head = 0; head < 3; head++) {
+        for (int head = 0; head < 4; head++) {
             s.submit(head);
         }
-        VirtqueueRequest[] three = s.awaitRequests(3);
-        int[] seenInTheRound = new int[3];
+        VirtqueueRequest[] four = s.awaitRequests(4);
+        int[] seen = new int[4];
         OnThread.run(s.thread, () -> {
             for (int i = 0; i < 3; i++) {
-                three[i].complete((byte) 0, 1);
-                seenInTheRound[i] = s.driver.usedIdx();
+                four[i].complete((byte) 0, 1);
+                seen[i] = s.driver.usedIdx();
             }
         });
         OnThread.run(s.thread, () -> { });
-
-        assertThat(seenInTheRound).as("the driver sees no completion while the round runs").containsOnly(0);
+        assertThat(seen).as("the driver sees none of them while the round runs").containsExactly(0, 0, 0, 0);
         assertThat(s.driver.usedIdx()).isEqualTo(3);
         assertThat(new int[] {s.driver.usedId(0), s.driver.usedId(1), s.driver.usedId(2)}).containsExactly(0, 1, 2);
+
+        OnThread.run(s.thread, () -> {
+            four[3].complete((byte) 0, 1);
+            seen[3] = s.driver.usedIdx();
+        });
+        assertThat(seen[3]).as("nothing else in flight: at once").isEqualTo(4);
     }
 
     @Test
