@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
  * <p>Notifications: while the ring has work the driver is told not to kick (VRING_USED_F_NO_NOTIFY, or with
  * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
  * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
- * that will not come. Completions write their used elements at once and move the used index once for all of those
- * of the thread's round (a message the queue sends itself; at once off a Keel thread or for the last request in
- * flight): the driver polls the index and reads the elements' lines after each move, so moving it per completion
- * pulled each line across cores once per element instead of once per batch. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
+ * that will not come. Completions write their used elements at once and move the used index at the end of the
+ * thread's round (a message the queue sends itself), every eight elements, and at once off a Keel thread or for the
+ * last request in flight: the driver polls the index and reads the elements' lines after each move, so moving it per
+ * completion pulled each line across cores once per element instead of about once. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
  * all published completions, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
@@ -44,6 +44,11 @@ import org.slf4j.LoggerFactory;
 public final class Virtqueue {
     private static final Logger LOG = LoggerFactory.getLogger(Virtqueue.class);
     private static final MessageFn<Virtqueue> PUBLISH_USED_INDEX = Virtqueue::publishUsedIndex;
+    /**
+     * The used index moves at the latest after this many elements (a 64-byte line of them): the driver can work on
+     * those while the rest of the round completes, and each line still crosses cores about once.
+     */
+    private static final int USED_BATCH = 8;
 
     private final String name;
     private final int index;
@@ -402,8 +407,8 @@ public final class Virtqueue {
         used.set(INT_U, at, head);
         used.set(INT_U, at + 4, length);
         usedIdx = (usedIdx + 1) & 0xffff;
-        if (inFlight == 0) {
-            publishUsedIndex(); // the last one out: nothing of this round to wait for (queue depth one)
+        if (inFlight == 0 || ((usedIdx - publishedUsed) & 0xffff) >= USED_BATCH) {
+            publishUsedIndex(); // the last one out (queue depth one), or a cache line's worth of elements
         } else if (!publishScheduled) {
             publishScheduled = true;
             KeelThread t = KeelThread.current();

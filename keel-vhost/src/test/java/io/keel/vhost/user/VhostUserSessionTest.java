@@ -52,29 +52,30 @@ class VhostUserSessionTest {
     }
 
     @Test
-    void completionsOfOneRoundMoveTheUsedIndexOnceAtItsEndAndTheLastOneInFlightAtOnce() {
+    void completionsOfOneRoundMoveTheUsedIndexEveryEightAtItsEndAndForTheLastOneInFlightAtOnce() {
         s.bringUp();
-        for (int head = 0; head < 4; head++) {
+        for (int head = 0; head < 11; head++) {
             s.submit(head);
         }
-        VirtqueueRequest[] four = s.awaitRequests(4);
-        int[] seen = new int[4];
+        VirtqueueRequest[] all = s.awaitRequests(11);
+        int[] seen = new int[11];
         OnThread.run(s.thread, () -> {
-            for (int i = 0; i < 3; i++) {
-                four[i].complete((byte) 0, 1);
+            for (int i = 0; i < 10; i++) {
+                all[i].complete((byte) 0, 1);
                 seen[i] = s.driver.usedIdx();
             }
         });
         OnThread.run(s.thread, () -> { });
-        assertThat(seen).as("the driver sees none of them while the round runs").containsExactly(0, 0, 0, 0);
-        assertThat(s.driver.usedIdx()).isEqualTo(3);
-        assertThat(new int[] {s.driver.usedId(0), s.driver.usedId(1), s.driver.usedId(2)}).containsExactly(0, 1, 2);
+        assertThat(seen).as("while the round runs: moved once, after eight").containsExactly(0, 0, 0, 0, 0, 0, 0, 8, 8, 8,
+                0);
+        assertThat(s.driver.usedIdx()).as("the rest at the round's end").isEqualTo(10);
+        assertThat(s.driver.usedId(9)).isEqualTo(9);
 
         OnThread.run(s.thread, () -> {
-            four[3].complete((byte) 0, 1);
-            seen[3] = s.driver.usedIdx();
+            all[10].complete((byte) 0, 1);
+            seen[10] = s.driver.usedIdx();
         });
-        assertThat(seen[3]).as("nothing else in flight: at once").isEqualTo(4);
+        assertThat(seen[10]).as("nothing else in flight: at once").isEqualTo(11);
     }
 
     @Test
