@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Virtqueue {
     private static final Logger LOG = LoggerFactory.getLogger(Virtqueue.class);
-    private static final MessageFn<Virtqueue> PUBLISH_USED_INDEX = Virtqueue::publishUsedIndex;
+    private static final MessageFn<Virtqueue> PUBLISH_USED_INDEX = Virtqueue::publishAtRoundEnd;
     /**
      * The used index moves at the latest after this many elements (a 64-byte line of them): the driver can work on
      * those while the rest of the round completes, and each line still crosses cores about once.
@@ -413,7 +413,7 @@ public final class Virtqueue {
             publishScheduled = true;
             KeelThread t = KeelThread.current();
             if (t == null || !t.send(PUBLISH_USED_INDEX, this)) {
-                publishUsedIndex();
+                publishAtRoundEnd(); // no round to end: at once
             }
         }
     }
@@ -424,7 +424,6 @@ public final class Virtqueue {
      * recorded index and the ring's in the used ring, {@link InflightRing#pending}).
      */
     private void publishUsedIndex() {
-        publishScheduled = false;
         if (used == null || publishedUsed == usedIdx) {
             return;
         }
@@ -437,6 +436,12 @@ public final class Virtqueue {
         }
         publishedUsed = usedIdx;
         callPending = true;
+    }
+
+    /** The round's message: one per round, however many moves happened in it. */
+    private void publishAtRoundEnd() {
+        publishScheduled = false;
+        publishUsedIndex();
     }
 
     /** The head in the used ring's element for used index {@code i}. */
