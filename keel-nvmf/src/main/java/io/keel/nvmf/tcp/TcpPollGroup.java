@@ -56,8 +56,7 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
     private final int smallCache;
     private final int largeCache;
     private final List<TcpQpair> qpairs = new ArrayList<>();
-    /** Per segment handed out, its NIO view; per pool buffer, its exact-length view last handed out. */
-    /** A replaced view is never handed out again: both caches stay one per buffer. */
+    /** Per pool buffer, its exact-length view last handed out. */
     private final BufferViews views = new BufferViews();
     private final QueueMemory memory;
     private NativeArena receiveArena; // global scope: NIO's reads and the sends' downcalls acquire no session

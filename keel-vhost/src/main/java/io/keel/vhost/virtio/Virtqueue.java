@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * that will not come. Completions write their used elements at once and move the used index at the end of the
  * thread's round (a message the queue sends itself), every eight elements, and at once off a Keel thread or for the
  * last request in flight: the driver polls the index and reads the elements' lines after each move, so moving it per
- * completion pulled each line across cores once per element instead of about once. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for
- * all published completions, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
+ * completion pulled each line across cores once per element instead of about once. Calls are coalesced:
+ * {@link #signalIfNeeded} writes the call eventfd once for all published completions, only when the driver asked
+ * (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
  * with a used length of 0 (only that request fails); an available index that runs ahead by more than the queue size
