@@ -27,7 +27,8 @@ public abstract class Bdev {
     private final String productName;
     private final int blockSize;
     private volatile long numBlocks;
-    private final Set<IoType> ioTypes;
+    /** Bit {@code t.ordinal()} set for each supported type: checked on every I/O. */
+    private final long ioTypeBits;
     private final List<String> aliases = new CopyOnWriteArrayList<>();
     private final IoDevice<BdevChannel> channels;
     private final List<BdevDesc> descs = new CopyOnWriteArrayList<>();
@@ -64,7 +65,11 @@ public abstract class Bdev {
         this.productName = productName;
         this.blockSize = blockSize;
         this.numBlocks = numBlocks;
-        this.ioTypes = EnumSet.copyOf(ioTypes);
+        long bits = 0;
+        for (IoType t : ioTypes) {
+            bits |= 1L << t.ordinal();
+        }
+        this.ioTypeBits = bits;
         this.aliases.add(this.uuid.toString());
         this.channels = IoDevice.registerDraining("bdev_" + name, t -> new BdevChannel(this, t), BdevChannel::release);
     }
@@ -122,11 +127,17 @@ public abstract class Bdev {
     }
 
     public final boolean supports(IoType t) {
-        return ioTypes.contains(t);
+        return (ioTypeBits & 1L << t.ordinal()) != 0;
     }
 
     public final Set<IoType> supportedIoTypes() {
-        return EnumSet.copyOf(ioTypes);
+        EnumSet<IoType> types = EnumSet.noneOf(IoType.class);
+        for (IoType t : IoType.values()) {
+            if (supports(t)) {
+                types.add(t);
+            }
+        }
+        return types;
     }
 
     public final List<String> aliases() {
@@ -222,8 +233,8 @@ public abstract class Bdev {
         ObjectNode types = o.putObject("supported_io_types");
         for (String k : IoType.SPDK_IO_TYPE_KEYS) {
             boolean has = false;
-            for (IoType t : ioTypes) {
-                has |= t.wireName().equals(k);
+            for (IoType t : IoType.values()) {
+                has |= supports(t) && t.wireName().equals(k);
             }
             types.put(k, has);
         }

@@ -66,6 +66,8 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
     private final int queues;
     private final long capacitySectors;
     private final int blockSize;
+    /** log2 of the block size (a power of two): shifts, not divisions, on the data path. */
+    private final int blockShift;
     private final NativeArena arena = new NativeArena();
     private final VirtioBlkConfig config;
     private final MemorySegment id;
@@ -91,6 +93,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
         this.readonly = readonly;
         this.queues = queues;
         this.blockSize = bdev.blockSize();
+        this.blockShift = Integer.numberOfTrailingZeros(blockSize);
         this.capacitySectors = bdev.numBlocks() * (blockSize / SECTOR_BYTES);
         this.rangeFormat = new BlkRanges(blockSize);
         this.problems = new ProblemLog(LOG, name);
@@ -161,9 +164,16 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
             fail(io, S_IOERR, "no room for the header and the status byte", 0, r.readableBytes());
             return;
         }
-        BlkIo.gather(r, 0, io.header, HEADER_BYTES);
-        int type = io.header.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
-        long sector = io.header.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
+        // each field read from the guest once; a header split over descriptors is gathered first
+        MemorySegment header = r.base(0);
+        long at = r.offset(0);
+        if (r.length(0) < HEADER_BYTES) {
+            BlkIo.gather(r, 0, io.header, HEADER_BYTES);
+            header = io.header;
+            at = 0;
+        }
+        int type = header.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+        long sector = header.get(ValueLayout.JAVA_LONG_UNALIGNED, at + 8);
         if (removed || releasing) {
             fail(io, S_IOERR, removed ? "the bdev was removed" : "the session is ending", sector, 0);
             return;
@@ -190,7 +200,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
         }
         io.pieces(r, r.readableCount(), r.segmentCount(), 0, bytes);
         executor.readv(io, desc, channel, io.bases, io.offsets, io.lengths, io.pieces, blocks(sector),
-                bytes / blockSize);
+                bytes >>> blockShift);
     }
 
     private void write(BlkIo io, VirtqueueRequest r, long sector) {
@@ -209,7 +219,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
         }
         io.pieces(r, 0, r.readableCount(), HEADER_BYTES, bytes);
         executor.writev(io, desc, channel, io.bases, io.offsets, io.lengths, io.pieces, blocks(sector),
-                bytes / blockSize);
+                bytes >>> blockShift);
     }
 
     /** Whether {@code bytes} at {@code sector} is whole blocks inside the device; if not, the request has ended. */
@@ -222,7 +232,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
             fail(io, S_IOERR, "past the end of the device (" + capacitySectors + " sectors)", sector, bytes);
             return false;
         }
-        if ((sector * SECTOR_BYTES) % blockSize != 0 || bytes % blockSize != 0) {
+        if (((sector * SECTOR_BYTES | bytes) & (blockSize - 1)) != 0) {
             fail(io, S_IOERR, "not whole blocks of " + blockSize + " bytes", sector, bytes);
             return false;
         }
@@ -230,7 +240,7 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
     }
 
     private long blocks(long sector) {
-        return sector * SECTOR_BYTES / blockSize;
+        return sector * SECTOR_BYTES >>> blockShift;
     }
 
     private void flush(BlkIo io) {

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A guest's virtio-blk driver (the fake front end) against the device over a 1 MiB malloc bdev: data written lands
- * in the bdev and reads back, over several descriptors and on both queues; discard and write zeroes; GET_ID; bad
- * requests fail alone with the right status; a read-only device; a bdev removed under a running session.
+ * in the bdev and reads back, over several descriptors and on both queues, also with the header split over two
+ * descriptors; discard and write zeroes; GET_ID; bad requests fail alone with the right status; a read-only device;
+ * a bdev removed under a running session.
  */
 class VirtioBlkDeviceTest {
     @TempDir
@@ -72,6 +73,22 @@ class VirtioBlkDeviceTest {
             assertThat(r.usedLength()).isEqualTo(data.length + 1);
             assertThat(guestBytes(at, data.length)).isEqualTo(data);
         }
+    }
+
+    @Test
+    void aHeaderSplitOverTwoDescriptorsIsReadWhole() {
+        start(false);
+        byte[] data = pattern(4096, 7);
+        long sector = 24;
+        fill(f.guest.request(0, VirtioBlk.T_OUT, sector, new int[] {4, 12}, data.length, 1, false), data);
+        BlkGuest.Done w = f.guest.kickAndWait(0);
+        assertThat(w.status()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(f.bdevBytes(sector, data.length)).isEqualTo(data);
+
+        long at = f.guest.request(0, VirtioBlk.T_IN, sector, new int[] {12, 4}, data.length, 1, true);
+        BlkGuest.Done r = f.guest.kickAndWait(0);
+        assertThat(r.status()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(guestBytes(at, data.length)).isEqualTo(data);
     }
 
     @Test

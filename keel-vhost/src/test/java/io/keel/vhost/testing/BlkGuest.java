@@ -16,6 +16,8 @@ import java.lang.foreign.ValueLayout;
 public final class BlkGuest implements AutoCloseable {
     public static final long RAM_BASE = 0x10_0000;
     public static final int QUEUE_SIZE = 16;
+    /** Where in a request's slot the pieces of a split header lie: 64 bytes apart. */
+    private static final long HEADER_PIECE_SPACING = 64;
     static final int ACK = VhostUserMessage.VERSION | VhostUserMessage.FLAG_NEED_REPLY;
     /** Per queue and head: 64 KiB of guest RAM for one request's header, data and status. */
     static final long SLOT_BYTES = 0x1_0000;
@@ -78,8 +80,17 @@ public final class BlkGuest implements AutoCloseable {
      * at the next {@link #kick}: a request made available before its data is written may be served with stale data.
      */
     public long request(int q, int type, long sector, int headerBytes, int dataBytes, int pieces, boolean deviceWrites) {
+        return request(q, type, sector, new int[] {headerBytes}, dataBytes, pieces, deviceWrites);
+    }
+
+    /**
+     * As {@link #request}, the header split over descriptors of {@code headerPieces} bytes each, the pieces apart in
+     * guest memory, as a driver may lay it out.
+     */
+    public long request(int q, int type, long sector, int[] headerPieces, int dataBytes, int pieces,
+            boolean deviceWrites) {
         int head = nextHead[q];
-        nextHead[q] = (head + pieces + 2) % QUEUE_SIZE;
+        nextHead[q] = (head + pieces + headerPieces.length + 1) % QUEUE_SIZE;
         long at = slot(q, head);
         MemorySegment h = guest(at, 16);
         h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
@@ -90,7 +101,20 @@ public final class BlkGuest implements AutoCloseable {
         guest(status, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
         DriverRing d = rings[q];
         int idx = head;
-        d.desc(idx, at, headerBytes, SplitRing.DESC_F_NEXT, (idx + 1) % QUEUE_SIZE);
+        int headerOffset = 0;
+        for (int i = 0; i < headerPieces.length; i++) {
+            long pieceAt = at;
+            if (i > 0) { // apart from the one before, so that only reading the pieces in turn gives the header
+                idx = (idx + 1) % QUEUE_SIZE;
+                pieceAt = at + HEADER_PIECE_SPACING * i;
+                MemorySegment.copy(h, headerOffset, guest(pieceAt, headerPieces[i]), 0, headerPieces[i]);
+            }
+            d.desc(idx, pieceAt, headerPieces[i], SplitRing.DESC_F_NEXT, (idx + 1) % QUEUE_SIZE);
+            headerOffset += headerPieces[i];
+        }
+        if (headerPieces.length > 1) { // the header's rest is not where its first piece ends
+            h.asSlice(headerPieces[0]).fill((byte) 0xa5);
+        }
         int per = pieces == 0 ? 0 : dataBytes / pieces;
         for (int p = 0; p < pieces; p++) {
             idx = (idx + 1) % QUEUE_SIZE;
