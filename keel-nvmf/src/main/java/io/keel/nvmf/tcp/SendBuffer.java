@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
  * taken) when it grows and when the connection {@linkplain #close closes}. Owner thread only.
  */
 final class SendBuffer implements PduSink {
+    /** Reference slots to start with; they double, so their count stays a power of two (indexes wrap by a mask). */
     private static final int INITIAL_REFERENCES = 4;
 
     /** How the pieces of one flush reach the socket: the bytes taken (0: none now). */
@@ -91,7 +92,7 @@ final class SendBuffer implements PduSink {
         if (refCount == refs.length) {
             growReferences();
         }
-        Reference r = refs[(refHead + refCount++) % refs.length];
+        Reference r = refs[(refHead + refCount++) & (refs.length - 1)];
         r.at = end;
         r.data = data;
         r.owner = owner;
@@ -124,7 +125,7 @@ final class SendBuffer implements PduSink {
         long pos = sent;
         int i = 0;
         for (; i < refCount && pieces.room() >= 2; i++) {
-            Reference r = refs[(refHead + i) % refs.length];
+            Reference r = refs[(refHead + i) & (refs.length - 1)];
             if (r.at > pos) {
                 pieces.add(base + pos, r.at - pos);
                 pos = r.at;
@@ -169,7 +170,7 @@ final class SendBuffer implements PduSink {
         BufferProvider owner = r.owner;
         r.data = null;
         r.owner = null;
-        refHead = (refHead + 1) % refs.length;
+        refHead = (refHead + 1) & (refs.length - 1);
         refCount--;
         owner.release(data);
     }
@@ -191,7 +192,7 @@ final class SendBuffer implements PduSink {
         }
         MemorySegment.copy(seg, sent, seg, 0, end - sent);
         for (int i = 0; i < refCount; i++) {
-            refs[(refHead + i) % refs.length].at -= sent;
+            refs[(refHead + i) & (refs.length - 1)].at -= sent;
         }
         end -= sent;
         sent = 0;
@@ -221,7 +222,7 @@ final class SendBuffer implements PduSink {
     private void growReferences() {
         Reference[] bigger = newReferences(refs.length * 2);
         for (int i = 0; i < refCount; i++) {
-            Reference old = refs[(refHead + i) % refs.length];
+            Reference old = refs[(refHead + i) & (refs.length - 1)];
             Reference r = bigger[i];
             r.at = old.at;
             r.data = old.data;
