@@ -5,9 +5,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 
 /**
- * One virtio-blk request being served: its header and range table copied out of guest memory (small, checked once,
- * not read again from memory the guest may change), and its data as pieces of guest memory the bdev layer reads
- * and writes in place. Pooled by the device; reused, nothing allocated per request once warm.
+ * One virtio-blk request being served: room for its header when a driver splits it over descriptors, and its range
+ * table, copied out of guest memory (checked once, not read again from memory the guest may change), and its data
+ * as pieces of guest memory the bdev layer reads and writes in place. Pooled by the device; reused, nothing
+ * allocated per request once warm.
  */
 final class BlkIo {
     final MemorySegment header;
