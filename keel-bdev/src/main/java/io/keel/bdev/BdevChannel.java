@@ -161,15 +161,15 @@ public final class BdevChannel {
     }
 
     /**
-     * Submits an I/O; {@code offs} and {@code lens} (both null: each segment whole) give where in each segment its
-     * bytes start and how many there are.
+     * Submits an I/O of the segments {@code iovs[first .. first+iovCount)}; {@code offs} and {@code lens} (both null:
+     * each segment whole) give where in each segment its bytes start and how many there are.
      */
-    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int iovCount,
+    int submit(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int first, int iovCount,
             long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
         if (KeelThread.current() != thread) {
             throw new IllegalStateException("bdev channel of " + thread.name() + " used on another thread");
         }
-        int rc = validate(desc, type, iovs, offs, lens, iovCount, offsetBlocks, numBlocks);
+        int rc = validate(desc, type, iovs, offs, lens, first, iovCount, offsetBlocks, numBlocks);
         if (rc != 0) {
             return rc;
         }
@@ -178,7 +178,7 @@ public final class BdevChannel {
             return -Errno.ENOMEM;
         }
         io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
-        for (int i = 0; i < iovCount; i++) {
+        for (int i = first, end = first + iovCount; i < end; i++) {
             if (lens == null) {
                 io.addIov(iovs[i], iovs[i].byteSize());
             } else {
@@ -202,13 +202,14 @@ public final class BdevChannel {
         }
     }
 
-    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int iovCount,
-            long offset, long blocks) {
+    private int validate(BdevDesc desc, IoType type, MemorySegment[] iovs, long[] offs, long[] lens, int first,
+            int iovCount, long offset, long blocks) {
         int rc = validateRange(desc, type, offset, blocks);
         if (rc != 0) {
             return rc;
         }
-        if (iovCount < 0 || iovCount > BdevIo.MAX_IOVS) {
+        if (iovCount < 0 || iovCount > BdevIo.MAX_IOVS || first < 0
+                || iovCount > 0 && first > iovs.length - iovCount) {
             return -Errno.EINVAL;
         }
         if (type.carriesData()) {
@@ -216,7 +217,7 @@ public final class BdevChannel {
                 return type == IoType.READ && layer.canLendBuffer(blocks * bdev.blockSize()) ? 0 : -Errno.EINVAL;
             }
             long total = 0;
-            for (int i = 0; i < iovCount; i++) {
+            for (int i = first, end = first + iovCount; i < end; i++) {
                 long len = lens == null ? iovs[i].byteSize() : lens[i];
                 long off = lens == null ? 0 : offs[i];
                 if (len <= 0 || off < 0 || off > iovs[i].byteSize() - len) {

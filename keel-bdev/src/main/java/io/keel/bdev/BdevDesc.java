@@ -62,22 +62,23 @@ public final class BdevDesc {
 
     /** A read into a buffer the layer lends from iobuf ({@link BdevIo#iov(int)}); valid until {@link BdevIo#free()}. */
     public int readPooled(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.READ, null, null, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.READ, null, null, null, 0, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int readv(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.READ, iovs, null, null, iovCount, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.READ, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks, cb, arg);
     }
 
     /**
-     * Reads into {@code count} pieces of memory without a view of each: piece {@code i} is {@code lengths[i]} bytes at
-     * {@code offsets[i]} in {@code bases[i]} (a guest memory region, say); {@code offsets} and {@code lengths} both
-     * null: each segment whole. The arrays are read at submission only.
+     * Reads into {@code count} pieces of memory without a view of each, those at {@code first .. first+count-1} of the
+     * arrays: piece {@code i} is {@code lengths[i]} bytes at {@code offsets[i]} in {@code bases[i]} (a guest memory
+     * region, say); {@code offsets} and {@code lengths} both null: each segment whole. The arrays are read at
+     * submission only.
      */
-    public int readv(BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths, int count,
+    public int readv(BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths, int first, int count,
             long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.READ, bases, offsets, lengths, count, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.READ, bases, offsets, lengths, first, count, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int write(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
@@ -86,13 +87,16 @@ public final class BdevDesc {
 
     public int writev(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.WRITE, iovs, null, null, iovCount, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.WRITE, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks, cb, arg);
     }
 
-    /** Writes {@code count} pieces of memory, as {@link #readv(BdevChannel, MemorySegment[], long[], long[], int, long, long, BdevIoCallback, Object)} reads. */
-    public int writev(BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths, int count,
+    /**
+     * Writes {@code count} pieces of memory, as
+     * {@link #readv(BdevChannel, MemorySegment[], long[], long[], int, int, long, long, BdevIoCallback, Object)} reads.
+     */
+    public int writev(BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths, int first, int count,
             long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.WRITE, bases, offsets, lengths, count, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.WRITE, bases, offsets, lengths, first, count, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int compare(BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
@@ -102,23 +106,23 @@ public final class BdevDesc {
     /** Compares the blocks with the segments {@code iovs[0..iovCount)}, each used whole. */
     public int comparev(BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks, long numBlocks,
             BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.COMPARE, iovs, null, null, iovCount, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.COMPARE, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int writeZeroes(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.WRITE_ZEROES, null, null, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.WRITE_ZEROES, null, null, null, 0, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int unmap(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.UNMAP, null, null, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.UNMAP, null, null, null, 0, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int flush(BdevChannel ch, long offsetBlocks, long numBlocks, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.FLUSH, null, null, null, 0, offsetBlocks, numBlocks, cb, arg);
+        return ch.submit(this, IoType.FLUSH, null, null, null, 0, 0, offsetBlocks, numBlocks, cb, arg);
     }
 
     public int reset(BdevChannel ch, BdevIoCallback cb, Object arg) {
-        return ch.submit(this, IoType.RESET, null, null, null, 0, 0, 0, cb, arg);
+        return ch.submit(this, IoType.RESET, null, null, null, 0, 0, 0, 0, cb, arg);
     }
 
     /**

@@ -73,63 +73,64 @@ public final class RequestExecutor<C> {
 
     /** Reads {@code numBlocks} at {@code offsetBlocks} into the first bytes of {@code buf}. */
     public void read(C request, BdevDesc desc, BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.READ, desc, ch, buf, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.READ, desc, ch, buf, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     /** Reads into the segments {@code iovs[0..iovCount)}, each used whole. */
     public void readv(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks,
             long numBlocks) {
-        submit(request, IoType.READ, desc, ch, null, iovs, null, null, iovCount, offsetBlocks, numBlocks);
+        submit(request, IoType.READ, desc, ch, null, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks);
     }
 
     /**
-     * Reads into {@code count} pieces of memory with no view made of each: piece {@code i} is {@code lengths[i]} bytes
-     * at {@code offsets[i]} in {@code bases[i]} (guest memory regions: vhost's descriptors).
+     * Reads into {@code count} pieces of memory with no view made of each, those at {@code first .. first+count-1} of
+     * the arrays: piece {@code i} is {@code lengths[i]} bytes at {@code offsets[i]} in {@code bases[i]} (guest memory
+     * regions: vhost's descriptors).
      */
     public void readv(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths,
-            int count, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.READ, desc, ch, null, bases, offsets, lengths, count, offsetBlocks, numBlocks);
+            int first, int count, long offsetBlocks, long numBlocks) {
+        submit(request, IoType.READ, desc, ch, null, bases, offsets, lengths, first, count, offsetBlocks, numBlocks);
     }
 
     /** Writes the first bytes of {@code buf}. */
     public void write(C request, BdevDesc desc, BdevChannel ch, MemorySegment buf, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.WRITE, desc, ch, buf, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.WRITE, desc, ch, buf, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     /** Writes the segments {@code iovs[0..iovCount)}, each used whole. */
     public void writev(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] iovs, int iovCount, long offsetBlocks,
             long numBlocks) {
-        submit(request, IoType.WRITE, desc, ch, null, iovs, null, null, iovCount, offsetBlocks, numBlocks);
+        submit(request, IoType.WRITE, desc, ch, null, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks);
     }
 
     /** Writes {@code count} pieces of memory, as the pieces {@code readv} reads into. */
     public void writev(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths,
-            int count, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.WRITE, desc, ch, null, bases, offsets, lengths, count, offsetBlocks, numBlocks);
+            int first, int count, long offsetBlocks, long numBlocks) {
+        submit(request, IoType.WRITE, desc, ch, null, bases, offsets, lengths, first, count, offsetBlocks, numBlocks);
     }
 
     /** Compares the blocks with the first bytes of {@code buf} ({@link RequestStatus#MISCOMPARE} when they differ). */
     public void compare(C request, BdevDesc desc, BdevChannel ch, MemorySegment buf, long offsetBlocks,
             long numBlocks) {
-        submit(request, IoType.COMPARE, desc, ch, buf, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.COMPARE, desc, ch, buf, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     /** Compares the blocks with the segments {@code iovs[0..iovCount)}, each used whole. */
     public void comparev(C request, BdevDesc desc, BdevChannel ch, MemorySegment[] iovs, int iovCount,
             long offsetBlocks, long numBlocks) {
-        submit(request, IoType.COMPARE, desc, ch, null, iovs, null, null, iovCount, offsetBlocks, numBlocks);
+        submit(request, IoType.COMPARE, desc, ch, null, iovs, null, null, 0, iovCount, offsetBlocks, numBlocks);
     }
 
     public void writeZeroes(C request, BdevDesc desc, BdevChannel ch, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.WRITE_ZEROES, desc, ch, null, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.WRITE_ZEROES, desc, ch, null, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     public void unmap(C request, BdevDesc desc, BdevChannel ch, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.UNMAP, desc, ch, null, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.UNMAP, desc, ch, null, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     public void flush(C request, BdevDesc desc, BdevChannel ch, long offsetBlocks, long numBlocks) {
-        submit(request, IoType.FLUSH, desc, ch, null, null, null, null, 0, offsetBlocks, numBlocks);
+        submit(request, IoType.FLUSH, desc, ch, null, null, null, null, 0, 0, offsetBlocks, numBlocks);
     }
 
     /**
@@ -147,11 +148,11 @@ public final class RequestExecutor<C> {
     }
 
     private void submit(C request, IoType type, BdevDesc desc, BdevChannel ch, MemorySegment buf,
-            MemorySegment[] iovs, long[] iovOffsets, long[] iovLengths, int iovCount, long offsetBlocks,
+            MemorySegment[] iovs, long[] iovOffsets, long[] iovLengths, int iovFirst, int iovCount, long offsetBlocks,
             long numBlocks) {
         RequestSlot s = take(request);
         if (s != null) {
-            s.set(type, desc, ch, buf, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks);
+            s.set(type, desc, ch, buf, iovs, iovOffsets, iovLengths, iovFirst, iovCount, offsetBlocks, numBlocks);
             start(s);
         }
     }

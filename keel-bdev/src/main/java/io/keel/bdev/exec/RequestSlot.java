@@ -27,6 +27,7 @@ final class RequestSlot implements BdevIoCallback {
     /** Where each of {@link #iovs} starts and its length; both null: each segment whole. */
     private long[] iovOffsets;
     private long[] iovLengths;
+    private int iovFirst;
     private int iovCount;
     // a table of ranges, one I/O per non-empty entry, one after another
     private MemorySegment ranges;
@@ -48,11 +49,12 @@ final class RequestSlot implements BdevIoCallback {
     }
 
     /**
-     * Sets up an I/O of one range; {@code data} (may be larger than the I/O) or {@code vector} (pieces of it where
-     * {@code vectorOffsets}/{@code vectorLengths} say, each segment whole if null) carries its data.
+     * Sets up an I/O of one range; {@code data} (may be larger than the I/O) or {@code vector} (its entries
+     * {@code vectorFirst ..}, pieces of them where {@code vectorOffsets}/{@code vectorLengths} say, each segment whole
+     * if null) carries its data.
      */
     void set(IoType t, BdevDesc d, BdevChannel ch, MemorySegment data, MemorySegment[] vector, long[] vectorOffsets,
-            long[] vectorLengths, int vectorCount, long offset, long blocks) {
+            long[] vectorLengths, int vectorFirst, int vectorCount, long offset, long blocks) {
         type = t;
         desc = d;
         channel = ch;
@@ -62,6 +64,7 @@ final class RequestSlot implements BdevIoCallback {
         iovs = vector;
         iovOffsets = vectorOffsets;
         iovLengths = vectorLengths;
+        iovFirst = vectorFirst;
         iovCount = vectorCount;
     }
 
@@ -110,10 +113,12 @@ final class RequestSlot implements BdevIoCallback {
     boolean submit() {
         int rc = switch (type) {
             case READ -> iovs != null
-                    ? desc.readv(channel, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks, this, null)
+                    ? desc.readv(channel, iovs, iovOffsets, iovLengths, iovFirst, iovCount, offsetBlocks, numBlocks,
+                            this, null)
                     : desc.read(channel, buf, offsetBlocks, numBlocks, this, null);
             case WRITE -> iovs != null
-                    ? desc.writev(channel, iovs, iovOffsets, iovLengths, iovCount, offsetBlocks, numBlocks, this, null)
+                    ? desc.writev(channel, iovs, iovOffsets, iovLengths, iovFirst, iovCount, offsetBlocks, numBlocks,
+                            this, null)
                     : desc.write(channel, buf, offsetBlocks, numBlocks, this, null);
             case COMPARE -> iovs != null
                     ? desc.comparev(channel, iovs, iovCount, offsetBlocks, numBlocks, this, null)

@@ -147,7 +147,7 @@ class RequestExecutorNoAllocationTest {
                 case 0 -> ex.read(r, desc, ch, r.buf, r.firstBlock, 1); // a buffer larger than the I/O
                 case 1 -> ex.readv(r, desc, ch, r.halves, 2, r.firstBlock, 2);
                 case 2 -> ex.write(r, desc, ch, r.buf, r.firstBlock, 2);
-                case 3 -> ex.writev(r, desc, ch, r.bases, r.offsets, r.lengths, 3, r.firstBlock, 1);
+                case 3 -> ex.writev(r, desc, ch, r.bases, r.offsets, r.lengths, 0, 3, r.firstBlock, 1);
                 default -> ex.unmap(r, desc, ch, r.ranges, 2, PairRanges.FORMAT);
             }
         }

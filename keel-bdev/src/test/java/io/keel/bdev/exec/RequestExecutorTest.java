@@ -18,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -199,22 +200,25 @@ class RequestExecutorTest {
             long[] offsets = {7, 1000, 2000};
             long[] lengths = {100, 300, 624};
             byte[] written = concat(bases, offsets, lengths);
-            MemorySegment[] readBases = {regions[1], regions[0]};
-            long[] readOffsets = {3000, 3000};
-            long[] readLengths = {24, 1000};
-            run(() -> q.ex.writev("write", malloc, channel.context(), bases, offsets, lengths, 3, 8, 2));
+            // read back through entries 1 and 2 of longer arrays (a transport passes its own, less a header's entry)
+            MemorySegment[] readBases = {regions[0], regions[1], regions[0], regions[1]};
+            long[] readOffsets = {0, 3000, 3000, 0};
+            long[] readLengths = {16, 24, 1000, 1};
+            run(() -> q.ex.writev("write", malloc, channel.context(), bases, offsets, lengths, 0, 3, 8, 2));
             await().atMost(Duration.ofSeconds(5)).until(() -> q.events.contains("write SUCCESS"));
-            run(() -> q.ex.readv("read", malloc, channel.context(), readBases, readOffsets, readLengths, 2, 8, 2));
+            run(() -> q.ex.readv("read", malloc, channel.context(), readBases, readOffsets, readLengths, 1, 2, 8, 2));
             await().atMost(Duration.ofSeconds(5)).until(() -> q.events.contains("read SUCCESS"));
-            assertThat(concat(readBases, readOffsets, readLengths)).isEqualTo(written);
-            // a piece that does not lie inside its segment is refused
+            assertThat(concat(Arrays.copyOfRange(readBases, 1, 3), Arrays.copyOfRange(readOffsets, 1, 3),
+                    Arrays.copyOfRange(readLengths, 1, 3))).isEqualTo(written);
+            // a piece that does not lie inside its segment is refused, and so are entries past the arrays' end
             run(() -> {
                 q.ex.writev("outside", malloc, channel.context(), new MemorySegment[] {regions[0]}, new long[] {4000},
-                        new long[] {BLOCK}, 1, 0, 1);
+                        new long[] {BLOCK}, 0, 1, 0, 1);
                 q.ex.readv("negative", malloc, channel.context(), new MemorySegment[] {regions[0]}, new long[] {-1},
-                        new long[] {BLOCK}, 1, 0, 1);
+                        new long[] {BLOCK}, 0, 1, 0, 1);
+                q.ex.readv("past", malloc, channel.context(), readBases, readOffsets, readLengths, 3, 2, 8, 2);
             });
-            assertThat(q.events).endsWith("outside REFUSED -22", "negative REFUSED -22");
+            assertThat(q.events).endsWith("outside REFUSED -22", "negative REFUSED -22", "past REFUSED -22");
         } finally {
             run(() -> {
                 channel.put();

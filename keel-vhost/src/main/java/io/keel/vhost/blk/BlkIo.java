@@ -6,9 +6,10 @@ import java.lang.foreign.SegmentAllocator;
 
 /**
  * One virtio-blk request being served: room for its header when a driver splits it over descriptors, and its range
- * table, copied out of guest memory (checked once, not read again from memory the guest may change), and its data
- * as pieces of guest memory the bdev layer reads and writes in place. Pooled by the device; reused, nothing
- * allocated per request once warm.
+ * table, copied out of guest memory (checked once, not read again from memory the guest may change), and, when its
+ * data share a descriptor with the header or the status byte, the data's pieces of guest memory cut out of those
+ * (otherwise the bdev layer takes the request's own segments). Either way the bdev layer reads and writes guest
+ * memory in place. Pooled by the device; reused, nothing allocated per request once warm.
  */
 final class BlkIo {
     final MemorySegment header;

@@ -198,8 +198,15 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
             end(io, S_OK);
             return;
         }
-        io.pieces(r, r.readableCount(), r.segmentCount(), 0, bytes);
-        executor.readv(io, desc, channel, io.bases, io.offsets, io.lengths, io.pieces, blocks(sector),
+        int first = r.readableCount();
+        int status = r.segmentCount() - 1;
+        if (r.length(status) == 1) { // the status byte in a descriptor of its own: the data are the ones before it
+            executor.readv(io, desc, channel, r.bases(), r.offsets(), r.lengths(), first, status - first,
+                    blocks(sector), bytes >>> blockShift);
+            return;
+        }
+        io.pieces(r, first, r.segmentCount(), 0, bytes);
+        executor.readv(io, desc, channel, io.bases, io.offsets, io.lengths, 0, io.pieces, blocks(sector),
                 bytes >>> blockShift);
     }
 
@@ -217,8 +224,13 @@ public final class VirtioBlkDevice implements VhostUserDevice, RequestDone<BlkIo
             end(io, S_OK);
             return;
         }
+        if (r.length(0) == HEADER_BYTES) { // the header in a descriptor of its own: the data are the ones after it
+            executor.writev(io, desc, channel, r.bases(), r.offsets(), r.lengths(), 1, r.readableCount() - 1,
+                    blocks(sector), bytes >>> blockShift);
+            return;
+        }
         io.pieces(r, 0, r.readableCount(), HEADER_BYTES, bytes);
-        executor.writev(io, desc, channel, io.bases, io.offsets, io.lengths, io.pieces, blocks(sector),
+        executor.writev(io, desc, channel, io.bases, io.offsets, io.lengths, 0, io.pieces, blocks(sector),
                 bytes >>> blockShift);
     }
 

@@ -67,6 +67,22 @@ public final class VirtqueueRequest {
         return lengths[i];
     }
 
+    /**
+     * The arrays behind {@link #base}, {@link #offset} and {@link #length} (entries {@code 0 .. segmentCount()-1}), so
+     * that a run of segments goes to the bdev layer without a copy. Read only; valid until the request completes.
+     */
+    public MemorySegment[] bases() {
+        return bases;
+    }
+
+    public long[] offsets() {
+        return offsets;
+    }
+
+    public long[] lengths() {
+        return lengths;
+    }
+
     /** Segment {@code i} as a segment of its own. Allocates a view: for the control path and tests. */
     public MemorySegment slice(int i) {
         return bases[i].asSlice(offsets[i], lengths[i]);

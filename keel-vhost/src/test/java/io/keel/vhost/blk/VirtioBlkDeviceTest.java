@@ -92,6 +92,23 @@ class VirtioBlkDeviceTest {
     }
 
     @Test
+    void dataSharingADescriptorWithTheHeaderOrTheStatusByteAreCutOut() {
+        start(false);
+        byte[] data = pattern(8192, 5);
+        long sector = 40;
+        fill(f.guest.requestSharingDescriptors(0, VirtioBlk.T_OUT, sector, data.length, false), data);
+        BlkGuest.Done w = f.guest.kickAndWait(0);
+        assertThat(w.status()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(f.bdevBytes(sector, data.length)).isEqualTo(data);
+
+        long at = f.guest.requestSharingDescriptors(0, VirtioBlk.T_IN, sector, data.length, true);
+        BlkGuest.Done r = f.guest.kickAndWait(0);
+        assertThat(r.status()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(r.usedLength()).isEqualTo(data.length + 1);
+        assertThat(guestBytes(at, data.length)).isEqualTo(data);
+    }
+
+    @Test
     void configSpaceAndFeaturesDescribeTheBdev() {
         start(false);
         long features = f.guest.features();

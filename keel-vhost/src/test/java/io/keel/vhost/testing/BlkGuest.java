@@ -128,6 +128,37 @@ public final class BlkGuest implements AutoCloseable {
         return data;
     }
 
+    /**
+     * Makes a request on queue {@code q} whose data share a descriptor with what drivers usually keep apart: for a
+     * write the header and the data are one device-readable buffer, for a read ({@code deviceWrites}) the data and the
+     * status byte are one device-writable buffer. Returns the data's guest address, as {@link #request} does.
+     */
+    public long requestSharingDescriptors(int q, int type, long sector, int dataBytes, boolean deviceWrites) {
+        int head = nextHead[q];
+        nextHead[q] = (head + 2) % QUEUE_SIZE;
+        long at = slot(q, head);
+        MemorySegment h = guest(at, 16);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0);
+        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, sector);
+        long status = at + SLOT_BYTES - 1;
+        guest(status, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
+        DriverRing d = rings[q];
+        int next = (head + 1) % QUEUE_SIZE;
+        long data;
+        if (deviceWrites) {
+            data = status - dataBytes;
+            d.desc(head, at, 16, SplitRing.DESC_F_NEXT, next);
+            d.desc(next, data, dataBytes + 1, SplitRing.DESC_F_WRITE, 0);
+        } else {
+            data = at + 16;
+            d.desc(head, at, 16 + dataBytes, SplitRing.DESC_F_NEXT, next);
+            d.desc(next, status, 1, SplitRing.DESC_F_WRITE, 0);
+        }
+        unpublished[q][unpublishedCount[q]++] = head;
+        return data;
+    }
+
     /** Kicks queue {@code q} and waits for its used ring to reach the available index; the last one's outcome. */
     public Done kickAndWait(int q) {
         kick(q);
