@@ -275,7 +275,11 @@ public final class Virtqueue {
 
     // ---- the data path ----
 
-    /** Takes up to {@code budget} available requests to {@code handler}: how many it took. */
+    /**
+     * Takes up to {@code budget} available requests to {@code handler}: how many it took. A queue polled continuously
+     * looks at the available index once per call (the driver writes that line all the time: every look costs a miss
+     * on another core); one that waits for kicks drains it before asking for kicks again.
+     */
     public int poll(VirtqueueHandler handler, int budget) {
         if (!started || !enabled) {
             return 0;
@@ -311,6 +315,9 @@ public final class Virtqueue {
             work += n;
             if (polled && eventIdx && ((availEvent - lastAvail) & 0xffff) < KICK_GUARD) {
                 suppressKicks(); // avail_event moves with the ring, always far ahead
+            }
+            if (polled) {
+                break; // one look at the index per poll: the driver writes it meanwhile, so a second look is a miss
             }
         }
         return work;
