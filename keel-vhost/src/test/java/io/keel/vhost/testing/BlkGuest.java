@@ -92,13 +92,9 @@ public final class BlkGuest implements AutoCloseable {
         int head = nextHead[q];
         nextHead[q] = (head + pieces + headerPieces.length + 1) % QUEUE_SIZE;
         long at = slot(q, head);
-        MemorySegment h = guest(at, 16);
-        h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
-        h.set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0);
-        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, sector);
+        MemorySegment h = fillSlot(at, type, sector);
         long data = at + 512;
         long status = at + SLOT_BYTES - 1;
-        guest(status, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
         DriverRing d = rings[q];
         int idx = head;
         int headerOffset = 0;
@@ -137,12 +133,8 @@ public final class BlkGuest implements AutoCloseable {
         int head = nextHead[q];
         nextHead[q] = (head + 2) % QUEUE_SIZE;
         long at = slot(q, head);
-        MemorySegment h = guest(at, 16);
-        h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
-        h.set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0);
-        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, sector);
+        fillSlot(at, type, sector);
         long status = at + SLOT_BYTES - 1;
-        guest(status, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
         DriverRing d = rings[q];
         int next = (head + 1) % QUEUE_SIZE;
         long data;
@@ -157,6 +149,19 @@ public final class BlkGuest implements AutoCloseable {
         }
         unpublished[q][unpublishedCount[q]++] = head;
         return data;
+    }
+
+    /**
+     * Writes a request's header at the start of its slot at {@code at} and primes its status byte (the slot's last)
+     * with a value the device never writes; returns the header.
+     */
+    private MemorySegment fillSlot(long at, int type, long sector) {
+        MemorySegment h = guest(at, 16);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
+        h.set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0);
+        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, sector);
+        guest(at + SLOT_BYTES - 1, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x7f);
+        return h;
     }
 
     /** Kicks queue {@code q} and waits for its used ring to reach the available index; the last one's outcome. */
