@@ -8,9 +8,7 @@ import static io.keel.vhost.virtio.SplitRing.DESC_F_NEXT;
 import static io.keel.vhost.virtio.SplitRing.DESC_F_WRITE;
 import static io.keel.vhost.virtio.SplitRing.DESC_LEN;
 import static io.keel.vhost.virtio.SplitRing.DESC_NEXT;
-import static io.keel.vhost.virtio.SplitRing.INT_U;
 import static io.keel.vhost.virtio.SplitRing.LONG_U;
-import static io.keel.vhost.virtio.SplitRing.SHORT_U;
 
 import io.keel.vhost.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
@@ -25,6 +23,9 @@ import java.lang.foreign.MemorySegment;
 final class ChainWalker {
     /** An indirect table may hold at most this many descriptors (virtio bounds a chain by the 2^15 queue size). */
     private static final long MAX_INDIRECT = 32768;
+    /** Where flags and next sit in the 64 bits read at a descriptor's {@code len}. */
+    private static final int FLAGS_SHIFT = (int) (DESC_FLAGS - DESC_LEN) * 8;
+    private static final int NEXT_SHIFT = (int) (DESC_NEXT - DESC_LEN) * 8;
 
     private ChainWalker() {
     }
@@ -47,8 +48,9 @@ final class ChainWalker {
             }
             long at = tableStart + DESC_BYTES * index;
             long addr = table.get(LONG_U, at + DESC_ADDR);
-            long len = Integer.toUnsignedLong(table.get(INT_U, at + DESC_LEN));
-            int flags = table.get(SHORT_U, at + DESC_FLAGS) & 0xffff;
+            long tail = table.get(LONG_U, at + DESC_LEN); // len, flags and next in one read (little-endian)
+            long len = tail & 0xffff_ffffL;
+            int flags = (int) (tail >>> FLAGS_SHIFT) & 0xffff;
             if ((flags & DESC_F_INDIRECT) != 0) {
                 if (!indirectAllowed) {
                     return "an indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC";
@@ -78,7 +80,7 @@ final class ChainWalker {
             if ((flags & DESC_F_NEXT) == 0) {
                 return null;
             }
-            index = table.get(SHORT_U, at + DESC_NEXT) & 0xffff;
+            index = (int) (tail >>> NEXT_SHIFT);
         }
     }
 }
