@@ -12,6 +12,10 @@ public interface Inbox {
      */
     boolean offer(KeelThread sender, MessageFn<?> fn, Object arg);
 
+    /** Tells the inbox whose it is (before any message), so that it may treat the owner's messages to itself apart. */
+    default void bind(KeelThread owner) {
+    }
+
     /**
      * Closes the inbox if it is empty, atomically with respect to {@link #offer}: afterwards every offer is
      * refused, so no message can be accepted and then never run. Returns false, leaving the inbox open, when

@@ -72,6 +72,7 @@ public final class KeelThread {
         this.id = id;
         this.cpumask = cpumask;
         this.inbox = inbox;
+        inbox.bind(this);
         this.createdNanos = runtime.clock().nanoTime();
     }
 

@@ -18,6 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>An exiting thread closes its ring with {@link #close()}: flag bits in {@code tail} make it refuse every
  * later offer, decided atomically with the check that nothing is queued, so a sender is either refused or its
  * message runs — never accepted and then dropped.
+ *
+ * <p>The owner's messages to itself (a flush at the end of its round, a completion run one message later) skip the
+ * ring: they go to a plain queue only the owner touches, each with the ring's tail when it was sent, and a drain runs
+ * them in between the ring's messages where they would have been in the ring — one order, as if in one queue (code and
+ * tests rely on it: a message the owner sends itself runs before one another thread sent after seeing its effects).
+ * A claim in the ring is a locked compare-and-set, which also waits for the owner's earlier stores to reach other
+ * cores — right after a completion wrote into a ring a guest polls, that wait was a cross-core round trip per round.
  */
 public final class MessageRing implements Inbox {
     private static final VarHandle SEQ = MethodHandles.arrayElementVarHandle(long[].class);
@@ -51,6 +58,14 @@ public final class MessageRing implements Inbox {
     @SuppressWarnings("unused") // written through TAIL
     private volatile long tail;
     private long head; // consumer only
+    // the owner's messages to itself (owner only): a growable ring
+    private KeelThread owner;
+    private MessageFn<?>[] ownFns = new MessageFn<?>[64];
+    private Object[] ownArgs = new Object[64];
+    /** The ring's tail when each was sent: it runs before the ring's messages from that position on. */
+    private long[] ownPositions = new long[64];
+    private int ownHead;
+    private int ownCount;
 
     public MessageRing(int capacity) {
         if (Integer.bitCount(capacity) != 1) {
@@ -66,7 +81,15 @@ public final class MessageRing implements Inbox {
     }
 
     @Override
+    public void bind(KeelThread t) {
+        owner = t;
+    }
+
+    @Override
     public boolean offer(KeelThread sender, MessageFn<?> fn, Object arg) {
+        if (sender != null && sender == owner) {
+            return offerOwn(fn, arg);
+        }
         if (overflowCount.get() == 0) {
             int r = offerToRing(fn, arg);
             if (r != RING_FULL) {
@@ -81,6 +104,49 @@ public final class MessageRing implements Inbox {
         overflowTotal.incrementAndGet();
         overflow.add(new Object[] {fn, arg});
         return true;
+    }
+
+    private boolean offerOwn(MessageFn<?> fn, Object arg) {
+        long t = tail; // no close can be in progress: only the owner closes
+        if ((t & CLOSED) != 0) {
+            return false;
+        }
+        if (ownCount == ownFns.length) {
+            growOwn();
+        }
+        int slot = (ownHead + ownCount) & (ownFns.length - 1);
+        ownFns[slot] = fn;
+        ownArgs[slot] = arg;
+        ownPositions[slot] = t & ~FLAGS;
+        ownCount++;
+        return true;
+    }
+
+    private void runOwn(KeelThread owner) {
+        int slot = ownHead;
+        MessageFn<?> fn = ownFns[slot];
+        Object arg = ownArgs[slot];
+        ownFns[slot] = null;
+        ownArgs[slot] = null;
+        ownHead = (slot + 1) & (ownFns.length - 1);
+        ownCount--;
+        owner.execute(fn, arg);
+    }
+
+    private void growOwn() {
+        int n = ownFns.length;
+        MessageFn<?>[] fns2 = new MessageFn<?>[n * 2];
+        Object[] args2 = new Object[n * 2];
+        long[] positions2 = new long[n * 2];
+        for (int i = 0; i < n; i++) {
+            fns2[i] = ownFns[(ownHead + i) & (n - 1)];
+            args2[i] = ownArgs[(ownHead + i) & (n - 1)];
+            positions2[i] = ownPositions[(ownHead + i) & (n - 1)];
+        }
+        ownFns = fns2;
+        ownArgs = args2;
+        ownPositions = positions2;
+        ownHead = 0;
     }
 
     /** Reads {@code tail}, waiting out a close in progress (a few instructions of the consumer's). */
@@ -121,8 +187,13 @@ public final class MessageRing implements Inbox {
         while (ran < max) {
             long pos = head;
             int slot = (int) pos & mask;
-            long seq = (long) SEQ.getAcquire(sequences, slot);
-            if (seq != pos + 1) {
+            boolean ringReady = (long) SEQ.getAcquire(sequences, slot) == pos + 1;
+            if (ownCount > 0 && (!ringReady || ownPositions[ownHead] <= pos)) {
+                runOwn(owner); // sent before the ring's next message was claimed: runs first, as in one queue
+                ran++;
+                continue;
+            }
+            if (!ringReady) {
                 break; // empty, or the producer that claimed this slot has not published it yet
             }
             MessageFn<?> fn = fns[slot];
@@ -151,6 +222,9 @@ public final class MessageRing implements Inbox {
 
     @Override
     public boolean close() {
+        if (ownCount > 0) {
+            return false;
+        }
         long h = head;
         if (!TAIL.compareAndSet(this, h, h | CLOSING)) {
             return false; // a message is in the ring, or a producer has claimed a slot
@@ -174,12 +248,12 @@ public final class MessageRing implements Inbox {
 
     @Override
     public boolean isEmpty() {
-        return head == (tail & ~FLAGS) && overflowCount.get() == 0;
+        return ownCount == 0 && head == (tail & ~FLAGS) && overflowCount.get() == 0;
     }
 
     @Override
     public int size() {
-        return (int) Math.max(0, (tail & ~FLAGS) - head) + (int) overflowCount.get();
+        return ownCount + (int) Math.max(0, (tail & ~FLAGS) - head) + (int) overflowCount.get();
     }
 
     /** How many messages ever had to use the overflow queue (a full ring). */
