@@ -47,6 +47,9 @@ final class FdSet implements AutoCloseable {
     private int used;
     private int generation;
     private int watched;
+    private int relaxedWatched;
+    /** Times the set was looked at (epoll_wait calls): for tests. */
+    private long looks;
 
     FdSet() {
         int ep = Epoll.create(Epoll.EPOLL_CLOEXEC, callState);
@@ -69,6 +72,15 @@ final class FdSet implements AutoCloseable {
     /** Watches now, raw and channels. */
     int watched() {
         return watched;
+    }
+
+    long looks() {
+        return looks;
+    }
+
+    /** Fds watched now that are not {@link FdWatch#relaxed}. */
+    int urgentWatched() {
+        return watched - relaxedWatched;
     }
 
     /** Adds raw {@code fd} for {@code events} (epoll bits). */
@@ -117,6 +129,7 @@ final class FdSet implements AutoCloseable {
      * {@link #wake}): how many events {@link #ready} may be asked about. A wake-up is consumed here and not counted.
      */
     int poll(long timeoutNanos) {
+        looks++;
         int n = timeoutNanos == 0
                 ? Epoll.readyNow(epfd, events, EVENTS_PER_WAIT)
                 : Epoll.wait(epfd, events, EVENTS_PER_WAIT, timeoutNanos, timeout);
@@ -207,6 +220,7 @@ final class FdSet implements AutoCloseable {
         private int ops;
         private boolean inSet;
         private boolean cancelled;
+        private boolean relaxed;
 
         Watch(KeelThread owner, int fd, FdHandler handler, SelectableChannel channel, int slot) {
             this.owner = owner;
@@ -267,6 +281,18 @@ final class FdSet implements AutoCloseable {
             inSet = false;
             release(slot);
             watched--;
+            if (relaxed) {
+                relaxedWatched--;
+            }
+        }
+
+        @Override
+        public FdWatch relaxed() {
+            if (!relaxed && !cancelled) {
+                relaxed = true;
+                relaxedWatched++;
+            }
+            return this;
         }
 
         @Override

@@ -42,6 +42,8 @@ public final class Reactor {
      * not wait up to the quiet period for each one.
      */
     private static final long QUIET_FD_CHECK_NANOS = 20_000;
+    /** The quiet period when every watched fd is {@link FdWatch#relaxed} (control traffic only). */
+    private static final long RELAXED_FD_CHECK_NANOS = 1_000_000;
     private static final long FD_HOT_NANOS = 1_000_000;
     /**
      * An idle reactor reads the clock on one iteration in this many (and always after one that did work): a read
@@ -182,7 +184,7 @@ public final class Reactor {
                 lastFdReady = start;
                 mark = clock.nanoTime(); // the handlers accounted their own time
             } else if (start - lastFdReady > FD_HOT_NANOS) {
-                nextFdCheck = start + QUIET_FD_CHECK_NANOS;
+                nextFdCheck = start + (fds.urgentWatched() > 0 ? QUIET_FD_CHECK_NANOS : RELAXED_FD_CHECK_NANOS);
             }
         }
         iterations++;
@@ -296,6 +298,7 @@ public final class Reactor {
         if (Thread.currentThread() != osThread) {
             throw new IllegalStateException("watch() must run on reactor_" + core);
         }
+        nextFdCheck = 0; // a new fd may be urgent: look at once, not at the end of a relaxed period
         return fds.add(owner, channel, ops, handler);
     }
 
@@ -303,7 +306,13 @@ public final class Reactor {
         if (Thread.currentThread() != osThread) {
             throw new IllegalStateException("watchFd() must run on reactor_" + core);
         }
+        nextFdCheck = 0;
         return fds.add(owner, fd, events, handler);
+    }
+
+    /** How often the reactor has asked the kernel about its fds (epoll_wait calls); for tests (a snapshot). */
+    long fdLooks() {
+        return fds.looks();
     }
 
     /** Fds watched now, channels and raw; for tests (reactor thread). */

@@ -58,7 +58,7 @@ final class RpcConnection {
 
     void start(KeelThread owner) {
         thread = owner;
-        watch = owner.watch(channel, SelectionKey.OP_READ, this::onReady);
+        watch = owner.watch(channel, SelectionKey.OP_READ, this::onReady).relaxed(); // SPDK polls RPCs every 4 ms
     }
 
     private int onReady(int ops) {

@@ -76,7 +76,7 @@ public final class RpcServer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + path + ": " + e.getMessage(), e);
         }
-        s.listenerWatch = t.watch(s.listener, SelectionKey.OP_ACCEPT, ops -> s.acceptAll());
+        s.listenerWatch = t.watch(s.listener, SelectionKey.OP_ACCEPT, ops -> s.acceptAll()).relaxed();
         s.stallCheck = t.registerPoller("rpc_write_stall", s::closeStalledClients, 1_000_000);
         s.stallCheck.pause();
         LOG.info("JSON-RPC server listening on {}", path);

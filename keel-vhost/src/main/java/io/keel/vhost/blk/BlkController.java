@@ -178,7 +178,7 @@ public final class BlkController {
             return fd;
         }
         listenFd = fd;
-        listenWatch = thread.watchFd(fd, Epoll.EPOLLIN, this::onAcceptable);
+        listenWatch = thread.watchFd(fd, Epoll.EPOLLIN, this::onAcceptable).relaxed(); // a front end connecting
         return 0;
     }
 

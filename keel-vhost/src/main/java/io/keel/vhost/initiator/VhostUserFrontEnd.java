@@ -142,7 +142,7 @@ final class VhostUserFrontEnd {
             return;
         }
         state = State.NEGOTIATING;
-        watch = thread.watchFd(socket, Epoll.EPOLLIN, this::onSocketReady);
+        watch = thread.watchFd(socket, Epoll.EPOLLIN, this::onSocketReady).relaxed(); // control messages
         step = 0;
         advance();
     }

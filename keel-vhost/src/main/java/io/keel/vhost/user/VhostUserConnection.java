@@ -103,7 +103,7 @@ public final class VhostUserConnection {
 
     /** Starts reading messages and polling queues. Owner thread. */
     public void start() {
-        socketWatch = thread.watchFd(socket, Epoll.EPOLLIN, this::onSocketReady);
+        socketWatch = thread.watchFd(socket, Epoll.EPOLLIN, this::onSocketReady).relaxed(); // control messages
         queuePoller = thread.registerPoller(name + "_queues", this::pollQueues);
     }
 
@@ -269,6 +269,9 @@ public final class VhostUserConnection {
         VringFds f = fds[i];
         if (f.kick >= 0) {
             f.kickWatch = thread.watchFd(f.kick, Epoll.EPOLLIN, ready -> onKick(i));
+            if (thread.runtime().pollsContinuously()) {
+                f.kickWatch.relaxed(); // the queue is polled: a kick (which the driver is told not to send) adds nothing
+            }
         }
     }
 
