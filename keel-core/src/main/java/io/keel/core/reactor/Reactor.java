@@ -46,9 +46,10 @@ public final class Reactor {
     private static final long RELAXED_FD_CHECK_NANOS = 1_000_000;
     private static final long FD_HOT_NANOS = 1_000_000;
     /**
-     * An idle reactor reads the clock on one iteration in this many (and always after one that did work): a read
-     * costs ~30 ns on a VM, a third of an idle iteration, and an idle iteration's length is how long new work waits
-     * to be seen. Timers, the watchdog and the accounting see a start up to three idle iterations old.
+     * An idle reactor reads the clock on one iteration in this many: a read costs ~30 ns on a VM, a third of an idle
+     * iteration, and an idle iteration's length is how long new work waits to be seen. An iteration after one whose
+     * last poll did work starts from the clock read after that poll. Timers, the watchdog and the accounting see a
+     * start up to three idle iterations old.
      */
     private static final int IDLE_CLOCK_EVERY = 4;
 
@@ -82,6 +83,9 @@ public final class Reactor {
     private int idleWithoutClock;
     private int lastIterationWork;
     private long lastBusyPollEnd;
+    /** Whether a thread's poll found nothing after the last one that did work, in this iteration (its time is
+     * measured by the next iteration's clock read, which is then not skipped). */
+    private boolean idlePollAfterWork;
     private int idlePolls;
     private volatile int tid = -1;
     private long busyNanos;
@@ -147,7 +151,10 @@ public final class Reactor {
     private void iterate() {
         adoptIncoming();
         long start;
-        if (lastIterationWork == 0 && lastIterationStart != 0 && ++idleWithoutClock < IDLE_CLOCK_EVERY) {
+        if (lastIterationWork > 0 && lastIterationStart != 0 && !idlePollAfterWork) {
+            start = lastBusyPollEnd; // the clock read after the last iteration's work, which ended it
+            idleWithoutClock = 0;
+        } else if (lastIterationWork == 0 && lastIterationStart != 0 && ++idleWithoutClock < IDLE_CLOCK_EVERY) {
             start = lastIterationStart; // accounted together with the next iteration that reads the clock
         } else {
             idleWithoutClock = 0;
@@ -167,9 +174,11 @@ public final class Reactor {
                 t.account(w, end - mark);
                 mark = end;
                 work += w;
+                idlePollAfterWork = false;
             } else {
                 t.idlePolled();
                 idlePolls++;
+                idlePollAfterWork = true;
             }
             anyExited |= t.state() == KeelThread.State.EXITED;
         }
@@ -183,6 +192,7 @@ public final class Reactor {
                 work += Math.max(dispatchReadyFds(n), 1);
                 lastFdReady = start;
                 mark = clock.nanoTime(); // the handlers accounted their own time
+                idlePollAfterWork = false;
             } else if (start - lastFdReady > FD_HOT_NANOS) {
                 nextFdCheck = start + (fds.urgentWatched() > 0 ? QUIET_FD_CHECK_NANOS : RELAXED_FD_CHECK_NANOS);
             }

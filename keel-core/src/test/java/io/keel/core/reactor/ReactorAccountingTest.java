@@ -10,8 +10,9 @@ import io.keel.core.thread.PollerFn;
 import org.junit.jupiter.api.Test;
 
 /**
- * The reactor reads the clock once per iteration and once more after each poll that did work; an iteration is
- * accounted at the next one's start and the time no busy poll took is shared by the idle polls. What must still
+ * The reactor reads the clock once per iteration and once more after each poll that did work (the next iteration
+ * starts from that read when no idle poll followed it); an iteration is accounted at the next one's start and the
+ * time no busy poll took is shared by the idle polls. What must still
  * hold: a thread that works every poll is busy, a thread that never does is idle, and the threads' time adds up to
  * the reactor's.
  */
