@@ -30,7 +30,7 @@ class NomemRedriveTest {
         final AtomicBoolean full = new AtomicBoolean(true);
         final AtomicInteger bounced = new AtomicInteger();
         private final IoDevice<DeferredCompletions> device =
-                IoDevice.register("full_module", th -> new DeferredCompletions(th, "full_poller"), DeferredCompletions::close);
+                IoDevice.register("full_module", DeferredCompletions::new, DeferredCompletions::close);
 
         FullBdev() {
             super("Full0", null, "full disk", 512, 1024, EnumSet.of(IoType.READ, IoType.WRITE));

@@ -31,8 +31,7 @@ public final class MallocModule implements BdevModule {
     private final BdevLayer layer;
     private final List<MallocBdev> bdevs = new CopyOnWriteArrayList<>();
     private final IoDevice<DeferredCompletions> channels =
-            IoDevice.register("bdev_malloc", t -> new DeferredCompletions(t, "malloc_completion_poller"),
-                    DeferredCompletions::close);
+            IoDevice.register("bdev_malloc", DeferredCompletions::new, DeferredCompletions::close);
     private int nextIndex;
 
     private MallocModule(BdevLayer layer) {

@@ -34,7 +34,7 @@ public final class NullModule implements BdevModule {
     private final BdevLayer layer;
     private final List<NullBdev> bdevs = new CopyOnWriteArrayList<>();
     private final IoDevice<DeferredCompletions> channels =
-            IoDevice.register("null_bdev", t -> new DeferredCompletions(t, "null_bdev_poller"), DeferredCompletions::close);
+            IoDevice.register("null_bdev", DeferredCompletions::new, DeferredCompletions::close);
 
     private NullModule(BdevLayer layer) {
         this.layer = layer;

@@ -268,10 +268,11 @@ public final class KeelThread {
      * One iteration: a batch of messages, every active poller, every timed poller that is due, and after a round
      * that did work, the messages it sent. Returns the work done (0: idle); the runtime accounts the time.
      *
-     * <p>Latency is counted in iterations here: an I/O that a poller submits and a module completes from a
-     * resumed poller ({@code DeferredCompletions}), and whose completion sends a message (an NVMe/TCP qpair's
-     * flush), would otherwise wait for two more iterations. So a poller resumed or registered during the round
-     * runs in it (the list is read to its end as it grows), and a busy round drains the inbox once more.
+     * <p>Latency is counted in iterations here: an I/O that a poller submits and a module completes by a message
+     * to its own thread ({@code DeferredCompletions}), and whose completion sends another (an NVMe/TCP qpair's
+     * flush), would otherwise wait for two more iterations. So a busy round drains the inbox once more (the own
+     * messages sent while it drains run in that drain too), and a poller resumed or registered during the round
+     * runs in it (the list is read to its end as it grows).
      */
     public int poll(long now) {
         KeelThread previous = setCurrent(this);
