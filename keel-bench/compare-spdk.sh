@@ -18,14 +18,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=${1:-3}
 secs=${2:-5}
 port=${3:-4420}
-if [[ -z "${SPDK_BIN:-}" && -f "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" ]]; then
-  # shellcheck disable=SC1090
-  . "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" >/dev/null 2>&1
-fi
-if [[ ! -x "${SPDK_BIN:-}/nvmf_tgt" || ! -x "${SPDK_BIN:-}/spdk_nvme_perf" ]]; then
-  echo "compare-spdk.sh: SPDK's nvmf_tgt and spdk_nvme_perf are not here (set SPDK_BIN; see ../shared/peers/spdk/README.md): nothing to compare"
-  exit 0
-fi
+# shellcheck source=keel-bench/spdk-nvmf-tools.sh
+. "$root/keel-bench/spdk-nvmf-tools.sh"   # SPDK's tools, or exit 0; wait_tcp_listener
 dir=/var/tmp/keel-bench/compare-spdk
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -46,14 +40,7 @@ start_target() { # keel|spdk [--interrupt-mode]
     bench_target_start "$dir/spdk-target.log" \
       "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 ${2:-} -r "$dir/spdk.sock" --json "$dir/nvme-host-target.json"
   fi
-  for _ in $(seq 150); do
-    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "the $1 target did not listen on port $port: see $dir/$1-target.log" >&2
-  exit 1
+  wait_tcp_listener "$port" "the $1 target" "$dir/$1-target.log"
 }
 measure() { # keel|spdk QD SIZE WORKLOAD SECONDS -> "IOPS P50US"
   "$SPDK_BIN/spdk_nvme_perf" -q "$2" -o "$3" -w "$4" -t "$5" -c 0x2 -L -r "$trid" 2>&1 \

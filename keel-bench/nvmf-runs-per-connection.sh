@@ -5,8 +5,8 @@
 # The target on core 0 — `taskset -c 0 keel start -m 0x1 --pin` or `nvmf_tgt -m 0x1` — serves a null bdev (4 KiB
 # blocks) as namespace 1 of cnode1 on 127.0.0.1; spdk_nvme_perf runs on core 1. Prints one line per process: the
 # IOPS of each run (the first run doubles as the warm-up).
-# Needs SPDK's tools (../shared/peers/spdk/README.md): from $SPDK_BIN, or sourced from $SPDK_ENV (default
-# /var/tmp/spdk-peer/spdk-env.sh). Without them it says so and exits 0. Not part of ./test.sh.
+# Needs SPDK's tools (keel-bench/spdk-nvmf-tools.sh says where it looks); without them it says so and exits 0. Not
+# part of ./test.sh.
 # Usage: keel-bench/nvmf-runs-per-connection.sh [keel|spdk] [processes=3] [runs=6] [workload=randwrite] [qd=128]
 #        [seconds=3] [port=4420]
 set -euo pipefail
@@ -18,14 +18,8 @@ workload=${4:-randwrite}
 qd=${5:-128}
 secs=${6:-3}
 port=${7:-4420}
-if [[ -z "${SPDK_BIN:-}" && -f "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" ]]; then
-  # shellcheck disable=SC1090
-  . "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" >/dev/null 2>&1
-fi
-if [[ ! -x "${SPDK_BIN:-}/nvmf_tgt" || ! -x "${SPDK_BIN:-}/spdk_nvme_perf" ]]; then
-  echo "nvmf-runs-per-connection.sh: SPDK's nvmf_tgt and spdk_nvme_perf are not here (set SPDK_BIN; see ../shared/peers/spdk/README.md): nothing to run"
-  exit 0
-fi
+# shellcheck source=keel-bench/spdk-nvmf-tools.sh
+. "$root/keel-bench/spdk-nvmf-tools.sh"   # SPDK's tools, or exit 0; wait_tcp_listener
 dir=/var/tmp/keel-bench/runs-per-connection
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -44,15 +38,7 @@ for p in $(seq "$processes"); do
     bench_target_start "$dir/target.log" \
       "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/target.sock" --json "$dir/nvme-host-target.json"
   fi
-  listening=
-  for _ in $(seq 150); do
-    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
-      listening=1
-      break
-    fi
-    sleep 0.2
-  done
-  [[ -n $listening ]] || { echo "the $target target did not listen on port $port: see $dir/target.log" >&2; exit 1; }
+  wait_tcp_listener "$port" "the $target target" "$dir/target.log"
   line="process $p ($target, $workload QD$qd, ${secs} s runs):"
   for _ in $(seq "$runs"); do
     iops=$("$SPDK_BIN/spdk_nvme_perf" -q "$qd" -o 4096 -w "$workload" -t "$secs" -c 0x2 -r "$trid" 2>&1 \

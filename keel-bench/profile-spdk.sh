@@ -12,14 +12,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 secs=${1:-5}
 port=${2:-4420}
-if [[ -z "${SPDK_BIN:-}" && -f "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" ]]; then
-  # shellcheck disable=SC1090
-  . "${SPDK_ENV:-/var/tmp/spdk-peer/spdk-env.sh}" >/dev/null 2>&1
-fi
-if [[ ! -x "${SPDK_BIN:-}/nvmf_tgt" || ! -x "${SPDK_BIN:-}/spdk_nvme_perf" ]]; then
-  echo "profile-spdk.sh: SPDK's nvmf_tgt and spdk_nvme_perf are not here (set SPDK_BIN; see ../shared/peers/spdk/README.md): nothing to profile"
-  exit 0
-fi
+# shellcheck source=keel-bench/spdk-nvmf-tools.sh
+. "$root/keel-bench/spdk-nvmf-tools.sh"   # SPDK's tools, or exit 0; wait_tcp_listener
 if ! perf stat -e raw_syscalls:sys_enter -- true > /dev/null 2>&1; then
   echo "profile-spdk.sh: perf with syscall tracepoints is not usable here (install linux-perf, run as root): nothing to profile"
   exit 0
@@ -48,14 +42,7 @@ start_target() { # keel|spdk: starts it; sets target_pid to the process to watch
       "$SPDK_BIN/nvmf_tgt" -m 0x1 -s 512 -r "$dir/spdk.sock" --json "$dir/nvme-host-target.json"
   fi
   target_pid=$bench_target # ./keel execs the JVM, so this is the JVM itself
-  for _ in $(seq 150); do
-    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "the $1 target did not listen on port $port: see $dir/$1-target.log" >&2
-  exit 1
+  wait_tcp_listener "$port" "the $1 target" "$dir/$1-target.log"
 }
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
