@@ -102,6 +102,11 @@ final class SendBuffer implements PduSink {
         committed.run();
     }
 
+    /** Data buffers queued by reference and not yet written. */
+    int references() {
+        return refCount;
+    }
+
     /** Bytes waiting for the socket. */
     long pending() {
         return end - sent + referencedBytes;

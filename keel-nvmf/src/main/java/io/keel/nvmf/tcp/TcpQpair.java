@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * application thread ({@link ForwardedCommand}, through the {@link QpairRegistry}), I/O commands to this queue's
  * {@link IoCommandExecutor} on this thread. Output is gathered in a {@link SendBuffer} and written once per
  * readiness event or, for completions that arrive later, once per message turn — or, while more commands are in
- * flight, held until the host goes quiet, 64 completions wait or four reactor turns pass (see {@link #outputReady}).
+ * flight, held until the host goes quiet, 64 completions or 12 read-data PDUs wait, or four reactor turns pass
+ * (see {@link #outputReady}).
  *
  * <p>States (rule R5): {@link QpairCommands}'s; {@code AWAITING_CONNECT} covers ICReq/ICResp too, {@code CLOSED}
  * means the socket is closed and the controller told. {@link #close} is idempotent from any state.
@@ -241,7 +242,9 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
      * Output was committed: write it at the end of this event, or later in this turn if none is running. A
      * completion while more of this queue's commands are in flight is held instead, for its poll group to write
      * together with the ones that follow ({@link TcpPollGroup#holdOutput}): at queue depth one PDU per write
-     * costs the host a receive per handful of completions, and at high depth it is the host that limits.
+     * costs the host a receive per handful of completions, and at high depth it is the host that limits. Held
+     * read data is written as soon as {@link TcpPollGroup#HELD_DATA_PDUS} PDUs of it wait (unless the socket is
+     * full): a burst of reads then leaves in ~48 KiB writes that the host consumes while the burst completes.
      */
     private void outputReady() {
         if (inHandler) {
@@ -252,6 +255,10 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             return;
         }
         if (connection.requestsInUse() > 1) {
+            if (out.references() >= TcpPollGroup.HELD_DATA_PDUS && (interest & SelectionKey.OP_WRITE) == 0) {
+                flush(); // enough read data for a write of its own: the host starts on it while the rest completes
+                return;
+            }
             if (!outputHeld) {
                 outputHeld = true;
                 heldTurns = 0;

@@ -112,6 +112,17 @@ final class SocketHost implements AutoCloseable {
         }
     }
 
+    /** Reads of one block each (cids {@code firstCid}.., LBAs 0..) sent in one write, so the target reads them together. */
+    void submitReadBurst(int firstCid, int count, int nsid, int blockBytes) throws IOException {
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            sqe(Opcode.READ, firstCid + i, nsid).rw().slba(i).blockCount(1);
+            sqe.sgl().identifier(SglDescriptor.ID_TRANSPORT).length(blockBytes).address(0);
+            at += enc.capsuleCmd(tx, at, sqeBuf, 0, null, 0, 0);
+        }
+        send(at);
+    }
+
     /** Answers H2CData for an R2T from {@code data}. */
     void h2c(TestHost.Pdu r2t, byte[] data) throws IOException {
         int n = enc.h2cData(tx, 0, r2t.cccid(), r2t.ttag(), r2t.r2to(), MemorySegment.ofArray(data), r2t.r2to(),

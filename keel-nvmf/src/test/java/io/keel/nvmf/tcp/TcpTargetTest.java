@@ -384,6 +384,36 @@ class TcpTargetTest {
     }
 
     /**
+     * Held read data leaves in writes of {@link TcpPollGroup#HELD_DATA_PDUS} PDUs: 96 reads that the target reads
+     * in one go and completes in one batch are answered in at least six socket writes (held to the burst's end, they
+     * were one or two), and every read gets its data.
+     */
+    @Test
+    void aBurstOfReadsIsWrittenInPiecesAsItCompletes() throws Exception {
+        target();
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                long before = socketWrites();
+                io.submitReadBurst(1, 96, 1, 512);
+                boolean[] answered = new boolean[97];
+                for (int i = 0; i < 96; i++) {
+                    TestHost.Pdu r = io.response(new byte[512]);
+                    int cid = r.type() == PduType.C2H_DATA ? r.cccid() : r.cid();
+                    assertThat(r.statusCode()).isEqualTo(Status.SUCCESS);
+                    assertThat(answered[cid]).isFalse();
+                    answered[cid] = true;
+                }
+                assertThat(socketWrites() - before).isGreaterThanOrEqualTo(6);
+            }
+        }
+    }
+
+    private long socketWrites() throws IOException {
+        return t.rpc("nvmf_get_stats", null).findValues("socket_writes").stream().mapToLong(JsonNode::asLong).sum();
+    }
+
+    /**
      * Never released under a write in flight: a queue that closes with a write on a 1 s delay bdev no longer holds
      * up the namespace's removal, but the bdev's write claim is released only once that write has completed.
      */
