@@ -70,6 +70,12 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
     private boolean committedInHandler;
     private boolean flushScheduled;
     private boolean outputHeld;
+    /**
+     * A flush is in progress: the buffers it gives back can let waiting requests go on and commit output, which must
+     * not flush this send buffer again from inside its own flush (the early write of read data would, had 13 data
+     * PDUs been pending when it began; nothing queues that many outside a handler today, so this only keeps it so).
+     */
+    private boolean flushing;
     private int heldTurns;
     /** In the poll group's list of held output (the group's to set). */
     boolean inHeldOutputList;
@@ -255,7 +261,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             return;
         }
         if (connection.requestsInUse() > 1) {
-            if (out.references() >= TcpPollGroup.HELD_DATA_PDUS && (interest & SelectionKey.OP_WRITE) == 0) {
+            if (out.references() >= TcpPollGroup.HELD_DATA_PDUS && (interest & SelectionKey.OP_WRITE) == 0
+                    && !flushing) {
                 flush(); // enough read data for a write of its own: the host starts on it while the rest completes
                 return;
             }
@@ -316,10 +323,13 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             if (out.pending() > 0) {
                 group.socketWrites++;
             }
+            flushing = true;
             left = out.flush(group.gatherSend(), sender);
         } catch (IOException e) {
             close("send failed: " + e.getMessage());
             return;
+        } finally {
+            flushing = false;
         }
         int want = left > 0 ? SelectionKey.OP_WRITE : 0;
         if (!out.backlogged()) {

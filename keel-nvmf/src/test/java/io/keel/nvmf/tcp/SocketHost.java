@@ -7,6 +7,7 @@ import io.keel.nvme.spec.Sqe;
 import io.keel.nvme.tcp.PduEncoder;
 import io.keel.nvme.tcp.PduReader;
 import io.keel.nvme.tcp.PduType;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -43,6 +44,7 @@ final class SocketHost implements AutoCloseable {
     private long rxPos;
     private long rxEnd;
     private byte[] pduData;
+    private ByteArrayOutputStream corked;
 
     SocketHost(int port) throws IOException {
         sqe.wrap(sqeBuf, 0);
@@ -112,17 +114,6 @@ final class SocketHost implements AutoCloseable {
         }
     }
 
-    /** Reads of one block each (cids {@code firstCid}.., LBAs 0..) sent in one write, so the target reads them together. */
-    void submitReadBurst(int firstCid, int count, int nsid, int blockBytes) throws IOException {
-        int at = 0;
-        for (int i = 0; i < count; i++) {
-            sqe(Opcode.READ, firstCid + i, nsid).rw().slba(i).blockCount(1);
-            sqe.sgl().identifier(SglDescriptor.ID_TRANSPORT).length(blockBytes).address(0);
-            at += enc.capsuleCmd(tx, at, sqeBuf, 0, null, 0, 0);
-        }
-        send(at);
-    }
-
     /** Answers H2CData for an R2T from {@code data}. */
     void h2c(TestHost.Pdu r2t, byte[] data) throws IOException {
         int n = enc.h2cData(tx, 0, r2t.cccid(), r2t.ttag(), r2t.r2to(), MemorySegment.ofArray(data), r2t.r2to(),
@@ -135,8 +126,24 @@ final class SocketHost implements AutoCloseable {
         send(bytes.length);
     }
 
+    /** From now until {@link #uncork}, PDUs are gathered instead of sent: the target gets them in one segment. */
+    void cork() {
+        corked = new ByteArrayOutputStream();
+    }
+
+    void uncork() throws IOException {
+        byte[] b = corked.toByteArray();
+        corked = null;
+        outStream.write(b);
+        outStream.flush();
+    }
+
     private void send(long n) throws IOException {
         MemorySegment.copy(tx, 0, MemorySegment.ofArray(io), 0, n);
+        if (corked != null) {
+            corked.write(io, 0, (int) n);
+            return;
+        }
         outStream.write(io, 0, (int) n);
         outStream.flush();
     }

@@ -395,7 +395,12 @@ class TcpTargetTest {
             int cntlid = enable(admin, 0);
             try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
                 long before = socketWrites();
-                io.submitReadBurst(1, 96, 1, 512);
+                io.cork();
+                for (int cid = 1; cid <= 96; cid++) {
+                    io.sqe(Opcode.READ, cid, 1).rw().slba(cid).blockCount(1);
+                    io.submit(null, 512);
+                }
+                io.uncork();
                 boolean[] answered = new boolean[97];
                 for (int i = 0; i < 96; i++) {
                     TestHost.Pdu r = io.response(new byte[512]);
@@ -407,6 +412,52 @@ class TcpTargetTest {
                 assertThat(socketWrites() - before).isGreaterThanOrEqualTo(6);
             }
         }
+    }
+
+    /**
+     * An early write of held read data gives buffers back from inside the write, which lets writes waiting for a
+     * buffer go on and commit their R2Ts into the same send buffer: thirteen reads take each poll group's thirteen
+     * buffers, eight writes behind them in the same segment wait, and every PDU the host gets is whole and belongs
+     * to a command it sent.
+     */
+    @Test
+    void writesThatGetTheBuffersOfAHeldReadWriteSendTheirR2tsAfterIt() throws Exception {
+        target("num_shared_buffers", 26, "in_capsule_data_size", 0);
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                io.cork();
+                for (int cid = 0; cid < 13; cid++) {
+                    io.sqe(Opcode.READ, cid, 1).rw().slba(cid).blockCount(1);
+                    io.submit(null, 512);
+                }
+                for (int cid = 100; cid < 108; cid++) {
+                    io.sqe(Opcode.WRITE, cid, 1).rw().slba(cid).blockCount(1);
+                    io.submit(null, 512);
+                }
+                io.uncork();
+                int reads = 0;
+                int writes = 0;
+                while (reads < 13 || writes < 8) {
+                    TestHost.Pdu p = io.next();
+                    if (p.type() == PduType.R2T) {
+                        assertThat(p.cccid()).isBetween(100, 107);
+                        io.h2c(p, pattern(512, p.cccid()));
+                    } else if (p.type() == PduType.C2H_DATA) {
+                        assertThat(p.cccid()).isBetween(0, 12);
+                        reads++;
+                    } else {
+                        assertThat(p.type()).isEqualTo(PduType.CAPSULE_RESP);
+                        assertThat(p.cid()).isBetween(100, 107);
+                        assertThat(p.statusCode()).isEqualTo(Status.SUCCESS);
+                        writes++;
+                    }
+                }
+            }
+        }
+        long waits = t.rpc("nvmf_get_stats", null).findValues("data_buffer_waits").stream()
+                .mapToLong(JsonNode::asLong).sum();
+        assertThat(waits).isPositive();
     }
 
     private long socketWrites() throws IOException {
