@@ -263,6 +263,8 @@ public final class VhostUserConnection {
         stopping = false;
         queuesInUse = Math.max(queuesInUse, i + 1);
         watchKick(i);
+        LOG.info("{}: queue {} started: {} entries from available index {}{}", name, i, q.size(), q.lastAvailIndex(),
+                fds[i].kick >= 0 ? "" : ", no kick fd");
     }
 
     private void watchKick(int i) {
@@ -290,6 +292,7 @@ public final class VhostUserConnection {
             answerVringBase(i);
             return;
         }
+        LOG.info("{}: queue {} stopping: waiting for {} request(s) in flight", name, i, queues[i].inFlight());
         state = State.DRAINING;
         drainingQueue = i;
         socketWatch.interest(0);
@@ -320,6 +323,7 @@ public final class VhostUserConnection {
         Virtqueue q = queues[i];
         q.signalIfNeeded();
         q.detach();
+        LOG.info("{}: queue {} stopped at available index {}", name, i, q.lastAvailIndex());
         writer.message().vringState(i, q.lastAvailIndex());
         handlers.reply(GET_VRING_BASE, VhostUserMessage.VRING_STATE_BYTES, -1);
     }
