@@ -38,7 +38,10 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
     static final long CONNECT_CHECK_MICROS = 500_000;
     /** Receive buffer: a few of the largest PDUs per read call. */
     static final int RECEIVE_BUFFER = 512 * 1024;
-    /** Held output is written once this much waits: 64 completions (SPDK writes at most 64 iovecs at once). */
+    /**
+     * Held output is written at the held-output poller's next run once this many bytes wait: 64 completions
+     * without data (SPDK writes at most 64 iovecs at once); a read's data counts too, so held reads always go then.
+     */
     static final int HELD_OUTPUT_BYTES = 64 * 24;
     /**
      * ...or, for read data, at once when a completion brings this many data PDUs (48 KiB of 4 KiB reads): holding a

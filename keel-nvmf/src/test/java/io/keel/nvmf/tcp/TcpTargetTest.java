@@ -421,7 +421,7 @@ class TcpTargetTest {
      * to a command it sent.
      */
     @Test
-    void writesThatGetTheBuffersOfAHeldReadWriteSendTheirR2tsAfterIt() throws Exception {
+    void readsWrittenEarlyWhileWritesWaitForTheirBuffersKeepTheStreamWhole() throws Exception {
         target("num_shared_buffers", 26, "in_capsule_data_size", 0);
         try (SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
@@ -455,9 +455,9 @@ class TcpTargetTest {
                 }
             }
         }
-        long waits = t.rpc("nvmf_get_stats", null).findValues("data_buffer_waits").stream()
-                .mapToLong(JsonNode::asLong).sum();
-        assertThat(waits).isPositive();
+        JsonNode stats = t.rpc("nvmf_get_stats", null);
+        assertThat(stats.findValues("data_buffer_pool_size")).allMatch(n -> n.asInt() == 13);
+        assertThat(stats.findValues("data_buffer_waits").stream().mapToLong(JsonNode::asLong).sum()).isPositive();
     }
 
     private long socketWrites() throws IOException {
