@@ -460,7 +460,7 @@ class TcpTargetTest {
         assertThat(stats.findValues("data_buffer_waits").stream().mapToLong(JsonNode::asLong).sum()).isPositive();
     }
 
-    private long socketWrites() throws IOException {
+    private long socketWrites() {
         return t.rpc("nvmf_get_stats", null).findValues("socket_writes").stream().mapToLong(JsonNode::asLong).sum();
     }
 
