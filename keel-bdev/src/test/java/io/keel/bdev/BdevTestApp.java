@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Keel application for tests of the bdev layer and what builds on it (keel-nvmf uses it through keel-bdev's
- * test jar): two interrupt-mode reactors, RPCs called in-process.
+ * test jar): two interrupt-mode reactors ({@link #startPollMode}: one poll-mode reactor), RPCs called in-process.
  */
 public final class BdevTestApp implements AutoCloseable {
     /** A JSON-RPC error answer. */
@@ -43,8 +43,16 @@ public final class BdevTestApp implements AutoCloseable {
 
     /** Starts, applying {@code startupRpcs} (method → params, e.g. bdev_set_options) before initialisation. */
     public static BdevTestApp start(Path dir, Map<String, Object> startupRpcs) {
-        AppOptions o = AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true)
-                .withRpcSocket(dir.resolve("keel.sock")).withWaitForRpc(true).withVhostSocketDir(dir);
+        return start(AppOptions.defaults().withCores(CpuMask.of(0, 1)).withInterruptMode(true), dir, startupRpcs);
+    }
+
+    /** One poll-mode reactor (on core 0, not pinned): for what a reactor does only when it polls continuously. */
+    public static BdevTestApp startPollMode(Path dir) {
+        return start(AppOptions.defaults().withCores(CpuMask.of(0)).withInterruptMode(false), dir, Map.of());
+    }
+
+    private static BdevTestApp start(AppOptions reactors, Path dir, Map<String, Object> startupRpcs) {
+        AppOptions o = reactors.withRpcSocket(dir.resolve("keel.sock")).withWaitForRpc(true).withVhostSocketDir(dir);
         BdevTestApp t = new BdevTestApp(KeelApp.create(o));
         t.app.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> t.app.appThread() != null);

@@ -13,7 +13,8 @@ import io.keel.nvmf.transport.Transport;
  * @param requestsInUse     transport requests not in their qpair's pool (receiving, waiting, executing)
  * @param dataBuffersInUse  data buffers this group holds now, out of {@code dataBufferLimit}
  * @param dataBufferWaits   times a request found no data buffer and waited
- * @param socketReads       read calls on this group's sockets (how well receiving batches)
+ * @param socketReads       reads that brought bytes on this group's sockets (how well receiving batches; the
+ *                          empty reads of a queue read every turn are polling, not counted)
  * @param socketWrites      (gathering) write calls on this group's sockets (how well sending batches)
  * @param queueMemoryInUse  bytes of request tables and send buffers this group's connections hold now
  * @param queueMemoryKept   bytes of them kept for the next connections (free to reuse)

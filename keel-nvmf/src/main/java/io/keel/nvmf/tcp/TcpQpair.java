@@ -70,6 +70,8 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
     private boolean committedInHandler;
     private boolean flushScheduled;
     private boolean outputHeld;
+    /** The group reads the socket every turn ({@link #readByGroup}); epoll watches it for writability only. */
+    private boolean readByGroup;
     /**
      * A flush is in progress: the buffers it gives back can let waiting requests go on and commit output, which must
      * not flush this send buffer again from inside its own flush (the early write of read data would, had 13 data
@@ -197,23 +199,51 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
 
     @Override
     public int onReady(int readyOps) {
+        if (handle((readyOps & SelectionKey.OP_READ) != 0, (readyOps & SelectionKey.OP_WRITE) != 0)) {
+            group.hostSent(this);
+        }
+        return 1;
+    }
+
+    /**
+     * Reads what the host sent without asking epoll first: its group calls this every turn while the queue is
+     * {@link #readByGroup read by it}. Whether anything came.
+     */
+    boolean receiveFromGroup() {
+        return handle(true, false);
+    }
+
+    /**
+     * Whether the group reads this queue every turn ({@link #receiveFromGroup}) instead of epoll telling it when
+     * the host sent something: the socket leaves or rejoins the reactor's read interest.
+     */
+    void readByGroup(boolean byGroup) {
+        readByGroup = byGroup;
+        if (state() != QpairCommands.State.CLOSED) {
+            updateInterest((interest & SelectionKey.OP_WRITE) != 0);
+        }
+    }
+
+    /** Whether the host's bytes were read; output written if due. */
+    private boolean handle(boolean readable, boolean writable) {
         inHandler = true;
+        boolean got = false;
         try {
-            if ((readyOps & SelectionKey.OP_READ) != 0) {
-                receive();
+            if (readable) {
+                got = receive();
             }
-            if (!outputHeld || committedInHandler || (readyOps & SelectionKey.OP_WRITE) != 0
-                    || out.pending() >= TcpPollGroup.HELD_OUTPUT_BYTES) {
+            if (!outputHeld || committedInHandler || writable || out.pending() >= TcpPollGroup.HELD_OUTPUT_BYTES) {
                 flush();
             }
         } finally {
             inHandler = false;
             committedInHandler = false;
         }
-        return 1;
+        return got;
     }
 
-    private void receive() {
+    /** Reads (up to a few times while the buffer fills) and hands the bytes on: whether any came. */
+    private boolean receive() {
         boolean got = false;
         ByteBuffer in = group.receiveBuffer(); // the group's: every byte read is consumed before the next read
         for (int i = 0; i < READS_PER_EVENT && state() != QpairCommands.State.CLOSED && !out.backlogged(); i++) {
@@ -221,18 +251,18 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             in.clear();
             try {
                 n = socket.read(in);
-                group.socketReads++;
             } catch (IOException e) {
                 close("receive failed: " + e.getMessage());
-                return;
+                return got;
             }
             if (n < 0) {
                 close("host closed the connection");
-                return;
+                return got;
             }
             if (n == 0) {
                 break;
             }
+            group.socketReads++;
             got = true;
             connection.onBytes(group.receiveSegment(), 0, n);
             if (n < in.capacity()) {
@@ -242,6 +272,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
         if (got) {
             commands.touch(transport.clock().nanoTime());
         }
+        return got;
     }
 
     /**
@@ -331,8 +362,13 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
         } finally {
             flushing = false;
         }
-        int want = left > 0 ? SelectionKey.OP_WRITE : 0;
-        if (!out.backlogged()) {
+        updateInterest(left > 0);
+    }
+
+    /** Asks epoll for writability while output waits, for reads unless backlogged or the group reads the socket. */
+    private void updateInterest(boolean writeWaits) {
+        int want = writeWaits ? SelectionKey.OP_WRITE : 0;
+        if (!out.backlogged() && !readByGroup) {
             want |= SelectionKey.OP_READ;
         }
         if (want != interest) {
@@ -403,6 +439,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
+            group.ioQueueBound(this);
         }
         return reserved != null ? reserved.entries() : 1;
     }

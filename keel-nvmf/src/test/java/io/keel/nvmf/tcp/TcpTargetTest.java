@@ -56,7 +56,12 @@ class TcpTargetTest {
     /** A target with Malloc0 (1 MiB) as namespace 1 of cnode1 on a free port; {@code transport} adds options. */
     void target(Object... transport) throws IOException {
         t = BdevTestApp.start(dir);
-        port = freePort();
+        port = serveMalloc0(t, transport);
+    }
+
+    /** Malloc0 (1 MiB) as namespace 1 of cnode1 over TCP ({@code transport}: options) on a free port: the port. */
+    static int serveMalloc0(BdevTestApp t, Object... transport) throws IOException {
+        int port = freePort();
         t.rpc("bdev_malloc_create", params("name", "Malloc0", "block_size", 512, "num_blocks", BLOCKS));
         Map<String, Object> tp = params(transport);
         tp.put("trtype", "TCP");
@@ -64,6 +69,7 @@ class TcpTargetTest {
         t.rpc("nvmf_create_subsystem", params("nqn", CNODE1, "allow_any_host", true));
         t.rpc("nvmf_subsystem_add_ns", params("nqn", CNODE1, "namespace", params("bdev_name", "Malloc0")));
         t.rpc("nvmf_subsystem_add_listener", params("nqn", CNODE1, "listen_address", address(port)));
+        return port;
     }
 
     /** {@link #target()} plus namespace 2 on Delay1, a delay bdev over a 64-block malloc (latencies in µs). */
