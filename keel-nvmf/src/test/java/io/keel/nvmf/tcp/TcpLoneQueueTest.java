@@ -9,11 +9,15 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.bdev.BdevTestApp;
+import io.keel.core.thread.KeelThread;
 import io.keel.nvme.spec.Status;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TcpLoneQueueTest {
     static final String POLLER = "nvmf_tcp_read_lone_queue";
+    static final int ROUND = 5_000;
 
     @TempDir
     Path dir;
@@ -81,6 +86,44 @@ class TcpLoneQueueTest {
                 });
             }
         }
+    }
+
+    /**
+     * Read every turn, a command costs the reactor no allocation: rounds of {@link #ROUND} reads at queue depth one,
+     * warmed up until the JIT has compiled the path, then the best of three (one allocation per command would be at
+     * least 16 bytes x ROUND in every round; a late JIT step shows in one).
+     */
+    @Test
+    void aLoneQueueReadEveryTurnAllocatesNothingPerCommand() throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
+        t = BdevTestApp.startPollMode(dir);
+        port = serveMalloc0(t);
+        long[] reactors = Thread.getAllStackTraces().keySet().stream()
+                .filter(th -> th instanceof KeelThread.Carrier).mapToLong(Thread::threadId).toArray();
+        try (SocketHost admin = new SocketHost(port)) {
+            int cntlid = enable(admin, 0);
+            try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
+                byte[] into = new byte[512];
+                long last = Long.MAX_VALUE;
+                for (int round = 0; round < 20 && last > ROUND; round++) {
+                    last = readRound(io, into, mx, reactors);
+                }
+                long best = Math.min(readRound(io, into, mx, reactors),
+                        Math.min(readRound(io, into, mx, reactors), readRound(io, into, mx, reactors)));
+                assertThat(best).as("bytes the reactor allocated over %d reads", ROUND).isLessThan(ROUND);
+                assertThat(busyRuns()).as("read by the group's poller").isGreaterThan(ROUND);
+            }
+        }
+    }
+
+    private static long readRound(SocketHost io, byte[] into, com.sun.management.ThreadMXBean mx, long[] reactors)
+            throws IOException {
+        long before = LongStream.of(mx.getThreadAllocatedBytes(reactors)).sum();
+        for (int i = 0; i < ROUND; i++) {
+            assertThat(io.read(i & 0xFFFF, 1, i % 1024, 1, into).statusCode()).isEqualTo(Status.SUCCESS);
+        }
+        return LongStream.of(mx.getThreadAllocatedBytes(reactors)).sum() - before;
     }
 
     /** An interrupt-mode reactor sleeps until epoll wakes it: no queue is read every turn. */
