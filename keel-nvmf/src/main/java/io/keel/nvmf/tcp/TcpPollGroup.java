@@ -81,12 +81,8 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
     private Poller retryPoller;
     private Poller connectTimeoutPoller;
     private Poller trimPoller;
-    /** The bound I/O queues, in the order they were bound. */
-    private final List<TcpQpair> ioQueues = new ArrayList<>();
     /** The group's only I/O queue on a poll-mode reactor ({@link #ioQueueBound}), or null. */
     private TcpQpair loneQueue;
-    /** Whether {@link #loneQueue} is read every turn (it is not while quiet). */
-    private boolean loneQueueReadEveryTurn;
     private long loneQueueLastBytes;
     private Poller loneQueuePoller;
     /** Queues whose completions wait to be written together ({@link #holdOutput}). */
@@ -268,8 +264,7 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
      * I/O queues epoll tells which to read (one look for all); admin queues, quiet but for keep-alives, and a lone
      * queue quiet for {@link #LONE_QUEUE_QUIET_NANOS} go through epoll too.
      */
-    void ioQueueBound(TcpQpair q) {
-        ioQueues.add(q);
+    void ioQueueBound() {
         chooseLoneQueue();
     }
 
@@ -277,7 +272,7 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
         if (loneQueuePoller == null) {
             return; // not started, or stopped
         }
-        TcpQpair lone = ioQueues.size() == 1 && thread.runtime().pollsContinuously() ? ioQueues.get(0) : null;
+        TcpQpair lone = thread.runtime().pollsContinuously() ? onlyIoQueue() : null;
         if (lone == loneQueue) {
             return;
         }
@@ -290,29 +285,41 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
         }
     }
 
+    /** The group's one bound I/O queue (a qpair's qid is set once a Connect bound it), or null: none or several. */
+    private TcpQpair onlyIoQueue() {
+        TcpQpair only = null;
+        for (int i = 0; i < qpairs.size(); i++) {
+            if (qpairs.get(i).qid() > 0) {
+                if (only != null) {
+                    return null;
+                }
+                only = qpairs.get(i);
+            }
+        }
+        return only;
+    }
+
     /** {@code q} read bytes that epoll told of: the lone queue, quiet until now, is read every turn again. */
     void hostSent(TcpQpair q) {
-        if (q == loneQueue && !loneQueueReadEveryTurn) {
+        if (q == loneQueue && !q.readByGroup()) {
             readLoneQueueEveryTurn();
         }
     }
 
     private void readLoneQueueEveryTurn() {
-        loneQueueReadEveryTurn = true;
         loneQueue.readByGroup(true);
         loneQueueLastBytes = thread.runtime().clock().nanoTime();
         loneQueuePoller.resume();
     }
 
     private void readLoneQueueThroughEpoll() {
-        loneQueueReadEveryTurn = false;
         loneQueue.readByGroup(false);
         loneQueuePoller.pause();
     }
 
     private int readLoneQueue() {
         boolean got = loneQueue.receiveFromGroup();
-        if (loneQueue == null || !loneQueueReadEveryTurn) {
+        if (loneQueue == null || !loneQueue.readByGroup()) {
             return got ? PollerFn.BUSY : PollerFn.IDLE; // the read closed it, or a second queue was bound meanwhile
         }
         long now = thread.runtime().clock().nanoTime();
@@ -348,7 +355,7 @@ final class TcpPollGroup implements BufferProvider, TransportPollGroup {
 
     void remove(TcpQpair q) {
         qpairs.remove(q);
-        if (ioQueues.remove(q)) {
+        if (q.qid() > 0) {
             chooseLoneQueue();
         }
     }

@@ -224,6 +224,11 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
         }
     }
 
+    /** Whether the group reads this queue every turn. */
+    boolean readByGroup() {
+        return readByGroup;
+    }
+
     /** Whether the host's bytes were read; output written if due. */
     private boolean handle(boolean readable, boolean writable) {
         inHandler = true;
@@ -439,7 +444,7 @@ final class TcpQpair implements CommandHandler, ConnectionListener, FdHandler, Q
             group.adminQpairs++;
         } else {
             group.ioQpairs++;
-            group.ioQueueBound(this);
+            group.ioQueueBound();
         }
         return reserved != null ? reserved.entries() : 1;
     }

@@ -44,8 +44,7 @@ class TcpLoneQueueTest {
 
     @Test
     void aLoneIoQueueIsReadEveryTurnUntilASecondOneIsBoundAndAgainOnceThatOneCloses() throws Exception {
-        t = BdevTestApp.startPollMode(dir);
-        port = serveMalloc0(t);
+        pollModeTarget();
         try (SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
             try (SocketHost io1 = ioQueue(port, cntlid, 1, false)) {
@@ -71,8 +70,7 @@ class TcpLoneQueueTest {
     /** Quiet for a millisecond, the lone queue goes back to epoll, which tells of the next command. */
     @Test
     void aQuietLoneQueueIsLeftToEpollUntilTheHostSendsAgain() throws Exception {
-        t = BdevTestApp.startPollMode(dir);
-        port = serveMalloc0(t);
+        pollModeTarget();
         try (SocketHost admin = new SocketHost(port)) {
             int cntlid = enable(admin, 0);
             try (SocketHost io = ioQueue(port, cntlid, 1, false)) {
@@ -97,8 +95,7 @@ class TcpLoneQueueTest {
     void aLoneQueueReadEveryTurnAllocatesNothingPerCommand() throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
-        t = BdevTestApp.startPollMode(dir);
-        port = serveMalloc0(t);
+        pollModeTarget();
         long[] reactors = Thread.getAllStackTraces().keySet().stream()
                 .filter(th -> th instanceof KeelThread.Carrier).mapToLong(Thread::threadId).toArray();
         try (SocketHost admin = new SocketHost(port)) {
@@ -138,6 +135,12 @@ class TcpLoneQueueTest {
                 assertThat(busyRuns()).isZero();
             }
         }
+    }
+
+    /** Malloc0 served over TCP by one poll-mode reactor. */
+    private void pollModeTarget() throws IOException {
+        t = BdevTestApp.startPollMode(dir);
+        port = serveMalloc0(t);
     }
 
     /** {@code n} writes (data by R2T) each read back and checked, at blocks from {@code lba}. */
