@@ -26,6 +26,7 @@ public final class GuestMemory {
     private final long[] guestPhys;
     private final long[] userAddr;
     private final long[] size;
+    private final long[] pageSize;
     /** Each region's bytes (a view of its mapping from the region's first byte). */
     private final MemorySegment[] regions;
     /** What was mapped, as munmap takes it. */
@@ -39,6 +40,7 @@ public final class GuestMemory {
         guestPhys = new long[count];
         userAddr = new long[count];
         size = new long[count];
+        pageSize = new long[count];
         regions = new MemorySegment[count];
         mappings = new MemorySegment[count];
     }
@@ -78,6 +80,7 @@ public final class GuestMemory {
             m.guestPhys[i] = r.guestPhysAddr();
             m.userAddr[i] = r.userAddr();
             m.size[i] = r.size();
+            m.pageSize[i] = align;
         }
         return m;
     }
@@ -104,6 +107,17 @@ public final class GuestMemory {
 
     private static boolean overlap(long a, long b, long aSize, long bSize) {
         return Long.compareUnsigned(a, b + bSize - 1) <= 0 && Long.compareUnsigned(b, a + aSize - 1) <= 0;
+    }
+
+    /** The regions for a log line: guest-physical start, size and page size of each. */
+    public String describe() {
+        StringBuilder b = new StringBuilder().append(count).append(count == 1 ? " region:" : " regions:");
+        for (int i = 0; i < count; i++) {
+            b.append(i == 0 ? " " : ", ").append("0x").append(Long.toHexString(guestPhys[i])).append(" +")
+                    .append(size[i] >= 1 << 20 ? (size[i] >> 20) + " MiB" : (size[i] >> 10) + " KiB")
+                    .append(" (").append(pageSize[i] >> 10).append(" KiB pages)");
+        }
+        return b.toString();
     }
 
     public int regionCount() {

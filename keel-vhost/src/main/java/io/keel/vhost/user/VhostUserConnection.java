@@ -344,6 +344,7 @@ public final class VhostUserConnection {
 
     /** A new memory table: running queues move to it, the old one goes once nothing points into it. */
     void replaceMemory(GuestMemory table) {
+        LOG.info("{}: guest memory table of {}", name, table.describe());
         for (int i = 0; i < queues.length; i++) {
             String refused = queues[i].remap(table);
             if (refused != null) {

@@ -45,6 +45,8 @@ class GuestMemoryTest {
         assertThat(m.userRange(GuestRam.qemuVa(0x10_1000), 8).get(ValueLayout.JAVA_LONG, 0)).isEqualTo(0x1122334455667788L);
         assertThat(m.userRange(0x7e00_0000_0040L, 8).get(ValueLayout.JAVA_LONG, 0)).isEqualTo(42L);
         assertThat(m.guestRange(0x1_0000_0040L, 8).get(ValueLayout.JAVA_LONG, 0)).isEqualTo(42L);
+        assertThat(m.describe()).as("the log line").isEqualTo(
+                "2 regions: 0x100000 +256 KiB (4 KiB pages), 0x100000000 +511 KiB (4 KiB pages)");
         m.retire(cs);
         assertThat(m.unmapped()).isTrue();
     }
