@@ -20,13 +20,9 @@ secs=${2:-5}
 dir=/var/tmp/keel-bench/vhost
 rm -rf "$dir"
 mkdir -p "$dir/keel" "$dir/spdk"
-cat > "$dir/target.json" <<'JSON'
-{"subsystems":[
- {"subsystem":"bdev","config":[
-  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":262144,"block_size":4096}}]},
- {"subsystem":"vhost_blk","config":[
-  {"method":"vhost_create_blk_controller","params":{"ctrlr":"vhost.0","dev_name":"Null0","cpumask":"0x1"}}]}]}
-JSON
+# shellcheck source=keel-bench/bench-target.sh
+. "$root/keel-bench/bench-target.sh"
+vhost_null_target_json 262144 4096 > "$dir/target.json"
 host_json() { # SOCKET -> the initiator's config
   cat <<JSON
 {"subsystems":[{"subsystem":"bdev","config":[
@@ -38,8 +34,6 @@ host_json "$dir/keel/vhost.0" > "$dir/host-keel.json"
 host_json "$dir/spdk/vhost.0" > "$dir/host-spdk.json"
 "$root/keel" --version >/dev/null   # build once, before the timed runs
 
-# shellcheck source=keel-bench/bench-target.sh
-. "$root/keel-bench/bench-target.sh"
 start_target() { # keel|spdk
   rm -f "$dir/$1/vhost.0" "$dir/$1.sock"
   if [[ $1 == keel ]]; then

@@ -22,16 +22,10 @@ guest="$root/../shared/guest/guest-run.sh"
 dir=$(mktemp -d /tmp/keel-vgf.XXXXXX) # short: a Unix socket path holds 107 bytes
 out=/var/tmp/keel-bench/vhost-guest-fio
 mkdir -p "$out"
-cat > "$dir/target.json" <<'JSON'
-{"subsystems":[
- {"subsystem":"bdev","config":[
-  {"method":"bdev_null_create","params":{"name":"Null0","num_blocks":2097152,"block_size":512}}]},
- {"subsystem":"vhost_blk","config":[
-  {"method":"vhost_create_blk_controller","params":{"ctrlr":"vhost.0","dev_name":"Null0","cpumask":"0x1"}}]}]}
-JSON
-"$root/keel" --version >/dev/null # build once, before the timed runs
 # shellcheck source=keel-bench/bench-target.sh
 . "$root/keel-bench/bench-target.sh"
+vhost_null_target_json 2097152 512 > "$dir/target.json"
+"$root/keel" --version >/dev/null # build once, before the timed runs
 trap 'bench_target_stop; rm -rf "$dir"' EXIT
 start_backend() { # NAME: serves $dir/NAME/vhost.0, or says why not (then returns 1)
   local d=$dir/$1 log=$out/$1-target.log
