@@ -103,7 +103,7 @@ keel_bench_classpath() {
     local here="$keel_root/keel-bench"
     local jar="$here/target/keel-bench-0.1.0-SNAPSHOT.jar"
     if [[ ! -f "$jar" || ! -d "$here/target/lib" ]] \
-        || [[ -n "$(find "$keel_root/keel-core/src/main" "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit)" ]]; then
+        || [[ -n "$(find "$keel_root"/keel-{core,bdev,vhost}/src/main "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit)" ]]; then
         keel_find_maven
         (cd "$keel_root" && mvn -q -B -DskipTests -pl keel-bench -am package)
     fi
