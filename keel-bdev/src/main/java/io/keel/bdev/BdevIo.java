@@ -77,7 +77,9 @@ public final class BdevIo {
     }
 
     void addIov(MemorySegment seg, long offset, long length) {
-        iovs[iovCount] = seg;
+        if (iovs[iovCount] != seg) { // a caller's buffers come from the same few segments: often already in place
+            iovs[iovCount] = seg;
+        }
         iovOffs[iovCount] = offset;
         iovLens[iovCount++] = length;
     }
@@ -286,9 +288,10 @@ public final class BdevIo {
     }
 
     /**
-     * Forgets the segments as the io goes back to the pool. The references themselves stay until the next
-     * {@link #init}/{@link #addIov} overwrites them: nulling them costs a GC write barrier each, on every I/O,
-     * and a pooled io keeping a caller's buffer reachable a little longer is harmless.
+     * Forgets the segments as the io goes back to the pool. The references themselves stay until a later
+     * {@link #addIov} overwrites them (it stores nothing when the same segment is in place): a reference store into a
+     * {@code MemorySegment[]} costs an interface type check and a GC write barrier, on every I/O, and a pooled io
+     * keeping a caller's buffer reachable a little longer is harmless.
      */
     void clearBuffers() {
         iovCount = 0;

@@ -387,7 +387,7 @@ public final class Virtqueue {
         }
         String refused = ChainWalker.walk(desc, size, head, memory, indirect, r);
         if (refused != null) {
-            r.clearSegments();
+            r.forgetSegments();
             refused(head, refused);
             publishUsed(head, 0);
             return;
@@ -421,7 +421,7 @@ public final class Virtqueue {
         }
         GuestMemory m = r.memory;
         r.memory = null;
-        r.clearSegments();
+        r.forgetSegments();
         m.release(callState);
     }
 
