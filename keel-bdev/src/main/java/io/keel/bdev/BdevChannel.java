@@ -178,11 +178,11 @@ public final class BdevChannel {
             return -Errno.ENOMEM;
         }
         io.init(desc, this, type, offsetBlocks, numBlocks, cb, arg);
-        for (int i = first, end = first + iovCount; i < end; i++) {
-            if (lens == null) {
+        if (lens != null) {
+            io.lendIovs(iovs, offs, lens, first, iovCount);
+        } else {
+            for (int i = first, end = first + iovCount; i < end; i++) {
                 io.addIov(iovs[i], iovs[i].byteSize());
-            } else {
-                io.addIov(iovs[i], offs[i], lens[i]);
             }
         }
         outstanding++;

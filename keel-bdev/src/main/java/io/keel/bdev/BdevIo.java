@@ -12,11 +12,19 @@ public final class BdevIo {
     /** Most buffer segments one I/O carries. */
     public static final int MAX_IOVS = 32;
 
-    private final MemorySegment[] iovs = new MemorySegment[MAX_IOVS];
+    private final MemorySegment[] ownIovs = new MemorySegment[MAX_IOVS];
+    private final long[] ownOffs = new long[MAX_IOVS];
+    private final long[] ownLens = new long[MAX_IOVS];
+    /**
+     * The I/O's segments: entries {@code iovFirst ..} of these — its own arrays, or a caller's vector it was lent
+     * ({@link #lendIovs}: no copy, as SPDK's bdev_io points at its caller's iovec).
+     */
+    private MemorySegment[] iovs = ownIovs;
     /** Where in each segment this I/O's bytes start (a part of a parent I/O's buffers: see BdevDesc#submitPart). */
-    private final long[] iovOffs = new long[MAX_IOVS];
+    private long[] iovOffs = ownOffs;
     /** Bytes of each segment this I/O uses (a lent pooled buffer is larger than the I/O). */
-    private final long[] iovLens = new long[MAX_IOVS];
+    private long[] iovLens = ownLens;
+    private int iovFirst;
     /** Called with a lent data buffer when the I/O had to wait for one; made once, reused by every I/O. */
     final IoBufWaiter bufferWaiter = IoBufWaiter.of(this::bufferArrived);
     private int iovCount;
@@ -67,6 +75,12 @@ public final class BdevIo {
         nvmeSct = 0;
         nvmeSc = 0;
         iovCount = 0;
+        if (iovs != ownIovs) {
+            iovs = ownIovs;
+            iovOffs = ownOffs;
+            iovLens = ownLens;
+            iovFirst = 0;
+        }
         moduleContext = null;
         moduleValue = 0;
         moduleNext = null;
@@ -77,11 +91,23 @@ public final class BdevIo {
     }
 
     void addIov(MemorySegment seg, long offset, long length) {
-        if (iovs[iovCount] != seg) { // a caller's buffers come from the same few segments: often already in place
-            iovs[iovCount] = seg;
+        if (ownIovs[iovCount] != seg) { // a caller's buffers come from the same few segments: often already in place
+            ownIovs[iovCount] = seg;
         }
-        iovOffs[iovCount] = offset;
-        iovLens[iovCount++] = length;
+        ownOffs[iovCount] = offset;
+        ownLens[iovCount++] = length;
+    }
+
+    /**
+     * Takes {@code count} entries of a caller's vector from {@code first} on as the I/O's segments, without copying
+     * them: the caller leaves them as they are until the I/O completes.
+     */
+    void lendIovs(MemorySegment[] bases, long[] offsets, long[] lengths, int first, int count) {
+        iovs = bases;
+        iovOffs = offsets;
+        iovLens = lengths;
+        iovFirst = first;
+        iovCount = count;
     }
 
     /**
@@ -92,7 +118,7 @@ public final class BdevIo {
         long skip = from;
         long left = bytes;
         for (int i = 0; i < parent.iovCount && left > 0; i++) {
-            long len = parent.iovLens[i];
+            long len = parent.iovLength(i);
             if (skip >= len) {
                 skip -= len;
                 continue;
@@ -101,7 +127,7 @@ public final class BdevIo {
                 return false;
             }
             long take = Math.min(len - skip, left);
-            addIov(parent.iovs[i], parent.iovOffs[i] + skip, take);
+            addIov(parent.iov(i), parent.iovOffset(i) + skip, take);
             left -= take;
             skip = 0;
         }
@@ -164,8 +190,8 @@ public final class BdevIo {
     public void copyFromBuffers(MemorySegment dst, long dstOffset) {
         long at = dstOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(iovs[i], iovOffs[i], dst, at, iovLens[i]);
-            at += iovLens[i];
+            MemorySegment.copy(iov(i), iovOffset(i), dst, at, iovLength(i));
+            at += iovLength(i);
         }
     }
 
@@ -173,8 +199,8 @@ public final class BdevIo {
     public void copyToBuffers(MemorySegment src, long srcOffset) {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
-            MemorySegment.copy(src, at, iovs[i], iovOffs[i], iovLens[i]);
-            at += iovLens[i];
+            MemorySegment.copy(src, at, iov(i), iovOffset(i), iovLength(i));
+            at += iovLength(i);
         }
     }
 
@@ -182,8 +208,8 @@ public final class BdevIo {
     public boolean buffersEqual(MemorySegment src, long srcOffset) {
         long at = srcOffset;
         for (int i = 0; i < iovCount; i++) {
-            long len = iovLens[i];
-            if (MemorySegment.mismatch(src, at, at + len, iovs[i], iovOffs[i], iovOffs[i] + len) != -1) {
+            long len = iovLength(i);
+            if (MemorySegment.mismatch(src, at, at + len, iov(i), iovOffset(i), iovOffset(i) + len) != -1) {
                 return false;
             }
             at += len;
@@ -194,7 +220,7 @@ public final class BdevIo {
     /** Fills the I/O's buffers with zeros (a read of unwritten space). */
     public void zeroBuffers() {
         for (int i = 0; i < iovCount; i++) {
-            iovs[i].asSlice(iovOffs[i], iovLens[i]).fill((byte) 0);
+            iov(i).asSlice(iovOffset(i), iovLength(i)).fill((byte) 0);
         }
     }
 
@@ -234,15 +260,15 @@ public final class BdevIo {
      * the I/O.
      */
     public MemorySegment iov(int i) {
-        return iovs[i];
+        return iovs[iovFirst + i];
     }
 
     public long iovOffset(int i) {
-        return iovOffs[i];
+        return iovOffs[iovFirst + i];
     }
 
     public long iovLength(int i) {
-        return iovLens[i];
+        return iovLens[iovFirst + i];
     }
 
     public BdevIoStatus status() {
