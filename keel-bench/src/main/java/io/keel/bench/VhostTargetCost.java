@@ -105,8 +105,10 @@ public final class VhostTargetCost {
         KeelApp app = KeelApp.create(AppOptions.defaults().withCores(CpuMask.of(0)).withInterruptMode(false)
                 .withRpcSocket(dir.resolve("rpc.sock")).withVhostSocketDir(dir));
         app.start();
-        while (app.state() != KeelApp.State.RUNNING) {
-            Thread.sleep(10);
+        for (long end = System.nanoTime() + 10_000_000_000L; app.state() != KeelApp.State.RUNNING; Thread.sleep(10)) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("the application did not start in 10 s (" + app.state() + ")");
+            }
         }
         rpc(app, "bdev_null_create", Map.of("name", "Null0", "num_blocks", 2097152, "block_size", 512));
         KeelThread thread = app.runtime().createThread("vhost_cost", CpuMask.of(0));
@@ -142,6 +144,12 @@ public final class VhostTargetCost {
         released.get(10, TimeUnit.SECONDS);
         app.shutdown();
         app.awaitExit(20_000);
+        try (var left = Files.list(dir)) {
+            for (Path p : left.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.delete(dir);
     }
 
     /** On the bench's thread: guest memory, the device, the queue, the chains, and the poller that drives them. */
