@@ -74,7 +74,7 @@ public final class BdevDesc {
      * Reads into {@code count} pieces of memory without a view of each, those at {@code first .. first+count-1} of the
      * arrays: piece {@code i} is {@code lengths[i]} bytes at {@code offsets[i]} in {@code bases[i]} (a guest memory
      * region, say); {@code offsets} and {@code lengths} both null: each segment whole. With {@code offsets} and
-     * {@code lengths}, the I/O uses the three arrays as they are, not a copy (as SPDK's bdev_io its caller's iovec):
+     * {@code lengths}, the I/O uses the three arrays as they are, not a copy (as SPDK's bdev_io uses its caller's iovec):
      * the caller leaves those entries unchanged until the I/O completes; without, they are read at submission only.
      */
     public int readv(BdevChannel ch, MemorySegment[] bases, long[] offsets, long[] lengths, int first, int count,

@@ -4,7 +4,6 @@ import io.keel.bdev.BdevDesc;
 import io.keel.bdev.BdevLayer;
 import io.keel.core.app.AppOptions;
 import io.keel.core.app.KeelApp;
-import io.keel.core.rpc.Json;
 import io.keel.core.sys.Libc;
 import io.keel.core.sys.SharedMemory;
 import io.keel.core.thread.CpuMask;
@@ -28,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -102,15 +100,18 @@ public final class VhostTargetCost {
                     + (CHAIN_STRIDE - 1024));
         }
         Path dir = Files.createTempDirectory("keel-vhost-cost");
+        Files.writeString(dir.resolve("config.json"), """
+                {"subsystems": [{"subsystem": "bdev", "config": [{"method": "bdev_null_create",
+                  "params": {"name": "Null0", "num_blocks": 2097152, "block_size": 512}}]}]}
+                """);
         KeelApp app = KeelApp.create(AppOptions.defaults().withCores(CpuMask.of(0)).withInterruptMode(false)
-                .withRpcSocket(dir.resolve("rpc.sock")).withVhostSocketDir(dir));
+                .withConfig(dir.resolve("config.json")).withRpcSocket(dir.resolve("rpc.sock")).withVhostSocketDir(dir));
         app.start();
         for (long end = System.nanoTime() + 10_000_000_000L; app.state() != KeelApp.State.RUNNING; Thread.sleep(10)) {
             if (System.nanoTime() > end) {
                 throw new IllegalStateException("the application did not start in 10 s (" + app.state() + ")");
             }
         }
-        rpc(app, "bdev_null_create", Map.of("name", "Null0", "num_blocks", 2097152, "block_size", 512));
         KeelThread thread = app.runtime().createThread("vhost_cost", CpuMask.of(0));
         VhostTargetCost bench = new VhostTargetCost(thread, qd, bytes);
         BdevDesc desc = on(thread, () -> BdevLayer.of(app).open("Null0", true, (e, b) -> { }));
@@ -217,20 +218,6 @@ public final class VhostTargetCost {
             arena.close();
             released.run();
         });
-    }
-
-    private static void rpc(KeelApp app, String method, Map<String, Object> params) {
-        var req = Json.object();
-        req.put("jsonrpc", "2.0");
-        req.put("id", 1);
-        req.put("method", method);
-        req.set("params", Json.tree(params));
-        CompletableFuture<com.fasterxml.jackson.databind.JsonNode> answer = new CompletableFuture<>();
-        app.onAppThread(() -> app.methods().dispatch(req, answer::complete));
-        var a = answer.orTimeout(20, TimeUnit.SECONDS).join();
-        if (a.has("error")) {
-            throw new IllegalStateException(method + ": " + a.get("error"));
-        }
     }
 
     private static <T> T on(KeelThread t, Callable<T> c) {
