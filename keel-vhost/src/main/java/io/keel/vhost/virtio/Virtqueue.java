@@ -19,6 +19,7 @@ import io.keel.vhost.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,12 +32,13 @@ import org.slf4j.LoggerFactory;
  * <p>Notifications: while the ring has work the driver is told not to kick (VRING_USED_F_NO_NOTIFY, or with
  * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
  * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
- * that will not come. Completions write their used elements at once and move the used index at the end of the
- * thread's round (a message the queue sends itself), every eight elements, and at once off a Keel thread or for the
- * last request in flight: the driver polls the index and reads the elements' lines after each move, so moving it per
- * completion pulled each line across cores once per element instead of about once. Calls are coalesced:
- * {@link #signalIfNeeded} writes the call eventfd once for all published completions, only when the driver asked
- * (used_event crossed, or no NO_INTERRUPT flag).
+ * that will not come. A request that ends is written to guest memory (status byte, used element) at the end of the
+ * thread's round, with the others that ended in it, by a message the queue sends itself (at once off a Keel thread),
+ * and the used index then moves once: from that shallow frame C2 compiles the FFM stores whole, where at the bottom of
+ * the bdev layer's completion chain it ran out of inlining depth; and a driver polling the index reads the elements'
+ * lines after each move, so moving it per completion pulled each line across cores once per element. Calls are
+ * coalesced: {@link #signalIfNeeded} writes the call eventfd once for all published completions, only when the
+ * driver asked (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
  * with a used length of 0 (only that request fails); an available index that runs ahead by more than the queue size
@@ -44,12 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Virtqueue {
     private static final Logger LOG = LoggerFactory.getLogger(Virtqueue.class);
-    private static final MessageFn<Virtqueue> PUBLISH_USED_INDEX = Virtqueue::publishAtRoundEnd;
-    /**
-     * The used index moves at the latest after this many elements (a 64-byte line of them): the driver can work on
-     * those while the rest of the round completes, and each line still crosses cores about once.
-     */
-    private static final int USED_BATCH = 8;
+    private static final MessageFn<Virtqueue> PUBLISH_ENDED = Virtqueue::publishAtRoundEnd;
 
     private final String name;
     private final int index;
@@ -97,6 +94,9 @@ public final class Virtqueue {
     private int inFlight;
     private VirtqueueRequest[] requests = new VirtqueueRequest[0];
     private int[] resubmit = new int[0];
+    /** Requests that ended and are not yet written to guest memory ({@link #complete}). */
+    private VirtqueueRequest[] ended = new VirtqueueRequest[0];
+    private int endedCount;
     private int resubmitNext;
     // interrupt coalescing (SPDK's): above a request rate, calls are spaced by a delay that grows with the rate
     private long delayBaseNanos;
@@ -182,6 +182,9 @@ public final class Virtqueue {
         if (refused != null) {
             return refused;
         }
+        if (ended.length < size) {
+            ended = Arrays.copyOf(ended, size); // requests in flight (and so ended at once) are at most size
+        }
         if (requests.length != size) {
             requests = new VirtqueueRequest[size];
             for (int i = 0; i < size; i++) {
@@ -222,7 +225,7 @@ public final class Virtqueue {
         if (!started) {
             return null;
         }
-        publishUsedIndex(); // through the old table, which is still mapped
+        publishEnded(); // through the old table, which is still mapped
         return mapRings(mem);
     }
 
@@ -247,7 +250,7 @@ public final class Virtqueue {
     /** GET_VRING_BASE: no more requests are taken; those in flight still complete into the used ring. */
     public void stop() {
         started = false;
-        publishUsedIndex(); // the front end reads the rings next
+        publishEnded(); // the front end reads the rings next
     }
 
     /**
@@ -256,7 +259,7 @@ public final class Virtqueue {
      */
     public void detach() {
         started = false;
-        publishUsedIndex();
+        publishEnded();
         generation++;
         memory = null;
         desc = null;
@@ -389,7 +392,8 @@ public final class Virtqueue {
         if (refused != null) {
             r.forgetSegments();
             refused(head, refused);
-            publishUsed(head, 0);
+            writeUsed(head, 0);
+            publishUsedIndex(); // rare: at once
             return;
         }
         r.inFlight = true;
@@ -412,33 +416,60 @@ public final class Virtqueue {
         }
     }
 
-    void complete(VirtqueueRequest r, int usedLength) {
-        completedInInterval++;
-        r.inFlight = false;
-        inFlight--;
-        if (r.generation == generation && used != null) {
-            publishUsed(r.head(), usedLength);
+    /**
+     * A request ended (its status byte and used length are in it). It reaches guest memory at the end of this round
+     * of the thread, by the queue's message to itself ({@link #publishEnded}), with every other request that ended in
+     * the round — not here, at the bottom of the bdev layer's completion chain: that deep, C2 runs out of inlining
+     * depth inside FFM's stores and each one pays a call (benchmarks.md, "How C2 compiled the completion path"). The
+     * request stays in flight until written, so its head cannot be taken again before.
+     */
+    void complete(VirtqueueRequest r) {
+        if (endedCount == ended.length) {
+            ended = Arrays.copyOf(ended, ended.length * 2 + 1); // more in flight than the ring holds: a remapped ring
         }
-        GuestMemory m = r.memory;
-        r.memory = null;
-        r.forgetSegments();
-        m.release(callState);
+        ended[endedCount++] = r;
+        if (!publishScheduled) {
+            publishScheduled = true;
+            KeelThread t = KeelThread.current();
+            if (t == null || !t.send(PUBLISH_ENDED, this)) {
+                publishAtRoundEnd(); // no round to end: at once
+            }
+        }
     }
 
-    private void publishUsed(int head, int length) {
+    /** Writes what ended into guest memory and moves the used index past it. */
+    private void publishEnded() {
+        flushEnded();
+        publishUsedIndex();
+    }
+
+    /** Writes the requests that ended since the last flush into guest memory (status byte, used element). */
+    private void flushEnded() {
+        for (int i = 0; i < endedCount; i++) {
+            VirtqueueRequest r = ended[i];
+            ended[i] = null;
+            completedInInterval++;
+            r.ended = false;
+            r.inFlight = false;
+            inFlight--;
+            if (r.generation == generation && used != null) {
+                r.writeStatus();
+                writeUsed(r.head(), r.usedLength);
+            }
+            GuestMemory m = r.memory;
+            r.memory = null;
+            r.forgetSegments();
+            m.release(callState);
+        }
+        endedCount = 0;
+    }
+
+    /** Writes the next used element (the index moves later, {@link #publishUsedIndex}). */
+    private void writeUsed(int head, int length) {
         long at = USED_RING + USED_ELEM_BYTES * (usedIdx & (size - 1));
         used.set(INT_U, at, head);
         used.set(INT_U, at + 4, length);
         usedIdx = (usedIdx + 1) & 0xffff;
-        if (inFlight == 0 || ((usedIdx - publishedUsed) & 0xffff) >= USED_BATCH) {
-            publishUsedIndex(); // the last one out (queue depth one), or a cache line's worth of elements
-        } else if (!publishScheduled) {
-            publishScheduled = true;
-            KeelThread t = KeelThread.current();
-            if (t == null || !t.send(PUBLISH_USED_INDEX, this)) {
-                publishAtRoundEnd(); // no round to end: at once
-            }
-        }
     }
 
     /**
@@ -461,10 +492,10 @@ public final class Virtqueue {
         callPending = true;
     }
 
-    /** The round's message: one per round, however many moves happened in it. */
+    /** The round's message: one per round, however many requests ended in it. */
     private void publishAtRoundEnd() {
         publishScheduled = false;
-        publishUsedIndex();
+        publishEnded();
     }
 
     /** The head in the used ring's element for used index {@code i}. */
@@ -477,7 +508,7 @@ public final class Virtqueue {
      * VRING_AVAIL_F_NO_INTERRUPT): 1 if it called. Run after each batch of completions.
      */
     public int signalIfNeeded() {
-        publishUsedIndex();
+        publishEnded();
         if (!callPending || used == null) {
             return 0;
         }

@@ -22,6 +22,10 @@ public final class VirtqueueRequest {
     private long readableBytes;
     private long writableBytes;
     boolean inFlight;
+    /** Ended, waiting for the queue to write it ({@link Virtqueue#complete}); then status and used length hold. */
+    boolean ended;
+    byte status;
+    int usedLength;
     long generation;
     GuestMemory memory;
 
@@ -99,18 +103,26 @@ public final class VirtqueueRequest {
     /**
      * Ends the request: {@code status} goes into the last byte of the device-writable part (where virtio-blk puts its
      * status; nothing is written when there is none), then the head goes to the used ring with {@code usedLength}
-     * (bytes the device wrote). Exactly once per request, on the queue's thread; the guest is called (if it asked)
-     * at the queue's next {@link Virtqueue#signalIfNeeded()}.
+     * (bytes the device wrote) — both at the end of the thread's round, when the queue writes what ended in it; the
+     * request counts as in flight until then. Exactly once per request, on the queue's thread; the guest is called (if
+     * it asked) at the queue's next {@link Virtqueue#signalIfNeeded()}.
      */
     public void complete(byte status, int usedLength) {
-        if (!inFlight) {
+        if (!inFlight || ended) {
             throw new IllegalStateException("request " + head + " of queue " + queue.index() + " is not in flight");
         }
-        if (writableBytes > 0 && generation == queue.generation()) {
+        ended = true;
+        this.status = status;
+        this.usedLength = usedLength;
+        queue.complete(this);
+    }
+
+    /** Writes the status byte (the queue, when it flushes what ended). */
+    void writeStatus() {
+        if (writableBytes > 0) {
             int last = segmentCount - 1;
             bases[last].set(ValueLayout.JAVA_BYTE, offsets[last] + lengths[last] - 1, status);
         }
-        queue.complete(this, usedLength);
     }
 
     void reset(int head) {
