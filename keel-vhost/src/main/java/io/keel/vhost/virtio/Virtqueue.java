@@ -33,12 +33,12 @@ import org.slf4j.LoggerFactory;
  * VIRTIO_F_EVENT_IDX simply no newer avail_event); when a poll finds it empty it asks for kicks again (avail_event =
  * the next index it will read), then looks once more, so a request made in between is never left waiting for a kick
  * that will not come. A request that ends is written to guest memory (status byte, used element) at the end of the
- * thread's round, with the others that ended in it, by a message the queue sends itself (at once off a Keel thread),
- * and the used index then moves once: from that shallow frame C2 compiles the FFM stores whole, where at the bottom of
- * the bdev layer's completion chain it ran out of inlining depth; and a driver polling the index reads the elements'
- * lines after each move, so moving it per completion pulled each line across cores once per element. Calls are
- * coalesced: {@link #signalIfNeeded} writes the call eventfd once for all published completions, only when the
- * driver asked (used_event crossed, or no NO_INTERRUPT flag).
+ * thread's round, with the others that ended in it, by a message the queue sends itself (at once off a Keel thread or
+ * when it was the only request in flight), and the used index then moves once: from that shallow frame C2 compiles
+ * the FFM stores whole, where at the bottom of the bdev layer's completion chain it ran out of inlining depth; and a
+ * driver polling the index reads the elements' lines after each move, so moving it per completion pulled each line
+ * across cores once per element. Calls are coalesced: {@link #signalIfNeeded} writes the call eventfd once for all
+ * published completions, only when the driver asked (used_event crossed, or no NO_INTERRUPT flag).
  *
  * <p>Guest mistakes: a chain that is malformed or points outside guest memory is logged and returned to the driver
  * with a used length of 0 (only that request fails); an available index that runs ahead by more than the queue size
@@ -421,14 +421,18 @@ public final class Virtqueue {
      * of the thread, by the queue's message to itself ({@link #publishEnded}), with every other request that ended in
      * the round — not here, at the bottom of the bdev layer's completion chain: that deep, C2 runs out of inlining
      * depth inside FFM's stores and each one pays a call (benchmarks.md, "How C2 compiled the completion path"). The
-     * request stays in flight until written, so its head cannot be taken again before.
+     * exception is a request alone in flight (queue depth one), written at once: the driver waits for that one alone
+     * (an immediate move was worth ~10 % at QD1 across cores). The request stays in flight until written, so its head
+     * cannot be taken again before.
      */
     void complete(VirtqueueRequest r) {
         if (endedCount == ended.length) {
             ended = Arrays.copyOf(ended, ended.length * 2 + 1); // more in flight than the ring holds: a remapped ring
         }
         ended[endedCount++] = r;
-        if (!publishScheduled) {
+        if (inFlight == 1) {
+            publishEnded();
+        } else if (!publishScheduled) {
             publishScheduled = true;
             KeelThread t = KeelThread.current();
             if (t == null || !t.send(PUBLISH_ENDED, this)) {
