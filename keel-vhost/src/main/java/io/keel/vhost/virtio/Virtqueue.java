@@ -183,7 +183,7 @@ public final class Virtqueue {
             return refused;
         }
         if (ended.length < size) {
-            ended = Arrays.copyOf(ended, size); // requests in flight (and so ended at once) are at most size
+            ended = Arrays.copyOf(ended, size); // ended and not yet written: at most the requests in flight
         }
         if (requests.length != size) {
             requests = new VirtqueueRequest[size];
@@ -427,7 +427,7 @@ public final class Virtqueue {
      */
     void complete(VirtqueueRequest r) {
         if (endedCount == ended.length) {
-            ended = Arrays.copyOf(ended, ended.length * 2 + 1); // more in flight than the ring holds: a remapped ring
+            ended = Arrays.copyOf(ended, ended.length * 2 + 1); // a restarted, smaller ring with old requests out
         }
         ended[endedCount++] = r;
         if (inFlight == 1) {
