@@ -94,7 +94,10 @@ public final class Virtqueue {
     private int inFlight;
     private VirtqueueRequest[] requests = new VirtqueueRequest[0];
     private int[] resubmit = new int[0];
-    /** Requests that ended and are not yet written to guest memory ({@link #complete}). */
+    /**
+     * Requests that ended and are not yet written to guest memory ({@link #complete}), up to {@code endedCount}; the
+     * slots past it still name requests already written (the queue's own, pooled), as {@code VirtqueueRequest.bases}.
+     */
     private VirtqueueRequest[] ended = new VirtqueueRequest[0];
     private int endedCount;
     private int resubmitNext;
@@ -450,8 +453,7 @@ public final class Virtqueue {
     /** Writes the requests that ended since the last flush into guest memory (status byte, used element). */
     private void flushEnded() {
         for (int i = 0; i < endedCount; i++) {
-            VirtqueueRequest r = ended[i];
-            ended[i] = null;
+            VirtqueueRequest r = ended[i]; // the slot keeps it: one of the queue's own requests, no barrier store
             completedInInterval++;
             r.ended = false;
             r.inFlight = false;
